@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * selfvirt: the host-visible ABI of the self-virtualizing NIC.
+ *
+ * One header, included by the QEMU device model (hw/net/selfvirt/) and by
+ * the Linux guest driver (guest-driver/).  Plain C: fixed-width types and
+ * macros only.  All multi-byte values are little-endian.  docs/specs/
+ * selfvirt.rst explains every register; the two must agree.
+ *
+ * Design after Raj, Ganev, Schwan, Xenidis: "Scalable I/O Virtualization
+ * via Self-Virtualizing Devices" (IXP2400 NP behind a 21555 bridge).
+ */
+#ifndef SELFVIRT_ABI_H
+#define SELFVIRT_ABI_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+
+/* PCI identity: the unregistered experimental range of docs/specs/pci-ids.rst */
+#define SELFVIRT_PCI_VENDOR_ID          0x1af4
+#define SELFVIRT_PCI_DEVICE_ID          0x10f0
+#define SELFVIRT_PCI_REVISION           0x01
+
+#define SELFVIRT_BAR_CSR                0   /* registers, 16 KiB, MMIO */
+#define SELFVIRT_BAR_SDRAM              2   /* board SDRAM, 64-bit prefetchable */
+#define SELFVIRT_BAR_MSIX               4   /* MSI-X table, interrupt-mode=msix */
+#define SELFVIRT_CSR_SIZE               0x4000
+
+#define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
+#define SELFVIRT_ABI_VERSION            0x00010000  /* major << 16 | minor */
+
+/* ---- CSR BAR: identity and capabilities (read-only) ---- */
+#define SELFVIRT_REG_ID                 0x000
+#define SELFVIRT_REG_VERSION            0x004
+#define SELFVIRT_REG_CAPS               0x008
+#define   SELFVIRT_CAP_MSIX             (1u << 0)  /* MSI-X mode is active */
+#define   SELFVIRT_CAP_TX_CSUM          (1u << 1)  /* transmit checksum offload */
+#define   SELFVIRT_CAP_TSO              (1u << 2)  /* TCP segmentation offload */
+#define   SELFVIRT_CAP_RX_CSUM          (1u << 3)  /* receive checksum verified */
+#define   SELFVIRT_CAP_JUMBO            (1u << 4)  /* frames up to MAX_FRAME */
+#define   SELFVIRT_CAP_NIC_MODE         (1u << 5)  /* plain NIC mode supported */
+#define SELFVIRT_REG_MAX_VIFS           0x00c
+#define SELFVIRT_REG_ENGINES            0x010
+#define   SELFVIRT_ENGINES_COUNT(v)     ((v) & 0xff)         /* micro-engines */
+#define   SELFVIRT_ENGINES_CONTEXTS(v)  (((v) >> 8) & 0xff)  /* per engine */
+#define SELFVIRT_REG_SDRAM_SIZE_LO      0x014
+#define SELFVIRT_REG_SDRAM_SIZE_HI      0x018
+#define SELFVIRT_REG_WIN_INFO           0x01c
+#define   SELFVIRT_WIN_INFO_ENTRIES(v)  ((v) & 0xff)
+#define   SELFVIRT_WIN_INFO_MIN_SHIFT(v) (((v) >> 8) & 0xff)
+#define   SELFVIRT_WIN_INFO_MAX_SHIFT(v) (((v) >> 16) & 0xff)
+#define SELFVIRT_REG_IRQ_INFO           0x020
+#define   SELFVIRT_IRQ_INFO_WIDTH(v)    ((v) & 0x1f)  /* identifier bits */
+#define   SELFVIRT_IRQ_INFO_MODE(v)     (((v) >> 8) & 0x3)
+#define   SELFVIRT_IRQ_MODE_IDENTIFIER  0
+#define   SELFVIRT_IRQ_MODE_MSIX        1
+#define SELFVIRT_REG_MAX_FRAME          0x024  /* bytes, without FCS */
+#define SELFVIRT_REG_MAC_LO             0x028  /* base MAC, bytes 0..3 */
+#define SELFVIRT_REG_MAC_HI             0x02c  /* base MAC, bytes 4..5 */
+#define SELFVIRT_REG_PART_SIZE          0x030  /* SDRAM partition per VIF */
+
+/* ---- CSR BAR: control ---- */
+#define SELFVIRT_REG_DEV_CTRL           0x040
+#define   SELFVIRT_DEV_CTRL_RESET       (1u << 0)  /* write 1: board reset */
+#define SELFVIRT_REG_DEV_STATUS         0x044
+#define   SELFVIRT_DEV_STATUS_READY     (1u << 0)
+#define   SELFVIRT_DEV_STATUS_NIC_MODE  (1u << 1)
+#define   SELFVIRT_DEV_STATUS_PROMISC   (1u << 2)
+
+/* ---- CSR BAR: the interrupt identifier ---- */
+#define SELFVIRT_REG_IRQ_ID             0x050  /* pending bits, write 1 to clear */
+#define SELFVIRT_REG_IRQ_MASK           0x054  /* 1 = bit masked; reset: all */
+#define SELFVIRT_REG_IRQ_PENDING        0x058  /* ID & ~MASK: drives the line */
+
+/*
+ * VIF i signals on identifier bit (2 * i) mod width (transmit done) and
+ * (2 * i + 1) mod width (packet received): with width 16 and more than 8
+ * VIFs, VIF i shares its bits with VIF i + 8, i + 16, ... as in the paper.
+ */
+#define SELFVIRT_IRQ_TX_BIT(vif, width) ((2u * (vif)) % (width))
+#define SELFVIRT_IRQ_RX_BIT(vif, width) ((2u * (vif) + 1) % (width))
+/* MSI-X mode: one vector per VIF signal, then one for the mailbox */
+#define SELFVIRT_MSIX_TX_VEC(vif)       (2u * (vif))
+#define SELFVIRT_MSIX_RX_VEC(vif)       (2u * (vif) + 1)
+#define SELFVIRT_MSIX_MBOX_VEC(max_vifs) (2u * (max_vifs))
+
+/* ---- CSR BAR: host window (upstream lookup) table ---- */
+#define SELFVIRT_REG_WIN_PAGE_SHIFT     0x060  /* log2 page size, 8..25 */
+#define SELFVIRT_REG_DOORBELL           0x064  /* write VIF index: wake it */
+
+/* ---- CSR BAR: management mailbox (the XScale core) ---- */
+#define SELFVIRT_REG_MBOX_CMD           0x080  /* writing it runs the command */
+#define SELFVIRT_REG_MBOX_STATUS        0x084
+#define   SELFVIRT_MBOX_STATUS_CODE(v)  ((v) & 0xffff)
+#define   SELFVIRT_MBOX_STATUS_DONE     (1u << 31)
+#define SELFVIRT_REG_MBOX_ARG(n)        (0x090 + 4 * (n))  /* n = 0..7 */
+#define SELFVIRT_REG_MBOX_RES(n)        (0x0b0 + 4 * (n))  /* n = 0..7 */
+#define SELFVIRT_MBOX_NARGS             8
+
+/* ---- CSR BAR: board statistics (read-only, 32-bit, wrap) ---- */
+#define SELFVIRT_REG_STAT(n)            (0x100 + 4 * (n))
+enum selfvirt_board_stat {
+    SELFVIRT_STAT_WIRE_RX_FRAMES,   /* frames from the physical port */
+    SELFVIRT_STAT_WIRE_TX_FRAMES,   /* frames to the physical port */
+    SELFVIRT_STAT_WIRE_RX_NO_VIF,   /* unicast frames no VIF owns: dropped */
+    SELFVIRT_STAT_SWITCH_LOCAL,     /* VIF-to-VIF frames kept on the board */
+    SELFVIRT_STAT_WIN_ABORTS,       /* upstream access via invalid window */
+    SELFVIRT_STAT_BAD_DESC,         /* malformed send descriptors */
+    SELFVIRT_STAT_DOORBELLS,        /* doorbell writes */
+    SELFVIRT_STAT_ENGINE_WAKEUPS,   /* micro-engine wake-ups */
+    SELFVIRT_STAT_IRQS,             /* master interrupt assertions */
+    SELFVIRT_STAT_MBOX_CMDS,        /* mailbox commands run */
+    SELFVIRT_STAT_COUNT
+};
+
+#define SELFVIRT_REG_WIN_BASE           0x400  /* 64 entries x 8 bytes */
+#define SELFVIRT_REG_WIN_LO(n)          (SELFVIRT_REG_WIN_BASE + 8 * (n))
+#define SELFVIRT_REG_WIN_HI(n)          (SELFVIRT_REG_WIN_BASE + 8 * (n) + 4)
+#define   SELFVIRT_WIN_VALID            (1u << 0)  /* in WIN_LO */
+#define SELFVIRT_WIN_ENTRIES            64
+#define SELFVIRT_WIN_MIN_SHIFT          8          /* 256 B, as the 21555 */
+#define SELFVIRT_WIN_MAX_SHIFT          25         /* 32 MiB */
+
+/* ---- Mailbox commands: ARG/RES words; status codes below ---- */
+enum selfvirt_mbox_cmd {
+    SELFVIRT_CMD_RESET = 1,       /* destroy all VIFs, plain defaults */
+    SELFVIRT_CMD_QUERY = 2,       /* RES0 active VIF bitmap 0..31,
+                                   * RES1 bitmap 32..63, RES2 mode */
+    SELFVIRT_CMD_VIF_CREATE = 3,  /* see SELFVIRT_CREATE_* */
+    SELFVIRT_CMD_VIF_DESTROY = 4, /* ARG0 vif; quiesced on return */
+    SELFVIRT_CMD_VIF_SET = 5,     /* ARG0 vif, ARG1 attr, ARG2.. value */
+    SELFVIRT_CMD_VIF_STATS = 6,   /* ARG0 vif: RES0..7 = selfvirt_vif_stat */
+    SELFVIRT_CMD_SET_MODE = 7,    /* ARG0 selfvirt_mode, ARG1 bit0 promisc */
+};
+
+/*
+ * CREATE: ARG0 vif index (or SELFVIRT_VIF_ANY), ARG1/ARG2 MAC bytes 0..3 /
+ * 4..5 (both 0: base MAC + vif), ARG3 send entries [15:0] receive entries
+ * [31:16] (powers of two), ARG4 first window [7:0] window count [15:8],
+ * ARG5 receive buffer size in bytes.  RES0 vif, RES1 SDRAM offset of its
+ * partition, RES2 partition size, RES3/RES4 MAC.
+ */
+#define SELFVIRT_VIF_ANY                0xffffffffu
+#define SELFVIRT_QUEUE_MIN              4
+#define SELFVIRT_QUEUE_MAX              4096
+
+enum selfvirt_vif_attr {
+    SELFVIRT_ATTR_MAC = 1,          /* ARG2 bytes 0..3, ARG3 bytes 4..5 */
+    SELFVIRT_ATTR_SIGNALS = 2,      /* ARG2: SELFVIRT_SIGNAL_* enables */
+    SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none */
+    SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn 1..256 */
+    SELFVIRT_ATTR_QUEUES = 5,       /* ARG2 as CREATE ARG3; rings reset */
+};
+#define SELFVIRT_SIGNAL_TX              (1u << 0)
+#define SELFVIRT_SIGNAL_RX              (1u << 1)
+
+enum selfvirt_vif_stat {
+    SELFVIRT_VSTAT_TX_FRAMES,
+    SELFVIRT_VSTAT_TX_BYTES,
+    SELFVIRT_VSTAT_RX_FRAMES,
+    SELFVIRT_VSTAT_RX_BYTES,
+    SELFVIRT_VSTAT_RX_DROPS,        /* receive queue full */
+    SELFVIRT_VSTAT_TX_ERRORS,       /* malformed descriptors */
+    SELFVIRT_VSTAT_WIN_ABORTS,      /* upstream writes that master-aborted */
+    SELFVIRT_VSTAT_SIGNALS,         /* signals raised for this VIF */
+    SELFVIRT_VSTAT_COUNT
+};
+
+enum selfvirt_mode {
+    SELFVIRT_MODE_SELF_VIRT = 0,    /* many VIFs, on-board switch */
+    SELFVIRT_MODE_NIC = 1,          /* one queue pair (VIF 0), base MAC */
+};
+
+enum selfvirt_status {
+    SELFVIRT_ST_OK = 0,
+    SELFVIRT_ST_BAD_CMD = 1,        /* unknown command */
+    SELFVIRT_ST_NO_VIF = 2,         /* no such VIF, or not created */
+    SELFVIRT_ST_NO_RESOURCES = 3,   /* no free VIF slot */
+    SELFVIRT_ST_BAD_ARG = 4,        /* argument out of range */
+    SELFVIRT_ST_EXISTS = 5,         /* VIF slot already in use */
+    SELFVIRT_ST_WRONG_MODE = 6,     /* not allowed in the current mode */
+};
+
+/* ---- Send queue: in the VIF's SDRAM partition, written by the host ---- */
+struct selfvirt_sq_ctrl {
+    uint32_t tx_prod;       /* free-running count of posted descriptors */
+    uint32_t rx_cons;       /* free-running count of consumed rx slots */
+    uint32_t signal_enable; /* SELFVIRT_SIGNAL_*: driver's own moderation */
+    uint32_t reserved[13];
+};
+#define SELFVIRT_SQ_DESC_OFF            64
+
+struct selfvirt_tx_desc {
+    uint32_t buf;           /* frame offset in the partition's data area */
+    uint32_t len;           /* frame length; up to 64 KiB with TSO */
+    uint16_t flags;         /* SELFVIRT_TX_* */
+    uint16_t mss;           /* TSO segment size */
+    uint32_t reserved;
+};
+#define SELFVIRT_TX_CSUM                (1u << 0)  /* fill in the L4 checksum */
+#define SELFVIRT_TX_TSO                 (1u << 1)  /* segment at mss */
+
+/* data area of the partition: after the descriptors, 64-byte aligned */
+#define SELFVIRT_SQ_DATA_OFF(entries) \
+    ((SELFVIRT_SQ_DESC_OFF + 16u * (entries) + 63u) & ~63u)
+
+/* ---- Receive queue: in host memory via the VIF's windows, device-written */
+struct selfvirt_rq_status {
+    uint32_t rx_prod;       /* free-running count of filled rx slots */
+    uint32_t tx_cons;       /* free-running count of completed tx descs */
+    uint32_t flags;         /* SELFVIRT_RQ_* */
+    uint32_t reserved[13];
+};
+#define SELFVIRT_RQ_EGRESS_ASLEEP       (1u << 0)  /* ring DOORBELL to post */
+#define SELFVIRT_RQ_RX_BLOCKED          (1u << 1)  /* ring DOORBELL on rx_cons */
+#define SELFVIRT_RQ_DESC_OFF            64
+
+struct selfvirt_rx_desc {
+    uint32_t len;           /* frame length in the slot */
+    uint16_t flags;         /* SELFVIRT_RX_* */
+    uint16_t gso_size;      /* MSS of an unsegmented TCP frame, else 0 */
+    uint32_t reserved[2];
+};
+#define SELFVIRT_RX_CSUM_OK             (1u << 0)  /* L4 checksum verified */
+#define SELFVIRT_RX_GSO_TCPV4           (1u << 1)  /* unsegmented, see gso_size */
+#define SELFVIRT_RX_GSO_TCPV6           (1u << 2)
+
+/* receive slots follow the descriptors; slot i at DATA_OFF + i * buf size */
+#define SELFVIRT_RQ_DATA_OFF(entries) \
+    ((SELFVIRT_RQ_DESC_OFF + 16u * (entries) + 63u) & ~63u)
+
+#endif /* SELFVIRT_ABI_H */

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Lay selfvirt into a QEMU source tree: symbolic links to the project's folders and a
+# few appended lines.  Idempotent: every edit is checked for before it is made.
+#   scripts/overlay-qemu.sh PROJECT_DIR QEMU_SRC
+set -eu
+top=$1
+src=$2
+
+link() {  # link TARGET LINKNAME
+    if [ -L "$2" ] && [ "$(readlink "$2")" = "$1" ]; then
+        return
+    fi
+    [ -e "$2" ] && [ ! -L "$2" ] && { echo "overlay: $2 exists and is not our link" >&2; exit 1; }
+    ln -sfn "$1" "$2"
+}
+
+append_once() {  # append_once FILE LINE
+    grep -qxF "$2" "$1" || printf '%s\n' "$2" >> "$1"
+}
+
+link "$top/hw/net/selfvirt" "$src/hw/net/selfvirt"
+link "$top/tests/qtest" "$src/tests/qtest/selfvirt"
+
+append_once "$src/hw/net/meson.build" "subdir('selfvirt')"
+append_once "$src/hw/net/Kconfig" "source selfvirt/Kconfig"
+append_once "$src/tests/qtest/meson.build" "subdir('selfvirt')"
+
+# Trace events of a sub-directory must be listed in the top-level meson.build.
+grep -q "'hw/net/selfvirt'," "$src/meson.build" ||
+    sed -i "s|^    'hw/net',\$|    'hw/net',\n    'hw/net/selfvirt',|" "$src/meson.build"
+grep -q "'hw/net/selfvirt'," "$src/meson.build" ||
+    { echo "overlay: could not add hw/net/selfvirt to trace_events_subdirs" >&2; exit 1; }
+
+# The Debian "+ds" tarball has no edk2 blobs: never try to unpack them.
+sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false/' "$src/meson.build"

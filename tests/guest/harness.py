@@ -1,0 +1,223 @@
+"""Boot test guests and run commands in them.
+
+The guests are Debian's 6.12 kernel with the project's initramfs (built by
+``make guest``).  Each guest is a :class:`qemu.machine.QEMUMachine` from the
+QEMU source tree; commands run through QEMU's guest agent (``guest-exec``)
+on a virtio-serial port.  Two guests are wired back to back with a stream
+netdev over a unix socket, which needs no root and no host network.
+
+Failures leave the guests' consoles in the test's output folder.
+"""
+
+import base64
+import contextlib
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(TOP, 'build')
+
+
+def _config():
+    conf = {}
+    path = os.path.join(BUILD, 'config.mk')
+    if not os.path.exists(path):
+        raise RuntimeError(f'{path} is missing: run ./configure first')
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            key, _, val = line.partition(':=')
+            conf[key.strip()] = val.strip()
+    return conf
+
+
+CONFIG = _config()
+sys.path.insert(0, os.path.join(CONFIG['QEMU_SRC'], 'python'))
+
+# pylint: disable=wrong-import-position
+from qemu.machine import QEMUMachine  # noqa: E402
+from qemu.utils.qemu_ga_client import QemuGuestAgent  # noqa: E402
+
+QEMU = os.path.join(CONFIG['QEMU_BUILD'], 'qemu-system-x86_64')
+GUEST_DIR = os.path.join(BUILD, 'guest')
+KERNEL = os.path.join(GUEST_DIR, 'vmlinuz')
+INITRD = os.path.join(GUEST_DIR, 'initramfs.cpio.gz')
+OUT_DIR = os.path.join(BUILD, 'test-output')
+
+
+def kvm_works():
+    """True when /dev/kvm is a real KVM.
+
+    The PVM flavour found on some cloud hosts (kvm_pvm) cannot run a stock
+    guest kernel: treat it as absent.
+    """
+    if os.path.exists('/sys/module/kvm_pvm'):
+        return False
+    return os.access('/dev/kvm', os.R_OK | os.W_OK)
+
+
+def accel_args():
+    accel = os.environ.get('SELFVIRT_ACCEL') or ('kvm' if kvm_works() else 'tcg')
+    if accel == 'kvm':
+        return ['-accel', 'kvm', '-cpu', 'host']
+    return ['-accel', 'tcg', '-cpu', 'max']
+
+
+class GuestError(Exception):
+    pass
+
+
+class CommandFailed(GuestError):
+    def __init__(self, guest, cmd, rc, out, err):
+        super().__init__(f'{guest}: `{cmd}` exited {rc}\n'
+                         f'--- stdout\n{out}--- stderr\n{err}')
+        self.rc, self.out, self.err = rc, out, err
+
+
+class Guest:
+    """One test guest: a QEMU process, its console log and its agent."""
+
+    def __init__(self, name, workdir, devices=(), mem='512M', smp=1,
+                 append=''):
+        self.name = name
+        self.workdir = workdir
+        self.console_path = os.path.join(workdir, f'{name}.console')
+        self.qga_path = os.path.join(workdir, f'{name}.qga')
+        args = ['-nodefaults', '-M', 'pc', *accel_args(),
+                '-m', mem, '-smp', str(smp),
+                '-kernel', KERNEL, '-initrd', INITRD,
+                '-append', f'console=ttyS0 panic=-1 loglevel=6 '
+                           f'selfvirt.name={name} {append}',
+                '-serial', f'file:{self.console_path}',
+                '-no-reboot',
+                '-chardev', f'socket,id=qga0,path={self.qga_path},'
+                            'server=on,wait=off',
+                '-device', 'virtio-serial-pci',
+                '-device', 'virtserialport,chardev=qga0,'
+                           'name=org.qemu.guest_agent.0']
+        for dev in devices:
+            args += dev
+        self.vm = QEMUMachine(QEMU, args=args, name=name,
+                              base_temp_dir=workdir, log_dir=workdir)
+        self.qga = None
+
+    def __str__(self):
+        return self.name
+
+    def console(self):
+        try:
+            with open(self.console_path, encoding='utf-8',
+                      errors='replace') as f:
+                return f.read()
+        except FileNotFoundError:
+            return ''
+
+    def launch(self):
+        self.vm.launch()
+
+    def wait_ready(self, timeout=180):
+        """Wait for /init to report the agent port, then sync with it."""
+        deadline = time.monotonic() + timeout
+        while 'selfvirt-guest: ready' not in self.console():
+            if not self.vm.is_running():
+                raise GuestError(f'{self}: QEMU exited '
+                                 f'({self.vm.exitcode()}) during boot')
+            if 'Kernel panic' in self.console():
+                raise GuestError(f'{self}: kernel panic during boot')
+            if time.monotonic() > deadline:
+                raise GuestError(f'{self}: not ready after {timeout} s')
+            time.sleep(0.2)
+        self.qga = QemuGuestAgent(self.qga_path)
+        self.qga.connect(negotiate=False)
+        self.qga.settimeout(max(5.0, deadline - time.monotonic()))
+        uid = random.randint(1, (1 << 31) - 1)
+        if self.qga.cmd('guest-sync', id=uid) != uid:
+            raise GuestError(f'{self}: guest agent did not sync')
+        self.qga.settimeout(30)
+
+    def run(self, cmd, timeout=60, check=True):
+        """Run a shell command in the guest; return (rc, stdout, stderr)."""
+        pid = self.qga.cmd('guest-exec', path='/bin/sh',
+                           arg=['-c', f'timeout {int(timeout)} sh -c {quote(cmd)}'],
+                           **{'capture-output': True})['pid']
+        deadline = time.monotonic() + timeout + 10
+        delay = 0.02
+        while True:
+            st = self.qga.cmd('guest-exec-status', pid=pid)
+            if st['exited']:
+                break
+            if time.monotonic() > deadline:
+                raise GuestError(f'{self}: `{cmd}` did not finish in {timeout} s')
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        out = base64.b64decode(st.get('out-data', '')).decode(errors='replace')
+        err = base64.b64decode(st.get('err-data', '')).decode(errors='replace')
+        rc = st.get('exitcode', -st.get('signal', 1))
+        if check and rc != 0:
+            raise CommandFailed(self, cmd, rc, out, err)
+        return rc, out, err
+
+    def out(self, cmd, timeout=60):
+        return self.run(cmd, timeout=timeout)[1]
+
+    def shutdown(self):
+        if self.qga is not None:
+            with contextlib.suppress(Exception):
+                self.qga.close()
+            self.qga = None
+        with contextlib.suppress(Exception):
+            self.vm.shutdown(hard=True, timeout=10)
+
+
+def quote(s):
+    return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+@contextlib.contextmanager
+def guests(test_name, specs):
+    """Boot guests; yield them in order; always tear them down.
+
+    ``specs`` is a list of (name, [device arg lists]).  Guests are launched
+    in order (a stream server before its client) and waited for together.
+    On failure the consoles are copied to build/test-output/TEST/.
+    """
+    workdir = tempfile.mkdtemp(prefix='selfvirt-')
+    started = []
+    ok = False
+    try:
+        for name, devices in specs:
+            g = Guest(name, workdir, devices)
+            started.append(g)
+            g.launch()
+        for g in started:
+            g.wait_ready()
+        yield started
+        ok = True
+    finally:
+        for g in started:
+            g.shutdown()
+        if not ok:
+            dest = os.path.join(OUT_DIR, test_name)
+            os.makedirs(dest, exist_ok=True)
+            for f in os.listdir(workdir):
+                if f.endswith('.console') or f.endswith('.log'):
+                    shutil.copy(os.path.join(workdir, f), dest)
+            for g in started:
+                tail = '\n'.join(g.console().splitlines()[-30:])
+                print(f'--- console of {g} (last 30 lines; all in {dest}):\n'
+                      f'{tail}', file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def wire_pair(workdir_hint='selfvirt'):
+    """Return netdev arguments for two guests joined by a unix stream."""
+    path = os.path.join(tempfile.mkdtemp(prefix=f'{workdir_hint}-wire-'),
+                        'wire.sock')
+    server = ['-netdev', f'stream,id=wire,server=on,addr.type=unix,'
+                         f'addr.path={path}']
+    client = ['-netdev', f'stream,id=wire,server=off,addr.type=unix,'
+                         f'addr.path={path},reconnect-ms=200']
+    return server, client
