@@ -22,6 +22,9 @@ link "$top/hw/net/selfvirt" "$src/hw/net/selfvirt"
 link "$top/tests/qtest" "$src/tests/qtest/selfvirt"
 
 append_once "$src/hw/net/meson.build" "subdir('selfvirt')"
+# QEMU's segmentation and checksum helpers, shared with e1000e and igb
+append_once "$src/hw/net/meson.build" \
+    "system_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('net_tx_pkt.c'))"
 append_once "$src/hw/net/Kconfig" "source selfvirt/Kconfig"
 append_once "$src/tests/qtest/meson.build" "subdir('selfvirt')"
 

@@ -14,8 +14,10 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/runstate.h"
 #include "selfvirt.h"
 #include "trace.h"
 
@@ -75,6 +77,42 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
     case SELFVIRT_REG_MAC_HI:
         val = lduw_le_p(mac + 4);
         break;
+    case SELFVIRT_REG_PART_SIZE:
+        val = s->part_size;
+        break;
+    case SELFVIRT_REG_DEV_CTRL:
+        val = 0;
+        break;
+    case SELFVIRT_REG_DEV_STATUS:
+        val = SELFVIRT_DEV_STATUS_READY |
+              (s->mode == SELFVIRT_MODE_NIC ? SELFVIRT_DEV_STATUS_NIC_MODE : 0) |
+              (s->promisc ? SELFVIRT_DEV_STATUS_PROMISC : 0);
+        break;
+    case SELFVIRT_REG_IRQ_ID:
+    case SELFVIRT_REG_IRQ_MASK:
+    case SELFVIRT_REG_IRQ_PENDING:
+        val = selfvirt_irq_reg_read(s, addr);
+        break;
+    case SELFVIRT_REG_WIN_PAGE_SHIFT:
+    case SELFVIRT_REG_WIN_BASE ... SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
+        val = selfvirt_window_reg_read(s, addr);
+        break;
+    case SELFVIRT_REG_MBOX_CMD:
+    case SELFVIRT_REG_DOORBELL:
+        val = 0;
+        break;
+    case SELFVIRT_REG_MBOX_STATUS:
+        val = s->mbox_status;
+        break;
+    case SELFVIRT_REG_MBOX_ARG(0) ... SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+        val = s->mbox_arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4];
+        break;
+    case SELFVIRT_REG_MBOX_RES(0) ... SELFVIRT_REG_MBOX_RES(SELFVIRT_MBOX_NARGS - 1):
+        val = s->mbox_res[(addr - SELFVIRT_REG_MBOX_RES(0)) / 4];
+        break;
+    case SELFVIRT_REG_STAT(0) ... SELFVIRT_REG_STAT(SELFVIRT_STAT_COUNT - 1):
+        val = qatomic_read(&s->stats[(addr - SELFVIRT_REG_STAT(0)) / 4]);
+        break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "selfvirt: read of unknown register 0x%" HWADDR_PRIx "\n",
@@ -85,13 +123,49 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
     return val;
 }
 
+static void selfvirt_board_reset(SelfvirtState *s);
+
 static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
                                unsigned size)
 {
+    SelfvirtState *s = opaque;
+
     trace_selfvirt_csr_write(addr, val);
-    qemu_log_mask(LOG_GUEST_ERROR,
-                  "selfvirt: write of read-only or unknown register 0x%"
-                  HWADDR_PRIx "\n", addr);
+    switch (addr) {
+    case SELFVIRT_REG_DEV_CTRL:
+        if (val & SELFVIRT_DEV_CTRL_RESET) {
+            selfvirt_board_reset(s);
+        }
+        if (val & ~SELFVIRT_DEV_CTRL_RESET) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: DEV_CTRL bits 0x%"
+                          PRIx64 " are reserved\n",
+                          val & ~(uint64_t)SELFVIRT_DEV_CTRL_RESET);
+        }
+        break;
+    case SELFVIRT_REG_IRQ_ID:
+    case SELFVIRT_REG_IRQ_MASK:
+    case SELFVIRT_REG_IRQ_PENDING:
+        selfvirt_irq_reg_write(s, addr, val);
+        break;
+    case SELFVIRT_REG_WIN_PAGE_SHIFT:
+    case SELFVIRT_REG_WIN_BASE ... SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
+        selfvirt_window_reg_write(s, addr, val);
+        break;
+    case SELFVIRT_REG_DOORBELL:
+        selfvirt_doorbell(s, val);
+        break;
+    case SELFVIRT_REG_MBOX_CMD:
+        selfvirt_mbox_run(s, val);
+        break;
+    case SELFVIRT_REG_MBOX_ARG(0) ... SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+        s->mbox_arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4] = val;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "selfvirt: write of read-only or unknown register 0x%"
+                      HWADDR_PRIx "\n", addr);
+        break;
+    }
 }
 
 static const MemoryRegionOps selfvirt_csr_ops = {
@@ -155,13 +229,70 @@ static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
     return true;
 }
 
+/* The whole board back to its power-on state; with the BQL. */
+static void selfvirt_board_reset(SelfvirtState *s)
+{
+    trace_selfvirt_reset();
+    selfvirt_mbox_reset(s);       /* pauses engines: no DMA in flight */
+    selfvirt_engines_pause(s);
+    selfvirt_fifo_flush(&s->wire_send);
+    selfvirt_window_reset(s);
+    selfvirt_irq_reset(s);
+    memset(s->mbox_arg, 0, sizeof(s->mbox_arg));
+    memset(s->mbox_res, 0, sizeof(s->mbox_res));
+    s->mbox_status = 0;
+    memset(s->stats, 0, sizeof(s->stats));
+    selfvirt_engines_resume(s);
+}
+
+static void selfvirt_qdev_reset_hold(Object *obj, ResetType type)
+{
+    selfvirt_board_reset(SELFVIRT_NIC(obj));
+}
+
+static bool selfvirt_can_receive(NetClientState *nc)
+{
+    SelfvirtState *s = qemu_get_nic_opaque(nc);
+
+    return s->wire_in.len < s->wire_in.max;
+}
+
+static ssize_t selfvirt_receive(NetClientState *nc, const uint8_t *buf,
+                                size_t size)
+{
+    return selfvirt_wire_receive(qemu_get_nic_opaque(nc), buf, size);
+}
+
+static NetClientInfo selfvirt_net_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = selfvirt_can_receive,
+    .receive = selfvirt_receive,
+};
+
+/* Engines stop with the VM (and for migration) and resume with it. */
+static void selfvirt_vm_state_change(void *opaque, bool running,
+                                     RunState state)
+{
+    SelfvirtState *s = opaque;
+
+    if (running) {
+        selfvirt_engines_resume(s);
+    } else {
+        selfvirt_engines_pause(s);
+    }
+}
+
 static void selfvirt_realize(PCIDevice *pdev, Error **errp)
 {
+    ERRP_GUARD();
     SelfvirtState *s = SELFVIRT_NIC(pdev);
+    DeviceState *dev = DEVICE(pdev);
 
     if (!selfvirt_check_props(s, errp)) {
         return;
     }
+    s->part_size = s->sdram_size / s->num_vifs;
 
     memory_region_init_io(&s->csr, OBJECT(s), &selfvirt_csr_ops, s,
                           "selfvirt-csr", SELFVIRT_CSR_SIZE);
@@ -173,17 +304,62 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
                                 s->sdram_size, errp)) {
         return;
     }
+    s->sdram_ptr = memory_region_get_ram_ptr(&s->sdram);
     pci_register_bar(pdev, SELFVIRT_BAR_SDRAM,
                      PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64 |
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->sdram);
 
-    pci_config_set_interrupt_pin(pdev->config, 1);
+    selfvirt_irq_init(s, errp);
+    if (*errp) {
+        return;
+    }
+
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    s->nic = qemu_new_nic(&selfvirt_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)), dev->id,
+                          &dev->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+
+    selfvirt_fifo_init(&s->wire_in, SELFVIRT_WIRE_FIFO_MAX);
+    selfvirt_fifo_init(&s->wire_out, SELFVIRT_WIRE_FIFO_MAX);
+    selfvirt_fifo_init(&s->wire_send, UINT32_MAX);
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX);
+    }
+    s->tx_bh = qemu_bh_new_guarded(selfvirt_tx_bh, s,
+                                   &dev->mem_reentrancy_guard);
+    s->rx_flush_bh = qemu_bh_new_guarded(selfvirt_rx_flush_bh, s,
+                                         &dev->mem_reentrancy_guard);
+    qemu_mutex_init(&s->pause_lock);
+    qemu_cond_init(&s->pause_cond);
+    selfvirt_window_reset(s);
+    s->irq_mask = (1u << s->irq_width) - 1;
+    selfvirt_engines_start(s);
+    s->vmstate = qemu_add_vm_change_state_handler(selfvirt_vm_state_change, s);
+    if (!runstate_is_running()) {
+        selfvirt_engines_pause(s);
+    }
 }
 
 static void selfvirt_exit(PCIDevice *pdev)
 {
+    SelfvirtState *s = SELFVIRT_NIC(pdev);
+
+    qemu_del_vm_change_state_handler(s->vmstate);
+    selfvirt_engines_stop(s);
+    qemu_del_nic(s->nic);
+    qemu_bh_delete(s->tx_bh);
+    qemu_bh_delete(s->rx_flush_bh);
+    selfvirt_irq_fini(s);
+    selfvirt_fifo_destroy(&s->wire_in);
+    selfvirt_fifo_destroy(&s->wire_out);
+    selfvirt_fifo_destroy(&s->wire_send);
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        selfvirt_fifo_destroy(&s->vif[i].pending);
+    }
+    qemu_cond_destroy(&s->pause_cond);
+    qemu_mutex_destroy(&s->pause_lock);
 }
 
 static const Property selfvirt_properties[] = {
@@ -198,14 +374,85 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 4),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
+    DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 50),
 };
+
+static bool selfvirt_is_msix(void *opaque, int version_id)
+{
+    return SELFVIRT_NIC(opaque)->irq_mode == SELFVIRT_IRQ_MODE_MSIX;
+}
+
+static const VMStateDescription selfvirt_vmstate_vif = {
+    .name = "selfvirt-nic/vif",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(active, SelfvirtVif),
+        VMSTATE_UINT8_ARRAY(mac, SelfvirtVif, ETH_ALEN),
+        VMSTATE_UINT32(tx_entries, SelfvirtVif),
+        VMSTATE_UINT32(rx_entries, SelfvirtVif),
+        VMSTATE_UINT32(rx_buf_size, SelfvirtVif),
+        VMSTATE_UINT32(win_first, SelfvirtVif),
+        VMSTATE_UINT32(win_count, SelfvirtVif),
+        VMSTATE_UINT32(signals, SelfvirtVif),
+        VMSTATE_UINT32(rate_mbps, SelfvirtVif),
+        VMSTATE_UINT32(weight, SelfvirtVif),
+        VMSTATE_UINT32(egress_ctx, SelfvirtVif),
+        VMSTATE_UINT32(tx_cons, SelfvirtVif),
+        VMSTATE_UINT32(rx_prod, SelfvirtVif),
+        VMSTATE_UINT32(rq_flags, SelfvirtVif),
+        VMSTATE_BOOL(stopped, SelfvirtVif),
+        VMSTATE_UINT64_ARRAY(stats, SelfvirtVif, SELFVIRT_VSTAT_COUNT),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static int selfvirt_post_load(void *opaque, int version_id)
+{
+    SelfvirtState *s = opaque;
+
+    if (s->win_page_shift < SELFVIRT_WIN_MIN_SHIFT ||
+        s->win_page_shift > SELFVIRT_WIN_MAX_SHIFT ||
+        s->mode > SELFVIRT_MODE_NIC) {
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        SelfvirtVif *vif = &s->vif[i];
+
+        if (vif->active &&
+            (i >= s->num_vifs || !is_power_of_2(vif->tx_entries) ||
+             !is_power_of_2(vif->rx_entries) ||
+             vif->egress_ctx >= s->num_egress_ctx ||
+             !selfvirt_window_range_ok(s, vif->win_first, vif->win_count, 0))) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
     .version_id = 1,
     .minimum_version_id = 1,
+    .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SelfvirtState),
+        VMSTATE_MSIX_TEST(parent_obj, SelfvirtState, selfvirt_is_msix),
+        VMSTATE_UINT32_ARRAY(win_lo, SelfvirtState, SELFVIRT_WIN_ENTRIES),
+        VMSTATE_UINT32_ARRAY(win_hi, SelfvirtState, SELFVIRT_WIN_ENTRIES),
+        VMSTATE_UINT32(win_page_shift, SelfvirtState),
+        VMSTATE_UINT32(irq_id, SelfvirtState),
+        VMSTATE_UINT32(irq_mask, SelfvirtState),
+        VMSTATE_UINT64_ARRAY(msix_pending, SelfvirtState, 2),
+        VMSTATE_UINT32_ARRAY(mbox_arg, SelfvirtState, SELFVIRT_MBOX_NARGS),
+        VMSTATE_UINT32_ARRAY(mbox_res, SelfvirtState, SELFVIRT_MBOX_NARGS),
+        VMSTATE_UINT32(mbox_status, SelfvirtState),
+        VMSTATE_UINT32(mode, SelfvirtState),
+        VMSTATE_BOOL(promisc, SelfvirtState),
+        VMSTATE_UINT32(next_egress_ctx, SelfvirtState),
+        VMSTATE_UINT32_ARRAY(stats, SelfvirtState, SELFVIRT_STAT_COUNT),
+        VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 1,
+                             selfvirt_vmstate_vif, SelfvirtVif),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -214,6 +461,7 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
 
     k->realize = selfvirt_realize;
     k->exit = selfvirt_exit;
@@ -223,6 +471,7 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
     k->class_id = PCI_CLASS_NETWORK_ETHERNET;
     dc->desc = "Self-virtualizing NIC (IXP2400-style NP with VIFs)";
     dc->vmsd = &selfvirt_vmstate;
+    rc->phases.hold = selfvirt_qdev_reset_hold;
     device_class_set_props(dc, selfvirt_properties);
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }

@@ -1,8 +1,11 @@
 /*
  * selfvirt: a self-virtualizing NIC (IXP2400 NP board behind a 21555 bridge)
  *
- * Internal state shared by the files of the model: selfvirt.c (PCI glue,
- * CSR dispatch), and one file per part of the board.
+ * Internal state shared by the files of the model, one per part of the
+ * board: selfvirt.c (PCI glue, CSR dispatch), selfvirt_window.c (host
+ * window table), selfvirt_irq.c (interrupt identifier, MSI-X),
+ * selfvirt_mbox.c (management, the XScale core), selfvirt_engines.c
+ * (micro-engines) and selfvirt_switch.c (the layer-2 switch).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,22 +13,97 @@
 #define HW_NET_SELFVIRT_H
 
 #include "hw/pci/pci_device.h"
+#include "net/eth.h"
 #include "net/net.h"
+#include "qemu/queue.h"
+#include "qemu/thread.h"
 #include "qom/object.h"
+#include "system/runstate.h"
 #include "selfvirt_abi.h"
 
 #define TYPE_SELFVIRT_NIC "selfvirt-nic"
 OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 
-#define SELFVIRT_MAX_VIFS       64   /* one window entry at least per VIF */
+#define SELFVIRT_MAX_VIFS       SELFVIRT_WIN_ENTRIES  /* a window each */
 #define SELFVIRT_MAX_ENGINES    8
 #define SELFVIRT_MAX_CONTEXTS   8
+#define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
+#define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
+
+/* A frame inside the board, between micro-engines. */
+typedef struct SelfvirtFrame {
+    QSIMPLEQ_ENTRY(SelfvirtFrame) next;
+    uint32_t len;
+    uint16_t tx_flags;      /* SELFVIRT_TX_*: offloads still to do */
+    uint16_t mss;
+    int src_vif;            /* -1: from the wire */
+    uint8_t data[];
+} SelfvirtFrame;
+
+typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
+
+/* A bounded frame queue shared by threads. */
+typedef struct SelfvirtFifo {
+    QemuMutex lock;
+    SelfvirtFrameQueue q;
+    uint32_t len;
+    uint32_t max;
+} SelfvirtFifo;
+
+typedef struct SelfvirtVif {
+    /* configuration, set by management while the engines are paused */
+    bool active;
+    uint8_t mac[ETH_ALEN];
+    uint32_t tx_entries;
+    uint32_t rx_entries;
+    uint32_t rx_buf_size;
+    uint32_t win_first;
+    uint32_t win_count;
+    uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
+    uint32_t rate_mbps;       /* 0: unlimited */
+    uint32_t weight;          /* frames per egress turn */
+    uint32_t egress_ctx;      /* global egress context index */
+
+    /* the device's own ring indexes (free-running) */
+    uint32_t tx_cons;
+    uint32_t rx_prod;
+    uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
+    bool stopped;             /* malformed descriptor: VIF halted */
+
+    int64_t rate_tokens;      /* bytes the VIF may send now */
+    int64_t rate_stamp_ns;
+
+    SelfvirtFifo pending;     /* frames switched to this VIF */
+    uint64_t stats[SELFVIRT_VSTAT_COUNT];
+} SelfvirtVif;
+
+enum SelfvirtEngineRole {
+    SELFVIRT_ME_WIRE_RX,      /* receive from the physical port, classify */
+    SELFVIRT_ME_WIRE_TX,      /* offloads, then transmit to the port */
+    SELFVIRT_ME_INGRESS,      /* pool: demultiplex into VIF rx queues */
+    SELFVIRT_ME_EGRESS,       /* pool: one context per VIF send queue */
+};
+
+typedef struct SelfvirtEngine {
+    struct SelfvirtState *s;
+    QemuThread thread;
+    unsigned index;
+    enum SelfvirtEngineRole role;
+    unsigned egress_base;     /* first global egress context it runs */
+    QemuMutex lock;
+    QemuCond cond;
+    bool kicked;
+    bool asleep;
+    struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
+} SelfvirtEngine;
 
 struct SelfvirtState {
     PCIDevice parent_obj;
 
     MemoryRegion csr;
     MemoryRegion sdram;
+    MemoryRegion msix;
+    uint8_t *sdram_ptr;
     NICState *nic;
     NICConf conf;
 
@@ -38,6 +116,116 @@ struct SelfvirtState {
     uint32_t num_engines;
     uint32_t num_contexts;
     uint32_t max_frame;
+    uint32_t poll_us;
+
+    /* host window table (21555 upstream lookup table) */
+    uint32_t win_lo[SELFVIRT_WIN_ENTRIES];
+    uint32_t win_hi[SELFVIRT_WIN_ENTRIES];
+    uint32_t win_page_shift;
+
+    /* interrupt identifier; irq_id is set by engines with atomics */
+    uint32_t irq_id;
+    uint32_t irq_mask;
+    bool irq_level;           /* the master interrupt, as last driven */
+    uint64_t msix_pending[2];
+    QEMUBH *irq_bh;
+
+    /* management mailbox */
+    uint32_t mbox_arg[SELFVIRT_MBOX_NARGS];
+    uint32_t mbox_res[SELFVIRT_MBOX_NARGS];
+    uint32_t mbox_status;
+    uint32_t mode;
+    bool promisc;
+
+    SelfvirtVif vif[SELFVIRT_MAX_VIFS];
+    uint32_t part_size;       /* SDRAM partition per VIF */
+    uint32_t next_egress_ctx;
+    uint32_t stats[SELFVIRT_STAT_COUNT];
+
+    /* micro-engines */
+    SelfvirtEngine engine[SELFVIRT_MAX_ENGINES];
+    unsigned num_egress_ctx;
+    bool engines_running;
+    bool engines_stop;        /* threads exit */
+    QemuMutex pause_lock;
+    QemuCond pause_cond;
+    unsigned pause_req;       /* nesting count */
+    unsigned paused;          /* engines parked */
+
+    /* the physical port */
+    SelfvirtFifo wire_in;     /* from the netdev, to the wire-rx engine */
+    SelfvirtFifo wire_out;    /* to the wire-tx engine */
+    SelfvirtFifo wire_send;   /* ready frames, sent by the tx BH */
+    QEMUBH *tx_bh;
+    QEMUBH *rx_flush_bh;
+    bool wire_in_blocked;
+    VMChangeStateEntry *vmstate;
 };
+
+/* selfvirt_window.c */
+bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif,
+                           uint64_t off, const void *buf, uint64_t len);
+bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,
+                              uint32_t count, uint64_t need);
+uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr);
+void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+void selfvirt_window_reset(SelfvirtState *s);
+
+/* selfvirt_irq.c */
+void selfvirt_irq_init(SelfvirtState *s, Error **errp);
+void selfvirt_irq_fini(SelfvirtState *s);
+void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
+void selfvirt_irq_update(SelfvirtState *s);
+void selfvirt_irq_reset(SelfvirtState *s);
+uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
+void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+
+/* selfvirt_mbox.c */
+void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd);
+void selfvirt_mbox_reset(SelfvirtState *s);
+
+/* selfvirt_engines.c */
+void selfvirt_engines_start(SelfvirtState *s);
+void selfvirt_engines_stop(SelfvirtState *s);
+void selfvirt_engines_pause(SelfvirtState *s);
+void selfvirt_engines_resume(SelfvirtState *s);
+void selfvirt_engine_kick(SelfvirtEngine *e);
+void selfvirt_doorbell(SelfvirtState *s, uint32_t vif);
+void selfvirt_kick_all(SelfvirtState *s);
+SelfvirtEngine *selfvirt_engine_of_role(SelfvirtState *s,
+                                        enum SelfvirtEngineRole role);
+SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max);
+void selfvirt_fifo_destroy(SelfvirtFifo *f);
+bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
+SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
+SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
+void selfvirt_fifo_flush(SelfvirtFifo *f);
+SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
+ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,
+                              size_t len);
+void selfvirt_tx_bh(void *opaque);
+void selfvirt_rx_flush_bh(void *opaque);
+
+/* selfvirt_switch.c */
+int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst);
+bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
+                             bool *to_wire);
+bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v);
+void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif,
+                          bool rx, bool tx);
+void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
+                            uint32_t set, uint32_t clear);
+
+static inline uint8_t *selfvirt_part(SelfvirtState *s, unsigned v)
+{
+    return s->sdram_ptr + (uint64_t)v * s->part_size;
+}
+
+static inline void selfvirt_stat_inc(SelfvirtState *s,
+                                     enum selfvirt_board_stat st)
+{
+    qatomic_inc(&s->stats[st]);
+}
 
 #endif

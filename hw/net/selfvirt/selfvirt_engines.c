@@ -1,0 +1,732 @@
+/*
+ * selfvirt: the micro-engines
+ *
+ * The IXP2400 has 8 micro-engines of 8 hardware contexts; a context runs
+ * until it waits for I/O, then yields to the next (no preemption).  Each
+ * micro-engine here is a thread that runs its contexts round-robin.  Roles
+ * as in the paper: one engine receives from the physical port, one
+ * transmits to it, one runs the ingress pool (demultiplexing into VIF
+ * receive queues) and the rest run the egress pool, where every VIF is
+ * served by one context picked round-robin when the VIF is created.
+ *
+ * The paper's contexts poll.  On a host with few cores a polling thread
+ * steals the guest's CPU, so an engine polls for poll-us microseconds after
+ * its last work and then sleeps; egress tells the driver through the VIF's
+ * status flags (SELFVIRT_RQ_EGRESS_ASLEEP) that a doorbell is needed.
+ *
+ * Engines never take the BQL: interrupts and the net layer are reached
+ * through bottom halves.  Management pauses them (parked, no DMA in flight)
+ * before it changes what they work on.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/rcu.h"
+#include "qemu/timer.h"
+#include "net/eth.h"
+#include "selfvirt.h"
+#include "hw/net/net_tx_pkt.h"
+#include "trace.h"
+
+/* ---- frames and fifos ---- */
+
+SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
+{
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->len = len;
+    fr->tx_flags = 0;
+    fr->mss = 0;
+    fr->src_vif = -1;
+    memcpy(fr->data, data, len);
+    return fr;
+}
+
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max)
+{
+    qemu_mutex_init(&f->lock);
+    QSIMPLEQ_INIT(&f->q);
+    f->len = 0;
+    f->max = max;
+}
+
+void selfvirt_fifo_destroy(SelfvirtFifo *f)
+{
+    selfvirt_fifo_flush(f);
+    qemu_mutex_destroy(&f->lock);
+}
+
+bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    if (f->len >= f->max) {
+        return false;
+    }
+    QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
+    f->len++;
+    return true;
+}
+
+SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
+{
+    SelfvirtFrame *fr;
+
+    QEMU_LOCK_GUARD(&f->lock);
+    fr = QSIMPLEQ_FIRST(&f->q);
+    if (fr) {
+        QSIMPLEQ_REMOVE_HEAD(&f->q, next);
+        f->len--;
+    }
+    return fr;
+}
+
+/* Only the fifo's single consumer may peek and then pop. */
+SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    return QSIMPLEQ_FIRST(&f->q);
+}
+
+void selfvirt_fifo_flush(SelfvirtFifo *f)
+{
+    SelfvirtFrame *fr;
+
+    while ((fr = selfvirt_fifo_pop(f))) {
+        g_free(fr);
+    }
+}
+
+static bool selfvirt_fifo_empty(SelfvirtFifo *f)
+{
+    return qatomic_read(&f->len) == 0;
+}
+
+/* ---- waking and parking ---- */
+
+void selfvirt_engine_kick(SelfvirtEngine *e)
+{
+    qemu_mutex_lock(&e->lock);
+    e->kicked = true;
+    if (e->asleep) {
+        selfvirt_stat_inc(e->s, SELFVIRT_STAT_ENGINE_WAKEUPS);
+        qemu_cond_signal(&e->cond);
+    }
+    qemu_mutex_unlock(&e->lock);
+}
+
+void selfvirt_kick_all(SelfvirtState *s)
+{
+    for (unsigned i = 0; i < s->num_engines; i++) {
+        selfvirt_engine_kick(&s->engine[i]);
+    }
+}
+
+SelfvirtEngine *selfvirt_engine_of_role(SelfvirtState *s,
+                                        enum SelfvirtEngineRole role)
+{
+    return &s->engine[role];
+}
+
+SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif)
+{
+    unsigned n_egress = s->num_engines - SELFVIRT_ME_EGRESS;
+
+    return &s->engine[SELFVIRT_ME_EGRESS +
+                      (vif->egress_ctx / s->num_contexts) % n_egress];
+}
+
+/* The doorbell: the driver saw EGRESS_ASLEEP or RX_BLOCKED on VIF @v. */
+void selfvirt_doorbell(SelfvirtState *s, uint32_t v)
+{
+    selfvirt_stat_inc(s, SELFVIRT_STAT_DOORBELLS);
+    if (v >= s->num_vifs || !s->vif[v].active) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: doorbell for VIF %u, "
+                      "which does not exist\n", v);
+        return;
+    }
+    trace_selfvirt_doorbell(v);
+    selfvirt_engine_kick(selfvirt_egress_engine(s, &s->vif[v]));
+    selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
+}
+
+/* Park here while management has the engines paused. */
+static void selfvirt_engine_check_pause(SelfvirtState *s)
+{
+    if (!qatomic_read(&s->pause_req)) {
+        return;
+    }
+    qemu_mutex_lock(&s->pause_lock);
+    if (s->pause_req) {
+        s->paused++;
+        qemu_cond_broadcast(&s->pause_cond);
+        while (s->pause_req && !s->engines_stop) {
+            qemu_cond_wait(&s->pause_cond, &s->pause_lock);
+        }
+        s->paused--;
+    }
+    qemu_mutex_unlock(&s->pause_lock);
+}
+
+/* With the BQL.  Nests; returns with every engine parked. */
+void selfvirt_engines_pause(SelfvirtState *s)
+{
+    if (!s->engines_running) {
+        return;
+    }
+    qemu_mutex_lock(&s->pause_lock);
+    if (s->pause_req++ == 0) {
+        qemu_mutex_unlock(&s->pause_lock);
+        selfvirt_kick_all(s);
+        qemu_mutex_lock(&s->pause_lock);
+        while (s->paused < s->num_engines) {
+            qemu_cond_wait(&s->pause_cond, &s->pause_lock);
+        }
+    }
+    qemu_mutex_unlock(&s->pause_lock);
+}
+
+void selfvirt_engines_resume(SelfvirtState *s)
+{
+    if (!s->engines_running) {
+        return;
+    }
+    qemu_mutex_lock(&s->pause_lock);
+    assert(s->pause_req > 0);
+    if (--s->pause_req == 0) {
+        qemu_cond_broadcast(&s->pause_cond);
+    }
+    qemu_mutex_unlock(&s->pause_lock);
+    selfvirt_kick_all(s);
+}
+
+/* ---- wire receive (the receive micro-engine) ---- */
+
+/* NetClientInfo.receive, with the BQL: hand the frame to the engine. */
+ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,
+                              size_t len)
+{
+    SelfvirtFrame *fr;
+
+    if (len < ETH_HLEN || len > s->max_frame) {
+        return len;   /* runts and giants are dropped by the MAC */
+    }
+    fr = selfvirt_frame_new(buf, len);
+    if (!selfvirt_fifo_push(&s->wire_in, fr)) {
+        g_free(fr);
+        qatomic_set(&s->wire_in_blocked, true);
+        return 0;     /* the net layer queues it and waits for a flush */
+    }
+    selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_FRAMES);
+    selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_WIRE_RX));
+    return len;
+}
+
+void selfvirt_rx_flush_bh(void *opaque)
+{
+    SelfvirtState *s = opaque;
+
+    if (qatomic_xchg(&s->wire_in_blocked, false)) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+static bool selfvirt_ctx_wire_rx(SelfvirtEngine *e)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtFrame *fr;
+    unsigned n = 0;
+    bool to_wire;
+
+    while (n < 32 && (fr = selfvirt_fifo_peek(&s->wire_in))) {
+        if (!selfvirt_switch_forward(s, fr, &to_wire)) {
+            break;    /* the VIF's pending queue is full: try later */
+        }
+        selfvirt_fifo_pop(&s->wire_in);
+        n++;
+    }
+    if (n && qatomic_read(&s->wire_in_blocked)) {
+        qemu_bh_schedule(s->rx_flush_bh);
+    }
+    return n > 0;
+}
+
+/* ---- wire transmit (the transmit micro-engine) ---- */
+
+static void selfvirt_wire_send_cb(void *opaque, const struct iovec *iov,
+                                  int iovcnt, const struct iovec *virt_iov,
+                                  int virt_iovcnt)
+{
+    SelfvirtState *s = opaque;
+    size_t len = iov_size(iov, iovcnt);
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
+    fr->tx_flags = 0;
+    fr->src_vif = -1;
+    /* wire_send is unbounded for segments: wire_out bounds what feeds it */
+    qemu_mutex_lock(&s->wire_send.lock);
+    QSIMPLEQ_INSERT_TAIL(&s->wire_send.q, fr, next);
+    s->wire_send.len++;
+    qemu_mutex_unlock(&s->wire_send.lock);
+}
+
+/*
+ * Do a frame's checksum and segmentation offloads with QEMU's net_tx_pkt
+ * and hand each resulting frame to @cb.  Returns false for a frame the
+ * offloads cannot parse.
+ */
+static bool selfvirt_offload(SelfvirtEngine *e, SelfvirtFrame *fr,
+                             NetTxPktSend cb, void *opaque)
+{
+    struct NetTxPkt *pkt = e->tx_pkt;
+    bool ok;
+
+    net_tx_pkt_reset(pkt, NULL, NULL);
+    if (!net_tx_pkt_add_raw_fragment(pkt, fr->data, fr->len) ||
+        !net_tx_pkt_parse(pkt)) {
+        return false;
+    }
+    if (fr->tx_flags & SELFVIRT_TX_TSO) {
+        ok = net_tx_pkt_build_vheader(pkt, true, true, fr->mss);
+        net_tx_pkt_update_ip_checksums(pkt);
+    } else if (fr->tx_flags & SELFVIRT_TX_CSUM) {
+        ok = net_tx_pkt_build_vheader(pkt, false, true, 0);
+    } else {
+        ok = net_tx_pkt_build_vheader(pkt, false, false, 0);
+    }
+    return ok && net_tx_pkt_send_custom(pkt, false, cb, opaque);
+}
+
+static bool selfvirt_ctx_wire_tx(SelfvirtEngine *e)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtFrame *fr;
+    unsigned n = 0;
+
+    while (n < 32 && (fr = selfvirt_fifo_pop(&s->wire_out))) {
+        if (fr->tx_flags) {
+            if (!selfvirt_offload(e, fr, selfvirt_wire_send_cb, s)) {
+                qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %d: offload "
+                              "requested on a frame it cannot parse\n",
+                              fr->src_vif);
+                selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+            }
+        } else {
+            struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+
+            selfvirt_wire_send_cb(s, &iov, 1, NULL, 0);
+        }
+        g_free(fr);
+        n++;
+    }
+    if (n) {
+        qemu_bh_schedule(s->tx_bh);
+        /* egress may be waiting for room in wire_out */
+        for (unsigned i = SELFVIRT_ME_EGRESS; i < s->num_engines; i++) {
+            selfvirt_engine_kick(&s->engine[i]);
+        }
+    }
+    return n > 0;
+}
+
+/* With the BQL: the frames go out through the netdev. */
+void selfvirt_tx_bh(void *opaque)
+{
+    SelfvirtState *s = opaque;
+    NetClientState *nc = qemu_get_queue(s->nic);
+    SelfvirtFrame *fr;
+
+    while ((fr = selfvirt_fifo_pop(&s->wire_send))) {
+        if (qemu_get_queue(s->nic)->link_down) {
+            g_free(fr);
+            continue;
+        }
+        qemu_send_packet(nc, fr->data, fr->len);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
+        g_free(fr);
+    }
+}
+
+/* ---- ingress pool ---- */
+
+static bool selfvirt_ctx_ingress(SelfvirtEngine *e, unsigned ctx)
+{
+    SelfvirtState *s = e->s;
+    bool work = false;
+
+    /* context c serves VIFs c, c + contexts, ... */
+    for (unsigned v = ctx; v < s->num_vifs; v += s->num_contexts) {
+        if (!selfvirt_fifo_empty(&s->vif[v].pending)) {
+            work |= selfvirt_switch_deliver(s, v);
+        }
+    }
+    if (work) {
+        /* room in pending queues: whoever waited for it may go on */
+        if (!selfvirt_fifo_empty(&s->wire_in)) {
+            selfvirt_engine_kick(&s->engine[SELFVIRT_ME_WIRE_RX]);
+        }
+        for (unsigned i = SELFVIRT_ME_EGRESS; i < s->num_engines; i++) {
+            selfvirt_engine_kick(&s->engine[i]);
+        }
+    }
+    return work;
+}
+
+/* ---- egress pool ---- */
+
+typedef struct SelfvirtLocalSeg {
+    SelfvirtState *s;
+    int src_vif;
+    int dst_vif;
+} SelfvirtLocalSeg;
+
+/* A segment of a frame too large for the destination VIF's buffers. */
+static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
+                                  int iovcnt, const struct iovec *virt_iov,
+                                  int virt_iovcnt)
+{
+    SelfvirtLocalSeg *ls = opaque;
+    size_t len = iov_size(iov, iovcnt);
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
+    fr->tx_flags = 0;
+    fr->mss = 0;
+    fr->src_vif = ls->src_vif;
+    /* pending queues hold frames, not bytes: a burst of segments may pass */
+    qemu_mutex_lock(&ls->s->vif[ls->dst_vif].pending.lock);
+    QSIMPLEQ_INSERT_TAIL(&ls->s->vif[ls->dst_vif].pending.q, fr, next);
+    ls->s->vif[ls->dst_vif].pending.len++;
+    qemu_mutex_unlock(&ls->s->vif[ls->dst_vif].pending.lock);
+}
+
+static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
+                                struct selfvirt_tx_desc *d)
+{
+    uint32_t data_size = s->part_size - SELFVIRT_SQ_DATA_OFF(vif->tx_entries);
+    uint32_t buf = le32_to_cpu(d->buf), len = le32_to_cpu(d->len);
+    uint16_t flags = le16_to_cpu(d->flags), mss = le16_to_cpu(d->mss);
+    uint32_t max = (flags & SELFVIRT_TX_TSO) ? 65535 + ETH_HLEN : s->max_frame;
+
+    return len >= ETH_HLEN && len <= max && buf <= data_size &&
+           len <= data_size - buf &&
+           !(flags & ~(SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)) &&
+           (!(flags & SELFVIRT_TX_TSO) || (mss >= 64 && mss <= 9000));
+}
+
+static bool selfvirt_rate_allows(SelfvirtVif *vif, uint32_t len,
+                                 int64_t *wait_ns)
+{
+    int64_t now, bytes_per_s;
+
+    if (!vif->rate_mbps) {
+        return true;
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_HOST);
+    bytes_per_s = (int64_t)vif->rate_mbps * 125000;
+    if (vif->rate_stamp_ns) {
+        vif->rate_tokens += (now - vif->rate_stamp_ns) * bytes_per_s /
+                            NANOSECONDS_PER_SECOND;
+    }
+    vif->rate_stamp_ns = now;
+    /* a burst of at most 10 ms */
+    vif->rate_tokens = MIN(vif->rate_tokens, bytes_per_s / 100 + 65536);
+    if (vif->rate_tokens >= (int64_t)len) {
+        vif->rate_tokens -= len;
+        return true;
+    }
+    *wait_ns = MIN(*wait_ns, (len - vif->rate_tokens) *
+                   NANOSECONDS_PER_SECOND / bytes_per_s);
+    return false;
+}
+
+/* Why a frame could not be sent now. */
+enum { EGRESS_SENT, EGRESS_RETRY, EGRESS_BAD };
+
+static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
+                                 struct selfvirt_tx_desc *d)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtVif *vif = &s->vif[v];
+    uint32_t len = le32_to_cpu(d->len);
+    uint8_t *data = selfvirt_part(s, v) +
+                    SELFVIRT_SQ_DATA_OFF(vif->tx_entries) + le32_to_cpu(d->buf);
+    SelfvirtFrame *fr;
+    bool to_wire;
+    int dst;
+
+    /* a TSO frame too large for its local destination is cut here */
+    dst = is_multicast_ether_addr(data) ? -1 : selfvirt_switch_lookup(s, data);
+    if (dst >= 0 && dst != (int)v && len > s->vif[dst].rx_buf_size) {
+        SelfvirtLocalSeg ls = { .s = s, .src_vif = v, .dst_vif = dst };
+
+        if (s->vif[dst].pending.len >= SELFVIRT_PENDING_MAX) {
+            return EGRESS_RETRY;
+        }
+        fr = selfvirt_frame_new(data, len);
+        fr->tx_flags = le16_to_cpu(d->flags) | SELFVIRT_TX_CSUM;
+        fr->mss = le16_to_cpu(d->mss);
+        if (!selfvirt_offload(e, fr, selfvirt_local_seg_cb, &ls)) {
+            g_free(fr);
+            return EGRESS_BAD;
+        }
+        g_free(fr);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+        selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
+        return EGRESS_SENT;
+    }
+
+    if (dst < 0 && qatomic_read(&s->wire_out.len) >= s->wire_out.max) {
+        return EGRESS_RETRY;
+    }
+    fr = selfvirt_frame_new(data, len);
+    fr->tx_flags = le16_to_cpu(d->flags);
+    fr->mss = le16_to_cpu(d->mss);
+    fr->src_vif = v;
+    if (!selfvirt_switch_forward(s, fr, &to_wire)) {
+        g_free(fr);
+        return EGRESS_RETRY;
+    }
+    if (to_wire) {
+        if (!selfvirt_fifo_push(&s->wire_out, fr)) {
+            g_free(fr);   /* multicast raced a full fifo: VIF copies went */
+        }
+        selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_WIRE_TX));
+    }
+    return EGRESS_SENT;
+}
+
+/* Egress context work for VIF @v; true if it made progress. */
+static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
+                                int64_t *wait_ns)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtVif *vif = &s->vif[v];
+    struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
+    uint32_t weight = qatomic_read(&vif->weight);
+    unsigned done = 0;
+
+    if (!vif->active || vif->stopped) {
+        return false;
+    }
+    while (done < weight) {
+        uint32_t prod = le32_to_cpu(qatomic_read(&ctrl->tx_prod));
+        struct selfvirt_tx_desc d;
+        int r;
+
+        if (prod == vif->tx_cons) {
+            break;
+        }
+        if (prod - vif->tx_cons > vif->tx_entries) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: tx_prod %u is "
+                          "more than %u ahead of %u: VIF stopped\n", v, prod,
+                          vif->tx_entries, vif->tx_cons);
+            goto bad;
+        }
+        smp_rmb();
+        memcpy(&d, selfvirt_part(s, v) + SELFVIRT_SQ_DESC_OFF +
+               (vif->tx_cons & (vif->tx_entries - 1)) * sizeof(d), sizeof(d));
+        if (!selfvirt_tx_desc_ok(s, vif, &d)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: malformed send "
+                          "descriptor %u (buf %u len %u flags 0x%x mss %u): "
+                          "VIF stopped\n", v, vif->tx_cons, le32_to_cpu(d.buf),
+                          le32_to_cpu(d.len), le16_to_cpu(d.flags),
+                          le16_to_cpu(d.mss));
+            goto bad;
+        }
+        if (!selfvirt_rate_allows(vif, le32_to_cpu(d.len), wait_ns)) {
+            break;
+        }
+        r = selfvirt_egress_frame(e, v, &d);
+        if (r == EGRESS_RETRY) {
+            break;
+        }
+        if (r == EGRESS_BAD) {
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+        } else {
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES]);
+            qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_BYTES],
+                        le32_to_cpu(d.len));
+        }
+        trace_selfvirt_tx_frame(v, le32_to_cpu(d.len), vif->tx_cons);
+        vif->tx_cons++;
+        done++;
+    }
+    if (done) {
+        selfvirt_vif_publish(s, vif, false, true);
+        smp_mb();
+        if ((qatomic_read(&vif->signals) &
+             le32_to_cpu(qatomic_read(&ctrl->signal_enable)) &
+             SELFVIRT_SIGNAL_TX)) {
+            selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_TX);
+        }
+    }
+    return done > 0;
+
+bad:
+    vif->stopped = true;
+    qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+    return false;
+}
+
+static bool selfvirt_ctx_egress(SelfvirtEngine *e, unsigned ctx,
+                                int64_t *wait_ns)
+{
+    SelfvirtState *s = e->s;
+    unsigned global = e->egress_base + ctx;
+    bool work = false;
+
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        if (s->vif[v].active && s->vif[v].egress_ctx == global) {
+            work |= selfvirt_egress_vif(e, v, wait_ns);
+        }
+    }
+    return work;
+}
+
+/* Before sleeping: tell the driver of every VIF this engine serves. */
+static void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep)
+{
+    SelfvirtState *s = e->s;
+
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        SelfvirtVif *vif = &s->vif[v];
+
+        if (vif->active && selfvirt_egress_engine(s, vif) == e) {
+            selfvirt_vif_set_flags(s, vif,
+                                   asleep ? SELFVIRT_RQ_EGRESS_ASLEEP : 0,
+                                   asleep ? 0 : SELFVIRT_RQ_EGRESS_ASLEEP);
+        }
+    }
+}
+
+/* ---- the engine loop ---- */
+
+static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns)
+{
+    bool work = false;
+
+    switch (e->role) {
+    case SELFVIRT_ME_WIRE_RX:
+        return selfvirt_ctx_wire_rx(e);
+    case SELFVIRT_ME_WIRE_TX:
+        return selfvirt_ctx_wire_tx(e);
+    case SELFVIRT_ME_INGRESS:
+        for (unsigned c = 0; c < e->s->num_contexts; c++) {
+            work |= selfvirt_ctx_ingress(e, c);
+        }
+        return work;
+    case SELFVIRT_ME_EGRESS:
+        for (unsigned c = 0; c < e->s->num_contexts; c++) {
+            work |= selfvirt_ctx_egress(e, c, wait_ns);
+        }
+        return work;
+    }
+    return false;
+}
+
+static void *selfvirt_engine_thread(void *opaque)
+{
+    SelfvirtEngine *e = opaque;
+    SelfvirtState *s = e->s;
+    int64_t last_work = get_clock();
+
+    rcu_register_thread();
+    while (!qatomic_read(&s->engines_stop)) {
+        int64_t wait_ns = INT64_MAX;
+
+        selfvirt_engine_check_pause(s);
+        qatomic_set(&e->kicked, false);
+        if (selfvirt_engine_run_contexts(e, &wait_ns)) {
+            last_work = get_clock();
+            continue;
+        }
+        if (get_clock() - last_work < s->poll_us * 1000ll &&
+            wait_ns == INT64_MAX) {
+            cpu_relax();
+            continue;
+        }
+        /* going to sleep: announce it, then look once more */
+        if (e->role == SELFVIRT_ME_EGRESS) {
+            selfvirt_egress_set_asleep(e, true);
+            smp_mb();
+            if (selfvirt_engine_run_contexts(e, &wait_ns)) {
+                selfvirt_egress_set_asleep(e, false);
+                continue;
+            }
+        }
+        qemu_mutex_lock(&e->lock);
+        e->asleep = true;
+        while (!e->kicked && !qatomic_read(&s->engines_stop) &&
+               !qatomic_read(&s->pause_req)) {
+            if (wait_ns != INT64_MAX) {
+                qemu_cond_timedwait(&e->cond, &e->lock,
+                                    MAX(1, wait_ns / SCALE_MS));
+                break;
+            }
+            qemu_cond_wait(&e->cond, &e->lock);
+        }
+        e->asleep = false;
+        qemu_mutex_unlock(&e->lock);
+        if (e->role == SELFVIRT_ME_EGRESS &&
+            !qatomic_read(&s->pause_req)) {
+            selfvirt_egress_set_asleep(e, false);
+        }
+        last_work = get_clock();
+    }
+    rcu_unregister_thread();
+    return NULL;
+}
+
+void selfvirt_engines_start(SelfvirtState *s)
+{
+    static const char *const names[] = { "wire-rx", "wire-tx", "ingress" };
+
+    s->engines_stop = false;
+    s->num_egress_ctx = (s->num_engines - SELFVIRT_ME_EGRESS) * s->num_contexts;
+    for (unsigned i = 0; i < s->num_engines; i++) {
+        SelfvirtEngine *e = &s->engine[i];
+        g_autofree char *name = g_strdup_printf("selfvirt-me%u-%s", i,
+            i < SELFVIRT_ME_EGRESS ? names[i] : "egress");
+
+        e->s = s;
+        e->index = i;
+        e->role = MIN(i, SELFVIRT_ME_EGRESS);
+        e->egress_base = i >= SELFVIRT_ME_EGRESS
+                         ? (i - SELFVIRT_ME_EGRESS) * s->num_contexts : 0;
+        e->kicked = false;
+        e->asleep = false;
+        qemu_mutex_init(&e->lock);
+        qemu_cond_init(&e->cond);
+        net_tx_pkt_init(&e->tx_pkt, 2);
+        qemu_thread_create(&e->thread, name, selfvirt_engine_thread, e,
+                           QEMU_THREAD_JOINABLE);
+    }
+    s->engines_running = true;
+}
+
+void selfvirt_engines_stop(SelfvirtState *s)
+{
+    if (!s->engines_running) {
+        return;
+    }
+    qatomic_set(&s->engines_stop, true);
+    qemu_mutex_lock(&s->pause_lock);
+    qemu_cond_broadcast(&s->pause_cond);
+    qemu_mutex_unlock(&s->pause_lock);
+    selfvirt_kick_all(s);
+    for (unsigned i = 0; i < s->num_engines; i++) {
+        SelfvirtEngine *e = &s->engine[i];
+
+        qemu_thread_join(&e->thread);
+        net_tx_pkt_uninit(e->tx_pkt);
+        qemu_cond_destroy(&e->cond);
+        qemu_mutex_destroy(&e->lock);
+    }
+    s->engines_running = false;
+}

@@ -1,0 +1,170 @@
+/*
+ * selfvirt: signals, through the 16-bit interrupt identifier or MSI-X
+ *
+ * Each VIF has two signals, transmit-done and packet-received.  In the
+ * paper's design each is one bit of the board's 16-bit interrupt
+ * identifier (shared by several VIFs beyond 8) and any unmasked set bit
+ * asserts the one master interrupt; the host reads the identifier and
+ * clears what it handled (write one to clear).  The MSI-X mode is the
+ * paper's proposed fix: one vector per VIF signal, no identifier read.
+ *
+ * Micro-engines run outside the BQL: they set bits atomically and schedule
+ * a bottom half that drives the line or sends the MSI-X messages.  A bit
+ * set while the host clears others re-runs the bottom half, so no wake-up
+ * is lost.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/main-loop.h"
+#include "qapi/error.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
+#include "selfvirt.h"
+#include "trace.h"
+
+#define SELFVIRT_MSIX_VECTORS(s)  (2 * (s)->num_vifs + 1)
+
+static uint32_t selfvirt_irq_all(SelfvirtState *s)
+{
+    return (1u << s->irq_width) - 1;
+}
+
+/* Called from any thread. */
+void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
+{
+    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+        unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
+                                                    : SELFVIRT_MSIX_RX_VEC(vif);
+        qatomic_or(&s->msix_pending[vec / 64], 1ull << (vec % 64));
+    } else {
+        unsigned bit = signal == SELFVIRT_SIGNAL_TX
+                       ? SELFVIRT_IRQ_TX_BIT(vif, s->irq_width)
+                       : SELFVIRT_IRQ_RX_BIT(vif, s->irq_width);
+        qatomic_or(&s->irq_id, 1u << bit);
+    }
+    qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
+    trace_selfvirt_irq_signal(vif, signal);
+    qemu_bh_schedule(s->irq_bh);
+}
+
+/* With the BQL: drive the master interrupt, or send pending MSI-X. */
+void selfvirt_irq_update(SelfvirtState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+        for (unsigned w = 0; w < ARRAY_SIZE(s->msix_pending); w++) {
+            uint64_t pend = qatomic_xchg(&s->msix_pending[w], 0);
+
+            while (pend) {
+                unsigned vec = w * 64 + ctz64(pend);
+
+                pend &= pend - 1;
+                if (msix_enabled(pdev)) {
+                    msix_notify(pdev, vec);
+                    selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);
+                }
+            }
+        }
+        return;
+    } else {
+        bool level = qatomic_read(&s->irq_id) & ~s->irq_mask;
+
+        if (level && !s->irq_level) {
+            selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);   /* rising edges */
+        }
+        s->irq_level = level;
+        trace_selfvirt_irq_level(qatomic_read(&s->irq_id), s->irq_mask, level);
+        pci_set_irq(pdev, level);
+    }
+}
+
+static void selfvirt_irq_bh(void *opaque)
+{
+    selfvirt_irq_update(opaque);
+}
+
+uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr)
+{
+    switch (addr) {
+    case SELFVIRT_REG_IRQ_ID:
+        return qatomic_read(&s->irq_id);
+    case SELFVIRT_REG_IRQ_MASK:
+        return s->irq_mask;
+    case SELFVIRT_REG_IRQ_PENDING:
+        return qatomic_read(&s->irq_id) & ~s->irq_mask;
+    }
+    g_assert_not_reached();
+}
+
+void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
+{
+    uint32_t all = selfvirt_irq_all(s);
+
+    switch (addr) {
+    case SELFVIRT_REG_IRQ_ID:
+        qatomic_and(&s->irq_id, ~val);
+        break;
+    case SELFVIRT_REG_IRQ_MASK:
+        s->irq_mask = val & all;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: IRQ_PENDING is read-only\n");
+        return;
+    }
+    if (val & ~all) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: identifier bits 0x%x are "
+                      "beyond its width of %u, ignored\n", val & ~all,
+                      s->irq_width);
+    }
+    selfvirt_irq_update(s);
+}
+
+void selfvirt_irq_reset(SelfvirtState *s)
+{
+    qatomic_set(&s->irq_id, 0);
+    s->irq_mask = selfvirt_irq_all(s);
+    s->msix_pending[0] = s->msix_pending[1] = 0;
+    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+        msix_reset(PCI_DEVICE(s));
+    } else {
+        pci_set_irq(PCI_DEVICE(s), 0);
+        s->irq_level = false;
+    }
+}
+
+void selfvirt_irq_init(SelfvirtState *s, Error **errp)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    s->irq_bh = qemu_bh_new_guarded(selfvirt_irq_bh, s,
+                                    &DEVICE(s)->mem_reentrancy_guard);
+    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+        unsigned n = SELFVIRT_MSIX_VECTORS(s);
+
+        memory_region_init(&s->msix, OBJECT(s), "selfvirt-msix", 16 * KiB);
+        if (msix_init(pdev, n, &s->msix, SELFVIRT_BAR_MSIX, 0, &s->msix,
+                      SELFVIRT_BAR_MSIX, 8 * KiB, 0, errp)) {
+            return;
+        }
+        pci_register_bar(pdev, SELFVIRT_BAR_MSIX,
+                         PCI_BASE_ADDRESS_SPACE_MEMORY, &s->msix);
+        for (unsigned i = 0; i < n; i++) {
+            msix_vector_use(pdev, i);
+        }
+    } else {
+        pci_config_set_interrupt_pin(pdev->config, 1);
+    }
+}
+
+void selfvirt_irq_fini(SelfvirtState *s)
+{
+    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+        msix_uninit(PCI_DEVICE(s), &s->msix, &s->msix);
+    }
+    qemu_bh_delete(s->irq_bh);
+}

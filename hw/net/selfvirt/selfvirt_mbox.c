@@ -1,0 +1,370 @@
+/*
+ * selfvirt: management, the XScale core's role
+ *
+ * The host's management driver (the paper's dom0 driver) writes a command's
+ * arguments into the mailbox and then the command word; the XScale runs it
+ * before the write completes, leaving a status code and results.  Commands
+ * that change what the micro-engines work on pause them first, so that a
+ * destroyed VIF sees no DMA once DESTROY has returned.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "net/eth.h"
+#include "selfvirt.h"
+#include "trace.h"
+
+static uint32_t selfvirt_mbox_fail(uint32_t status, const char *why, ...)
+    G_GNUC_PRINTF(2, 3);
+
+static uint32_t selfvirt_mbox_fail(uint32_t status, const char *why, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, why);
+    msg = g_strdup_vprintf(why, ap);
+    va_end(ap);
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: mailbox: %s (status %u)\n",
+                  msg, status);
+    return status;
+}
+
+static bool selfvirt_queue_size_ok(uint32_t n)
+{
+    return n >= SELFVIRT_QUEUE_MIN && n <= SELFVIRT_QUEUE_MAX &&
+           is_power_of_2(n);
+}
+
+static void selfvirt_mac_from_args(uint8_t *mac, uint32_t lo, uint32_t hi)
+{
+    stl_le_p(mac, lo);
+    stw_le_p(mac + 4, hi);
+}
+
+static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
+{
+    selfvirt_fifo_flush(&vif->pending);
+    vif->active = false;
+    vif->stopped = false;
+    vif->tx_cons = vif->rx_prod = vif->rq_flags = 0;
+}
+
+/* Check queue sizes against the VIF's SDRAM partition and windows. */
+static uint32_t selfvirt_check_queues(SelfvirtState *s, uint32_t queues,
+                                      uint32_t rx_buf, uint32_t win_first,
+                                      uint32_t win_count)
+{
+    uint32_t tx_n = queues & 0xffff, rx_n = queues >> 16;
+
+    if (!selfvirt_queue_size_ok(tx_n) || !selfvirt_queue_size_ok(rx_n)) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "queue sizes %u/%u "
+                                  "must be powers of two %d..%d", tx_n, rx_n,
+                                  SELFVIRT_QUEUE_MIN, SELFVIRT_QUEUE_MAX);
+    }
+    if (rx_buf < 1536 || rx_buf > 65536 || (rx_buf & 63)) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive buffer size "
+                                  "%u must be a multiple of 64 in 1536..65536",
+                                  rx_buf);
+    }
+    /* the send queue's descriptors must leave room for one largest frame */
+    if (SELFVIRT_SQ_DATA_OFF(tx_n) + s->max_frame > s->part_size) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "%u send descriptors "
+                                  "do not fit the %u-byte SDRAM partition",
+                                  tx_n, s->part_size);
+    }
+    if (!selfvirt_window_range_ok(s, win_first, win_count,
+            SELFVIRT_RQ_DATA_OFF(rx_n) + (uint64_t)rx_n * rx_buf)) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u do not "
+                                  "hold %u receive buffers of %u bytes",
+                                  win_first, win_count, rx_n, rx_buf);
+    }
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        SelfvirtVif *o = &s->vif[i];
+
+        if (o->active && win_first < o->win_first + o->win_count &&
+            o->win_first < win_first + win_count &&
+            (o->win_first != win_first || o->win_count != win_count)) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u "
+                                      "overlap VIF %u's", win_first,
+                                      win_count, i);
+        }
+    }
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_cmd_create(SelfvirtState *s)
+{
+    uint32_t *a = s->mbox_arg;
+    uint32_t v = a[0];
+    uint32_t win_first = a[4] & 0xff, win_count = (a[4] >> 8) & 0xff;
+    uint32_t st;
+    SelfvirtVif *vif;
+
+    if (s->mode == SELFVIRT_MODE_NIC && v != 0) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_WRONG_MODE,
+                                  "the plain NIC mode has only VIF 0");
+    }
+    if (v == SELFVIRT_VIF_ANY) {
+        for (v = 0; v < s->num_vifs && s->vif[v].active; v++) {
+            /* find a free slot */
+        }
+        if (v == s->num_vifs) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_NO_RESOURCES,
+                                      "all %u VIFs are in use", s->num_vifs);
+        }
+    } else if (v >= s->num_vifs) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_NO_VIF, "VIF %u out of 0..%u",
+                                  v, s->num_vifs - 1);
+    } else if (s->vif[v].active) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_EXISTS, "VIF %u exists", v);
+    }
+    st = selfvirt_check_queues(s, a[3], a[5], win_first, win_count);
+    if (st != SELFVIRT_ST_OK) {
+        return st;
+    }
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        if (s->vif[i].active && s->vif[i].win_first == win_first) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u "
+                                      "belong to VIF %u", win_first,
+                                      win_count, i);
+        }
+    }
+
+    vif = &s->vif[v];
+    selfvirt_engines_pause(s);
+    selfvirt_vif_clear(s, vif);
+    memset(vif->stats, 0, sizeof(vif->stats));
+    if (a[1] || a[2]) {
+        selfvirt_mac_from_args(vif->mac, a[1], a[2]);
+    } else {
+        memcpy(vif->mac, s->conf.macaddr.a, ETH_ALEN);
+        vif->mac[5] += v;
+    }
+    vif->tx_entries = a[3] & 0xffff;
+    vif->rx_entries = a[3] >> 16;
+    vif->rx_buf_size = a[5];
+    vif->win_first = win_first;
+    vif->win_count = win_count;
+    vif->signals = SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX;
+    vif->rate_mbps = 0;
+    vif->weight = 16;
+    vif->egress_ctx = s->next_egress_ctx++ % s->num_egress_ctx;
+    /* a new send queue starts empty: zero its control block */
+    memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
+    vif->active = true;
+    selfvirt_vif_publish(s, vif, true, true);
+    selfvirt_engines_resume(s);
+
+    s->mbox_res[0] = v;
+    s->mbox_res[1] = v * s->part_size;
+    s->mbox_res[2] = s->part_size;
+    s->mbox_res[3] = ldl_le_p(vif->mac);
+    s->mbox_res[4] = lduw_le_p(vif->mac + 4);
+    trace_selfvirt_vif_create(v, win_first, win_count, vif->tx_entries,
+                              vif->rx_entries);
+    return SELFVIRT_ST_OK;
+}
+
+static SelfvirtVif *selfvirt_vif_arg(SelfvirtState *s, uint32_t *st)
+{
+    uint32_t v = s->mbox_arg[0];
+
+    if (v >= s->num_vifs || !s->vif[v].active) {
+        *st = selfvirt_mbox_fail(SELFVIRT_ST_NO_VIF, "no VIF %u", v);
+        return NULL;
+    }
+    *st = SELFVIRT_ST_OK;
+    return &s->vif[v];
+}
+
+static uint32_t selfvirt_cmd_destroy(SelfvirtState *s)
+{
+    uint32_t st;
+    SelfvirtVif *vif = selfvirt_vif_arg(s, &st);
+
+    if (!vif) {
+        return st;
+    }
+    /* parked engines have no DMA in flight; they skip inactive VIFs */
+    selfvirt_engines_pause(s);
+    selfvirt_vif_clear(s, vif);
+    selfvirt_engines_resume(s);
+    trace_selfvirt_vif_destroy(vif - s->vif);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_cmd_set(SelfvirtState *s)
+{
+    uint32_t *a = s->mbox_arg;
+    uint32_t st;
+    SelfvirtVif *vif = selfvirt_vif_arg(s, &st);
+
+    if (!vif) {
+        return st;
+    }
+    switch (a[1]) {
+    case SELFVIRT_ATTR_MAC:
+        if (a[2] & 1) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                      "a VIF's MAC must be unicast");
+        }
+        selfvirt_engines_pause(s);
+        selfvirt_mac_from_args(vif->mac, a[2], a[3]);
+        selfvirt_engines_resume(s);
+        break;
+    case SELFVIRT_ATTR_SIGNALS:
+        if (a[2] & ~(SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX)) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                      "unknown signal bits 0x%x", a[2]);
+        }
+        qatomic_set(&vif->signals, a[2]);
+        break;
+    case SELFVIRT_ATTR_RATE:
+        if (a[2] > 100000) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                      "rate %u Mbit/s above 100000", a[2]);
+        }
+        selfvirt_engines_pause(s);
+        vif->rate_mbps = a[2];
+        vif->rate_tokens = 0;
+        vif->rate_stamp_ns = 0;
+        selfvirt_engines_resume(s);
+        break;
+    case SELFVIRT_ATTR_WEIGHT:
+        if (a[2] < 1 || a[2] > 256) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                      "weight %u out of 1..256", a[2]);
+        }
+        qatomic_set(&vif->weight, a[2]);
+        break;
+    case SELFVIRT_ATTR_QUEUES:
+        st = selfvirt_check_queues(s, a[2], a[3] ? a[3] : vif->rx_buf_size,
+                                   vif->win_first, vif->win_count);
+        if (st != SELFVIRT_ST_OK) {
+            return st;
+        }
+        /* new rings: the driver must have stopped the VIF's traffic */
+        selfvirt_engines_pause(s);
+        selfvirt_fifo_flush(&vif->pending);
+        vif->tx_entries = a[2] & 0xffff;
+        vif->rx_entries = a[2] >> 16;
+        if (a[3]) {
+            vif->rx_buf_size = a[3];
+        }
+        vif->tx_cons = vif->rx_prod = 0;
+        vif->stopped = false;
+        memset(selfvirt_part(s, vif - s->vif), 0, SELFVIRT_SQ_DESC_OFF);
+        selfvirt_vif_publish(s, vif, true, true);
+        selfvirt_engines_resume(s);
+        break;
+    default:
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "unknown attribute %u",
+                                  a[1]);
+    }
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_cmd_stats(SelfvirtState *s)
+{
+    uint32_t st;
+    SelfvirtVif *vif = selfvirt_vif_arg(s, &st);
+
+    if (!vif) {
+        return st;
+    }
+    for (unsigned i = 0; i < SELFVIRT_VSTAT_COUNT; i++) {
+        s->mbox_res[i] = qatomic_read(&vif->stats[i]);
+    }
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_cmd_set_mode(SelfvirtState *s)
+{
+    uint32_t mode = s->mbox_arg[0];
+
+    if (mode > SELFVIRT_MODE_NIC || (s->mbox_arg[1] & ~1u)) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "mode %u flags 0x%x",
+                                  mode, s->mbox_arg[1]);
+    }
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active && mode != s->mode) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_WRONG_MODE, "destroy every "
+                                      "VIF before switching modes");
+        }
+    }
+    selfvirt_engines_pause(s);
+    s->mode = mode;
+    s->promisc = mode == SELFVIRT_MODE_NIC && (s->mbox_arg[1] & 1);
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_cmd_query(SelfvirtState *s)
+{
+    uint64_t active = 0;
+
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        active |= (uint64_t)s->vif[i].active << i;
+    }
+    s->mbox_res[0] = active;
+    s->mbox_res[1] = active >> 32;
+    s->mbox_res[2] = s->mode | (s->promisc << 8);
+    return SELFVIRT_ST_OK;
+}
+
+/* Board reset by management: every VIF gone, self-virtualizing mode. */
+void selfvirt_mbox_reset(SelfvirtState *s)
+{
+    selfvirt_engines_pause(s);
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        selfvirt_vif_clear(s, &s->vif[i]);
+        memset(s->vif[i].stats, 0, sizeof(s->vif[i].stats));
+    }
+    s->mode = SELFVIRT_MODE_SELF_VIRT;
+    s->promisc = false;
+    s->next_egress_ctx = 0;
+    selfvirt_fifo_flush(&s->wire_in);
+    selfvirt_fifo_flush(&s->wire_out);
+    selfvirt_engines_resume(s);
+}
+
+void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
+{
+    uint32_t st;
+
+    memset(s->mbox_res, 0, sizeof(s->mbox_res));
+    switch (cmd) {
+    case SELFVIRT_CMD_RESET:
+        selfvirt_mbox_reset(s);
+        st = SELFVIRT_ST_OK;
+        break;
+    case SELFVIRT_CMD_QUERY:
+        st = selfvirt_cmd_query(s);
+        break;
+    case SELFVIRT_CMD_VIF_CREATE:
+        st = selfvirt_cmd_create(s);
+        break;
+    case SELFVIRT_CMD_VIF_DESTROY:
+        st = selfvirt_cmd_destroy(s);
+        break;
+    case SELFVIRT_CMD_VIF_SET:
+        st = selfvirt_cmd_set(s);
+        break;
+    case SELFVIRT_CMD_VIF_STATS:
+        st = selfvirt_cmd_stats(s);
+        break;
+    case SELFVIRT_CMD_SET_MODE:
+        st = selfvirt_cmd_set_mode(s);
+        break;
+    default:
+        st = selfvirt_mbox_fail(SELFVIRT_ST_BAD_CMD, "unknown command %u",
+                                cmd);
+        break;
+    }
+    s->mbox_status = SELFVIRT_MBOX_STATUS_DONE | st;
+    selfvirt_stat_inc(s, SELFVIRT_STAT_MBOX_CMDS);
+    trace_selfvirt_mbox(cmd, st);
+}

@@ -1,0 +1,243 @@
+/*
+ * selfvirt: the on-board layer-2 switch and the VIF receive queues
+ *
+ * The paper's micro-engines implement a software Ethernet switch: unicast
+ * frames go to the VIF that owns the destination MAC (found by hashing on
+ * the board), broadcast and multicast to every VIF and the wire, and
+ * VIF-to-VIF traffic never touches the wire.  Frames switched to a VIF wait
+ * in its pending queue until an ingress context copies them into the VIF's
+ * receive queue in host memory, through the VIF's windows only.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "net/eth.h"
+#include "selfvirt.h"
+#include "trace.h"
+
+/* The VIF owning unicast MAC @dst, or -1. */
+int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst)
+{
+    if (s->mode == SELFVIRT_MODE_NIC) {
+        return s->vif[0].active &&
+               (s->promisc || !memcmp(dst, s->vif[0].mac, ETH_ALEN)) ? 0 : -1;
+    }
+    /* 64 entries: a linear scan beats a hash table here */
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active && !memcmp(dst, s->vif[i].mac, ETH_ALEN)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool selfvirt_pending_push(SelfvirtState *s, unsigned v,
+                                  SelfvirtFrame *fr)
+{
+    if (!selfvirt_fifo_push(&s->vif[v].pending, fr)) {
+        return false;
+    }
+    selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
+    return true;
+}
+
+/*
+ * Switch frame @fr (ownership passes on success).  Returns false when the
+ * destination VIF's pending queue is full: the caller keeps the frame and
+ * tries again later (backpressure, nothing lost).  Frames for the wire are
+ * reported through @to_wire and left to the caller.
+ */
+bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
+                             bool *to_wire)
+{
+    const uint8_t *dst = fr->data;
+    int v;
+
+    *to_wire = false;
+    if (is_multicast_ether_addr(dst)) {
+        /* flood: every other VIF gets a copy, if it has room */
+        for (unsigned i = 0; i < s->num_vifs; i++) {
+            SelfvirtFrame *copy;
+
+            if (!s->vif[i].active || (int)i == fr->src_vif) {
+                continue;
+            }
+            copy = selfvirt_frame_new(fr->data, fr->len);
+            copy->tx_flags = fr->tx_flags;
+            copy->mss = fr->mss;
+            copy->src_vif = fr->src_vif;
+            if (!selfvirt_pending_push(s, i, copy)) {
+                qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
+                g_free(copy);
+            }
+        }
+        *to_wire = fr->src_vif >= 0;
+        if (!*to_wire) {
+            g_free(fr);
+        }
+        return true;
+    }
+    v = selfvirt_switch_lookup(s, dst);
+    if (v < 0) {
+        if (fr->src_vif >= 0) {
+            *to_wire = true;
+        } else {
+            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_NO_VIF);
+            g_free(fr);
+        }
+        return true;
+    }
+    if (v == fr->src_vif) {
+        /* a switch port never reflects a frame back to where it came from */
+        g_free(fr);
+        return true;
+    }
+    if (!selfvirt_pending_push(s, v, fr)) {
+        return false;
+    }
+    if (fr->src_vif >= 0) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+    }
+    return true;
+}
+
+/* Publish the VIF's receive producer and/or transmit consumer index. */
+void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif, bool rx, bool tx)
+{
+    struct selfvirt_rq_status st = {
+        .rx_prod = cpu_to_le32(vif->rx_prod),
+        .tx_cons = cpu_to_le32(vif->tx_cons),
+        .flags = cpu_to_le32(vif->rq_flags),
+    };
+
+    if (rx && tx) {
+        selfvirt_window_write(s, vif, 0, &st, 12);
+    } else if (rx) {
+        selfvirt_window_write(s, vif, 0, &st.rx_prod, 4);
+    } else if (tx) {
+        selfvirt_window_write(s, vif, 4, &st.tx_cons, 4);
+    }
+}
+
+void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
+                            uint32_t set, uint32_t clear)
+{
+    uint32_t flags = (vif->rq_flags | set) & ~clear;
+    uint32_t le = cpu_to_le32(flags);
+
+    if (flags != vif->rq_flags) {
+        vif->rq_flags = flags;
+        selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
+                                               flags), &le, 4);
+    }
+}
+
+static uint32_t selfvirt_rx_cons(SelfvirtState *s, unsigned v)
+{
+    struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
+
+    return le32_to_cpu(qatomic_read(&ctrl->rx_cons));
+}
+
+static bool selfvirt_signal_enabled(SelfvirtState *s, unsigned v,
+                                    uint32_t signal)
+{
+    struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
+
+    return (qatomic_read(&s->vif[v].signals) &
+            le32_to_cpu(qatomic_read(&ctrl->signal_enable)) & signal) != 0;
+}
+
+/* Write one frame into receive slot @slot of VIF @v. */
+static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
+                              SelfvirtFrame *fr, uint32_t slot)
+{
+    SelfvirtVif *vif = &s->vif[v];
+    struct selfvirt_rx_desc d = { .len = cpu_to_le32(fr->len) };
+    uint64_t buf = SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
+                   (uint64_t)slot * vif->rx_buf_size;
+    uint16_t flags = 0;
+
+    if (fr->tx_flags & (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)) {
+        /* a local frame whose checksum the sender left to the board */
+        flags |= SELFVIRT_RX_CSUM_OK;
+    }
+    if (fr->tx_flags & SELFVIRT_TX_TSO) {
+        flags |= (fr->data[12] == 0x86 && fr->data[13] == 0xdd)
+                 ? SELFVIRT_RX_GSO_TCPV6 : SELFVIRT_RX_GSO_TCPV4;
+        d.gso_size = cpu_to_le16(fr->mss);
+    }
+    d.flags = cpu_to_le16(flags);
+    if (!selfvirt_window_write(s, vif, buf, fr->data, fr->len)) {
+        return false;
+    }
+    /* the descriptor after the data: the host trusts it once it sees it */
+    return selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC_OFF +
+                                 (uint64_t)slot * sizeof(d), &d, sizeof(d));
+}
+
+/*
+ * Ingress context work for VIF @v: move pending frames into its receive
+ * queue while there is room.  Returns true if it did any work.
+ */
+bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
+{
+    SelfvirtVif *vif = &s->vif[v];
+    unsigned done = 0;
+    SelfvirtFrame *fr;
+
+    if (!vif->active) {
+        return false;
+    }
+    while ((fr = selfvirt_fifo_peek(&vif->pending))) {
+        uint32_t cons = selfvirt_rx_cons(s, v);
+        uint32_t used = vif->rx_prod - cons;
+
+        if (used > vif->rx_entries) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: rx_cons %u is "
+                          "ahead of rx_prod %u\n", v, cons, vif->rx_prod);
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+            selfvirt_fifo_flush(&vif->pending);
+            break;
+        }
+        if (used == vif->rx_entries) {
+            /* full: ask for a doorbell, then look again (no lost wake-up) */
+            selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
+            smp_mb();
+            if (selfvirt_rx_cons(s, v) == cons) {
+                break;
+            }
+            continue;
+        }
+        fr = selfvirt_fifo_pop(&vif->pending);
+        if (fr->len > vif->rx_buf_size) {
+            /* larger than the VIF's buffers (jumbo or unsegmented TSO) */
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
+            g_free(fr);
+            continue;
+        }
+        if (selfvirt_rx_write(s, v, fr, vif->rx_prod & (vif->rx_entries - 1))) {
+            vif->rx_prod++;
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES]);
+            qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], fr->len);
+            done++;
+        }
+        trace_selfvirt_rx_frame(v, fr->len, vif->rx_prod);
+        g_free(fr);
+    }
+    if (done) {
+        if (vif->rq_flags & SELFVIRT_RQ_RX_BLOCKED) {
+            selfvirt_vif_set_flags(s, vif, 0, SELFVIRT_RQ_RX_BLOCKED);
+        }
+        smp_wmb();
+        selfvirt_vif_publish(s, vif, true, false);
+        smp_mb();
+        if (selfvirt_signal_enabled(s, v, SELFVIRT_SIGNAL_RX)) {
+            selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_RX);
+        }
+    }
+    return done > 0;
+}

@@ -1,0 +1,154 @@
+/*
+ * selfvirt: the host window table (upstream address translation)
+ *
+ * The IXP2400 reaches host memory only through the 21555 bridge's upstream
+ * window: a 64-entry lookup table, each entry mapping one page (256 B ..
+ * 32 MiB, one size for the table) to a host bus address.  Every write the
+ * board makes into host memory (received frames, the indexes and flags it
+ * publishes) goes through a VIF's own range of entries.  An access through
+ * an invalid entry is a master abort: the write is dropped and counted.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/rcu.h"
+#include "exec/memory.h"
+#include "system/dma.h"
+#include "hw/pci/pci.h"
+#include "selfvirt.h"
+#include "trace.h"
+
+/*
+ * Translate offset @off of the window range [first, first + count) to a bus
+ * address.  Returns false for an invalid entry (master abort).  @avail gets
+ * the bytes left in that page.
+ */
+static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
+                                      uint32_t count, uint64_t off,
+                                      dma_addr_t *addr, uint64_t *avail)
+{
+    uint32_t shift = qatomic_read(&s->win_page_shift);
+    uint64_t page = off >> shift;
+    uint32_t lo, hi, n;
+
+    if (page >= count) {
+        return false;
+    }
+    n = first + page;
+    lo = qatomic_read(&s->win_lo[n]);
+    hi = qatomic_read(&s->win_hi[n]);
+    if (!(lo & SELFVIRT_WIN_VALID)) {
+        return false;
+    }
+    *addr = (((uint64_t)hi << 32) | (lo & ~((1u << SELFVIRT_WIN_MIN_SHIFT) - 1)))
+            + (off & ((1ull << shift) - 1));
+    *avail = (1ull << shift) - (off & ((1ull << shift) - 1));
+    return true;
+}
+
+/* Only RAM is reachable: a window on MMIO would need the BQL here. */
+static bool selfvirt_window_is_ram(SelfvirtState *s, dma_addr_t addr,
+                                   uint64_t len)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    MemoryRegion *mr;
+    hwaddr xlat, plen = len;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &plen, true,
+                                 MEMTXATTRS_UNSPECIFIED);
+    return memory_region_is_ram(mr) && !mr->readonly && plen >= len;
+}
+
+/*
+ * Write @len bytes at offset @off of @vif's window range.  The write never
+ * leaves the VIF's own entries; it is all or nothing.  Returns false on a
+ * master abort (counted, logged).
+ */
+bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif, uint64_t off,
+                           const void *buf, uint64_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t done = 0;
+
+    while (done < len) {
+        dma_addr_t addr;
+        uint64_t avail, chunk;
+
+        if (!selfvirt_window_translate(s, vif->win_first, vif->win_count,
+                                       off + done, &addr, &avail)) {
+            goto abort;
+        }
+        chunk = MIN(avail, len - done);
+        if (!selfvirt_window_is_ram(s, addr, chunk)) {
+            goto abort;
+        }
+        if (pci_dma_write(PCI_DEVICE(s), addr, p + done, chunk) != MEMTX_OK) {
+            goto abort;
+        }
+        done += chunk;
+    }
+    return true;
+
+abort:
+    selfvirt_stat_inc(s, SELFVIRT_STAT_WIN_ABORTS);
+    qatomic_inc(&vif->stats[SELFVIRT_VSTAT_WIN_ABORTS]);
+    trace_selfvirt_window_abort(vif - s->vif, off + done);
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %td: upstream write at "
+                  "window offset 0x%" PRIx64 " master-aborted (invalid "
+                  "window entry or not RAM)\n", vif - s->vif, off + done);
+    return false;
+}
+
+/* Does the range hold @need bytes? (checked when a VIF is created) */
+bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,
+                              uint32_t count, uint64_t need)
+{
+    return count >= 1 && first < SELFVIRT_WIN_ENTRIES &&
+           count <= SELFVIRT_WIN_ENTRIES - first &&
+           need <= ((uint64_t)count << s->win_page_shift);
+}
+
+uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr)
+{
+    unsigned n;
+
+    if (addr == SELFVIRT_REG_WIN_PAGE_SHIFT) {
+        return s->win_page_shift;
+    }
+    n = (addr - SELFVIRT_REG_WIN_BASE) / 8;
+    return (addr & 4) ? s->win_hi[n] : s->win_lo[n];
+}
+
+void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
+{
+    unsigned n;
+
+    if (addr == SELFVIRT_REG_WIN_PAGE_SHIFT) {
+        if (val < SELFVIRT_WIN_MIN_SHIFT || val > SELFVIRT_WIN_MAX_SHIFT) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: window page shift %u "
+                          "out of range %d..%d, ignored\n", val,
+                          SELFVIRT_WIN_MIN_SHIFT, SELFVIRT_WIN_MAX_SHIFT);
+            return;
+        }
+        qatomic_set(&s->win_page_shift, val);
+        return;
+    }
+    n = (addr - SELFVIRT_REG_WIN_BASE) / 8;
+    if (addr & 4) {
+        qatomic_set(&s->win_hi[n], val);
+    } else {
+        /* bits 1..7 are reserved: entries are 256-byte aligned */
+        qatomic_set(&s->win_lo[n], val & ~0xfeu);
+    }
+    trace_selfvirt_window_set(n, s->win_hi[n], s->win_lo[n]);
+}
+
+void selfvirt_window_reset(SelfvirtState *s)
+{
+    memset(s->win_lo, 0, sizeof(s->win_lo));
+    memset(s->win_hi, 0, sizeof(s->win_hi));
+    s->win_page_shift = s->win_page_shift_default;
+}
