@@ -8,7 +8,24 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/etherdevice.h>
+#include <linux/interrupt.h>
 #include "selfvirt.h"
+
+static unsigned int vifs = 1;
+module_param(vifs, uint, 0444);
+MODULE_PARM_DESC(vifs, "VIFs to create at probe (default 1)");
+static unsigned int tx_entries = 256;
+module_param(tx_entries, uint, 0444);
+MODULE_PARM_DESC(tx_entries, "send queue entries per VIF (power of two)");
+static unsigned int rx_entries = 256;
+module_param(rx_entries, uint, 0444);
+MODULE_PARM_DESC(rx_entries, "receive queue entries per VIF (power of two)");
+static unsigned int rx_buf = 2048;
+module_param(rx_buf, uint, 0444);
+MODULE_PARM_DESC(rx_buf, "receive buffer bytes; sets the largest MTU (default 2048)");
+static bool nic_mode;
+module_param(nic_mode, bool, 0444);
+MODULE_PARM_DESC(nic_mode, "plain NIC mode: one interface with the board's MAC");
 
 static const struct pci_device_id selfvirt_pci_tbl[] = {
 	{ PCI_DEVICE(SELFVIRT_PCI_VENDOR_ID, SELFVIRT_PCI_DEVICE_ID) },
@@ -43,6 +60,7 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 	b->irq_width = SELFVIRT_IRQ_INFO_WIDTH(v);
 	b->irq_mode = SELFVIRT_IRQ_INFO_MODE(v);
 	b->max_frame = selfvirt_rd(b, SELFVIRT_REG_MAX_FRAME);
+	b->part_size = selfvirt_rd(b, SELFVIRT_REG_PART_SIZE);
 	put_unaligned_le32(selfvirt_rd(b, SELFVIRT_REG_MAC_LO), b->base_mac);
 	put_unaligned_le16(selfvirt_rd(b, SELFVIRT_REG_MAC_HI), b->base_mac + 4);
 
@@ -80,9 +98,91 @@ static ssize_t caps_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(caps);
 
+/* "vifs": one line per VIF, "INDEX IFNAME" */
+static ssize_t vifs_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&b->vif_lock);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		if (b->vif[i])
+			len += sysfs_emit_at(buf, len, "%u %s\n", i,
+					     netdev_name(b->vif[i]->netdev));
+	mutex_unlock(&b->vif_lock);
+	return len;
+}
+static DEVICE_ATTR_RO(vifs);
+
+/* "create_vif": write a VIF index, or "any" */
+static ssize_t create_vif_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	unsigned int index;
+	int err;
+
+	if (sysfs_streq(buf, "any"))
+		err = selfvirt_vif_create(b, -1, tx_entries, rx_entries, rx_buf);
+	else if (kstrtouint(buf, 0, &index) || index >= b->max_vifs)
+		return -EINVAL;
+	else
+		err = selfvirt_vif_create(b, index, tx_entries, rx_entries, rx_buf);
+	return err < 0 ? err : count;
+}
+static DEVICE_ATTR_WO(create_vif);
+
+static ssize_t destroy_vif_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	unsigned int index;
+
+	if (kstrtouint(buf, 0, &index) || index >= SELFVIRT_WIN_ENTRIES)
+		return -EINVAL;
+	if (!b->vif[index])
+		return -ENOENT;
+	selfvirt_vif_destroy(b, index);
+	return count;
+}
+static DEVICE_ATTR_WO(destroy_vif);
+
+/* "vif_rate": write "INDEX MBITS" (0: unlimited) */
+static ssize_t vif_rate_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	u32 args[3] = { 0, SELFVIRT_ATTR_RATE, 0 };
+	int err;
+
+	if (sscanf(buf, "%u %u", &args[0], &args[2]) != 2)
+		return -EINVAL;
+	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+	return err ? err : count;
+}
+static DEVICE_ATTR_WO(vif_rate);
+
+static ssize_t irqs_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu %llu\n", b->irqs, b->irqs_none);
+}
+static DEVICE_ATTR_RO(irqs);
+
 static struct attribute *selfvirt_board_attrs[] = {
 	&dev_attr_max_vifs.attr,
 	&dev_attr_caps.attr,
+	&dev_attr_vifs.attr,
+	&dev_attr_create_vif.attr,
+	&dev_attr_destroy_vif.attr,
+	&dev_attr_vif_rate.attr,
+	&dev_attr_irqs.attr,
 	NULL,
 };
 
@@ -91,17 +191,102 @@ static const struct attribute_group selfvirt_board_group = {
 	.attrs = selfvirt_board_attrs,
 };
 
+/*
+ * The master interrupt: read the identifier, clear what we read, and poll
+ * every VIF that shares a set bit (the paper's demultiplexing).
+ */
+static irqreturn_t selfvirt_intr(int irq, void *data)
+{
+	struct selfvirt_board *b = data;
+	u32 id = selfvirt_rd(b, SELFVIRT_REG_IRQ_ID);
+	unsigned int i;
+
+	if (!id || id == ~0u) {
+		b->irqs_none++;
+		return IRQ_NONE;
+	}
+	b->irqs++;
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_ID, id);
+	for (i = 0; i < b->max_vifs; i++) {
+		struct selfvirt_vif *vif = READ_ONCE(b->vif[i]);
+
+		if (vif && (id & (BIT(SELFVIRT_IRQ_TX_BIT(i, b->irq_width)) |
+				  BIT(SELFVIRT_IRQ_RX_BIT(i, b->irq_width)))))
+			selfvirt_vif_signal(vif);
+	}
+	return IRQ_HANDLED;
+}
+
+static int selfvirt_setup_irq(struct selfvirt_board *b)
+{
+	struct pci_dev *pdev = b->pdev;
+	int n;
+
+	if (b->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+		n = SELFVIRT_MSIX_MBOX_VEC(b->max_vifs) + 1;
+		b->nvec = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
+		if (b->nvec < 0)
+			dev_err(&pdev->dev, "cannot get %d MSI-X vectors: %d\n",
+				n, b->nvec);
+		return b->nvec < 0 ? b->nvec : 0;
+	}
+	b->nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
+	if (b->nvec < 0)
+		return b->nvec;
+	return request_irq(pci_irq_vector(pdev, 0), selfvirt_intr, IRQF_SHARED,
+			   SELFVIRT_DRV_NAME, b);
+}
+
+static void selfvirt_teardown_irq(struct selfvirt_board *b)
+{
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_MASK, GENMASK(b->irq_width - 1, 0));
+	if (b->irq_mode != SELFVIRT_IRQ_MODE_MSIX)
+		free_irq(pci_irq_vector(b->pdev, 0), b);
+	pci_free_irq_vectors(b->pdev);
+}
+
+/* Window page size: the smallest that holds one VIF's receive queue. */
+static void selfvirt_setup_windows(struct selfvirt_board *b)
+{
+	size_t need = SELFVIRT_RQ_DATA_OFF(rx_entries) + (size_t)rx_entries * rx_buf;
+
+	b->win_shift = clamp_t(u32, order_base_2(need), SELFVIRT_WIN_MIN_SHIFT,
+			       SELFVIRT_WIN_MAX_SHIFT);
+	selfvirt_wr(b, SELFVIRT_REG_WIN_PAGE_SHIFT, b->win_shift);
+}
+
+static bool selfvirt_params_ok(struct device *dev)
+{
+	if (!is_power_of_2(tx_entries) || tx_entries < SELFVIRT_QUEUE_MIN ||
+	    tx_entries > SELFVIRT_QUEUE_MAX || !is_power_of_2(rx_entries) ||
+	    rx_entries < SELFVIRT_QUEUE_MIN || rx_entries > SELFVIRT_QUEUE_MAX) {
+		dev_err(dev, "tx_entries %u / rx_entries %u: powers of two %d..%d\n",
+			tx_entries, rx_entries, SELFVIRT_QUEUE_MIN, SELFVIRT_QUEUE_MAX);
+		return false;
+	}
+	if (rx_buf < 1536 || rx_buf > 65536 || rx_buf % 64) {
+		dev_err(dev, "rx_buf %u: a multiple of 64 in 1536..65536\n", rx_buf);
+		return false;
+	}
+	return true;
+}
+
 static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct selfvirt_board *b;
+	unsigned int i;
 	int err;
 
 	b = devm_kzalloc(dev, sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
 	b->pdev = pdev;
+	mutex_init(&b->mbox_lock);
+	mutex_init(&b->vif_lock);
 	pci_set_drvdata(pdev, b);
+	if (!selfvirt_params_ok(dev))
+		return -EINVAL;
 
 	err = pcim_enable_device(pdev);
 	if (err)
@@ -129,11 +314,40 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = selfvirt_read_caps(b);
 	if (err)
 		goto err_unmap_sdram;
-	err = sysfs_create_group(&dev->kobj, &selfvirt_board_group);
+
+	/* a known state whatever the previous user left: reset the board */
+	err = selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
 	if (err)
 		goto err_unmap_sdram;
+	if (nic_mode) {
+		u32 args[2] = { SELFVIRT_MODE_NIC, 0 };
+
+		err = selfvirt_mbox(b, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+		if (err)
+			goto err_unmap_sdram;
+		b->nic_mode = true;
+	}
+	selfvirt_setup_windows(b);
+	err = selfvirt_setup_irq(b);
+	if (err)
+		goto err_unmap_sdram;
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_ID, GENMASK(b->irq_width - 1, 0));
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_MASK, 0);
+
+	for (i = 0; i < (nic_mode ? 1 : min(vifs, b->max_vifs)); i++) {
+		err = selfvirt_vif_create(b, i, tx_entries, rx_entries, rx_buf);
+		if (err < 0)
+			goto err_vifs;
+	}
+	err = sysfs_create_group(&dev->kobj, &selfvirt_board_group);
+	if (err)
+		goto err_vifs;
 	return 0;
 
+err_vifs:
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		selfvirt_vif_destroy(b, i);
+	selfvirt_teardown_irq(b);
 err_unmap_sdram:
 	pci_iounmap(pdev, b->sdram);
 err_release_sdram:
@@ -145,7 +359,13 @@ static void selfvirt_remove(struct pci_dev *pdev)
 {
 	struct selfvirt_board *b = pci_get_drvdata(pdev);
 
+	unsigned int i;
+
 	sysfs_remove_group(&pdev->dev.kobj, &selfvirt_board_group);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		selfvirt_vif_destroy(b, i);
+	selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
+	selfvirt_teardown_irq(b);
 	pci_iounmap(pdev, b->sdram);
 	pci_release_region(pdev, SELFVIRT_BAR_SDRAM);
 	dev_info(&pdev->dev, "removed\n");

@@ -7,9 +7,58 @@
 
 #include <linux/pci.h>
 #include <linux/netdevice.h>
+#include <linux/u64_stats_sync.h>
 #include "selfvirt_abi.h"
 
 #define SELFVIRT_DRV_NAME	"selfvirt"
+
+struct selfvirt_board;
+
+struct selfvirt_vif_stats {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+/* One VIF: its queues, as the paper's domU VIF driver sees them. */
+struct selfvirt_vif {
+	struct selfvirt_board *board;
+	struct net_device *netdev;
+	struct napi_struct napi;
+	unsigned int index;
+
+	/* send queue, in the board's SDRAM (write-combining, never read) */
+	void __iomem *part;
+	u32 tx_entries;
+	u32 tx_prod;
+	u32 tx_cons;		/* as last published by the board */
+	u32 data_size;		/* bytes of the partition's data area */
+	u32 data_head;		/* next free byte */
+	u32 data_tail;		/* first byte still in use */
+	u32 *tx_end;		/* data_head after each descriptor */
+	u32 *tx_len;
+
+	/* receive queue, in host memory, reached by the board via windows */
+	void *rq;
+	dma_addr_t rq_dma;
+	size_t rq_size;
+	u32 rx_entries;
+	u32 rx_buf;
+	u32 rx_cons;
+	unsigned int win_first;
+	unsigned int win_count;
+
+	u32 signal_enable;
+	bool irq_named;
+	char irq_name[2][IFNAMSIZ + 8];
+
+	struct selfvirt_vif_stats rx_stats;
+	struct selfvirt_vif_stats tx_stats;
+	u64 rx_dropped;		/* too large, or malformed descriptor */
+	u64 doorbells;
+	u64 polls;
+	u64 redundant_polls;	/* woken, found nothing: shared bits */
+};
 
 /* The board, as the management (the paper's dom0) driver sees it. */
 struct selfvirt_board {
@@ -17,6 +66,8 @@ struct selfvirt_board {
 	void __iomem *csr;
 	void __iomem *sdram;		/* write-combining */
 	resource_size_t sdram_len;
+	struct mutex mbox_lock;		/* one mailbox command at a time */
+	struct mutex vif_lock;		/* VIF table changes */
 
 	u32 caps;
 	u32 max_vifs;
@@ -27,7 +78,15 @@ struct selfvirt_board {
 	u32 irq_mode;
 	u32 max_frame;
 	u32 part_size;
+	u32 win_shift;
 	u8 base_mac[ETH_ALEN];
+	bool nic_mode;
+
+	int nvec;
+	unsigned long win_used[BITS_TO_LONGS(SELFVIRT_WIN_ENTRIES)];
+	struct selfvirt_vif *vif[SELFVIRT_WIN_ENTRIES];
+	u64 irqs;
+	u64 irqs_none;
 };
 
 static inline u32 selfvirt_rd(struct selfvirt_board *b, u32 reg)
@@ -39,5 +98,16 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 {
 	iowrite32(val, b->csr + reg);
 }
+
+/* mbox.c */
+int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
+		  unsigned int nargs, u32 *res, unsigned int nres);
+
+/* vif.c */
+int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
+			u32 rx_entries, u32 rx_buf);
+void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index);
+void selfvirt_vif_signal(struct selfvirt_vif *vif);
+irqreturn_t selfvirt_vif_msix(int irq, void *data);
 
 #endif /* _SELFVIRT_H_ */

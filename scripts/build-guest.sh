@@ -45,17 +45,17 @@ cp "$kernel" "$out/vmlinuz"
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib" "$root/lib64" "$root/etc" "$root/proc" \
     "$root/sys" "$root/dev" "$root/run" "$root/tmp" "$root/root" \
-    "$root/var/run" "$root/usr/lib/x86_64-linux-gnu"
+    "$root/var/run" "$root/usr/lib/x86_64-linux-gnu" "$root/usr/bin"
 ln -s lib "$root/usr/lib64" 2>/dev/null || true
 cp /bin/busybox "$root/bin/busybox"
 for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga"; do
-    cp "$prog" "$root/bin/"
+    cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
 
 # Shared libraries of those programs, from the guest packages first, else the
 # build machine (the same Debian release).
 libpath="$pkgs/usr/lib/x86_64-linux-gnu:$pkgs/lib/x86_64-linux-gnu"
-for prog in "$root"/bin/iperf3 "$root"/bin/ip "$root"/bin/ethtool "$root"/bin/qemu-ga; do
+for prog in "$root"/usr/bin/*; do
     LD_LIBRARY_PATH=$libpath ldd "$prog" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }'
 done | sort -u | while read -r lib; do
     case "$lib" in

@@ -90,7 +90,7 @@ class Guest:
                 '-m', mem, '-smp', str(smp),
                 '-kernel', KERNEL, '-initrd', INITRD,
                 '-append', f'console=ttyS0 panic=-1 loglevel=6 '
-                           f'selfvirt.name={name} {append}',
+                           f'svguest.name={name} {append}',
                 '-serial', f'file:{self.console_path}',
                 '-no-reboot',
                 '-chardev', f'socket,id=qga0,path={self.qga_path},'
@@ -141,7 +141,8 @@ class Guest:
     def run(self, cmd, timeout=60, check=True):
         """Run a shell command in the guest; return (rc, stdout, stderr)."""
         pid = self.qga.cmd('guest-exec', path='/bin/sh',
-                           arg=['-c', f'timeout {int(timeout)} sh -c {quote(cmd)}'],
+                           arg=['-c', f'timeout {int(timeout)} sh -c '
+                                      f'{quote(PRELUDE + cmd)}'],
                            **{'capture-output': True})['pid']
         deadline = time.monotonic() + timeout + 10
         delay = 0.02
@@ -170,6 +171,10 @@ class Guest:
             self.qga = None
         with contextlib.suppress(Exception):
             self.vm.shutdown(hard=True, timeout=10)
+
+
+# busybox's shell runs its own applets before $PATH: reach iproute2's ip
+PRELUDE = 'ip() { /usr/bin/ip "$@"; }; '
 
 
 def quote(s):

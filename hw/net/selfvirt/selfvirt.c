@@ -254,7 +254,12 @@ static bool selfvirt_can_receive(NetClientState *nc)
 {
     SelfvirtState *s = qemu_get_nic_opaque(nc);
 
-    return s->wire_in.len < s->wire_in.max;
+    if (qatomic_read(&s->wire_in.len) < s->wire_in.max) {
+        return true;
+    }
+    /* the wire-rx engine flushes the net queue once it has made room */
+    qatomic_set(&s->wire_in_blocked, true);
+    return false;
 }
 
 static ssize_t selfvirt_receive(NetClientState *nc, const uint8_t *buf,
@@ -374,7 +379,7 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 4),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
-    DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 50),
+    DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 0),
 };
 
 static bool selfvirt_is_msix(void *opaque, int version_id)

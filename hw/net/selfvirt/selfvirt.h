@@ -200,6 +200,7 @@ void selfvirt_fifo_destroy(SelfvirtFifo *f);
 bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
 SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
+void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_flush(SelfvirtFifo *f);
 SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
 ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,

@@ -83,6 +83,14 @@ SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
     return fr;
 }
 
+/* The single consumer puts back the frame it popped last. */
+void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_INSERT_HEAD(&f->q, fr, next);
+    f->len++;
+}
+
 /* Only the fifo's single consumer may peek and then pop. */
 SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f)
 {
@@ -240,11 +248,12 @@ static bool selfvirt_ctx_wire_rx(SelfvirtEngine *e)
     unsigned n = 0;
     bool to_wire;
 
-    while (n < 32 && (fr = selfvirt_fifo_peek(&s->wire_in))) {
+    while (n < 32 && (fr = selfvirt_fifo_pop(&s->wire_in))) {
         if (!selfvirt_switch_forward(s, fr, &to_wire)) {
-            break;    /* the VIF's pending queue is full: try later */
+            /* the VIF's pending queue is full: back to the head, try later */
+            selfvirt_fifo_unpop(&s->wire_in, fr);
+            break;
         }
-        selfvirt_fifo_pop(&s->wire_in);
         n++;
     }
     if (n && qatomic_read(&s->wire_in_blocked)) {
@@ -273,6 +282,11 @@ static void selfvirt_wire_send_cb(void *opaque, const struct iovec *iov,
     qemu_mutex_unlock(&s->wire_send.lock);
 }
 
+/* Fragments point into frames the caller owns: nothing to unmap. */
+static void selfvirt_frag_keep(void *context, void *base, size_t len)
+{
+}
+
 /*
  * Do a frame's checksum and segmentation offloads with QEMU's net_tx_pkt
  * and hand each resulting frame to @cb.  Returns false for a frame the
@@ -284,7 +298,7 @@ static bool selfvirt_offload(SelfvirtEngine *e, SelfvirtFrame *fr,
     struct NetTxPkt *pkt = e->tx_pkt;
     bool ok;
 
-    net_tx_pkt_reset(pkt, NULL, NULL);
+    net_tx_pkt_reset(pkt, selfvirt_frag_keep, NULL);
     if (!net_tx_pkt_add_raw_fragment(pkt, fr->data, fr->len) ||
         !net_tx_pkt_parse(pkt)) {
         return false;
@@ -646,9 +660,10 @@ static void *selfvirt_engine_thread(void *opaque)
             last_work = get_clock();
             continue;
         }
-        if (get_clock() - last_work < s->poll_us * 1000ll &&
-            wait_ns == INT64_MAX) {
-            cpu_relax();
+        /* only egress polls (the paper's send-queue polling), and briefly */
+        if (e->role == SELFVIRT_ME_EGRESS && wait_ns == INT64_MAX &&
+            get_clock() - last_work < s->poll_us * 1000ll) {
+            sched_yield();
             continue;
         }
         /* going to sleep: announce it, then look once more */

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selfvirt: the management mailbox (the board's XScale core)
+ */
+#include <linux/delay.h>
+#include "selfvirt.h"
+
+static const char * const selfvirt_status_names[] = {
+	[SELFVIRT_ST_OK] = "ok",
+	[SELFVIRT_ST_BAD_CMD] = "unknown command",
+	[SELFVIRT_ST_NO_VIF] = "no such VIF",
+	[SELFVIRT_ST_NO_RESOURCES] = "no resources",
+	[SELFVIRT_ST_BAD_ARG] = "bad argument",
+	[SELFVIRT_ST_EXISTS] = "VIF exists",
+	[SELFVIRT_ST_WRONG_MODE] = "wrong mode",
+};
+
+static int selfvirt_status_errno(u32 st)
+{
+	switch (st) {
+	case SELFVIRT_ST_OK:
+		return 0;
+	case SELFVIRT_ST_BAD_CMD:
+		return -EOPNOTSUPP;
+	case SELFVIRT_ST_NO_VIF:
+		return -ENOENT;
+	case SELFVIRT_ST_NO_RESOURCES:
+		return -ENOSPC;
+	case SELFVIRT_ST_EXISTS:
+		return -EEXIST;
+	case SELFVIRT_ST_WRONG_MODE:
+		return -EBUSY;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Run one mailbox command.  The board answers before the command write
+ * completes; a missing DONE bit (a wedged board) is an error, never a hang.
+ */
+int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
+		  unsigned int nargs, u32 *res, unsigned int nres)
+{
+	unsigned int i, tries;
+	u32 st = 0, code;
+
+	if (WARN_ON(nargs > SELFVIRT_MBOX_NARGS || nres > SELFVIRT_MBOX_NARGS))
+		return -EINVAL;
+	mutex_lock(&b->mbox_lock);
+	for (i = 0; i < SELFVIRT_MBOX_NARGS; i++)
+		selfvirt_wr(b, SELFVIRT_REG_MBOX_ARG(i), i < nargs ? args[i] : 0);
+	selfvirt_wr(b, SELFVIRT_REG_MBOX_CMD, cmd);
+	for (tries = 0; tries < 1000; tries++) {
+		st = selfvirt_rd(b, SELFVIRT_REG_MBOX_STATUS);
+		if (st & SELFVIRT_MBOX_STATUS_DONE)
+			break;
+		usleep_range(100, 200);
+	}
+	for (i = 0; i < nres; i++)
+		res[i] = selfvirt_rd(b, SELFVIRT_REG_MBOX_RES(i));
+	mutex_unlock(&b->mbox_lock);
+
+	if (!(st & SELFVIRT_MBOX_STATUS_DONE)) {
+		dev_err(&b->pdev->dev, "mailbox command %u: no answer\n", cmd);
+		return -ETIMEDOUT;
+	}
+	code = SELFVIRT_MBOX_STATUS_CODE(st);
+	if (code != SELFVIRT_ST_OK)
+		dev_err(&b->pdev->dev, "mailbox command %u failed: %s (%u)\n",
+			cmd, code < ARRAY_SIZE(selfvirt_status_names) &&
+			selfvirt_status_names[code] ?
+			selfvirt_status_names[code] : "unknown status", code);
+	return selfvirt_status_errno(code);
+}

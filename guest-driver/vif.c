@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selfvirt: one network interface per VIF
+ *
+ * Transmit writes the frame and its descriptor into the VIF's send queue in
+ * the board's SDRAM (PCI writes only, write-combining) and publishes the
+ * producer index there.  Receive copies frames out of the VIF's receive
+ * queue in host memory, which the board fills through the VIF's windows,
+ * in NAPI context.  The steady path reads no BAR.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/interrupt.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include "selfvirt.h"
+
+#define SELFVIRT_NAPI_WEIGHT	64
+
+static struct selfvirt_rq_status *selfvirt_rq_status(struct selfvirt_vif *vif)
+{
+	return vif->rq;
+}
+
+static struct selfvirt_rx_desc *selfvirt_rx_desc(struct selfvirt_vif *vif,
+						 u32 slot)
+{
+	return vif->rq + SELFVIRT_RQ_DESC_OFF + slot * sizeof(struct selfvirt_rx_desc);
+}
+
+static void selfvirt_ctrl_wr(struct selfvirt_vif *vif, unsigned int off, u32 v)
+{
+	iowrite32(v, vif->part + off);
+}
+
+static void selfvirt_set_signals(struct selfvirt_vif *vif, u32 enable)
+{
+	vif->signal_enable = enable;
+	selfvirt_ctrl_wr(vif, offsetof(struct selfvirt_sq_ctrl, signal_enable),
+			 enable);
+}
+
+static void selfvirt_doorbell(struct selfvirt_vif *vif)
+{
+	vif->doorbells++;
+	selfvirt_wr(vif->board, SELFVIRT_REG_DOORBELL, vif->index);
+}
+
+/* ---- transmit ---- */
+
+/*
+ * The largest contiguous free run of the data area.  Frames are placed in
+ * order, so head == tail with frames in flight means full after a wrap.
+ */
+static u32 selfvirt_tx_free_bytes(struct selfvirt_vif *vif)
+{
+	if (vif->tx_prod == vif->tx_cons)
+		return vif->data_size;
+	if (vif->data_head > vif->data_tail)
+		return max(vif->data_size - vif->data_head, vif->data_tail);
+	if (vif->data_head == vif->data_tail)
+		return 0;
+	return vif->data_tail - vif->data_head;
+}
+
+/* Reclaim what the board has consumed; returns frames completed. */
+static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
+{
+	u32 cons = le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->tx_cons));
+	unsigned int n = 0;
+	u64 bytes = 0;
+
+	if (cons - vif->tx_cons > vif->tx_prod - vif->tx_cons) {
+		netdev_err(vif->netdev, "board reports tx_cons %u beyond %u\n",
+			   cons, vif->tx_prod);
+		return 0;
+	}
+	while (vif->tx_cons != cons) {
+		u32 slot = vif->tx_cons & (vif->tx_entries - 1);
+
+		vif->data_tail = vif->tx_end[slot];
+		bytes += vif->tx_len[slot];
+		vif->tx_cons++;
+		n++;
+	}
+	if (n) {
+		u64_stats_update_begin(&vif->tx_stats.syncp);
+		u64_stats_add(&vif->tx_stats.packets, n);
+		u64_stats_add(&vif->tx_stats.bytes, bytes);
+		u64_stats_update_end(&vif->tx_stats.syncp);
+		if (netif_queue_stopped(vif->netdev) &&
+		    selfvirt_tx_free_bytes(vif) >= 65536 + 128)
+			netif_wake_queue(vif->netdev);
+	}
+	return n;
+}
+
+static void selfvirt_copy_skb_toio(void __iomem *dst, const struct sk_buff *skb)
+{
+	unsigned int off = skb_headlen(skb);
+	int i;
+
+	memcpy_toio(dst, skb->data, off);
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+
+		memcpy_toio(dst + off, skb_frag_address(f), skb_frag_size(f));
+		off += skb_frag_size(f);
+	}
+}
+
+static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
+				       struct net_device *dev)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 len = skb->len, need = ALIGN(len, 64), slot, off;
+	struct selfvirt_tx_desc d = {};
+	void __iomem *desc;
+
+	if (len < ETH_HLEN || len > 65535 + ETH_HLEN) {
+		dev_kfree_skb_any(skb);
+		dev->stats.tx_dropped++;
+		return NETDEV_TX_OK;
+	}
+	if (vif->tx_prod - vif->tx_cons >= vif->tx_entries ||
+	    selfvirt_tx_free_bytes(vif) < need) {
+		selfvirt_tx_clean(vif);
+		if (vif->tx_prod - vif->tx_cons >= vif->tx_entries ||
+		    selfvirt_tx_free_bytes(vif) < need) {
+			netif_stop_queue(dev);
+			/* a completion may have come in meanwhile */
+			smp_mb();
+			if (selfvirt_tx_clean(vif) == 0)
+				return NETDEV_TX_BUSY;
+			netif_start_queue(dev);
+			if (selfvirt_tx_free_bytes(vif) < need)
+				return NETDEV_TX_BUSY;
+		}
+	}
+
+	/* a frame is contiguous in the data area: wrap when the end is short */
+	off = vif->data_head;
+	if (vif->tx_prod == vif->tx_cons) {
+		off = 0;
+		vif->data_tail = 0;
+	} else if (off > vif->data_tail && vif->data_size - off < need) {
+		off = 0;
+	}
+	selfvirt_copy_skb_toio(vif->part + SELFVIRT_SQ_DATA_OFF(vif->tx_entries) + off,
+			       skb);
+
+	d.buf = cpu_to_le32(off);
+	d.len = cpu_to_le32(len);
+	if (skb_is_gso(skb)) {
+		d.flags = cpu_to_le16(SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM);
+		d.mss = cpu_to_le16(skb_shinfo(skb)->gso_size);
+	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		d.flags = cpu_to_le16(SELFVIRT_TX_CSUM);
+	}
+	slot = vif->tx_prod & (vif->tx_entries - 1);
+	desc = vif->part + SELFVIRT_SQ_DESC_OFF + slot * sizeof(d);
+	memcpy_toio(desc, &d, sizeof(d));
+	vif->data_head = off + need;
+	vif->tx_end[slot] = vif->data_head;
+	vif->tx_len[slot] = len;
+	vif->tx_prod++;
+	skb_tx_timestamp(skb);
+	dev_consume_skb_any(skb);
+
+	/* frame and descriptor before the index; index before the check */
+	wmb();
+	selfvirt_ctrl_wr(vif, offsetof(struct selfvirt_sq_ctrl, tx_prod),
+			 vif->tx_prod);
+	mb();
+	if (le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags)) &
+	    SELFVIRT_RQ_EGRESS_ASLEEP)
+		selfvirt_doorbell(vif);
+	return NETDEV_TX_OK;
+}
+
+/* ---- receive ---- */
+
+static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
+{
+	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
+	u32 prod = le32_to_cpu(READ_ONCE(st->rx_prod));
+	u64 bytes = 0;
+	int done = 0;
+
+	if (prod - vif->rx_cons > vif->rx_entries) {
+		netdev_err(vif->netdev, "board reports rx_prod %u, %u ahead\n",
+			   prod, prod - vif->rx_cons);
+		return 0;
+	}
+	dma_rmb();
+	while (vif->rx_cons != prod && done < budget) {
+		u32 slot = vif->rx_cons & (vif->rx_entries - 1);
+		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, slot);
+		u32 len = le32_to_cpu(READ_ONCE(d->len));
+		u16 flags = le16_to_cpu(READ_ONCE(d->flags));
+		struct sk_buff *skb;
+
+		vif->rx_cons++;
+		done++;
+		if (len < ETH_HLEN || len > vif->rx_buf) {
+			vif->rx_dropped++;
+			continue;
+		}
+		skb = napi_alloc_skb(&vif->napi, len);
+		if (!skb) {
+			vif->rx_dropped++;
+			continue;
+		}
+		skb_put_data(skb, vif->rq + SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
+			     (size_t)slot * vif->rx_buf, len);
+		skb->protocol = eth_type_trans(skb, vif->netdev);
+		if ((flags & SELFVIRT_RX_CSUM_OK) &&
+		    (vif->netdev->features & NETIF_F_RXCSUM))
+			skb->ip_summed = CHECKSUM_UNNECESSARY;
+		if (flags & (SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_GSO_TCPV6)) {
+			skb_shinfo(skb)->gso_size = le16_to_cpu(d->gso_size);
+			skb_shinfo(skb)->gso_type =
+				(flags & SELFVIRT_RX_GSO_TCPV4 ? SKB_GSO_TCPV4 :
+				 SKB_GSO_TCPV6) | SKB_GSO_DODGY;
+			skb_shinfo(skb)->gso_segs = 0;
+		}
+		bytes += len;
+		napi_gro_receive(&vif->napi, skb);
+	}
+	if (done) {
+		u64_stats_update_begin(&vif->rx_stats.syncp);
+		u64_stats_add(&vif->rx_stats.packets, done);
+		u64_stats_add(&vif->rx_stats.bytes, bytes);
+		u64_stats_update_end(&vif->rx_stats.syncp);
+		/* slots free for the board; then see whether it waits for them */
+		wmb();
+		selfvirt_ctrl_wr(vif, offsetof(struct selfvirt_sq_ctrl, rx_cons),
+				 vif->rx_cons);
+		mb();
+		if (le32_to_cpu(READ_ONCE(st->flags)) & SELFVIRT_RQ_RX_BLOCKED)
+			selfvirt_doorbell(vif);
+	}
+	return done;
+}
+
+static bool selfvirt_has_work(struct selfvirt_vif *vif)
+{
+	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
+
+	return le32_to_cpu(READ_ONCE(st->rx_prod)) != vif->rx_cons ||
+	       le32_to_cpu(READ_ONCE(st->tx_cons)) != vif->tx_cons;
+}
+
+static int selfvirt_poll(struct napi_struct *napi, int budget)
+{
+	struct selfvirt_vif *vif = container_of(napi, struct selfvirt_vif, napi);
+	unsigned int cleaned = selfvirt_tx_clean(vif);
+	int done = selfvirt_rx(vif, budget);
+
+	vif->polls++;
+	if (!done && !cleaned)
+		vif->redundant_polls++;
+	if (done < budget && napi_complete_done(napi, done)) {
+		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+		/* work that arrived while signals were off raised none */
+		mb();
+		if (selfvirt_has_work(vif) && napi_schedule_prep(napi)) {
+			selfvirt_set_signals(vif, 0);
+			__napi_schedule(napi);
+		}
+	}
+	return done;
+}
+
+/* A signal for this VIF (its identifier bit, or its MSI-X vector). */
+void selfvirt_vif_signal(struct selfvirt_vif *vif)
+{
+	if (napi_schedule_prep(&vif->napi)) {
+		selfvirt_set_signals(vif, 0);
+		__napi_schedule(&vif->napi);
+	} else {
+		vif->redundant_polls++;
+	}
+}
+
+irqreturn_t selfvirt_vif_msix(int irq, void *data)
+{
+	selfvirt_vif_signal(data);
+	return IRQ_HANDLED;
+}
+
+/* ---- net_device_ops ---- */
+
+static int selfvirt_open(struct net_device *dev)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	napi_enable(&vif->napi);
+	netif_carrier_on(dev);
+	netif_start_queue(dev);
+	selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+	napi_schedule(&vif->napi);
+	return 0;
+}
+
+static int selfvirt_stop(struct net_device *dev)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	selfvirt_set_signals(vif, 0);
+	netif_stop_queue(dev);
+	netif_carrier_off(dev);
+	napi_disable(&vif->napi);
+	/* frames still arriving are consumed so the board is not blocked */
+	return 0;
+}
+
+static void selfvirt_get_stats64(struct net_device *dev,
+				 struct rtnl_link_stats64 *s)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&vif->rx_stats.syncp);
+		s->rx_packets = u64_stats_read(&vif->rx_stats.packets);
+		s->rx_bytes = u64_stats_read(&vif->rx_stats.bytes);
+	} while (u64_stats_fetch_retry(&vif->rx_stats.syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&vif->tx_stats.syncp);
+		s->tx_packets = u64_stats_read(&vif->tx_stats.packets);
+		s->tx_bytes = u64_stats_read(&vif->tx_stats.bytes);
+	} while (u64_stats_fetch_retry(&vif->tx_stats.syncp, start));
+	s->rx_dropped = vif->rx_dropped;
+	s->tx_dropped = dev->stats.tx_dropped;
+}
+
+static int selfvirt_set_mac(struct net_device *dev, void *p)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	struct sockaddr *sa = p;
+	u32 args[4];
+	int err;
+
+	if (!is_valid_ether_addr(sa->sa_data))
+		return -EADDRNOTAVAIL;
+	args[0] = vif->index;
+	args[1] = SELFVIRT_ATTR_MAC;
+	args[2] = get_unaligned_le32(sa->sa_data);
+	args[3] = get_unaligned_le16(sa->sa_data + 4);
+	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
+	if (err)
+		return err;
+	eth_hw_addr_set(dev, sa->sa_data);
+	return 0;
+}
+
+static void selfvirt_set_rx_mode(struct net_device *dev)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 args[2] = { SELFVIRT_MODE_NIC, !!(dev->flags & IFF_PROMISC) };
+
+	/* only the plain NIC mode has a promiscuous switch port */
+	if (vif->board->nic_mode)
+		selfvirt_mbox(vif->board, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+}
+
+static const struct net_device_ops selfvirt_netdev_ops = {
+	.ndo_open = selfvirt_open,
+	.ndo_stop = selfvirt_stop,
+	.ndo_start_xmit = selfvirt_start_xmit,
+	.ndo_get_stats64 = selfvirt_get_stats64,
+	.ndo_set_mac_address = selfvirt_set_mac,
+	.ndo_set_rx_mode = selfvirt_set_rx_mode,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+/* ---- ethtool ---- */
+
+static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
+	"vif_index", "polls", "redundant_polls", "doorbells", "rx_dropped",
+	"board_tx_frames", "board_tx_bytes", "board_rx_frames",
+	"board_rx_bytes", "board_rx_drops", "board_tx_errors",
+	"board_win_aborts", "board_signals",
+};
+
+static void selfvirt_get_drvinfo(struct net_device *dev,
+				 struct ethtool_drvinfo *info)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	strscpy(info->driver, SELFVIRT_DRV_NAME, sizeof(info->driver));
+	strscpy(info->bus_info, pci_name(vif->board->pdev),
+		sizeof(info->bus_info));
+}
+
+static int selfvirt_get_sset_count(struct net_device *dev, int sset)
+{
+	return sset == ETH_SS_STATS ? ARRAY_SIZE(selfvirt_gstrings) : -EOPNOTSUPP;
+}
+
+static void selfvirt_get_strings(struct net_device *dev, u32 sset, u8 *buf)
+{
+	if (sset == ETH_SS_STATS)
+		memcpy(buf, selfvirt_gstrings, sizeof(selfvirt_gstrings));
+}
+
+static void selfvirt_get_ethtool_stats(struct net_device *dev,
+				       struct ethtool_stats *stats, u64 *data)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 res[SELFVIRT_VSTAT_COUNT] = {};
+	u32 arg = vif->index;
+	int i = 0, j;
+
+	/* the board's own counters: a mailbox read, off the fast path */
+	selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_STATS, &arg, 1, res,
+		      SELFVIRT_VSTAT_COUNT);
+	data[i++] = vif->index;
+	data[i++] = vif->polls;
+	data[i++] = vif->redundant_polls;
+	data[i++] = vif->doorbells;
+	data[i++] = vif->rx_dropped;
+	for (j = 0; j < SELFVIRT_VSTAT_COUNT; j++)
+		data[i++] = res[j];
+}
+
+static const struct ethtool_ops selfvirt_ethtool_ops = {
+	.get_drvinfo = selfvirt_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = selfvirt_get_sset_count,
+	.get_strings = selfvirt_get_strings,
+	.get_ethtool_stats = selfvirt_get_ethtool_stats,
+};
+
+/* ---- creation and destruction ---- */
+
+static int selfvirt_alloc_windows(struct selfvirt_board *b, unsigned int n)
+{
+	unsigned long first;
+
+	first = bitmap_find_next_zero_area(b->win_used, SELFVIRT_WIN_ENTRIES,
+					   0, n, 0);
+	if (first >= SELFVIRT_WIN_ENTRIES)
+		return -ENOSPC;
+	bitmap_set(b->win_used, first, n);
+	return first;
+}
+
+static void selfvirt_program_windows(struct selfvirt_vif *vif, bool valid)
+{
+	struct selfvirt_board *b = vif->board;
+	unsigned int i;
+
+	for (i = 0; i < vif->win_count; i++) {
+		dma_addr_t a = vif->rq_dma + ((dma_addr_t)i << b->win_shift);
+		unsigned int n = vif->win_first + i;
+
+		selfvirt_wr(b, SELFVIRT_REG_WIN_HI(n), valid ? upper_32_bits(a) : 0);
+		selfvirt_wr(b, SELFVIRT_REG_WIN_LO(n),
+			    valid ? (lower_32_bits(a) | SELFVIRT_WIN_VALID) : 0);
+	}
+}
+
+int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
+			u32 rx_entries, u32 rx_buf)
+{
+	struct device *dev = &b->pdev->dev;
+	struct net_device *netdev;
+	struct selfvirt_vif *vif;
+	u32 args[6], res[5];
+	u8 mac[ETH_ALEN];
+	int err, first;
+
+	netdev = alloc_etherdev(sizeof(*vif));
+	if (!netdev)
+		return -ENOMEM;
+	SET_NETDEV_DEV(netdev, dev);
+	vif = netdev_priv(netdev);
+	vif->board = b;
+	vif->netdev = netdev;
+	vif->tx_entries = tx_entries;
+	vif->rx_entries = rx_entries;
+	vif->rx_buf = rx_buf;
+	u64_stats_init(&vif->rx_stats.syncp);
+	u64_stats_init(&vif->tx_stats.syncp);
+
+	err = -ENOMEM;
+	vif->tx_end = kcalloc(tx_entries, sizeof(u32), GFP_KERNEL);
+	vif->tx_len = kcalloc(tx_entries, sizeof(u32), GFP_KERNEL);
+	if (!vif->tx_end || !vif->tx_len)
+		goto err_free;
+	vif->rq_size = SELFVIRT_RQ_DATA_OFF(rx_entries) + (size_t)rx_entries * rx_buf;
+	vif->rq = dma_alloc_coherent(dev, vif->rq_size, &vif->rq_dma, GFP_KERNEL);
+	if (!vif->rq)
+		goto err_free;
+
+	mutex_lock(&b->vif_lock);
+	vif->win_count = DIV_ROUND_UP(vif->rq_size, 1UL << b->win_shift);
+	first = selfvirt_alloc_windows(b, vif->win_count);
+	if (first < 0) {
+		mutex_unlock(&b->vif_lock);
+		dev_err(dev, "no %u free windows for a VIF\n", vif->win_count);
+		err = first;
+		goto err_dma;
+	}
+	vif->win_first = first;
+	selfvirt_program_windows(vif, true);
+
+	args[0] = index < 0 ? SELFVIRT_VIF_ANY : index;
+	args[1] = 0;
+	args[2] = 0;
+	args[3] = tx_entries | (rx_entries << 16);
+	args[4] = vif->win_first | (vif->win_count << 8);
+	args[5] = rx_buf;
+	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	if (err)
+		goto err_windows;
+	vif->index = res[0];
+	if (vif->index >= SELFVIRT_WIN_ENTRIES || b->vif[vif->index]) {
+		err = -EIO;
+		goto err_windows;
+	}
+	vif->part = b->sdram + res[1];
+	vif->data_size = res[2] - SELFVIRT_SQ_DATA_OFF(tx_entries);
+	put_unaligned_le32(res[3], mac);
+	put_unaligned_le16(res[4], mac + 4);
+	eth_hw_addr_set(netdev, mac);
+
+	netdev->netdev_ops = &selfvirt_netdev_ops;
+	netdev->ethtool_ops = &selfvirt_ethtool_ops;
+	netdev->dev_port = vif->index;
+	netdev->min_mtu = ETH_MIN_MTU;
+	netdev->max_mtu = min_t(u32, rx_buf, b->max_frame) - ETH_HLEN;
+	netdev->hw_features = NETIF_F_SG | NETIF_F_RXCSUM;
+	if (b->caps & SELFVIRT_CAP_TX_CSUM)
+		netdev->hw_features |= NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
+	if (b->caps & SELFVIRT_CAP_TSO)
+		netdev->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
+	netdev->features = netdev->hw_features;
+	netif_napi_add_weight(netdev, &vif->napi, selfvirt_poll,
+			      SELFVIRT_NAPI_WEIGHT);
+	netif_carrier_off(netdev);
+
+	b->vif[vif->index] = vif;
+	mutex_unlock(&b->vif_lock);
+
+	if (b->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+		snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
+			 vif->index);
+		snprintf(vif->irq_name[1], sizeof(vif->irq_name[1]), "sv-vif%u-rx",
+			 vif->index);
+		err = request_irq(pci_irq_vector(b->pdev,
+				  SELFVIRT_MSIX_TX_VEC(vif->index)),
+				  selfvirt_vif_msix, 0, vif->irq_name[0], vif);
+		if (!err) {
+			err = request_irq(pci_irq_vector(b->pdev,
+					  SELFVIRT_MSIX_RX_VEC(vif->index)),
+					  selfvirt_vif_msix, 0, vif->irq_name[1], vif);
+			if (err)
+				free_irq(pci_irq_vector(b->pdev,
+					 SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
+		}
+		if (err)
+			goto err_board;
+		vif->irq_named = true;
+	}
+
+	err = register_netdev(netdev);
+	if (err)
+		goto err_irq;
+	netdev_info(netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
+		    vif->index, netdev->dev_addr, tx_entries, res[1], rx_entries,
+		    rx_buf, vif->win_first, vif->win_count);
+	return vif->index;
+
+err_irq:
+	if (vif->irq_named) {
+		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
+		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index)), vif);
+	}
+err_board:
+	mutex_lock(&b->vif_lock);
+	b->vif[vif->index] = NULL;
+	args[0] = vif->index;
+	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, args, 1, NULL, 0);
+	netif_napi_del(&vif->napi);
+err_windows:
+	selfvirt_program_windows(vif, false);
+	bitmap_clear(b->win_used, vif->win_first, vif->win_count);
+	mutex_unlock(&b->vif_lock);
+err_dma:
+	dma_free_coherent(dev, vif->rq_size, vif->rq, vif->rq_dma);
+err_free:
+	kfree(vif->tx_end);
+	kfree(vif->tx_len);
+	free_netdev(netdev);
+	return err;
+}
+
+void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
+{
+	struct selfvirt_vif *vif = b->vif[index];
+	struct net_device *netdev;
+	u32 arg = index;
+
+	if (!vif)
+		return;
+	netdev = vif->netdev;
+	unregister_netdev(netdev);
+	if (vif->irq_named) {
+		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(index)), vif);
+		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(index)), vif);
+	}
+	mutex_lock(&b->vif_lock);
+	b->vif[index] = NULL;
+	/* the board quiesces the VIF: no DMA into its pages after this */
+	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
+	selfvirt_program_windows(vif, false);
+	bitmap_clear(b->win_used, vif->win_first, vif->win_count);
+	mutex_unlock(&b->vif_lock);
+	synchronize_irq(b->pdev->irq);
+	netif_napi_del(&vif->napi);
+	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
+	kfree(vif->tx_end);
+	kfree(vif->tx_len);
+	free_netdev(netdev);
+	dev_info(&b->pdev->dev, "VIF %u destroyed\n", index);
+}
