@@ -45,6 +45,20 @@ SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
     return fr;
 }
 
+/* A frame made of a segment that net_tx_pkt produced. */
+static SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov,
+                                              int iovcnt, int src_vif)
+{
+    size_t len = iov_size(iov, iovcnt);
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
+    fr->tx_flags = 0;
+    fr->mss = 0;
+    fr->src_vif = src_vif;
+    return fr;
+}
+
 void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max)
 {
     qemu_mutex_init(&f->lock);
@@ -68,6 +82,14 @@ bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr)
     QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
     f->len++;
     return true;
+}
+
+/* Append whatever the fifo's length: for segments of one bounded frame. */
+static void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
+    f->len++;
 }
 
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
@@ -269,17 +291,10 @@ static void selfvirt_wire_send_cb(void *opaque, const struct iovec *iov,
                                   int virt_iovcnt)
 {
     SelfvirtState *s = opaque;
-    size_t len = iov_size(iov, iovcnt);
-    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
 
-    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
-    fr->tx_flags = 0;
-    fr->src_vif = -1;
     /* wire_send is unbounded for segments: wire_out bounds what feeds it */
-    qemu_mutex_lock(&s->wire_send.lock);
-    QSIMPLEQ_INSERT_TAIL(&s->wire_send.q, fr, next);
-    s->wire_send.len++;
-    qemu_mutex_unlock(&s->wire_send.lock);
+    selfvirt_fifo_append(&s->wire_send, selfvirt_frame_from_iov(iov, iovcnt,
+                                                                 -1));
 }
 
 /* Fragments point into frames the caller owns: nothing to unmap. */
@@ -403,18 +418,10 @@ static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
                                   int virt_iovcnt)
 {
     SelfvirtLocalSeg *ls = opaque;
-    size_t len = iov_size(iov, iovcnt);
-    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
 
-    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
-    fr->tx_flags = 0;
-    fr->mss = 0;
-    fr->src_vif = ls->src_vif;
     /* pending queues hold frames, not bytes: a burst of segments may pass */
-    qemu_mutex_lock(&ls->s->vif[ls->dst_vif].pending.lock);
-    QSIMPLEQ_INSERT_TAIL(&ls->s->vif[ls->dst_vif].pending.q, fr, next);
-    ls->s->vif[ls->dst_vif].pending.len++;
-    qemu_mutex_unlock(&ls->s->vif[ls->dst_vif].pending.lock);
+    selfvirt_fifo_append(&ls->s->vif[ls->dst_vif].pending,
+                         selfvirt_frame_from_iov(iov, iovcnt, ls->src_vif));
 }
 
 static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
