@@ -9,6 +9,7 @@
 #include <linux/pci.h>
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
+#include <linux/rtnetlink.h>
 #include "selfvirt.h"
 
 static unsigned int vifs = 1;
@@ -166,6 +167,45 @@ static ssize_t vif_rate_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(vif_rate);
 
+/*
+ * "reset": reset the board under the VIFs.  Their interfaces stay (and
+ * stay in their namespaces); frames in flight are lost, nothing else.
+ */
+static int selfvirt_setup_board(struct selfvirt_board *b);
+
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	unsigned int i;
+	int err, ret = 0;
+
+	if (!sysfs_streq(buf, "1"))
+		return -EINVAL;
+	rtnl_lock();
+	mutex_lock(&b->vif_lock);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		if (b->vif[i])
+			selfvirt_vif_quiesce(b->vif[i]);
+	selfvirt_wr(b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+	ret = selfvirt_setup_board(b);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++) {
+		if (!b->vif[i])
+			continue;
+		err = selfvirt_vif_restore(b->vif[i]);
+		if (err) {
+			netdev_err(b->vif[i]->netdev, "not restored after reset: %d\n",
+				   err);
+			ret = err;
+		}
+	}
+	mutex_unlock(&b->vif_lock);
+	rtnl_unlock();
+	dev_info(dev, "board reset\n");
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(reset);
+
 static ssize_t irqs_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -183,6 +223,7 @@ static struct attribute *selfvirt_board_attrs[] = {
 	&dev_attr_destroy_vif.attr,
 	&dev_attr_vif_rate.attr,
 	&dev_attr_irqs.attr,
+	&dev_attr_reset.attr,
 	NULL,
 };
 
@@ -271,6 +312,24 @@ static bool selfvirt_params_ok(struct device *dev)
 	return true;
 }
 
+/* Mode, window page size and interrupt mask: after power-on or a reset. */
+static int selfvirt_setup_board(struct selfvirt_board *b)
+{
+	int err;
+
+	if (b->nic_mode) {
+		u32 args[2] = { SELFVIRT_MODE_NIC, 0 };
+
+		err = selfvirt_mbox(b, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+		if (err)
+			return err;
+	}
+	selfvirt_setup_windows(b);
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_ID, GENMASK(b->irq_width - 1, 0));
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_MASK, 0);
+	return 0;
+}
+
 static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -319,20 +378,13 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
 	if (err)
 		goto err_unmap_sdram;
-	if (nic_mode) {
-		u32 args[2] = { SELFVIRT_MODE_NIC, 0 };
-
-		err = selfvirt_mbox(b, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
-		if (err)
-			goto err_unmap_sdram;
-		b->nic_mode = true;
-	}
-	selfvirt_setup_windows(b);
+	b->nic_mode = nic_mode;
 	err = selfvirt_setup_irq(b);
 	if (err)
 		goto err_unmap_sdram;
-	selfvirt_wr(b, SELFVIRT_REG_IRQ_ID, GENMASK(b->irq_width - 1, 0));
-	selfvirt_wr(b, SELFVIRT_REG_IRQ_MASK, 0);
+	err = selfvirt_setup_board(b);
+	if (err)
+		goto err_irq;
 
 	for (i = 0; i < (nic_mode ? 1 : min(vifs, b->max_vifs)); i++) {
 		err = selfvirt_vif_create(b, i, tx_entries, rx_entries, rx_buf);
@@ -347,6 +399,7 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_vifs:
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
 		selfvirt_vif_destroy(b, i);
+err_irq:
 	selfvirt_teardown_irq(b);
 err_unmap_sdram:
 	pci_iounmap(pdev, b->sdram);

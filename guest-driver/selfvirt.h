@@ -26,6 +26,7 @@ struct selfvirt_vif {
 	struct net_device *netdev;
 	struct napi_struct napi;
 	unsigned int index;
+	struct work_struct rx_mode_work;	/* mailbox: may sleep */
 
 	/* send queue, in the board's SDRAM (write-combining, never read) */
 	void __iomem *part;
@@ -107,6 +108,8 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf);
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index);
+void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
+int selfvirt_vif_restore(struct selfvirt_vif *vif);
 void selfvirt_vif_signal(struct selfvirt_vif *vif);
 irqreturn_t selfvirt_vif_msix(int irq, void *data);
 

@@ -355,14 +355,24 @@ static int selfvirt_set_mac(struct net_device *dev, void *p)
 	return 0;
 }
 
+static void selfvirt_rx_mode_work(struct work_struct *work)
+{
+	struct selfvirt_vif *vif = container_of(work, struct selfvirt_vif,
+						rx_mode_work);
+	u32 args[2] = { SELFVIRT_MODE_NIC,
+			!!(READ_ONCE(vif->netdev->flags) & IFF_PROMISC) };
+
+	selfvirt_mbox(vif->board, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+}
+
+/* Called with the address lock held: the mailbox waits, so defer it. */
 static void selfvirt_set_rx_mode(struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
-	u32 args[2] = { SELFVIRT_MODE_NIC, !!(dev->flags & IFF_PROMISC) };
 
 	/* only the plain NIC mode has a promiscuous switch port */
 	if (vif->board->nic_mode)
-		selfvirt_mbox(vif->board, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+		schedule_work(&vif->rx_mode_work);
 }
 
 static const struct net_device_ops selfvirt_netdev_ops = {
@@ -484,6 +494,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	vif->rx_buf = rx_buf;
 	u64_stats_init(&vif->rx_stats.syncp);
 	u64_stats_init(&vif->tx_stats.syncp);
+	INIT_WORK(&vif->rx_mode_work, selfvirt_rx_mode_work);
 
 	err = -ENOMEM;
 	vif->tx_end = kcalloc(tx_entries, sizeof(u32), GFP_KERNEL);
@@ -598,6 +609,46 @@ err_free:
 	return err;
 }
 
+/*
+ * Board reset, part 1 (under RTNL): stop using the VIF.  The board's reset
+ * then forgets it; no skb is held, frames are copied at transmit.
+ */
+void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
+{
+	netif_device_detach(vif->netdev);
+	if (netif_running(vif->netdev))
+		napi_disable(&vif->napi);
+}
+
+/* Part 2: the same VIF again on the reset board, rings empty. */
+int selfvirt_vif_restore(struct selfvirt_vif *vif)
+{
+	struct net_device *netdev = vif->netdev;
+	u32 args[6], res[5];
+	int err;
+
+	memset(vif->rq, 0, vif->rq_size);
+	vif->tx_prod = vif->tx_cons = 0;
+	vif->data_head = vif->data_tail = 0;
+	vif->rx_cons = 0;
+	selfvirt_program_windows(vif, true);
+	args[0] = vif->index;
+	args[1] = get_unaligned_le32(netdev->dev_addr);
+	args[2] = get_unaligned_le16(netdev->dev_addr + 4);
+	args[3] = vif->tx_entries | (vif->rx_entries << 16);
+	args[4] = vif->win_first | (vif->win_count << 8);
+	args[5] = vif->rx_buf;
+	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	if (err)
+		return err;
+	if (netif_running(netdev)) {
+		napi_enable(&vif->napi);
+		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+	}
+	netif_device_attach(netdev);
+	return 0;
+}
+
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 {
 	struct selfvirt_vif *vif = b->vif[index];
@@ -608,6 +659,7 @@ void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 		return;
 	netdev = vif->netdev;
 	unregister_netdev(netdev);
+	cancel_work_sync(&vif->rx_mode_work);
 	if (vif->irq_named) {
 		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(index)), vif);
 		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(index)), vif);

@@ -56,6 +56,11 @@ bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
     int v;
 
     *to_wire = false;
+    if (s->mode == SELFVIRT_MODE_NIC && fr->src_vif >= 0) {
+        /* a plain NIC sends everything from its one queue to the wire */
+        *to_wire = true;
+        return true;
+    }
     if (is_multicast_ether_addr(dst)) {
         /* flood: every other VIF gets a copy, if it has room */
         for (unsigned i = 0; i < s->num_vifs; i++) {

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Benchmark: TCP throughput and ping RTT between two guests, per NIC model.
+
+Two TCG guests joined by a stream netdev, one NIC each; the same workload
+(ping, then one iperf3 TCP flow) through:
+
+  selfvirt      a selfvirt-nic VIF (self-virtualizing mode)
+  selfvirt-br   selfvirt-nic in plain NIC mode with a Linux bridge and a
+                veth into a namespace (the paper's software-bridging baseline)
+  virtio-net, e1000, igb, rtl8139   QEMU's own models as peers
+
+Models are interleaved round by round so that host load hits them alike.
+Prints medians, and ratios to virtio-net and to the best peer.
+
+  tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...]
+"""
+
+import argparse
+import re
+import statistics
+import sys
+import time
+
+from harness import guests, wire_pair
+
+MODELS = {
+    # name: (device, guest module, module parameters)
+    'selfvirt': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1'),
+    'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
+    'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
+    'e1000': ('e1000,romfile=', 'e1000', ''),
+    'igb': ('igb,romfile=', 'igb', ''),
+    'rtl8139': ('rtl8139,romfile=', '8139too', ''),
+}
+PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
+
+
+def setup(g, model, host):
+    """Bring the NIC up; return the network namespace to run in ('' = root)."""
+    dev, module, params = MODELS[model]
+    g.run(f'modprobe {module} {params}')
+    g.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
+          'sleep 0.1; done; ip link set eth0 up')
+    if model != 'selfvirt-br':
+        g.run(f'ip addr add 10.9.0.{host}/24 dev eth0')
+        return ''
+    g.run('modprobe bridge; modprobe veth; ip link add br0 type bridge; '
+          'ip link set eth0 master br0; ip link set br0 up; '
+          'ip netns add d1; ip link add h1 type veth peer name vif netns d1; '
+          'ip link set h1 master br0; ip link set h1 up; '
+          f'ip -n d1 link set vif up; ip -n d1 addr add 10.9.0.{host}/24 dev vif')
+    return 'ip netns exec d1 '
+
+
+def one_run(model, seconds):
+    dev = MODELS[model][0]
+    server, client = wire_pair()
+    left = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']
+    right = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:01:00']
+    with guests(f'bench-{model}', [('left', [server, left]),
+                                   ('right', [client, right])]) as (a, b):
+        ns_a = setup(a, model, 1)
+        ns_b = setup(b, model, 2)
+        a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
+        out = a.out(f'{ns_a}ping -c 10 -i 0.2 10.9.0.2', timeout=30)
+        rtts = [float(x) for x in re.findall(r'time=([\d.]+) ms', out)]
+        b.run(f'{ns_b}iperf3 -s -D -1')
+        time.sleep(0.5)
+        out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
+                    timeout=seconds + 60)
+        m = re.search(r'([\d.]+) ([MGK])bits/sec.*receiver', out)
+        scale = {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
+        return float(m[1]) * scale, statistics.median(rtts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--seconds', type=int, default=5)
+    ap.add_argument('--models', default=','.join(MODELS))
+    args = ap.parse_args()
+    models = args.models.split(',')
+    for m in models:
+        if m not in MODELS:
+            ap.error(f"unknown model '{m}'; choose from {', '.join(MODELS)}")
+    if args.runs < 1 or args.seconds < 1:
+        ap.error('--runs and --seconds must be at least 1')
+
+    results = {m: [] for m in models}
+    for r in range(args.runs):
+        for m in models:
+            mbps, rtt = one_run(m, args.seconds)
+            results[m].append((mbps, rtt))
+            print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
+                  f'RTT {rtt:.2f} ms', flush=True)
+
+    med = {m: (statistics.median(x[0] for x in v),
+               statistics.median(x[1] for x in v)) for m, v in results.items()}
+    peers = [m for m in PEERS if m in med]
+    best = max(peers, key=lambda m: med[m][0]) if peers else None
+    print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
+          '1 flow, two TCG guests on a stream netdev')
+    print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '
+          f'{"/best peer":>11}')
+    for m in models:
+        mbps, rtt = med[m]
+        vs_virtio = (f'{mbps / med["virtio-net"][0]:.2f}'
+                     if 'virtio-net' in med else '-')
+        vs_best = f'{mbps / med[best][0]:.2f}' if best else '-'
+        print(f'{m:>12} {mbps:8.1f} {rtt:7.2f} {vs_virtio:>8} {vs_best:>11}')
+    if best:
+        print(f'best peer: {best}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

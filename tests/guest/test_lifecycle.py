@@ -1,0 +1,58 @@
+"""Module reload, VIF destroy and board reset while traffic flows."""
+
+import re
+
+from harness import guests
+from test_traffic import vif_netns
+
+SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+
+
+def start_traffic(g, seconds=30):
+    g.run('ip netns exec v1 iperf3 -s -D')
+    g.run('sleep 1')
+    # its own session: nothing of the agent's command may stop it
+    g.run(f'setsid /usr/bin/ip netns exec v0 iperf3 -c 10.9.1.1 -t {seconds} '
+          '< /dev/null > /tmp/bg.out 2>&1 &')
+    g.run('sleep 2')
+
+
+def ping_ok(g, src='v0', dst='10.9.1.1'):
+    out = g.out(f'ip netns exec {src} ping -c 2 -W 3 {dst}', timeout=30)
+    return '2 packets received' in out
+
+
+def iperf_running(g):
+    return 'iperf3 -c' in g.out('ps')
+
+
+def test_reset_destroy_and_reload_under_traffic():
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('lifecycle', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+
+        # board reset: interfaces stay in their namespaces and work again
+        start_traffic(g)
+        g.run(f'echo 1 > {SYSFS}/reset')
+        assert 'board reset' in g.out('dmesg | tail -5')
+        assert ping_ok(g)
+        assert iperf_running(g), g.out('cat /tmp/bg.out')
+
+        # unload while the iperf3 client still sends, then load again
+        g.run('rmmod selfvirt')
+        assert 'selfvirt' not in g.out('cat /proc/modules')
+        g.run('killall iperf3; ip netns del v0; ip netns del v1', check=False)
+        vif_netns(g, 2, 1)
+        assert ping_ok(g)
+
+        # destroy the receiving VIF under traffic, then make a new one
+        start_traffic(g)
+        g.run(f'echo 1 > {SYSFS}/destroy_vif')
+        assert not re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
+        rc, _, _ = g.run(f'echo 7 > {SYSFS}/destroy_vif', check=False)
+        assert rc != 0, 'destroying a VIF that does not exist succeeded'
+        g.run(f'echo any > {SYSFS}/create_vif')
+        assert re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
+        stats = g.out('ip netns exec v0 ethtool -S vif')
+        assert re.search(r'board_tx_errors: 0', stats), stats
+        assert re.search(r'board_win_aborts: 0', stats), stats
