@@ -67,7 +67,7 @@ done
 # 3. Kernel modules: stock ones with their dependencies, and ours.
 moddir="$root/lib/modules/$krel"
 mkdir -p "$moddir/extra"
-stock="bridge veth e1000 e1000e igb 8139too virtio_net"
+stock="bridge veth e1000 e1000e igb 8139too 8139cp virtio_net"
 depmod -b "$pkgs" "$krel"
 for m in $stock; do
     modprobe -d "$pkgs" -S "$krel" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'

@@ -30,7 +30,7 @@ MODELS = {
     'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
     'e1000': ('e1000,romfile=', 'e1000', ''),
     'igb': ('igb,romfile=', 'igb', ''),
-    'rtl8139': ('rtl8139,romfile=', '8139too', ''),
+    'rtl8139': ('rtl8139,romfile=', '8139cp', ''),   # QEMU's is a C+
 }
 PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
 

@@ -22,6 +22,7 @@
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
+#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "selfvirt.h"
 #include "trace.h"
@@ -74,11 +75,22 @@ void selfvirt_irq_update(SelfvirtState *s)
     } else {
         bool level = qatomic_read(&s->irq_id) & ~s->irq_mask;
 
+        trace_selfvirt_irq_level(qatomic_read(&s->irq_id), s->irq_mask, level);
+        if (msi_enabled(pdev)) {
+            /*
+             * The master interrupt as a message: one per batch of new
+             * bits, and again after a clear that left bits pending.
+             */
+            if (level) {
+                selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);
+                msi_notify(pdev, 0);
+            }
+            return;
+        }
         if (level && !s->irq_level) {
             selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);   /* rising edges */
         }
         s->irq_level = level;
-        trace_selfvirt_irq_level(qatomic_read(&s->irq_id), s->irq_mask, level);
         pci_set_irq(pdev, level);
     }
 }
@@ -132,6 +144,7 @@ void selfvirt_irq_reset(SelfvirtState *s)
     if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
         msix_reset(PCI_DEVICE(s));
     } else {
+        msi_reset(PCI_DEVICE(s));
         pci_set_irq(PCI_DEVICE(s), 0);
         s->irq_level = false;
     }
@@ -157,7 +170,11 @@ void selfvirt_irq_init(SelfvirtState *s, Error **errp)
             msix_vector_use(pdev, i);
         }
     } else {
+        /* the one master interrupt: INTA, or MSI when the host enables it */
         pci_config_set_interrupt_pin(pdev->config, 1);
+        if (msi_init(pdev, 0, 1, true, false, errp) < 0) {
+            return;
+        }
     }
 }
 
@@ -165,6 +182,8 @@ void selfvirt_irq_fini(SelfvirtState *s)
 {
     if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
         msix_uninit(PCI_DEVICE(s), &s->msix, &s->msix);
+    } else {
+        msi_uninit(PCI_DEVICE(s));
     }
     qemu_bh_delete(s->irq_bh);
 }
