@@ -21,16 +21,26 @@ def vif_netns(g, vifs, host, params=''):
     return names
 
 
-def test_vif_to_vif_through_the_board_switch():
-    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
-    with guests('vif-to-vif', [('g0', [dev])]) as (g,):
+@pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
+def test_vif_to_vif_through_the_board_switch(irq_mode):
+    dev = ['-device', f'selfvirt-nic,vifs=4,addr=05.0,irq-mode={irq_mode}']
+    with guests(f'vif-to-vif-{irq_mode}', [('g0', [dev])]) as (g,):
         vif_netns(g, 2, 1)
+        irqs = g.out('cat /proc/interrupts')
+        if irq_mode == 'msix':
+            # a vector per VIF signal, no master interrupt
+            assert 'sv-vif1-rx' in irqs and 'sv-vif0-tx' in irqs, irqs
+        else:
+            assert re.search(r'MSI.*selfvirt', irqs), irqs
         out = g.out('ip netns exec v0 ping -c 3 -W 3 10.9.1.1', timeout=30)
         assert '3 packets received' in out, out
         # no netdev: the frames never left the board
         stats = g.out('ip netns exec v0 ethtool -S vif')
         assert re.search(r'board_tx_errors: 0', stats), stats
         assert int(re.search(r'board_rx_frames: (\d+)', stats)[1]) >= 3
+        if irq_mode == 'msix':
+            irqs = g.out('grep sv-vif1-rx /proc/interrupts')
+            assert int(irqs.split()[1]) > 0, irqs
 
 
 def guest_pair(vifs=8, extra=''):

@@ -207,9 +207,13 @@ static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
                    s->irq_width);
         return false;
     }
-    if (s->irq_mode > SELFVIRT_IRQ_MODE_MSIX) {
-        error_setg(errp, "selfvirt-nic: 'irq-mode' must be 0 (identifier) "
-                   "or 1 (msix), not %u", s->irq_mode);
+    if (!s->irq_mode_name || !strcmp(s->irq_mode_name, "identifier")) {
+        s->irq_mode = SELFVIRT_IRQ_MODE_IDENTIFIER;
+    } else if (!strcmp(s->irq_mode_name, "msix")) {
+        s->irq_mode = SELFVIRT_IRQ_MODE_MSIX;
+    } else {
+        error_setg(errp, "selfvirt-nic: 'irq-mode' must be 'identifier' or "
+                   "'msix', not '%s'", s->irq_mode_name);
         return false;
     }
     if (s->num_engines < 4 || s->num_engines > SELFVIRT_MAX_ENGINES) {
@@ -374,8 +378,7 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("window-page-shift", SelfvirtState,
                        win_page_shift_default, 20),
     DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq_width, 16),
-    DEFINE_PROP_UINT32("irq-mode", SelfvirtState, irq_mode,
-                       SELFVIRT_IRQ_MODE_IDENTIFIER),
+    DEFINE_PROP_STRING("irq-mode", SelfvirtState, irq_mode_name),
     DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 4),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
@@ -477,7 +480,26 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
     dc->desc = "Self-virtualizing NIC (IXP2400-style NP with VIFs)";
     dc->vmsd = &selfvirt_vmstate;
     rc->phases.hold = selfvirt_qdev_reset_hold;
+
     device_class_set_props(dc, selfvirt_properties);
+    object_class_property_set_description(klass, "vifs",
+        "virtual interfaces, 1..64");
+    object_class_property_set_description(klass, "sdram-size",
+        "board SDRAM holding the send queues, power of two 16M..2G");
+    object_class_property_set_description(klass, "window-page-shift",
+        "log2 of the host window page size at reset, 8..25");
+    object_class_property_set_description(klass, "irq-id-width",
+        "bits of the interrupt identifier, 1..16: fewer bits, more sharing");
+    object_class_property_set_description(klass, "irq-mode",
+        "'identifier' (the paper's, default) or 'msix' (a vector per signal)");
+    object_class_property_set_description(klass, "engines",
+        "micro-engine threads, 4..8: engines 3 and up run egress");
+    object_class_property_set_description(klass, "contexts",
+        "hardware contexts per micro-engine, 1..8");
+    object_class_property_set_description(klass, "max-frame",
+        "largest frame in bytes, 1514..16384 (jumbo frames)");
+    object_class_property_set_description(klass, "poll-us",
+        "microseconds an idle egress engine polls before it sleeps");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -112,7 +112,8 @@ struct SelfvirtState {
     uint64_t sdram_size;
     uint32_t win_page_shift_default;
     uint32_t irq_width;
-    uint32_t irq_mode;
+    char *irq_mode_name;      /* "identifier" or "msix" */
+    uint32_t irq_mode;        /* SELFVIRT_IRQ_MODE_*, from irq_mode_name */
     uint32_t num_engines;
     uint32_t num_contexts;
     uint32_t max_frame;
