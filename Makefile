@@ -52,6 +52,16 @@ check-guest: qemu guest
 demo: all
 	$(PYTHON) tests/guest/demo.py
 
+# Guest benchmark: selfvirt against QEMU's NIC models (about 15 minutes).
+bench: all
+	$(PYTHON) tests/guest/bench.py --runs 5 --seconds 5
+
+# Device benchmark without a guest: switch frames/s, idle CPU.
+bench-device: qemu
+	$(NINJA) -C $(QEMU_BUILD) tests/qtest/selfvirt/selfvirt-bench
+	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --benchmark \
+	    --suite selfvirt --verbose
+
 clean:
 	-$(MAKE) -C guest-driver KDIR=$(KDIR) clean
 	rm -rf $(BUILD)/guest $(BUILD)/test-output
@@ -59,4 +69,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest check check-qtest check-guest demo clean distclean
+.PHONY: all deps configure-qemu qemu driver guest check check-qtest check-guest demo bench bench-device clean distclean

@@ -25,6 +25,8 @@ append_once "$src/hw/net/meson.build" "subdir('selfvirt')"
 # QEMU's segmentation and checksum helpers, shared with e1000e and igb
 append_once "$src/hw/net/meson.build" \
     "system_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('net_tx_pkt.c'))"
+append_once "$src/hw/net/meson.build" \
+    "system_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('net_rx_pkt.c'))"
 append_once "$src/hw/net/Kconfig" "source selfvirt/Kconfig"
 append_once "$src/tests/qtest/meson.build" "subdir('selfvirt')"
 

@@ -464,6 +464,60 @@ static void test_tso(void)
     board_stop(&b);
 }
 
+static uint16_t csum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+/* A TCP/IPv4 frame from the wire is marked checksum-good only if it is. */
+static void test_rx_checksum(void)
+{
+    Board b;
+    uint8_t f[14 + 20 + 20 + 100] = { 0 };
+    uint32_t pseudo;
+    uint16_t flags;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    memcpy(f, mac_vif1, 6);
+    memcpy(f + 6, mac_far, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    stw_be_p(f + 16, sizeof(f) - 14);
+    f[22] = 64;
+    f[23] = 6;
+    stl_be_p(f + 26, 0x0a000001);
+    stl_be_p(f + 30, 0x0a000002);
+    stw_be_p(f + 24, csum16(f + 14, 20, 0));
+    stw_be_p(f + 34, 1234);
+    stw_be_p(f + 36, 5201);
+    f[46] = 0x50;
+    memset(f + 54, 0x5a, 100);
+    pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + (sizeof(f) - 34);
+    stw_be_p(f + 50, csum16(f + 34, sizeof(f) - 34, pseudo));
+
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 1, 0, 1));
+    flags = rq_word(&b, 1, SELFVIRT_RQ_DESC_OFF + 4) & 0xffff;
+    g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, SELFVIRT_RX_CSUM_OK);
+
+    f[60] ^= 0xff;                           /* corrupt the payload */
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 1, 0, 2));
+    flags = rq_word(&b, 1, SELFVIRT_RQ_DESC_OFF + 16 + 4) & 0xffff;
+    g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, 0);
+    board_stop(&b);
+}
+
 /* MSI-X mode: one vector per VIF signal, no identifier bits. */
 static void test_msix(void)
 {
@@ -588,6 +642,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);
     qtest_add_func("/selfvirt/tso", test_tso);
     qtest_add_func("/selfvirt/msix", test_msix);
+    qtest_add_func("/selfvirt/rx-checksum", test_rx_checksum);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);
     qtest_add_func("/selfvirt/reset-during-traffic", test_reset_during_traffic);
     return g_test_run();

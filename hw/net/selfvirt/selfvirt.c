@@ -85,7 +85,8 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         break;
     case SELFVIRT_REG_DEV_STATUS:
         val = SELFVIRT_DEV_STATUS_READY |
-              (s->mode == SELFVIRT_MODE_NIC ? SELFVIRT_DEV_STATUS_NIC_MODE : 0) |
+              (s->mode == SELFVIRT_MODE_NIC ?
+               SELFVIRT_DEV_STATUS_NIC_MODE : 0) |
               (s->promisc ? SELFVIRT_DEV_STATUS_PROMISC : 0);
         break;
     case SELFVIRT_REG_IRQ_ID:

@@ -36,6 +36,7 @@ typedef struct SelfvirtFrame {
     uint32_t len;
     uint16_t tx_flags;      /* SELFVIRT_TX_*: offloads still to do */
     uint16_t mss;
+    bool csum_ok;           /* from the wire: L4 checksum verified */
     int src_vif;            /* -1: from the wire */
     uint8_t data[];
 } SelfvirtFrame;
@@ -95,6 +96,7 @@ typedef struct SelfvirtEngine {
     bool kicked;
     bool asleep;
     struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
+    struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
 } SelfvirtEngine;
 
 struct SelfvirtState {

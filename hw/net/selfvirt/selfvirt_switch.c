@@ -72,6 +72,7 @@ bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
             copy = selfvirt_frame_new(fr->data, fr->len);
             copy->tx_flags = fr->tx_flags;
             copy->mss = fr->mss;
+            copy->csum_ok = fr->csum_ok;
             copy->src_vif = fr->src_vif;
             if (!selfvirt_pending_push(s, i, copy)) {
                 qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
@@ -165,8 +166,8 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
                    (uint64_t)slot * vif->rx_buf_size;
     uint16_t flags = 0;
 
-    if (fr->tx_flags & (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)) {
-        /* a local frame whose checksum the sender left to the board */
+    if (fr->csum_ok || (fr->tx_flags & (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO))) {
+        /* verified on the way in, or a local frame the sender left to us */
         flags |= SELFVIRT_RX_CSUM_OK;
     }
     if (fr->tx_flags & SELFVIRT_TX_TSO) {
@@ -211,7 +212,7 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
         if (used == vif->rx_entries) {
             /* full: ask for a doorbell, then look again (no lost wake-up) */
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
-            smp_mb();
+            smp_mb();     /* RX_BLOCKED visible before rx_cons is re-read */
             if (selfvirt_rx_cons(s, v) == cons) {
                 break;
             }
@@ -237,9 +238,9 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
         if (vif->rq_flags & SELFVIRT_RQ_RX_BLOCKED) {
             selfvirt_vif_set_flags(s, vif, 0, SELFVIRT_RQ_RX_BLOCKED);
         }
-        smp_wmb();
+        smp_wmb();     /* frames and descriptors before rx_prod */
         selfvirt_vif_publish(s, vif, true, false);
-        smp_mb();
+        smp_mb();     /* publish rx_prod, then read the driver's enables */
         if (selfvirt_signal_enabled(s, v, SELFVIRT_SIGNAL_RX)) {
             selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_RX);
         }

@@ -42,8 +42,9 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
     if (!(lo & SELFVIRT_WIN_VALID)) {
         return false;
     }
-    *addr = (((uint64_t)hi << 32) | (lo & ~((1u << SELFVIRT_WIN_MIN_SHIFT) - 1)))
-            + (off & ((1ull << shift) - 1));
+    *addr = ((uint64_t)hi << 32 |
+             (lo & ~((1u << SELFVIRT_WIN_MIN_SHIFT) - 1))) +
+            (off & ((1ull << shift) - 1));
     *avail = (1ull << shift) - (off & ((1ull << shift) - 1));
     return true;
 }

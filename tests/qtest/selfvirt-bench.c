@@ -1,0 +1,206 @@
+/*
+ * selfvirt-nic benchmark without a guest: frames per second through the
+ * on-board switch (VIF to VIF) per micro-engine configuration, and the
+ * device's CPU time while 32 VIFs are idle.
+ *
+ *   meson test -C build/qemu-x86_64 --benchmark --suite selfvirt -v
+ *
+ * The qtest protocol only posts work and watches indexes; the frames are
+ * moved by the board's micro-engine threads inside QEMU.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "selfvirt_abi.h"
+
+#define ENTRIES     1024
+#define RQ_BASE     0x1000000ull
+#define WIN_SHIFT   22              /* 4 MiB: one window per VIF */
+#define ROUNDS      8
+
+typedef struct {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar csr, sdram;
+    uint32_t part_size;
+} Board;
+
+static void csr_wr(Board *b, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(b->dev, b->csr, reg, val);
+}
+
+static uint32_t csr_rd(Board *b, uint32_t reg)
+{
+    return qpci_io_readl(b->dev, b->csr, reg);
+}
+
+static void board_start(Board *b, const char *opts)
+{
+    b->qts = qtest_initf("-M pc -m 512 -nodefaults "
+                         "-device selfvirt-nic,addr=04.0,%s", opts);
+    b->bus = qpci_new_pc(b->qts, NULL);
+    b->dev = qpci_device_find(b->bus, QPCI_DEVFN(4, 0));
+    g_assert_nonnull(b->dev);
+    qpci_device_enable(b->dev);
+    b->csr = qpci_iomap(b->dev, SELFVIRT_BAR_CSR, NULL);
+    b->sdram = qpci_iomap(b->dev, SELFVIRT_BAR_SDRAM, NULL);
+    b->part_size = csr_rd(b, SELFVIRT_REG_PART_SIZE);
+    csr_wr(b, SELFVIRT_REG_WIN_PAGE_SHIFT, WIN_SHIFT);
+}
+
+static void board_stop(Board *b)
+{
+    qpci_iounmap(b->dev, b->csr);
+    qpci_iounmap(b->dev, b->sdram);
+    g_free(b->dev);
+    qpci_free_pc(b->bus);
+    qtest_quit(b->qts);
+}
+
+static uint64_t rq_addr(uint32_t v)
+{
+    return RQ_BASE + ((uint64_t)v << WIN_SHIFT);
+}
+
+static void create_vif(Board *b, uint32_t v)
+{
+    uint32_t args[6] = { v, 0, 0, ENTRIES | (ENTRIES << 16), v | (1 << 8),
+                         2048 };
+
+    csr_wr(b, SELFVIRT_REG_WIN_HI(v), 0);
+    csr_wr(b, SELFVIRT_REG_WIN_LO(v), rq_addr(v) | SELFVIRT_WIN_VALID);
+    for (int i = 0; i < SELFVIRT_MBOX_NARGS; i++) {
+        csr_wr(b, SELFVIRT_REG_MBOX_ARG(i), i < 6 ? args[i] : 0);
+    }
+    csr_wr(b, SELFVIRT_REG_MBOX_CMD, SELFVIRT_CMD_VIF_CREATE);
+    g_assert_cmphex(csr_rd(b, SELFVIRT_REG_MBOX_STATUS), ==,
+                    SELFVIRT_MBOX_STATUS_DONE | SELFVIRT_ST_OK);
+}
+
+/* Frames per second VIF 2k -> VIF 2k+1 for @pairs pairs of @len bytes. */
+static double switch_rate(const char *opts, unsigned pairs, uint32_t len)
+{
+    Board b;
+    g_autofree uint8_t *frame = g_malloc0(len);
+    g_autofree uint32_t *descs = g_new0(uint32_t, 4 * ENTRIES);
+    int64_t start, end;
+    unsigned done;
+
+    board_start(&b, opts);
+    for (unsigned v = 0; v < 2 * pairs; v++) {
+        create_vif(&b, v);
+    }
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        descs[4 * i + 1] = len;             /* every descriptor: buf 0 */
+    }
+    for (unsigned p = 0; p < pairs; p++) {
+        uint32_t part = 2 * p * b.part_size;
+
+        frame[0] = 0x52; frame[1] = 0x54; frame[3] = 0x12; frame[4] = 0x34;
+        frame[5] = 0x56 + 2 * p + 1;        /* to VIF 2p+1's default MAC */
+        frame[12] = 0x88; frame[13] = 0xb5;
+        qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DATA_OFF(ENTRIES),
+                      frame, len);
+        qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DESC_OFF, descs,
+                      4 * 4 * ENTRIES);
+    }
+
+    start = g_get_monotonic_time();
+    for (unsigned r = 1; r <= ROUNDS; r++) {
+        for (unsigned p = 0; p < pairs; p++) {
+            /* the receiver has taken the last round; the sender posts more */
+            qpci_io_writel(b.dev, b.sdram, (2 * p + 1) * b.part_size + 4,
+                           (r - 1) * ENTRIES);
+            qpci_io_writel(b.dev, b.sdram, 2 * p * b.part_size, r * ENTRIES);
+            csr_wr(&b, SELFVIRT_REG_DOORBELL, 2 * p);
+            csr_wr(&b, SELFVIRT_REG_DOORBELL, 2 * p + 1);
+        }
+        do {
+            done = 0;
+            for (unsigned p = 0; p < pairs; p++) {
+                done += qtest_readl(b.qts, rq_addr(2 * p + 1)) == r * ENTRIES;
+            }
+        } while (done < pairs);
+    }
+    end = g_get_monotonic_time();
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                     ==, 0);
+    board_stop(&b);
+    return (double)pairs * ENTRIES * ROUNDS * 1e6 / (end - start);
+}
+
+static double cpu_seconds(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *stat = NULL;
+    unsigned long utime, stime;
+    char *p;
+
+    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+    p = strrchr(stat, ')');
+    /* fields 14 and 15 (utime, stime) follow ") state" and 10 more */
+    g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                           "%*u %lu %lu", &utime, &stime), ==, 2);
+    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+static void bench_switch(void)
+{
+    static const struct { const char *opts; unsigned egress; } cfg[] = {
+        { "vifs=16,engines=4", 1 },
+        { "vifs=16,engines=6", 3 },
+        { "vifs=16,engines=8", 5 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cfg); i++) {
+        for (uint32_t len = 64; len <= 1514; len += 1450) {
+            double fps = switch_rate(cfg[i].opts, 8, len);
+
+            g_test_message("switch VIF->VIF, 8 pairs, %4u-byte frames, %s: "
+                           "%8.0f frames/s, %8.0f per egress engine, "
+                           "%6.0f Mbit/s", len, cfg[i].opts, fps,
+                           fps / cfg[i].egress, fps * len * 8 / 1e6);
+        }
+    }
+}
+
+static void bench_idle_cpu(void)
+{
+    Board b;
+    double t0, t1;
+
+    board_start(&b, "vifs=32,sdram-size=256M");
+    csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 20);
+    for (unsigned v = 0; v < 32; v++) {
+        uint32_t args[6] = { v, 0, 0, 256 | (256 << 16), v | (1 << 8), 2048 };
+
+        csr_wr(&b, SELFVIRT_REG_WIN_LO(v),
+               (RQ_BASE + ((uint64_t)v << 20)) | SELFVIRT_WIN_VALID);
+        for (int i = 0; i < SELFVIRT_MBOX_NARGS; i++) {
+            csr_wr(&b, SELFVIRT_REG_MBOX_ARG(i), i < 6 ? args[i] : 0);
+        }
+        csr_wr(&b, SELFVIRT_REG_MBOX_CMD, SELFVIRT_CMD_VIF_CREATE);
+    }
+    g_usleep(500 * 1000);
+    t0 = cpu_seconds(qtest_pid(b.qts));
+    g_usleep(5 * 1000 * 1000);
+    t1 = cpu_seconds(qtest_pid(b.qts));
+    g_test_message("idle: 32 VIFs, QEMU (qtest accel, so device and main "
+                   "loop only) used %.3f s of CPU in 5 s (%.2f%% of a core)",
+                   t1 - t0, (t1 - t0) / 5 * 100);
+    board_stop(&b);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/selfvirt-bench/switch", bench_switch);
+    qtest_add_func("/selfvirt-bench/idle-cpu", bench_idle_cpu);
+    return g_test_run();
+}
