@@ -119,3 +119,24 @@ def test_plain_nic_mode_with_software_bridge():
         b.run('ip netns exec v0 iperf3 -s -D -1')
         out = a.out('ip netns exec d1 iperf3 -c 10.9.0.2 -t 2', timeout=40)
         assert 'receiver' in out, out
+
+
+def test_vif_mac_and_rate():
+    """Management attributes: a new MAC is switched to, a rate is honoured."""
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('mac-rate', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+        g.run('ip -n v1 link set vif address 52:54:00:aa:00:01')
+        out = g.out('ip netns exec v0 ping -c 2 -W 3 10.9.1.1', timeout=30)
+        assert '2 packets received' in out, out
+        sysfs = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+        rc, _, _ = g.run(f'echo "9 10" > {sysfs}/vif_rate', check=False)
+        assert rc != 0, 'a rate for a VIF that does not exist was accepted'
+        g.run(f'echo "0 20" > {sysfs}/vif_rate')
+        g.run('ip netns exec v1 iperf3 -s -D -1')
+        g.run('sleep 1')
+        out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 4', timeout=40)
+        m = re.search(r'([\d.]+) ([KMG])bits/sec.*receiver', out)
+        mbps = float(m[1]) * {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
+        # VIF 0 may send 20 Mbit/s (plus a 10 ms burst): never much more
+        assert 0 < mbps < 26, out

@@ -605,6 +605,33 @@ static void test_reset_during_traffic(void)
     board_stop(&b);
 }
 
+/* A board reset is not a PCI reset: the host's MSI / MSI-X set-up stays. */
+static void test_reset_keeps_msi(void)
+{
+    Board b;
+    uint8_t cap;
+
+    board_start(&b, ",vifs=4");
+    cap = qpci_find_capability(b.dev, PCI_CAP_ID_MSI, 0);
+    g_assert_cmphex(cap, !=, 0);
+    qpci_config_writew(b.dev, cap + PCI_MSI_FLAGS,
+                       qpci_config_readw(b.dev, cap + PCI_MSI_FLAGS) |
+                       PCI_MSI_FLAGS_ENABLE);
+    csr_wr(&b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+    g_assert_cmphex(qpci_config_readw(b.dev, cap + PCI_MSI_FLAGS) &
+                    PCI_MSI_FLAGS_ENABLE, ==, PCI_MSI_FLAGS_ENABLE);
+    board_stop(&b);
+
+    board_start(&b, ",vifs=4,irq-mode=msix,sdram-size=16M");
+    qpci_msix_enable(b.dev);
+    cap = qpci_find_capability(b.dev, PCI_CAP_ID_MSIX, 0);
+    csr_wr(&b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+    g_assert_cmphex(qpci_config_readw(b.dev, cap + PCI_MSIX_FLAGS) &
+                    PCI_MSIX_FLAGS_ENABLE, ==, PCI_MSIX_FLAGS_ENABLE);
+    qpci_msix_disable(b.dev);
+    board_stop(&b);
+}
+
 /* Every bad property value is refused at realize, naming the property. */
 static void test_bad_properties(void)
 {
@@ -645,5 +672,6 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-checksum", test_rx_checksum);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);
     qtest_add_func("/selfvirt/reset-during-traffic", test_reset_during_traffic);
+    qtest_add_func("/selfvirt/reset-keeps-msi", test_reset_keeps_msi);
     return g_test_run();
 }

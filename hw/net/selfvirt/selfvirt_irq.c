@@ -141,10 +141,12 @@ void selfvirt_irq_reset(SelfvirtState *s)
     qatomic_set(&s->irq_id, 0);
     s->irq_mask = selfvirt_irq_all(s);
     s->msix_pending[0] = s->msix_pending[1] = 0;
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
-        msix_reset(PCI_DEVICE(s));
-    } else {
-        msi_reset(PCI_DEVICE(s));
+    /*
+     * A board reset (DEV_CTRL or the mailbox) leaves the PCI function's
+     * MSI and MSI-X set-up alone: the host still owns it.  The PCI core
+     * resets both on a device reset.
+     */
+    if (s->irq_mode != SELFVIRT_IRQ_MODE_MSIX) {
         pci_set_irq(PCI_DEVICE(s), 0);
         s->irq_level = false;
     }
