@@ -30,7 +30,7 @@ configure-qemu: $(BUILD)/config.mk
 qemu: $(BUILD)/config.mk
 	@echo "make: building qemu-system-x86_64 and the qtests (a first build takes about 10 minutes)"
 	@{ $(NINJA) -C $(QEMU_BUILD) $(QEMU_TARGETS); echo $$? > $(BUILD)/.ninja-rc; } | \
-	    awk '/^\[/ { n++; if (n % 100 == 0) print; next } { print }'
+	    awk '/^\[/ { n++; if (n % 100 == 0) { print; fflush() } next } { print; fflush() }'
 	@exit $$(cat $(BUILD)/.ninja-rc)
 	@scripts/link-firmware.sh $(QEMU_BUILD)
 

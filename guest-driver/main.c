@@ -206,6 +206,29 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(reset);
 
+static const char * const selfvirt_board_stat_names[] = {
+	"wire_rx_frames", "wire_tx_frames", "wire_rx_no_vif", "switch_local",
+	"win_aborts", "bad_desc", "doorbells", "engine_wakeups", "irqs",
+	"mbox_cmds", "csr_reads",
+};
+
+/* "board_stats": the board's counters, one "name value" per line */
+static ssize_t board_stats_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	unsigned int i;
+	int len = 0;
+
+	BUILD_BUG_ON(ARRAY_SIZE(selfvirt_board_stat_names) != SELFVIRT_STAT_COUNT);
+	for (i = 0; i < SELFVIRT_STAT_COUNT; i++)
+		len += sysfs_emit_at(buf, len, "%s %u\n",
+				     selfvirt_board_stat_names[i],
+				     selfvirt_rd(b, SELFVIRT_REG_STAT(i)));
+	return len;
+}
+static DEVICE_ATTR_RO(board_stats);
+
 static ssize_t irqs_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -224,6 +247,7 @@ static struct attribute *selfvirt_board_attrs[] = {
 	&dev_attr_vif_rate.attr,
 	&dev_attr_irqs.attr,
 	&dev_attr_reset.attr,
+	&dev_attr_board_stats.attr,
 	NULL,
 };
 

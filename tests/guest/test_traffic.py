@@ -43,6 +43,11 @@ def test_vif_to_vif_through_the_board_switch(irq_mode):
             assert int(irqs.split()[1]) > 0, irqs
 
 
+def board_stat(g, name):
+    stats = g.out('cat /sys/bus/pci/devices/0000:00:05.0/selfvirt/board_stats')
+    return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
+
+
 def guest_pair(vifs=8, extra=''):
     server, client = wire_pair()
     left = ['-device', f'selfvirt-nic,netdev=wire,vifs={vifs},addr=05.0,'
@@ -68,10 +73,17 @@ def test_ping_and_iperf3_between_guests(n):
             assert re.search(r'redundant_polls: \d+', stats), stats
         for i in range(n):
             b.run(f'ip netns exec v{i} iperf3 -s -D -1')
+        before = board_stat(a, 'csr_reads')
         cmds = ' & '.join(
             f'ip netns exec v{i} iperf3 -c 10.9.{i}.2 -t 3 > /tmp/iperf{i}.out'
             for i in range(n))
         a.run(f'{cmds}; wait', timeout=120)
+        reads = board_stat(a, 'csr_reads') - before
+        frames = board_stat(a, 'wire_tx_frames') + board_stat(a, 'wire_rx_frames')
+        # the steady path reads nothing of the board but the identifier
+        print(f'n={n}: {reads} CSR reads for {frames} frames '
+              f'({reads / frames:.3f} per frame)')
+        assert reads < frames
         for i in range(n):
             out = a.out(f'cat /tmp/iperf{i}.out')
             m = re.search(r'([\d.]+) ([MG])bits/sec.*receiver', out)

@@ -39,6 +39,10 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
     const uint8_t *mac = s->conf.macaddr.a;
     uint64_t val = 0;
 
+    if (addr < SELFVIRT_REG_STAT(0) ||
+        addr > SELFVIRT_REG_STAT(SELFVIRT_STAT_COUNT - 1)) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_READS);
+    }
     switch (addr) {
     case SELFVIRT_REG_ID:
         val = SELFVIRT_ID_MAGIC;

@@ -113,6 +113,9 @@ enum selfvirt_board_stat {
     SELFVIRT_STAT_ENGINE_WAKEUPS,   /* micro-engine wake-ups */
     SELFVIRT_STAT_IRQS,             /* master interrupt assertions */
     SELFVIRT_STAT_MBOX_CMDS,        /* mailbox commands run */
+    SELFVIRT_STAT_CSR_READS,        /* host reads of the CSR BAR (but of
+                                     * these counters): PCI reads are slow
+                                     * on the real board */
     SELFVIRT_STAT_COUNT
 };
 
