@@ -435,8 +435,77 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 		data[i++] = res[j];
 }
 
+static void selfvirt_vif_resume(struct selfvirt_vif *vif);
+
+static void selfvirt_get_ringparam(struct net_device *dev,
+				   struct ethtool_ringparam *ring,
+				   struct kernel_ethtool_ringparam *kring,
+				   struct netlink_ext_ack *extack)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	ring->rx_max_pending = SELFVIRT_QUEUE_MAX;
+	ring->tx_max_pending = SELFVIRT_QUEUE_MAX;
+	ring->rx_pending = vif->rx_entries;
+	ring->tx_pending = vif->tx_entries;
+}
+
+/*
+ * New queue sizes: the board re-lays out the VIF's rings (ATTR_QUEUES)
+ * while the interface is quiesced; the receive queue must still fit the
+ * memory its windows map.
+ */
+static int selfvirt_set_ringparam(struct net_device *dev,
+				  struct ethtool_ringparam *ring,
+				  struct kernel_ethtool_ringparam *kring,
+				  struct netlink_ext_ack *extack)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 tx = ring->tx_pending, rx = ring->rx_pending;
+	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, tx | (rx << 16), 0 };
+	u32 *tx_end, *tx_len;
+	int err;
+
+	if (!is_power_of_2(tx) || !is_power_of_2(rx) ||
+	    tx < SELFVIRT_QUEUE_MIN || rx < SELFVIRT_QUEUE_MIN) {
+		NL_SET_ERR_MSG_MOD(extack, "queue sizes must be powers of two, at least 4");
+		return -EINVAL;
+	}
+	if (SELFVIRT_RQ_DATA_OFF(rx) + (size_t)rx * vif->rx_buf > vif->rq_size) {
+		NL_SET_ERR_MSG_MOD(extack, "receive queue larger than the VIF's receive memory");
+		return -EINVAL;
+	}
+	if (SELFVIRT_SQ_DATA_OFF(tx) + 65536 + 128 > vif->board->part_size) {
+		NL_SET_ERR_MSG_MOD(extack, "send queue larger than the VIF's SDRAM partition");
+		return -EINVAL;
+	}
+	tx_end = kcalloc(tx, sizeof(u32), GFP_KERNEL);
+	tx_len = kcalloc(tx, sizeof(u32), GFP_KERNEL);
+	if (!tx_end || !tx_len) {
+		kfree(tx_end);
+		kfree(tx_len);
+		return -ENOMEM;
+	}
+
+	selfvirt_vif_quiesce(vif);
+	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
+	if (!err) {
+		swap(vif->tx_end, tx_end);
+		swap(vif->tx_len, tx_len);
+		vif->tx_entries = tx;
+		vif->rx_entries = rx;
+		vif->data_size = vif->board->part_size - SELFVIRT_SQ_DATA_OFF(tx);
+	}
+	kfree(tx_end);
+	kfree(tx_len);
+	selfvirt_vif_resume(vif);
+	return err;
+}
+
 static const struct ethtool_ops selfvirt_ethtool_ops = {
 	.get_drvinfo = selfvirt_get_drvinfo,
+	.get_ringparam = selfvirt_get_ringparam,
+	.set_ringparam = selfvirt_set_ringparam,
 	.get_link = ethtool_op_get_link,
 	.get_sset_count = selfvirt_get_sset_count,
 	.get_strings = selfvirt_get_strings,
@@ -620,6 +689,19 @@ void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
 		napi_disable(&vif->napi);
 }
 
+/* Use the VIF again, its rings empty (the board has reset them). */
+static void selfvirt_vif_resume(struct selfvirt_vif *vif)
+{
+	vif->tx_prod = vif->tx_cons = 0;
+	vif->data_head = vif->data_tail = 0;
+	vif->rx_cons = 0;
+	if (netif_running(vif->netdev)) {
+		napi_enable(&vif->napi);
+		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+	}
+	netif_device_attach(vif->netdev);
+}
+
 /* Part 2: the same VIF again on the reset board, rings empty. */
 int selfvirt_vif_restore(struct selfvirt_vif *vif)
 {
@@ -628,9 +710,6 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	int err;
 
 	memset(vif->rq, 0, vif->rq_size);
-	vif->tx_prod = vif->tx_cons = 0;
-	vif->data_head = vif->data_tail = 0;
-	vif->rx_cons = 0;
 	selfvirt_program_windows(vif, true);
 	args[0] = vif->index;
 	args[1] = get_unaligned_le32(netdev->dev_addr);
@@ -639,14 +718,8 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	args[4] = vif->win_first | (vif->win_count << 8);
 	args[5] = vif->rx_buf;
 	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
-	if (err)
-		return err;
-	if (netif_running(netdev)) {
-		napi_enable(&vif->napi);
-		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
-	}
-	netif_device_attach(netdev);
-	return 0;
+	selfvirt_vif_resume(vif);
+	return err;
 }
 
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)

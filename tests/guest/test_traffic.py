@@ -152,3 +152,22 @@ def test_vif_mac_and_rate():
         mbps = float(m[1]) * {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
         # VIF 0 may send 20 Mbit/s (plus a 10 ms burst): never much more
         assert 0 < mbps < 26, out
+
+
+def test_queue_sizes_at_run_time():
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('rings', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+        g.run('ip netns exec v0 ethtool -G vif rx 64 tx 32')
+        rings = g.out('ip netns exec v0 ethtool -g vif')
+        assert re.search(r'Current hardware settings:\s+RX:\s+64', rings), rings
+        assert re.search(r'Current hardware settings:[\s\S]*TX:\s+32', rings), rings
+        for bad in ('rx 100', 'rx 4096', 'tx 2'):
+            rc, _, _ = g.run(f'ip netns exec v0 ethtool -G vif {bad}',
+                             check=False)
+            assert rc != 0, f'ethtool -G vif {bad} was accepted'
+        out = g.out('ip netns exec v0 ping -c 3 -W 3 10.9.1.1', timeout=30)
+        assert '3 packets received' in out, out
+        g.run('ip netns exec v1 iperf3 -s -D -1; sleep 1')
+        out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 2', timeout=40)
+        assert 'receiver' in out, out
