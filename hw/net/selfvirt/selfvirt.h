@@ -88,7 +88,6 @@ enum SelfvirtEngineRole {
 typedef struct SelfvirtEngine {
     struct SelfvirtState *s;
     QemuThread thread;
-    unsigned index;
     enum SelfvirtEngineRole role;
     unsigned egress_base;     /* first global egress context it runs */
     QemuMutex lock;

@@ -737,7 +737,6 @@ void selfvirt_engines_start(SelfvirtState *s)
             i < SELFVIRT_ME_EGRESS ? names[i] : "egress");
 
         e->s = s;
-        e->index = i;
         e->role = MIN(i, SELFVIRT_ME_EGRESS);
         e->egress_base = i >= SELFVIRT_ME_EGRESS
                          ? (i - SELFVIRT_ME_EGRESS) * s->num_contexts : 0;
