@@ -209,7 +209,7 @@ static DEVICE_ATTR_WO(reset);
 static const char * const selfvirt_board_stat_names[] = {
 	"wire_rx_frames", "wire_tx_frames", "wire_rx_no_vif", "switch_local",
 	"win_aborts", "bad_desc", "doorbells", "engine_wakeups", "irqs",
-	"mbox_cmds", "csr_reads",
+	"mbox_cmds", "csr_reads", "rx_coalesced",
 };
 
 /* "board_stats": the board's counters, one "name value" per line */

@@ -45,11 +45,15 @@ struct selfvirt_vif {
 	size_t rq_size;
 	u32 rx_entries;
 	u32 rx_buf;
+	u32 rx_chain;		/* slots one frame may span (SELFVIRT_ATTR_RX_CHAIN) */
 	u32 rx_cons;
 	unsigned int win_first;
 	unsigned int win_count;
 
-	u32 signal_enable;
+	spinlock_t signal_lock;	/* signal_enable, polling, tx_waiting */
+	u32 signal_enable;	/* as last written to the board */
+	bool polling;		/* NAPI owns the VIF: no signals */
+	bool tx_waiting;	/* queue stopped: signal transmit-done */
 	bool irq_named;
 	char irq_name[2][IFNAMSIZ + 8];
 

@@ -40,6 +40,30 @@ static void selfvirt_set_signals(struct selfvirt_vif *vif, u32 enable)
 			 enable);
 }
 
+/*
+ * Which signals the board may raise: none while NAPI polls; else receive,
+ * and transmit-done only while the queue waits for room (frames are copied
+ * at transmit, so their completion matters only then).  @polling and
+ * @tx_waiting: 1 or 0 to change them, -1 to keep them.
+ */
+static void selfvirt_update_signals(struct selfvirt_vif *vif, int polling,
+				    int tx_waiting)
+{
+	unsigned long flags;
+	u32 want = 0;
+
+	spin_lock_irqsave(&vif->signal_lock, flags);
+	if (polling >= 0)
+		vif->polling = polling;
+	if (tx_waiting >= 0)
+		vif->tx_waiting = tx_waiting;
+	if (!vif->polling)
+		want = SELFVIRT_SIGNAL_RX | (vif->tx_waiting ? SELFVIRT_SIGNAL_TX : 0);
+	if (want != vif->signal_enable)
+		selfvirt_set_signals(vif, want);
+	spin_unlock_irqrestore(&vif->signal_lock, flags);
+}
+
 static void selfvirt_doorbell(struct selfvirt_vif *vif)
 {
 	vif->doorbells++;
@@ -89,8 +113,10 @@ static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 		u64_stats_add(&vif->tx_stats.bytes, bytes);
 		u64_stats_update_end(&vif->tx_stats.syncp);
 		if (netif_queue_stopped(vif->netdev) &&
-		    selfvirt_tx_free_bytes(vif) >= 65536 + 128)
+		    selfvirt_tx_free_bytes(vif) >= 65536 + 128) {
 			netif_wake_queue(vif->netdev);
+			selfvirt_update_signals(vif, -1, 0);
+		}
 	}
 	return n;
 }
@@ -128,11 +154,13 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 		if (vif->tx_prod - vif->tx_cons >= vif->tx_entries ||
 		    selfvirt_tx_free_bytes(vif) < need) {
 			netif_stop_queue(dev);
-			/* a completion may have come in meanwhile */
+			selfvirt_update_signals(vif, -1, 1);
+			/* a completion may have come in before the signal was on */
 			smp_mb();
 			if (selfvirt_tx_clean(vif) == 0)
 				return NETDEV_TX_BUSY;
 			netif_start_queue(dev);
+			selfvirt_update_signals(vif, -1, 0);
 			if (selfvirt_tx_free_bytes(vif) < need)
 				return NETDEV_TX_BUSY;
 		}
@@ -180,11 +208,77 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 
 /* ---- receive ---- */
 
+/*
+ * The frame at rx_cons spans @*n slots (SELFVIRT_RX_MORE chains them).
+ * False if its descriptors are malformed; @*n then counts the slots to skip.
+ */
+static bool selfvirt_rx_chain_ok(struct selfvirt_vif *vif, u32 prod, u32 *n)
+{
+	u32 i = 0;
+
+	for (;;) {
+		u32 slot = (vif->rx_cons + i) & (vif->rx_entries - 1);
+		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, slot);
+		u32 len = le32_to_cpu(READ_ONCE(d->len));
+		u16 flags = le16_to_cpu(READ_ONCE(d->flags));
+
+		*n = ++i;
+		if (len > vif->rx_buf || len < (i == 1 ? ETH_HLEN : 1))
+			break;
+		if (!(flags & SELFVIRT_RX_MORE))
+			return true;
+		if (vif->rx_cons + i == prod || i == vif->rx_chain)
+			break;
+	}
+	/* skip to the end of the chain, or what the board published of it */
+	while (vif->rx_cons + *n != prod &&
+	       (le16_to_cpu(READ_ONCE(selfvirt_rx_desc(vif, (vif->rx_cons + *n - 1) &
+				(vif->rx_entries - 1))->flags)) & SELFVIRT_RX_MORE))
+		++*n;
+	return false;
+}
+
+static void *selfvirt_rx_slot(struct selfvirt_vif *vif, u32 idx)
+{
+	return vif->rq + SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
+	       (size_t)(idx & (vif->rx_entries - 1)) * vif->rx_buf;
+}
+
+/* Copy the frame of @n slots at rx_cons into a new skb: head, then frags. */
+static struct sk_buff *selfvirt_rx_skb(struct selfvirt_vif *vif, u32 n)
+{
+	struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, vif->rx_cons &
+						      (vif->rx_entries - 1));
+	struct sk_buff *skb;
+	u32 i;
+
+	skb = napi_alloc_skb(&vif->napi, le32_to_cpu(d->len));
+	if (!skb)
+		return NULL;
+	skb_put_data(skb, selfvirt_rx_slot(vif, vif->rx_cons), le32_to_cpu(d->len));
+	for (i = 1; i < n; i++) {
+		u32 idx = vif->rx_cons + i;
+		u32 len = le32_to_cpu(selfvirt_rx_desc(vif, idx & (vif->rx_entries - 1))->len);
+		void *buf = napi_alloc_frag(len);
+		struct page *page;
+
+		if (!buf) {
+			dev_kfree_skb_any(skb);
+			return NULL;
+		}
+		memcpy(buf, selfvirt_rx_slot(vif, idx), len);
+		page = virt_to_head_page(buf);
+		skb_add_rx_frag(skb, i - 1, page, buf - page_address(page), len,
+				SKB_DATA_ALIGN(len));
+	}
+	return skb;
+}
+
 static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 {
 	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
 	u32 prod = le32_to_cpu(READ_ONCE(st->rx_prod));
-	u64 bytes = 0;
+	u64 packets = 0, bytes = 0;
 	int done = 0;
 
 	if (prod - vif->rx_cons > vif->rx_entries) {
@@ -194,42 +288,40 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 	}
 	dma_rmb();
 	while (vif->rx_cons != prod && done < budget) {
-		u32 slot = vif->rx_cons & (vif->rx_entries - 1);
-		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, slot);
-		u32 len = le32_to_cpu(READ_ONCE(d->len));
+		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, vif->rx_cons &
+							      (vif->rx_entries - 1));
 		u16 flags = le16_to_cpu(READ_ONCE(d->flags));
-		struct sk_buff *skb;
+		u16 gso_size = le16_to_cpu(READ_ONCE(d->gso_size));
+		struct sk_buff *skb = NULL;
+		u32 n;
 
-		vif->rx_cons++;
 		done++;
-		if (len < ETH_HLEN || len > vif->rx_buf) {
-			vif->rx_dropped++;
-			continue;
-		}
-		skb = napi_alloc_skb(&vif->napi, len);
+		if (selfvirt_rx_chain_ok(vif, prod, &n))
+			skb = selfvirt_rx_skb(vif, n);
+		vif->rx_cons += n;
 		if (!skb) {
 			vif->rx_dropped++;
 			continue;
 		}
-		skb_put_data(skb, vif->rq + SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
-			     (size_t)slot * vif->rx_buf, len);
+		packets++;
+		bytes += skb->len;
 		skb->protocol = eth_type_trans(skb, vif->netdev);
 		if ((flags & SELFVIRT_RX_CSUM_OK) &&
 		    (vif->netdev->features & NETIF_F_RXCSUM))
 			skb->ip_summed = CHECKSUM_UNNECESSARY;
-		if (flags & (SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_GSO_TCPV6)) {
-			skb_shinfo(skb)->gso_size = le16_to_cpu(d->gso_size);
+		if ((flags & (SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_GSO_TCPV6)) &&
+		    gso_size) {
+			skb_shinfo(skb)->gso_size = gso_size;
 			skb_shinfo(skb)->gso_type =
 				(flags & SELFVIRT_RX_GSO_TCPV4 ? SKB_GSO_TCPV4 :
 				 SKB_GSO_TCPV6) | SKB_GSO_DODGY;
 			skb_shinfo(skb)->gso_segs = 0;
 		}
-		bytes += len;
 		napi_gro_receive(&vif->napi, skb);
 	}
 	if (done) {
 		u64_stats_update_begin(&vif->rx_stats.syncp);
-		u64_stats_add(&vif->rx_stats.packets, done);
+		u64_stats_add(&vif->rx_stats.packets, packets);
 		u64_stats_add(&vif->rx_stats.bytes, bytes);
 		u64_stats_update_end(&vif->rx_stats.syncp);
 		/* slots free for the board; then see whether it waits for them */
@@ -248,7 +340,8 @@ static bool selfvirt_has_work(struct selfvirt_vif *vif)
 	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
 
 	return le32_to_cpu(READ_ONCE(st->rx_prod)) != vif->rx_cons ||
-	       le32_to_cpu(READ_ONCE(st->tx_cons)) != vif->tx_cons;
+	       (READ_ONCE(vif->tx_waiting) &&
+		le32_to_cpu(READ_ONCE(st->tx_cons)) != vif->tx_cons);
 }
 
 static int selfvirt_poll(struct napi_struct *napi, int budget)
@@ -261,11 +354,11 @@ static int selfvirt_poll(struct napi_struct *napi, int budget)
 	if (!done && !cleaned)
 		vif->redundant_polls++;
 	if (done < budget && napi_complete_done(napi, done)) {
-		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+		selfvirt_update_signals(vif, 0, -1);
 		/* work that arrived while signals were off raised none */
 		mb();
 		if (selfvirt_has_work(vif) && napi_schedule_prep(napi)) {
-			selfvirt_set_signals(vif, 0);
+			selfvirt_update_signals(vif, 1, -1);
 			__napi_schedule(napi);
 		}
 	}
@@ -276,7 +369,7 @@ static int selfvirt_poll(struct napi_struct *napi, int budget)
 void selfvirt_vif_signal(struct selfvirt_vif *vif)
 {
 	if (napi_schedule_prep(&vif->napi)) {
-		selfvirt_set_signals(vif, 0);
+		selfvirt_update_signals(vif, 1, -1);
 		__napi_schedule(&vif->napi);
 	} else {
 		vif->redundant_polls++;
@@ -298,7 +391,8 @@ static int selfvirt_open(struct net_device *dev)
 	napi_enable(&vif->napi);
 	netif_carrier_on(dev);
 	netif_start_queue(dev);
-	selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+	/* the first poll turns the signals on */
+	selfvirt_update_signals(vif, 1, 0);
 	napi_schedule(&vif->napi);
 	return 0;
 }
@@ -307,7 +401,7 @@ static int selfvirt_stop(struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
 
-	selfvirt_set_signals(vif, 0);
+	selfvirt_update_signals(vif, 1, 0);
 	netif_stop_queue(dev);
 	netif_carrier_off(dev);
 	napi_disable(&vif->napi);
@@ -355,6 +449,32 @@ static int selfvirt_set_mac(struct net_device *dev, void *p)
 	return 0;
 }
 
+/*
+ * Let the board spread a frame over up to rx_chain receive slots (a head
+ * and MAX_SKB_FRAGS frags here) and, with NETIF_F_GRO_HW, merge the TCP
+ * segments of a flow that wait for the VIF (receive coalescing).
+ */
+static int selfvirt_set_rx_chain(struct selfvirt_vif *vif,
+				 netdev_features_t features)
+{
+	u32 args[4] = { vif->index, SELFVIRT_ATTR_RX_CHAIN, vif->rx_chain,
+			features & NETIF_F_GRO_HW ? SELFVIRT_RX_COALESCE_TCP : 0 };
+
+	if (!(vif->board->caps & SELFVIRT_CAP_RX_CHAIN))
+		return 0;
+	return selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
+}
+
+static int selfvirt_set_features(struct net_device *dev,
+				 netdev_features_t features)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	if (!((dev->features ^ features) & NETIF_F_GRO_HW))
+		return 0;
+	return selfvirt_set_rx_chain(vif, features);
+}
+
 static void selfvirt_rx_mode_work(struct work_struct *work)
 {
 	struct selfvirt_vif *vif = container_of(work, struct selfvirt_vif,
@@ -382,6 +502,7 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 	.ndo_get_stats64 = selfvirt_get_stats64,
 	.ndo_set_mac_address = selfvirt_set_mac,
 	.ndo_set_rx_mode = selfvirt_set_rx_mode,
+	.ndo_set_features = selfvirt_set_features,
 	.ndo_validate_addr = eth_validate_addr,
 };
 
@@ -469,6 +590,10 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	if (!is_power_of_2(tx) || !is_power_of_2(rx) ||
 	    tx < SELFVIRT_QUEUE_MIN || rx < SELFVIRT_QUEUE_MIN) {
 		NL_SET_ERR_MSG_MOD(extack, "queue sizes must be powers of two, at least 4");
+		return -EINVAL;
+	}
+	if (rx * vif->rx_buf < dev->mtu + ETH_HLEN) {
+		NL_SET_ERR_MSG_MOD(extack, "receive queue too small for a frame of the MTU");
 		return -EINVAL;
 	}
 	if (SELFVIRT_RQ_DATA_OFF(rx) + (size_t)rx * vif->rx_buf > vif->rq_size) {
@@ -561,6 +686,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	vif->tx_entries = tx_entries;
 	vif->rx_entries = rx_entries;
 	vif->rx_buf = rx_buf;
+	spin_lock_init(&vif->signal_lock);
+	vif->polling = true;		/* no signals until the interface is up */
 	u64_stats_init(&vif->rx_stats.syncp);
 	u64_stats_init(&vif->tx_stats.syncp);
 	INIT_WORK(&vif->rx_mode_work, selfvirt_rx_mode_work);
@@ -610,20 +737,30 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	netdev->netdev_ops = &selfvirt_netdev_ops;
 	netdev->ethtool_ops = &selfvirt_ethtool_ops;
 	netdev->dev_port = vif->index;
-	netdev->min_mtu = ETH_MIN_MTU;
-	netdev->max_mtu = min_t(u32, rx_buf, b->max_frame) - ETH_HLEN;
+	vif->rx_chain = 1;
 	netdev->hw_features = NETIF_F_SG | NETIF_F_RXCSUM;
 	if (b->caps & SELFVIRT_CAP_TX_CSUM)
 		netdev->hw_features |= NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
 	if (b->caps & SELFVIRT_CAP_TSO)
 		netdev->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
+	if (b->caps & SELFVIRT_CAP_RX_CHAIN) {
+		vif->rx_chain = min3(MAX_SKB_FRAGS + 1, SELFVIRT_RX_CHAIN_MAX,
+				     (int)rx_entries);
+		netdev->hw_features |= NETIF_F_GRO_HW;
+	}
 	netdev->features = netdev->hw_features;
+	netdev->min_mtu = ETH_MIN_MTU;
+	netdev->max_mtu = min_t(u32, rx_buf * vif->rx_chain, b->max_frame) - ETH_HLEN;
 	netif_napi_add_weight(netdev, &vif->napi, selfvirt_poll,
 			      SELFVIRT_NAPI_WEIGHT);
 	netif_carrier_off(netdev);
 
 	b->vif[vif->index] = vif;
 	mutex_unlock(&b->vif_lock);
+
+	err = selfvirt_set_rx_chain(vif, netdev->features);
+	if (err)
+		goto err_board;
 
 	if (b->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
 		snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
@@ -695,9 +832,11 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 	vif->tx_prod = vif->tx_cons = 0;
 	vif->data_head = vif->data_tail = 0;
 	vif->rx_cons = 0;
+	vif->signal_enable = 0;		/* what the reset board holds */
 	if (netif_running(vif->netdev)) {
 		napi_enable(&vif->napi);
-		selfvirt_set_signals(vif, SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
+		selfvirt_update_signals(vif, 1, 0);
+		napi_schedule(&vif->napi);
 	}
 	netif_device_attach(vif->netdev);
 }
@@ -718,6 +857,8 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	args[4] = vif->win_first | (vif->win_count << 8);
 	args[5] = vif->rx_buf;
 	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	if (!err)
+		err = selfvirt_set_rx_chain(vif, netdev->features);
 	selfvirt_vif_resume(vif);
 	return err;
 }

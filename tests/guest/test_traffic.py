@@ -95,20 +95,45 @@ def test_ping_and_iperf3_between_guests(n):
         assert re.search(r'board_tx_errors: 0', stats), stats
 
 
-def test_large_mtu():
-    with guests('jumbo', guest_pair()) as (a, b):
-        vif_netns(a, 1, 1, 'rx_buf=9216')
-        vif_netns(b, 1, 2, 'rx_buf=9216')
+@pytest.mark.parametrize('rx_buf', [9216, 2048])
+def test_large_mtu(rx_buf):
+    """Jumbo frames: in one large buffer, or chained over 2 KiB slots."""
+    with guests(f'jumbo-{rx_buf}', guest_pair()) as (a, b):
+        vif_netns(a, 1, 1, f'rx_buf={rx_buf}')
+        vif_netns(b, 1, 2, f'rx_buf={rx_buf}')
         for g in (a, b):
             g.run('ip -n v0 link set vif mtu 9000')
             rc, _, err = g.run('ip -n v0 link set vif mtu 9300', check=False)
-            assert rc != 0, 'an MTU beyond the receive buffers was accepted'
+            assert rc != 0, 'an MTU beyond the board\'s frames was accepted'
         out = a.out('ip netns exec v0 ping -c 2 -W 3 -s 8900 10.9.0.2',
                     timeout=30)
         assert '2 packets received' in out, out
         stats = b.out('ip netns exec v0 ethtool -S vif')
         # 8900 bytes of payload arrived in single frames, not fragments
         assert int(re.search(r'board_rx_bytes: (\d+)', stats)[1]) > 2 * 8900
+        assert re.search(r'rx_dropped: 0$', stats, re.M), stats
+
+
+def test_receive_coalescing():
+    """The board merges TCP segments (rx-gro-hw); ethtool turns it off."""
+    with guests('coalesce', guest_pair()) as (a, b):
+        vif_netns(a, 1, 1)
+        vif_netns(b, 1, 2)
+        assert 'rx-gro-hw: on' in b.out('ip netns exec v0 ethtool -k vif')
+        b.run('ip netns exec v0 iperf3 -s -D')
+        a.run('ip netns exec v0 iperf3 -c 10.9.0.2 -t 2', timeout=60)
+        merged = board_stat(b, 'rx_coalesced')
+        frames = board_stat(b, 'wire_rx_frames')
+        print(f'{merged} of {frames} segments merged into the one before')
+        assert merged > 0
+        stats = b.out('ip netns exec v0 ethtool -S vif')
+        assert re.search(r'rx_dropped: 0$', stats, re.M), stats
+
+        b.run('ip netns exec v0 ethtool -K vif rx-gro-hw off')
+        assert 'rx-gro-hw: off' in b.out('ip netns exec v0 ethtool -k vif')
+        out = a.out('ip netns exec v0 iperf3 -c 10.9.0.2 -t 2', timeout=60)
+        assert 'receiver' in out, out
+        assert board_stat(b, 'rx_coalesced') == merged
 
 
 def test_plain_nic_mode_with_software_bridge():

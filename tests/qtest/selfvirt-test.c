@@ -10,6 +10,7 @@
 #include "hw/pci/pci_regs.h"
 #include "qemu/sockets.h"
 #include "qemu/bswap.h"
+#include "qobject/qdict.h"
 #include "selfvirt_abi.h"
 
 typedef struct {
@@ -21,18 +22,28 @@ typedef struct {
     QPCIBar sdram;
 } Board;
 
-static void board_start(Board *b, const char *extra)
+static void board_launch(Board *b, const char *extra)
 {
     g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, b->wire), ==, 0);
     b->qts = qtest_initf("-M pc -nodefaults -netdev socket,fd=%d,id=wire "
                          "-device selfvirt-nic,netdev=wire,addr=04.0%s",
                          b->wire[1], extra ? extra : "");
+}
+
+static void board_attach(Board *b)
+{
     b->bus = qpci_new_pc(b->qts, NULL);
     b->dev = qpci_device_find(b->bus, QPCI_DEVFN(4, 0));
     g_assert_nonnull(b->dev);
     qpci_device_enable(b->dev);
     b->csr = qpci_iomap(b->dev, SELFVIRT_BAR_CSR, NULL);
     b->sdram = qpci_iomap(b->dev, SELFVIRT_BAR_SDRAM, NULL);
+}
+
+static void board_start(Board *b, const char *extra)
+{
+    board_launch(b, extra);
+    board_attach(b);
 }
 
 static void board_stop(Board *b)
@@ -518,6 +529,347 @@ static void test_rx_checksum(void)
     board_stop(&b);
 }
 
+/*
+ * A TCP/IPv4 frame from mac_far to @dst, checksums right: @plen payload
+ * bytes (the sequence number's low byte onwards), 20-byte headers.
+ */
+static uint32_t tcp_frame(uint8_t *f, const uint8_t *dst, uint32_t seq,
+                          uint8_t flags, uint32_t plen, uint16_t sport)
+{
+    uint32_t len = 14 + 20 + 20 + plen;
+    uint32_t pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + 20 + plen;
+
+    memset(f, 0, 54);
+    memcpy(f, dst, 6);
+    memcpy(f + 6, mac_far, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    stw_be_p(f + 16, len - 14);
+    f[20] = 0x40;                               /* DF */
+    f[22] = 64;
+    f[23] = 6;
+    stl_be_p(f + 26, 0x0a000001);
+    stl_be_p(f + 30, 0x0a000002);
+    stw_be_p(f + 24, csum16(f + 14, 20, 0));
+    stw_be_p(f + 34, sport);
+    stw_be_p(f + 36, 5201);
+    stl_be_p(f + 38, seq);
+    stl_be_p(f + 42, 777);                      /* ack */
+    f[46] = 0x50;
+    f[47] = flags;
+    stw_be_p(f + 48, 512);                      /* window */
+    for (uint32_t i = 0; i < plen; i++) {
+        f[54 + i] = seq + i;
+    }
+    stw_be_p(f + 50, csum16(f + 34, len - 34, pseudo));
+    return len;
+}
+
+#define TCP_ACK 0x10
+#define TCP_PSH 0x08
+
+static uint32_t set_rx_chain(Board *b, uint32_t v, uint32_t slots,
+                             uint32_t coalesce)
+{
+    uint32_t args[4] = { v, SELFVIRT_ATTR_RX_CHAIN, slots, coalesce };
+
+    return mbox(b, SELFVIRT_CMD_VIF_SET, args, 4);
+}
+
+/* Receive descriptor @slot of the VIF in window @win (16 entries). */
+static void rx_desc(Board *b, uint32_t win, uint32_t slot, uint32_t *len,
+                    uint16_t *flags, uint16_t *gso_size)
+{
+    uint32_t w = rq_word(b, win, SELFVIRT_RQ_DESC_OFF + slot * 16 + 4);
+
+    *len = rq_word(b, win, SELFVIRT_RQ_DESC_OFF + slot * 16);
+    *flags = w & 0xffff;
+    *gso_size = w >> 16;
+}
+
+static uint32_t vif_stat(Board *b, uint32_t v, enum selfvirt_vif_stat st)
+{
+    g_assert_cmpuint(mbox(b, SELFVIRT_CMD_VIF_STATS, &v, 1), ==,
+                     SELFVIRT_ST_OK);
+    return csr_rd(b, SELFVIRT_REG_MBOX_RES(st));
+}
+
+/* A frame larger than a receive buffer, spread over chained slots. */
+static void test_rx_chain(void)
+{
+    Board b;
+    uint8_t f[5000], got[5000];
+    uint32_t len;
+    uint16_t flags, gso;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) & SELFVIRT_CAP_RX_CHAIN,
+                    ==, SELFVIRT_CAP_RX_CHAIN);
+    g_assert_cmpuint(set_rx_chain(&b, 1, 0, 0), ==, SELFVIRT_ST_BAD_ARG);
+    g_assert_cmpuint(set_rx_chain(&b, 1, SELFVIRT_RX_CHAIN_MAX + 1, 0), ==,
+                     SELFVIRT_ST_BAD_ARG);
+    g_assert_cmpuint(set_rx_chain(&b, 1, 4, 0x2), ==, SELFVIRT_ST_BAD_ARG);
+    g_assert_cmpuint(set_rx_chain(&b, 3, 4, 0), ==, SELFVIRT_ST_NO_VIF);
+
+    /* one slot per frame (the default): a jumbo frame is dropped, counted */
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    frame_init(f, 100, mac_vif1, mac_far);
+    wire_send(&b, f, 100);
+    g_assert_true(wait_rq(&b, 1, 0, 1));
+    rx_desc(&b, 1, 0, &len, &flags, &gso);
+    g_assert_cmpuint(len, ==, 100);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==, 1);
+
+    /* chained: 5000 bytes in 2048 + 2048 + 904, MORE on all but the last */
+    g_assert_cmpuint(set_rx_chain(&b, 1, 4, 0), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 1, 0, 4));
+    for (int i = 0; i < 3; i++) {
+        rx_desc(&b, 1, 1 + i, &len, &flags, &gso);
+        g_assert_cmpuint(len, ==, i < 2 ? 2048 : 904);
+        g_assert_cmphex(flags & SELFVIRT_RX_MORE, ==,
+                        i < 2 ? SELFVIRT_RX_MORE : 0);
+    }
+    qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16) + 2048,
+                  got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), f, sizeof(f));
+
+    /* a frame needing more slots than are free waits for them */
+    wire_send(&b, f, sizeof(f));
+    wire_send(&b, f, sizeof(f));
+    wire_send(&b, f, sizeof(f));
+    wire_send(&b, f, sizeof(f));        /* 4 + 12 slots: the ring is full */
+    g_assert_true(wait_rq(&b, 1, 0, 16));
+    wire_send(&b, f, sizeof(f));
+    g_usleep(100 * 1000);
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 16);
+    qpci_io_writel(b.dev, b.sdram, csr_rd(&b, SELFVIRT_REG_PART_SIZE) + 4, 3);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
+    g_assert_true(wait_rq(&b, 1, 0, 19));
+    g_assert_cmpuint(qtest_readl(b.qts, RQ_BASE + 0x100000 +
+                                 SELFVIRT_RQ_DESC_OFF + 4) & 0xffff, ==,
+                     SELFVIRT_RX_MORE);
+    board_stop(&b);
+}
+
+/*
+ * Receive coalescing: back-to-back segments of a TCP flow waiting for a
+ * VIF become one frame with its MSS; anything else stays as it came.
+ */
+static void test_rx_coalesce(void)
+{
+    static const uint8_t mac_vif2[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x58 };
+    Board b;
+    uint8_t f[2048], got[4054], want[4054];
+    uint32_t seq = 1000, len, n, part;
+    uint16_t flags, gso;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 2, 2), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(set_rx_chain(&b, 1, 4, SELFVIRT_RX_COALESCE_TCP), ==,
+                     SELFVIRT_ST_OK);
+
+    /* fill VIF 1's ring, so that what follows waits in its pending queue */
+    frame_init(f, 100, mac_vif1, mac_far);
+    for (int i = 0; i < 16; i++) {
+        wire_send(&b, f, 100);
+    }
+    g_assert_true(wait_rq(&b, 1, 0, 16));
+
+    /* 4 segments, the last with PSH: merged into one */
+    for (int i = 0; i < 4; i++) {
+        n = tcp_frame(f, mac_vif1, seq, TCP_ACK | (i == 3 ? TCP_PSH : 0),
+                      1000, 40000);
+        wire_send(&b, f, n);
+        if (i == 0) {
+            memcpy(want, f, n);
+        } else {
+            memcpy(want + 54 + 1000 * i, f + 54, 1000);
+        }
+        seq += 1000;
+    }
+    /* not after PSH; not across a gap; not another flow; not a pure ACK */
+    wire_send(&b, f, tcp_frame(f, mac_vif1, seq, TCP_ACK, 1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 2000, TCP_ACK, 1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 3000, TCP_ACK, 1000, 40001));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 4000, TCP_ACK, 0, 40000));
+    /* the wire-rx engine is in order: when this is in, so is the rest */
+    frame_init(f, 100, mac_vif2, mac_far);
+    wire_send(&b, f, 100);
+    g_assert_true(wait_rq(&b, 2, 0, 1));
+
+    part = csr_rd(&b, SELFVIRT_REG_PART_SIZE);
+    qpci_io_writel(b.dev, b.sdram, part + 4, 16);       /* all consumed */
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
+    wait_rq(&b, 1, 0, 16 + 2 + 4);
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 16 + 2 + 4);
+
+    /* slots 0 and 1: the merged frame, 4054 bytes, MSS 1000 */
+    rx_desc(&b, 1, 0, &len, &flags, &gso);
+    g_assert_cmpuint(len, ==, 2048);
+    g_assert_cmphex(flags, ==, SELFVIRT_RX_CSUM_OK | SELFVIRT_RX_GSO_TCPV4 |
+                    SELFVIRT_RX_MORE);
+    g_assert_cmpuint(gso, ==, 1000);
+    rx_desc(&b, 1, 1, &len, &flags, &gso);
+    g_assert_cmpuint(len, ==, 4054 - 2048);
+    g_assert_cmphex(flags, ==, 0);
+    qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16), got,
+                  sizeof(got));
+    g_assert_cmpuint(lduw_be_p(got + 16), ==, 4054 - 14);  /* IP length */
+    g_assert_cmpuint(csum16(got + 14, 20, 0), ==, 0);      /* IP checksum */
+    g_assert_cmphex(got[47], ==, TCP_ACK | TCP_PSH);
+    g_assert_cmpmem(got + 54, 4000, want + 54, 4000);
+    g_assert_cmpmem(got, 16, want, 16);
+
+    /* then the four that may not be merged, one slot each, as they came */
+    for (int i = 0; i < 4; i++) {
+        rx_desc(&b, 1, 2 + i, &len, &flags, &gso);
+        g_assert_cmpuint(len, ==, i < 3 ? 1054 : 54);
+        g_assert_cmphex(flags, ==, SELFVIRT_RX_CSUM_OK);
+    }
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_RX_COALESCED)),
+                     ==, 3);
+    board_stop(&b);
+}
+
+/* Post a frame on VIF @v's send queue (16 entries), no doorbell. */
+static void post_quietly(Board *b, uint32_t v, const uint8_t *frame,
+                         uint32_t len)
+{
+    uint32_t part = v * csr_rd(b, SELFVIRT_REG_PART_SIZE);
+    uint32_t prod = qpci_io_readl(b->dev, b->sdram, part);
+    uint32_t off = (prod % 16) * 128;
+    uint32_t desc[4] = { off, len, 0, 0 };
+
+    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DATA_OFF(16) + off,
+                  frame, len);
+    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DESC_OFF +
+                  (prod % 16) * 16, desc, sizeof(desc));
+    qpci_io_writel(b->dev, b->sdram, part, prod + 1);
+}
+
+/*
+ * The egress weight: frames a VIF's context sends per turn of the egress
+ * engine.  With weights 4 and 1 and both queues full, the wire sees four
+ * frames of VIF 0 for each of VIF 1 while both have frames.
+ */
+static void test_egress_weight(void)
+{
+    const char *want = "0000100001111111";
+    uint32_t args[3] = { 0, SELFVIRT_ATTR_WEIGHT, 4 };
+    Board b;
+    uint8_t f[100], got[2048];
+    char order[17] = "";
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 3), ==,
+                     SELFVIRT_ST_OK);
+    args[0] = 1;
+    args[2] = 1;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 3), ==,
+                     SELFVIRT_ST_OK);
+    args[2] = 0;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 3), ==,
+                     SELFVIRT_ST_BAD_ARG);
+    args[2] = 257;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 3), ==,
+                     SELFVIRT_ST_BAD_ARG);
+
+    /* the egress engine sleeps: nothing is sent until the doorbell */
+    g_assert_true(wait_rq(&b, 0, 8, SELFVIRT_RQ_EGRESS_ASLEEP));
+    g_assert_true(wait_rq(&b, 1, 8, SELFVIRT_RQ_EGRESS_ASLEEP));
+    for (int i = 0; i < 16; i++) {
+        uint32_t v = i % 2;
+
+        frame_init(f, sizeof(f), mac_far, v ? mac_vif1 : mac_vif0);
+        f[14] = '0' + v;
+        post_quietly(&b, v, f, sizeof(f));
+    }
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    for (int i = 0; i < 16; i++) {
+        g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==,
+                         sizeof(f));
+        order[i] = got[14];
+    }
+    g_assert_cmpstr(order, ==, want);
+    board_stop(&b);
+}
+
+static void wait_migration(QTestState *from)
+{
+    for (;;) {
+        QDict *rsp = qtest_qmp(from, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = qdict_get_try_str(ret, "status");
+        bool done = st && !strcmp(st, "completed");
+
+        g_assert_false(st && !strcmp(st, "failed"));
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+}
+
+/* Migration carries the VIF table, windows, identifier and attributes. */
+static void test_migration(void)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/selfvirt-mig-%d.sock",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *incoming = g_strdup_printf(",vifs=4 -incoming %s", uri);
+    Board src, dst;
+    uint8_t f[5000];
+    uint32_t len, args[1] = { 0 };
+    uint16_t flags, gso;
+
+    board_start(&src, ",vifs=4");
+    g_assert_cmpuint(create_vif(&src, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(set_rx_chain(&src, 1, 4, 0), ==, SELFVIRT_ST_OK);
+    csr_wr(&src, SELFVIRT_REG_IRQ_MASK, 0xfff0);
+    frame_init(f, 100, mac_vif1, mac_far);
+    wire_send(&src, f, 100);
+    g_assert_true(wait_rq(&src, 1, 0, 1));
+    for (int i = 0; i < 2000 && !csr_rd(&src, SELFVIRT_REG_IRQ_ID); i++) {
+        g_usleep(1000);     /* the signal follows the index */
+    }
+    g_assert_cmphex(csr_rd(&src, SELFVIRT_REG_IRQ_ID), ==, 0x8);
+
+    board_launch(&dst, incoming);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    wait_migration(src.qts);
+    qtest_qmp_eventwait(dst.qts, "RESUME");
+    board_attach(&dst);
+
+    g_assert_cmphex(csr_rd(&dst, SELFVIRT_REG_IRQ_MASK), ==, 0xfff0);
+    g_assert_cmphex(csr_rd(&dst, SELFVIRT_REG_IRQ_ID), ==, 0x8);
+    g_assert_cmphex(csr_rd(&dst, SELFVIRT_REG_WIN_LO(1)), ==,
+                    (uint32_t)(RQ_BASE + 0x100000) | SELFVIRT_WIN_VALID);
+    g_assert_cmpuint(mbox(&dst, SELFVIRT_CMD_QUERY, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&dst, SELFVIRT_REG_MBOX_RES(0)), ==, 1u << 1);
+    g_assert_cmpuint(vif_stat(&dst, 1, SELFVIRT_VSTAT_RX_FRAMES), ==, 1);
+    g_assert_cmpuint(rq_word(&dst, 1, 0), ==, 1);
+
+    /* the VIF goes on where it was: next slot, still chained */
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&dst, f, sizeof(f));
+    g_assert_true(wait_rq(&dst, 1, 0, 4));
+    rx_desc(&dst, 1, 1, &len, &flags, &gso);
+    g_assert_cmpuint(len, ==, 2048);
+    g_assert_cmphex(flags & SELFVIRT_RX_MORE, ==, SELFVIRT_RX_MORE);
+    board_stop(&dst);
+    board_stop(&src);
+    unlink(uri + strlen("unix:"));
+}
+
 /* MSI-X mode: one vector per VIF signal, no identifier bits. */
 static void test_msix(void)
 {
@@ -670,6 +1022,10 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/tso", test_tso);
     qtest_add_func("/selfvirt/msix", test_msix);
     qtest_add_func("/selfvirt/rx-checksum", test_rx_checksum);
+    qtest_add_func("/selfvirt/rx-chain", test_rx_chain);
+    qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
+    qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
+    qtest_add_func("/selfvirt/migration", test_migration);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);
     qtest_add_func("/selfvirt/reset-during-traffic", test_reset_during_traffic);
     qtest_add_func("/selfvirt/reset-keeps-msi", test_reset_keeps_msi);

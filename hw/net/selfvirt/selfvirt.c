@@ -25,7 +25,7 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
 {
     uint32_t caps = SELFVIRT_CAP_TX_CSUM | SELFVIRT_CAP_TSO |
                     SELFVIRT_CAP_RX_CSUM | SELFVIRT_CAP_JUMBO |
-                    SELFVIRT_CAP_NIC_MODE;
+                    SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN;
 
     if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
         caps |= SELFVIRT_CAP_MSIX;
@@ -405,6 +405,8 @@ static const VMStateDescription selfvirt_vmstate_vif = {
         VMSTATE_UINT32(tx_entries, SelfvirtVif),
         VMSTATE_UINT32(rx_entries, SelfvirtVif),
         VMSTATE_UINT32(rx_buf_size, SelfvirtVif),
+        VMSTATE_UINT32(rx_chain, SelfvirtVif),
+        VMSTATE_UINT32(rx_coalesce, SelfvirtVif),
         VMSTATE_UINT32(win_first, SelfvirtVif),
         VMSTATE_UINT32(win_count, SelfvirtVif),
         VMSTATE_UINT32(signals, SelfvirtVif),
@@ -435,6 +437,10 @@ static int selfvirt_post_load(void *opaque, int version_id)
         if (vif->active &&
             (i >= s->num_vifs || !is_power_of_2(vif->tx_entries) ||
              !is_power_of_2(vif->rx_entries) ||
+             vif->tx_entries > SELFVIRT_QUEUE_MAX ||
+             vif->rx_entries > SELFVIRT_QUEUE_MAX || !vif->rx_buf_size ||
+             vif->rx_chain < 1 || vif->rx_chain > SELFVIRT_RX_CHAIN_MAX ||
+             (vif->rx_coalesce & ~SELFVIRT_RX_COALESCE_TCP) ||
              vif->egress_ctx >= s->num_egress_ctx ||
              !selfvirt_window_range_ok(s, vif->win_first, vif->win_count, 0))) {
             return -EINVAL;

@@ -5,7 +5,8 @@
  * board: selfvirt.c (PCI glue, CSR dispatch), selfvirt_window.c (host
  * window table), selfvirt_irq.c (interrupt identifier, MSI-X),
  * selfvirt_mbox.c (management, the XScale core), selfvirt_engines.c
- * (micro-engines) and selfvirt_switch.c (the layer-2 switch).
+ * (micro-engines), selfvirt_switch.c (the layer-2 switch) and
+ * selfvirt_coalesce.c (receive coalescing).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -37,6 +38,8 @@ typedef struct SelfvirtFrame {
     uint16_t tx_flags;      /* SELFVIRT_TX_*: offloads still to do */
     uint16_t mss;
     bool csum_ok;           /* from the wire: L4 checksum verified */
+    uint16_t tcp_l4_off;    /* a verified TCP frame from the wire: where */
+    uint16_t tcp_l5_off;    /* its TCP header and payload start; else 0 */
     int src_vif;            /* -1: from the wire */
     uint8_t data[];
 } SelfvirtFrame;
@@ -58,6 +61,8 @@ typedef struct SelfvirtVif {
     uint32_t tx_entries;
     uint32_t rx_entries;
     uint32_t rx_buf_size;
+    uint32_t rx_chain;        /* slots one frame may span */
+    uint32_t rx_coalesce;     /* SELFVIRT_RX_COALESCE_* */
     uint32_t win_first;
     uint32_t win_count;
     uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
@@ -219,6 +224,16 @@ void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif,
                           bool rx, bool tx);
 void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
                             uint32_t set, uint32_t clear);
+
+/* selfvirt_coalesce.c */
+SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
+                                 SelfvirtFrame *head, uint32_t limit);
+
+/* The largest frame VIF @vif can take: its slots, chained if it allows. */
+static inline uint32_t selfvirt_vif_rx_capacity(SelfvirtVif *vif)
+{
+    return MIN(vif->rx_chain, vif->rx_entries) * vif->rx_buf_size;
+}
 
 static inline uint8_t *selfvirt_part(SelfvirtState *s, unsigned v)
 {

@@ -42,6 +42,7 @@
 #define   SELFVIRT_CAP_RX_CSUM          (1u << 3)  /* receive checksum verified */
 #define   SELFVIRT_CAP_JUMBO            (1u << 4)  /* frames up to MAX_FRAME */
 #define   SELFVIRT_CAP_NIC_MODE         (1u << 5)  /* plain NIC mode supported */
+#define   SELFVIRT_CAP_RX_CHAIN         (1u << 6)  /* SELFVIRT_ATTR_RX_CHAIN */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
 #define   SELFVIRT_ENGINES_COUNT(v)     ((v) & 0xff)         /* micro-engines */
@@ -116,6 +117,8 @@ enum selfvirt_board_stat {
     SELFVIRT_STAT_CSR_READS,        /* host reads of the CSR BAR (but of
                                      * these counters): PCI reads are slow
                                      * on the real board */
+    SELFVIRT_STAT_RX_COALESCED,     /* TCP segments merged into the one
+                                     * before them (receive coalescing) */
     SELFVIRT_STAT_COUNT
 };
 
@@ -156,7 +159,13 @@ enum selfvirt_vif_attr {
     SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none */
     SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn 1..256 */
     SELFVIRT_ATTR_QUEUES = 5,       /* ARG2 as CREATE ARG3; rings reset */
+    SELFVIRT_ATTR_RX_CHAIN = 6,     /* ARG2: receive slots one frame may
+                                     * span, 1..SELFVIRT_RX_CHAIN_MAX (and
+                                     * at most the ring); ARG3:
+                                     * SELFVIRT_RX_COALESCE_* */
 };
+#define SELFVIRT_RX_CHAIN_MAX           32
+#define SELFVIRT_RX_COALESCE_TCP        (1u << 0)  /* merge TCP segments */
 #define SELFVIRT_SIGNAL_TX              (1u << 0)
 #define SELFVIRT_SIGNAL_RX              (1u << 1)
 
@@ -221,8 +230,14 @@ struct selfvirt_rq_status {
 #define SELFVIRT_RQ_RX_BLOCKED          (1u << 1)  /* ring DOORBELL on rx_cons */
 #define SELFVIRT_RQ_DESC_OFF            64
 
+/*
+ * A frame takes one slot, or with SELFVIRT_ATTR_RX_CHAIN up to that many
+ * consecutive slots: every slot but the last has SELFVIRT_RX_MORE, each
+ * descriptor gives the bytes in its slot, and the first one carries the
+ * frame's flags and gso_size.  rx_prod covers whole frames only.
+ */
 struct selfvirt_rx_desc {
-    uint32_t len;           /* frame length in the slot */
+    uint32_t len;           /* bytes of the frame in this slot */
     uint16_t flags;         /* SELFVIRT_RX_* */
     uint16_t gso_size;      /* MSS of an unsegmented TCP frame, else 0 */
     uint32_t reserved[2];
@@ -230,6 +245,7 @@ struct selfvirt_rx_desc {
 #define SELFVIRT_RX_CSUM_OK             (1u << 0)  /* L4 checksum verified */
 #define SELFVIRT_RX_GSO_TCPV4           (1u << 1)  /* unsegmented, see gso_size */
 #define SELFVIRT_RX_GSO_TCPV6           (1u << 2)
+#define SELFVIRT_RX_MORE                (1u << 3)  /* goes on in the next slot */
 
 /* receive slots follow the descriptors; slot i at DATA_OFF + i * buf size */
 #define SELFVIRT_RQ_DATA_OFF(entries) \

@@ -42,6 +42,7 @@ SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
     fr->tx_flags = 0;
     fr->mss = 0;
     fr->csum_ok = false;
+    fr->tcp_l4_off = fr->tcp_l5_off = 0;
     fr->src_vif = -1;
     memcpy(fr->data, data, len);
     return fr;
@@ -58,6 +59,7 @@ static SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov,
     fr->tx_flags = 0;
     fr->mss = 0;
     fr->csum_ok = false;
+    fr->tcp_l4_off = fr->tcp_l5_off = 0;
     fr->src_vif = src_vif;
     return fr;
 }
@@ -268,16 +270,23 @@ void selfvirt_rx_flush_bh(void *opaque)
 
 /*
  * Checksum-verified receive (the paper's future work): a TCP or UDP frame
- * whose checksum checks out is marked, so the host need not check it.
+ * whose checksum checks out is marked, so the host need not check it.  A
+ * verified TCP frame keeps its header offsets for receive coalescing.
  */
 static void selfvirt_rx_csum(SelfvirtEngine *e, SelfvirtFrame *fr)
 {
     struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
-    bool valid = false;
+    bool valid = false, ip4, ip6;
+    EthL4HdrProto l4;
 
     net_rx_pkt_set_protocols(e->rx_pkt, &iov, 1, 0);
     net_rx_pkt_attach_iovec(e->rx_pkt, &iov, 1, 0, false);
     fr->csum_ok = net_rx_pkt_validate_l4_csum(e->rx_pkt, &valid) && valid;
+    net_rx_pkt_get_protocols(e->rx_pkt, &ip4, &ip6, &l4);
+    if (fr->csum_ok && l4 == ETH_L4_HDR_PROTO_TCP) {
+        fr->tcp_l4_off = net_rx_pkt_get_l4_hdr_offset(e->rx_pkt);
+        fr->tcp_l5_off = net_rx_pkt_get_l5_hdr_offset(e->rx_pkt);
+    }
 }
 
 static bool selfvirt_ctx_wire_rx(SelfvirtEngine *e)
@@ -501,7 +510,8 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
 
     /* a TSO frame too large for its local destination is cut here */
     dst = is_multicast_ether_addr(data) ? -1 : selfvirt_switch_lookup(s, data);
-    if (dst >= 0 && dst != (int)v && len > s->vif[dst].rx_buf_size) {
+    if (dst >= 0 && dst != (int)v &&
+        len > selfvirt_vif_rx_capacity(&s->vif[dst])) {
         SelfvirtLocalSeg ls = { .s = s, .src_vif = v, .dst_vif = dst };
 
         if (s->vif[dst].pending.len >= SELFVIRT_PENDING_MAX) {

@@ -146,6 +146,8 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     vif->tx_entries = a[3] & 0xffff;
     vif->rx_entries = a[3] >> 16;
     vif->rx_buf_size = a[5];
+    vif->rx_chain = 1;
+    vif->rx_coalesce = 0;
     vif->win_first = win_first;
     vif->win_count = win_count;
     vif->signals = SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX;
@@ -258,6 +260,22 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         vif->stopped = false;
         memset(selfvirt_part(s, vif - s->vif), 0, SELFVIRT_SQ_DESC_OFF);
         selfvirt_vif_publish(s, vif, true, true);
+        selfvirt_engines_resume(s);
+        break;
+    case SELFVIRT_ATTR_RX_CHAIN:
+        if (a[2] < 1 || a[2] > SELFVIRT_RX_CHAIN_MAX) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive chain of "
+                                      "%u slots out of 1..%u", a[2],
+                                      SELFVIRT_RX_CHAIN_MAX);
+        }
+        if (a[3] & ~SELFVIRT_RX_COALESCE_TCP) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "unknown receive "
+                                      "coalescing bits 0x%x", a[3]);
+        }
+        /* frames already cut for the old size may wait: drop none */
+        selfvirt_engines_pause(s);
+        vif->rx_chain = a[2];
+        vif->rx_coalesce = a[3];
         selfvirt_engines_resume(s);
         break;
     default:

@@ -156,15 +156,16 @@ static bool selfvirt_signal_enabled(SelfvirtState *s, unsigned v,
             le32_to_cpu(qatomic_read(&ctrl->signal_enable)) & signal) != 0;
 }
 
-/* Write one frame into receive slot @slot of VIF @v. */
+/*
+ * Write frame @fr into VIF @v's receive slots from rx_prod on, chained
+ * over @slots slots.  False if a window master-aborted.
+ */
 static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
-                              SelfvirtFrame *fr, uint32_t slot)
+                              SelfvirtFrame *fr, uint32_t slots)
 {
     SelfvirtVif *vif = &s->vif[v];
-    struct selfvirt_rx_desc d = { .len = cpu_to_le32(fr->len) };
-    uint64_t buf = SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
-                   (uint64_t)slot * vif->rx_buf_size;
-    uint16_t flags = 0;
+    uint16_t flags = 0, gso_size = 0;
+    uint32_t off = 0;
 
     if (fr->csum_ok || (fr->tx_flags & (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO))) {
         /* verified on the way in, or a local frame the sender left to us */
@@ -173,15 +174,30 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
     if (fr->tx_flags & SELFVIRT_TX_TSO) {
         flags |= (fr->data[12] == 0x86 && fr->data[13] == 0xdd)
                  ? SELFVIRT_RX_GSO_TCPV6 : SELFVIRT_RX_GSO_TCPV4;
-        d.gso_size = cpu_to_le16(fr->mss);
+        gso_size = fr->mss;
     }
-    d.flags = cpu_to_le16(flags);
-    if (!selfvirt_window_write(s, vif, buf, fr->data, fr->len)) {
-        return false;
+    for (uint32_t i = 0; i < slots; i++) {
+        uint32_t slot = (vif->rx_prod + i) & (vif->rx_entries - 1);
+        uint32_t n = MIN(fr->len - off, vif->rx_buf_size);
+        struct selfvirt_rx_desc d = {
+            .len = cpu_to_le32(n),
+            .flags = cpu_to_le16((i ? 0 : flags) |
+                                 (i + 1 < slots ? SELFVIRT_RX_MORE : 0)),
+            .gso_size = cpu_to_le16(i ? 0 : gso_size),
+        };
+
+        uint64_t buf = SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
+                       (uint64_t)slot * vif->rx_buf_size;
+
+        /* the descriptor after the data: the host trusts it once it sees it */
+        if (!selfvirt_window_write(s, vif, buf, fr->data + off, n) ||
+            !selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC_OFF +
+                                   (uint64_t)slot * sizeof(d), &d, sizeof(d))) {
+            return false;
+        }
+        off += n;
     }
-    /* the descriptor after the data: the host trusts it once it sees it */
-    return selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC_OFF +
-                                 (uint64_t)slot * sizeof(d), &d, sizeof(d));
+    return true;
 }
 
 /*
@@ -191,26 +207,41 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
 bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
 {
     SelfvirtVif *vif = &s->vif[v];
+    uint32_t capacity = selfvirt_vif_rx_capacity(vif);
     unsigned done = 0;
     SelfvirtFrame *fr;
 
     if (!vif->active) {
         return false;
     }
-    while ((fr = selfvirt_fifo_peek(&vif->pending))) {
+    while ((fr = selfvirt_fifo_pop(&vif->pending))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
         uint32_t used = vif->rx_prod - cons;
+        uint32_t slots;
 
         if (used > vif->rx_entries) {
             qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: rx_cons %u is "
                           "ahead of rx_prod %u\n", v, cons, vif->rx_prod);
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
             selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+            g_free(fr);
             selfvirt_fifo_flush(&vif->pending);
             break;
         }
-        if (used == vif->rx_entries) {
+        if (fr->len > capacity) {
+            /* larger than the VIF's buffers (jumbo or unsegmented TSO) */
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
+            g_free(fr);
+            continue;
+        }
+        if (used < vif->rx_entries) {
+            /* merge only what can go now: later segments may still come */
+            fr = selfvirt_coalesce(s, vif, fr, capacity);
+        }
+        slots = DIV_ROUND_UP(fr->len, vif->rx_buf_size);
+        if (vif->rx_entries - used < slots) {
             /* full: ask for a doorbell, then look again (no lost wake-up) */
+            selfvirt_fifo_unpop(&vif->pending, fr);
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
             smp_mb();     /* RX_BLOCKED visible before rx_cons is re-read */
             if (selfvirt_rx_cons(s, v) == cons) {
@@ -218,15 +249,8 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
             }
             continue;
         }
-        fr = selfvirt_fifo_pop(&vif->pending);
-        if (fr->len > vif->rx_buf_size) {
-            /* larger than the VIF's buffers (jumbo or unsegmented TSO) */
-            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
-            g_free(fr);
-            continue;
-        }
-        if (selfvirt_rx_write(s, v, fr, vif->rx_prod & (vif->rx_entries - 1))) {
-            vif->rx_prod++;
+        if (selfvirt_rx_write(s, v, fr, slots)) {
+            vif->rx_prod += slots;
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES]);
             qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], fr->len);
             done++;
