@@ -9,7 +9,8 @@ PYTHON := /usr/bin/python3
 NINJA := ninja
 GUEST := $(BUILD)/guest/initramfs.cpio.gz
 MODULE := guest-driver/selfvirt.ko
-QEMU_TARGETS := qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test
+QEMU_TARGETS := qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test \
+	tests/qtest/device-introspect-test
 
 -include $(BUILD)/config.mk
 
@@ -41,10 +42,35 @@ driver: $(BUILD)/.deps-ok
 guest: driver
 	scripts/build-guest.sh $(BUILD)/guest $(MODULE) $(KREL)
 
-check: all check-qtest check-guest
+# The driver for Debian 12's default kernel, 6.1: built from a copy of the
+# sources (kbuild writes next to them), and a guest image with that kernel.
+KDIR61 ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
+KREL61 = $(patsubst linux-headers-%,%,$(notdir $(KDIR61)))
+DRIVER61 := $(BUILD)/driver-6.1
+driver-6.1: $(BUILD)/.deps-ok
+	@test -n "$(KDIR61)" || { echo "make: no Linux 6.1 headers in /usr/src (scripts/install-deps.sh)"; exit 1; }
+	@mkdir -p $(DRIVER61)
+	cp guest-driver/Kbuild guest-driver/*.c guest-driver/*.h $(DRIVER61)/
+	rm -f $(DRIVER61)/selfvirt.mod.c
+	$(MAKE) -C $(KDIR61) M=$(DRIVER61) SELFVIRT_TOP=$(TOP) modules
 
+guest-6.1: driver-6.1
+	scripts/build-guest.sh $(BUILD)/guest-6.1 $(DRIVER61)/selfvirt.ko $(KREL61)
+
+# Guest tests in a 6.1 guest (not part of "make check": they double its time)
+check-guest-6.1: qemu guest-6.1
+	SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
+
+check: all driver-6.1 check-qtest check-host check-guest
+
+# The project's qtests, and QEMU's own introspection test over every device
 check-qtest: qemu
 	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --print-errorlogs --suite selfvirt
+	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --print-errorlogs qtest-x86_64/device-introspect-test
+
+# Host-side checks of QEMU without a guest (valgrind)
+check-host: qemu
+	$(PYTHON) -m pytest -v -p no:cacheprovider tests/host
 
 check-guest: qemu guest
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
@@ -69,4 +95,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest check check-qtest check-guest demo bench bench-device clean distclean
+.PHONY: all deps configure-qemu qemu driver guest driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest demo bench bench-device clean distclean

@@ -55,8 +55,8 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 	v = selfvirt_rd(b, SELFVIRT_REG_ENGINES);
 	b->engines = SELFVIRT_ENGINES_COUNT(v);
 	b->contexts = SELFVIRT_ENGINES_CONTEXTS(v);
-	b->win_entries = SELFVIRT_WIN_INFO_ENTRIES(selfvirt_rd(b,
-					SELFVIRT_REG_WIN_INFO));
+	v = selfvirt_rd(b, SELFVIRT_REG_WIN_INFO);
+	b->win_entries = SELFVIRT_WIN_INFO_ENTRIES(v);
 	v = selfvirt_rd(b, SELFVIRT_REG_IRQ_INFO);
 	b->irq_width = SELFVIRT_IRQ_INFO_WIDTH(v);
 	b->irq_mode = SELFVIRT_IRQ_INFO_MODE(v);
@@ -123,15 +123,15 @@ static ssize_t create_vif_store(struct device *dev,
 				const char *buf, size_t count)
 {
 	struct selfvirt_board *b = dev_get_drvdata(dev);
-	unsigned int index;
-	int err;
+	int index = -1, err;
+	unsigned int n;
 
-	if (sysfs_streq(buf, "any"))
-		err = selfvirt_vif_create(b, -1, tx_entries, rx_entries, rx_buf);
-	else if (kstrtouint(buf, 0, &index) || index >= b->max_vifs)
-		return -EINVAL;
-	else
-		err = selfvirt_vif_create(b, index, tx_entries, rx_entries, rx_buf);
+	if (!sysfs_streq(buf, "any")) {
+		if (kstrtouint(buf, 0, &n) || n >= b->max_vifs)
+			return -EINVAL;
+		index = n;
+	}
+	err = selfvirt_vif_create(b, index, tx_entries, rx_entries, rx_buf);
 	return err < 0 ? err : count;
 }
 static DEVICE_ATTR_WO(create_vif);

@@ -10,6 +10,11 @@
 #include <linux/u64_stats_sync.h>
 #include "selfvirt_abi.h"
 
+/* Linux 6.1 (Debian 12's default kernel) calls it PCI_IRQ_LEGACY */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
 #define SELFVIRT_DRV_NAME	"selfvirt"
 
 struct selfvirt_board;

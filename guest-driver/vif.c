@@ -199,6 +199,7 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 	wmb();
 	selfvirt_ctrl_wr(vif, offsetof(struct selfvirt_sq_ctrl, tx_prod),
 			 vif->tx_prod);
+	/* the index out before EGRESS_ASLEEP is read (the board: the reverse) */
 	mb();
 	if (le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags)) &
 	    SELFVIRT_RQ_EGRESS_ASLEEP)
@@ -328,6 +329,7 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 		wmb();
 		selfvirt_ctrl_wr(vif, offsetof(struct selfvirt_sq_ctrl, rx_cons),
 				 vif->rx_cons);
+		/* rx_cons out before RX_BLOCKED is read (the board: the reverse) */
 		mb();
 		if (le32_to_cpu(READ_ONCE(st->flags)) & SELFVIRT_RQ_RX_BLOCKED)
 			selfvirt_doorbell(vif);
@@ -744,8 +746,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	if (b->caps & SELFVIRT_CAP_TSO)
 		netdev->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
 	if (b->caps & SELFVIRT_CAP_RX_CHAIN) {
-		vif->rx_chain = min3(MAX_SKB_FRAGS + 1, SELFVIRT_RX_CHAIN_MAX,
-				     (int)rx_entries);
+		vif->rx_chain = min_t(u32, min_t(u32, MAX_SKB_FRAGS + 1,
+						 SELFVIRT_RX_CHAIN_MAX), rx_entries);
 		netdev->hw_features |= NETIF_F_GRO_HW;
 	}
 	netdev->features = netdev->hw_features;
@@ -763,20 +765,19 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 		goto err_board;
 
 	if (b->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+		int tx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index));
+		int rx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index));
+
 		snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
 			 vif->index);
 		snprintf(vif->irq_name[1], sizeof(vif->irq_name[1]), "sv-vif%u-rx",
 			 vif->index);
-		err = request_irq(pci_irq_vector(b->pdev,
-				  SELFVIRT_MSIX_TX_VEC(vif->index)),
-				  selfvirt_vif_msix, 0, vif->irq_name[0], vif);
+		err = request_irq(tx_irq, selfvirt_vif_msix, 0, vif->irq_name[0], vif);
 		if (!err) {
-			err = request_irq(pci_irq_vector(b->pdev,
-					  SELFVIRT_MSIX_RX_VEC(vif->index)),
-					  selfvirt_vif_msix, 0, vif->irq_name[1], vif);
+			err = request_irq(rx_irq, selfvirt_vif_msix, 0,
+					  vif->irq_name[1], vif);
 			if (err)
-				free_irq(pci_irq_vector(b->pdev,
-					 SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
+				free_irq(tx_irq, vif);
 		}
 		if (err)
 			goto err_board;
@@ -829,8 +830,10 @@ void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
 /* Use the VIF again, its rings empty (the board has reset them). */
 static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 {
-	vif->tx_prod = vif->tx_cons = 0;
-	vif->data_head = vif->data_tail = 0;
+	vif->tx_prod = 0;
+	vif->tx_cons = 0;
+	vif->data_head = 0;
+	vif->data_tail = 0;
 	vif->rx_cons = 0;
 	vif->signal_enable = 0;		/* what the reset board holds */
 	if (netif_running(vif->netdev)) {

@@ -4,7 +4,8 @@
 Two TCG guests joined by a stream netdev, one NIC each; the same workload
 (ping, then one iperf3 TCP flow) through:
 
-  selfvirt      a selfvirt-nic VIF (self-virtualizing mode)
+  selfvirt      a selfvirt-nic VIF (self-virtualizing mode, identifier)
+  selfvirt-msix the same with irq-mode=msix (a vector per VIF signal)
   selfvirt-br   selfvirt-nic in plain NIC mode with a Linux bridge and a
                 veth into a namespace (the paper's software-bridging baseline)
   virtio-net, e1000, igb, rtl8139   QEMU's own models as peers
@@ -26,6 +27,8 @@ from harness import guests, wire_pair
 MODELS = {
     # name: (device, guest module, module parameters)
     'selfvirt': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1'),
+    'selfvirt-msix': ('selfvirt-nic,vifs=8,irq-mode=msix', 'selfvirt',
+                      'vifs=1'),
     'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
     'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
     'e1000': ('e1000,romfile=', 'e1000', ''),

@@ -42,7 +42,8 @@ from qemu.machine import QEMUMachine  # noqa: E402
 from qemu.utils.qemu_ga_client import QemuGuestAgent  # noqa: E402
 
 QEMU = os.path.join(CONFIG['QEMU_BUILD'], 'qemu-system-x86_64')
-GUEST_DIR = os.path.join(BUILD, 'guest')
+# SELFVIRT_GUEST_DIR: another guest image (make check-guest-6.1)
+GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
 KERNEL = os.path.join(GUEST_DIR, 'vmlinuz')
 INITRD = os.path.join(GUEST_DIR, 'initramfs.cpio.gz')
 OUT_DIR = os.path.join(BUILD, 'test-output')

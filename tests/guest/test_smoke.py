@@ -10,7 +10,7 @@ def test_driver_binds_and_unloads():
         sysfs = '/sys/bus/pci/drivers/selfvirt/0000:00:05.0/selfvirt'
         assert g.out(f'cat {sysfs}/max_vifs').strip() == '32'
         dmesg = g.out('dmesg')
-        assert 'selfvirt 0000:00:05.0: board: 32 VIFs, 4 micro-engines x 8 ' \
+        assert 'selfvirt 0000:00:05.0: board: 32 VIFs, 8 micro-engines x 8 ' \
                'contexts, 256 MiB SDRAM, 64 windows, 16-bit identifier ' \
                '(identifier)' in dmesg, dmesg[-2000:]
         g.run('rmmod selfvirt')

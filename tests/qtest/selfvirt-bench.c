@@ -12,55 +12,21 @@
  */
 
 #include "qemu/osdep.h"
-#include "libqtest.h"
-#include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
-#include "selfvirt_abi.h"
+#include "selfvirt-board.h"
 
 #define ENTRIES     1024
 #define RQ_BASE     0x1000000ull
 #define WIN_SHIFT   22              /* 4 MiB: one window per VIF */
 #define ROUNDS      8
 
-typedef struct {
-    QTestState *qts;
-    QPCIBus *bus;
-    QPCIDevice *dev;
-    QPCIBar csr, sdram;
-    uint32_t part_size;
-} Board;
-
-static void csr_wr(Board *b, uint32_t reg, uint32_t val)
-{
-    qpci_io_writel(b->dev, b->csr, reg, val);
-}
-
-static uint32_t csr_rd(Board *b, uint32_t reg)
-{
-    return qpci_io_readl(b->dev, b->csr, reg);
-}
-
 static void board_start(Board *b, const char *opts)
 {
+    b->wire[0] = b->wire[1] = -1;
     b->qts = qtest_initf("-M pc -m 512 -nodefaults "
                          "-device selfvirt-nic,addr=04.0,%s", opts);
-    b->bus = qpci_new_pc(b->qts, NULL);
-    b->dev = qpci_device_find(b->bus, QPCI_DEVFN(4, 0));
-    g_assert_nonnull(b->dev);
-    qpci_device_enable(b->dev);
-    b->csr = qpci_iomap(b->dev, SELFVIRT_BAR_CSR, NULL);
-    b->sdram = qpci_iomap(b->dev, SELFVIRT_BAR_SDRAM, NULL);
-    b->part_size = csr_rd(b, SELFVIRT_REG_PART_SIZE);
+    board_attach(b);
     csr_wr(b, SELFVIRT_REG_WIN_PAGE_SHIFT, WIN_SHIFT);
-}
-
-static void board_stop(Board *b)
-{
-    qpci_iounmap(b->dev, b->csr);
-    qpci_iounmap(b->dev, b->sdram);
-    g_free(b->dev);
-    qpci_free_pc(b->bus);
-    qtest_quit(b->qts);
 }
 
 static uint64_t rq_addr(uint32_t v)
@@ -75,12 +41,8 @@ static void create_vif(Board *b, uint32_t v)
 
     csr_wr(b, SELFVIRT_REG_WIN_HI(v), 0);
     csr_wr(b, SELFVIRT_REG_WIN_LO(v), rq_addr(v) | SELFVIRT_WIN_VALID);
-    for (int i = 0; i < SELFVIRT_MBOX_NARGS; i++) {
-        csr_wr(b, SELFVIRT_REG_MBOX_ARG(i), i < 6 ? args[i] : 0);
-    }
-    csr_wr(b, SELFVIRT_REG_MBOX_CMD, SELFVIRT_CMD_VIF_CREATE);
-    g_assert_cmphex(csr_rd(b, SELFVIRT_REG_MBOX_STATUS), ==,
-                    SELFVIRT_MBOX_STATUS_DONE | SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6), ==,
+                     SELFVIRT_ST_OK);
 }
 
 /* Frames per second VIF 2k -> VIF 2k+1 for @pairs pairs of @len bytes. */

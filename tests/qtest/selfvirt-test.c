@@ -5,22 +5,11 @@
  */
 
 #include "qemu/osdep.h"
-#include "libqtest.h"
-#include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "qemu/sockets.h"
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
-#include "selfvirt_abi.h"
-
-typedef struct {
-    int wire[2];            /* [0]: the test's end of the physical port */
-    QTestState *qts;
-    QPCIBus *bus;
-    QPCIDevice *dev;
-    QPCIBar csr;
-    QPCIBar sdram;
-} Board;
+#include "selfvirt-board.h"
 
 static void board_launch(Board *b, const char *extra)
 {
@@ -30,31 +19,10 @@ static void board_launch(Board *b, const char *extra)
                          b->wire[1], extra ? extra : "");
 }
 
-static void board_attach(Board *b)
-{
-    b->bus = qpci_new_pc(b->qts, NULL);
-    b->dev = qpci_device_find(b->bus, QPCI_DEVFN(4, 0));
-    g_assert_nonnull(b->dev);
-    qpci_device_enable(b->dev);
-    b->csr = qpci_iomap(b->dev, SELFVIRT_BAR_CSR, NULL);
-    b->sdram = qpci_iomap(b->dev, SELFVIRT_BAR_SDRAM, NULL);
-}
-
 static void board_start(Board *b, const char *extra)
 {
     board_launch(b, extra);
     board_attach(b);
-}
-
-static void board_stop(Board *b)
-{
-    qpci_iounmap(b->dev, b->csr);
-    qpci_iounmap(b->dev, b->sdram);
-    g_free(b->dev);
-    qpci_free_pc(b->bus);
-    qtest_quit(b->qts);
-    close(b->wire[0]);
-    close(b->wire[1]);
 }
 
 /* A frame from the wire, in the socket netdev's framing (length, bytes). */
@@ -88,11 +56,6 @@ static uint32_t wire_recv(Board *b, uint8_t *buf, uint32_t size, int ms)
     return len;
 }
 
-static uint32_t csr_rd(Board *b, uint32_t reg)
-{
-    return qpci_io_readl(b->dev, b->csr, reg);
-}
-
 static void test_identity(void)
 {
     Board b;
@@ -107,7 +70,7 @@ static void test_identity(void)
                     SELFVIRT_ABI_VERSION);
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MAX_VIFS), ==, 32);
     g_assert_cmpuint(SELFVIRT_ENGINES_COUNT(csr_rd(&b, SELFVIRT_REG_ENGINES)),
-                     ==, 4);
+                     ==, 8);
     g_assert_cmpuint(
         SELFVIRT_ENGINES_CONTEXTS(csr_rd(&b, SELFVIRT_REG_ENGINES)), ==, 8);
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_SDRAM_SIZE_LO), ==, 256 << 20);
@@ -118,22 +81,6 @@ static void test_identity(void)
                      SELFVIRT_REG_IRQ_INFO)), ==, 16);
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) & SELFVIRT_CAP_MSIX, ==, 0);
     board_stop(&b);
-}
-
-static void csr_wr(Board *b, uint32_t reg, uint32_t val)
-{
-    qpci_io_writel(b->dev, b->csr, reg, val);
-}
-
-static uint32_t mbox(Board *b, uint32_t cmd, const uint32_t *args, int n)
-{
-    for (int i = 0; i < SELFVIRT_MBOX_NARGS; i++) {
-        csr_wr(b, SELFVIRT_REG_MBOX_ARG(i), i < n ? args[i] : 0);
-    }
-    csr_wr(b, SELFVIRT_REG_MBOX_CMD, cmd);
-    g_assert_true(csr_rd(b, SELFVIRT_REG_MBOX_STATUS) &
-                  SELFVIRT_MBOX_STATUS_DONE);
-    return SELFVIRT_MBOX_STATUS_CODE(csr_rd(b, SELFVIRT_REG_MBOX_STATUS));
 }
 
 /* Guest RAM for VIF receive queues: one window page each, 1 MiB pages. */
@@ -870,6 +817,68 @@ static void test_migration(void)
     unlink(uri + strlen("unix:"));
 }
 
+static bool wait_stat(Board *b, enum selfvirt_board_stat st, uint32_t want)
+{
+    for (int i = 0; i < 2000 && csr_rd(b, SELFVIRT_REG_STAT(st)) != want; i++) {
+        g_usleep(1000);
+    }
+    return csr_rd(b, SELFVIRT_REG_STAT(st)) == want;
+}
+
+/*
+ * Malformed lengths and indexes from the host halt the VIF that made them
+ * and are counted; no other VIF notices and no memory outside is written.
+ */
+static void test_malformed(void)
+{
+    static const uint8_t mac_vif2[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x58 };
+    static const uint8_t mac_vif3[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x59 };
+    uint32_t desc[4] = { 0, 10, 0, 0 };     /* shorter than a header */
+    Board b;
+    uint8_t f[100];
+
+    board_start(&b, ",vifs=4");
+    for (uint32_t v = 0; v < 4; v++) {
+        g_assert_cmpuint(create_vif(&b, v, v), ==, SELFVIRT_ST_OK);
+    }
+
+    /* VIF 0: a 10-byte frame */
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF, desc, sizeof(desc));
+    qpci_io_writel(b.dev, b.sdram, 0, 1);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 1));
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
+
+    /* VIF 1: a send producer index 100 ahead of a 16-entry ring */
+    qpci_io_writel(b.dev, b.sdram, b.part_size, 100);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
+    g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 2));
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
+    g_assert_cmpuint(rq_word(&b, 1, 4), ==, 0);         /* nothing taken */
+
+    /* VIF 2: a receive consumer index the board never reached */
+    qpci_io_writel(b.dev, b.sdram, 2 * b.part_size + 4, 50);
+    frame_init(f, sizeof(f), mac_vif2, mac_far);
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 3));
+    g_assert_cmpuint(rq_word(&b, 2, 0), ==, 0);         /* nothing written */
+
+    /* a doorbell for a VIF that does not exist is ignored */
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 77);
+
+    /* VIF 3 never noticed, and no other receive queue was written */
+    frame_init(f, sizeof(f), mac_vif3, mac_far);
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 3, 0, 1));
+    for (uint32_t w = 0; w < 3; w++) {
+        g_assert_cmpuint(rq_word(&b, w, 0), ==, 0);
+        g_assert_cmpuint(rq_word(&b, w, SELFVIRT_RQ_DESC_OFF), ==, 0);
+    }
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                     ==, 3);
+    board_stop(&b);
+}
+
 /* MSI-X mode: one vector per VIF signal, no identifier bits. */
 static void test_msix(void)
 {
@@ -985,6 +994,37 @@ static void test_reset_keeps_msi(void)
 }
 
 /* Every bad property value is refused at realize, naming the property. */
+/* Every property takes effect, as the CSR BAR and a new VIF show. */
+static void test_properties(void)
+{
+    uint32_t args[6] = { 31, 0, 0, 16 | (16 << 16), 0 | (1 << 8), 2048 };
+    Board b;
+
+    board_start(&b, ",vifs=32,mac=52:54:00:aa:bb:00,sdram-size=64M,"
+                "window-page-shift=16,irq-id-width=8,engines=6,contexts=4,"
+                "max-frame=4000,poll-us=10");
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MAX_VIFS), ==, 32);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MAC_LO), ==, 0xaa005452);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MAC_HI), ==, 0x00bb);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_SDRAM_SIZE_LO), ==, 64 << 20);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_PART_SIZE), ==, 2 << 20);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 16);
+    g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
+                     ==, 8);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_ENGINES), ==, 6 | (4 << 8));
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MAX_FRAME), ==, 4000);
+
+    /* VIF 31's default MAC is the base MAC + 31, its partition 2 MiB in */
+    csr_wr(&b, SELFVIRT_REG_WIN_LO(0), RQ_BASE | SELFVIRT_WIN_VALID);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_CREATE, args, 6), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(1)), ==, 31 * (2 << 20));
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(3)), ==, 0xaa005452);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(4)), ==,
+                    0x00bb + 31 * 256);
+    board_stop(&b);
+}
+
 static void test_bad_properties(void)
 {
     static const char *const bad[][2] = {
@@ -993,6 +1033,7 @@ static void test_bad_properties(void)
         { "irq-mode=2", "'irq-mode'" }, { "engines=3", "'engines'" },
         { "contexts=9", "'contexts'" }, { "sdram-size=1000", "'sdram-size'" },
         { "window-page-shift=26", "'window-page-shift'" },
+        { "max-frame=1000", "'max-frame'" }, { "poll-us=5000", "'poll-us'" },
     };
     QTestState *qts = qtest_init("-M pc -nodefaults");
     g_autofree char *help = qtest_hmp(qts, "device_add selfvirt-nic,help");
@@ -1016,6 +1057,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/mailbox-errors", test_mailbox_errors);
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
+    qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/bad-properties", test_bad_properties);
     qtest_add_func("/selfvirt/wire", test_wire);
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);
@@ -1025,6 +1067,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-chain", test_rx_chain);
     qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
     qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
+    qtest_add_func("/selfvirt/malformed", test_malformed);
     qtest_add_func("/selfvirt/migration", test_migration);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);
     qtest_add_func("/selfvirt/reset-during-traffic", test_reset_during_traffic);

@@ -232,7 +232,13 @@ static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
         return false;
     }
     if (s->max_frame < 1514 || s->max_frame > 16 * KiB) {
-        error_setg(errp, "selfvirt-nic: 'max-frame' must be 1514..16384");
+        error_setg(errp, "selfvirt-nic: 'max-frame' must be 1514..16384, "
+                   "not %u", s->max_frame);
+        return false;
+    }
+    if (s->poll_us > 1000) {
+        error_setg(errp, "selfvirt-nic: 'poll-us' must be 0..1000, not %u",
+                   s->poll_us);
         return false;
     }
     return true;
@@ -341,6 +347,7 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
         selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX);
     }
+    selfvirt_switch_rebuild(s);
     s->tx_bh = qemu_bh_new_guarded(selfvirt_tx_bh, s,
                                    &dev->mem_reentrancy_guard);
     s->rx_flush_bh = qemu_bh_new_guarded(selfvirt_rx_flush_bh, s,
@@ -384,7 +391,7 @@ static const Property selfvirt_properties[] = {
                        win_page_shift_default, 20),
     DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq_width, 16),
     DEFINE_PROP_STRING("irq-mode", SelfvirtState, irq_mode_name),
-    DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 4),
+    DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 8),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 0),
@@ -446,6 +453,7 @@ static int selfvirt_post_load(void *opaque, int version_id)
             return -EINVAL;
         }
     }
+    selfvirt_switch_rebuild(s);
     return 0;
 }
 

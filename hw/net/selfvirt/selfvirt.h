@@ -30,6 +30,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_MAX_CONTEXTS   8
 #define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
+#define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
 
 /* A frame inside the board, between micro-engines. */
 typedef struct SelfvirtFrame {
@@ -145,6 +146,7 @@ struct SelfvirtState {
     bool promisc;
 
     SelfvirtVif vif[SELFVIRT_MAX_VIFS];
+    int8_t mac_table[SELFVIRT_MAC_SLOTS];  /* VIF by MAC hash; -1: empty */
     uint32_t part_size;       /* SDRAM partition per VIF */
     uint32_t next_egress_ctx;
     uint32_t stats[SELFVIRT_STAT_COUNT];
@@ -217,6 +219,7 @@ void selfvirt_rx_flush_bh(void *opaque);
 
 /* selfvirt_switch.c */
 int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst);
+void selfvirt_switch_rebuild(SelfvirtState *s);
 bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
                              bool *to_wire);
 bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v);

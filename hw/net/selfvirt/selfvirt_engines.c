@@ -211,6 +211,7 @@ void selfvirt_engines_pause(SelfvirtState *s)
     if (!s->engines_running) {
         return;
     }
+    trace_selfvirt_engines_pause(qatomic_read(&s->pause_req));
     qemu_mutex_lock(&s->pause_lock);
     if (s->pause_req++ == 0) {
         qemu_mutex_unlock(&s->pause_lock);
@@ -228,6 +229,7 @@ void selfvirt_engines_resume(SelfvirtState *s)
     if (!s->engines_running) {
         return;
     }
+    trace_selfvirt_engines_resume(qatomic_read(&s->pause_req));
     qemu_mutex_lock(&s->pause_lock);
     assert(s->pause_req > 0);
     if (--s->pause_req == 0) {
@@ -245,6 +247,7 @@ ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,
 {
     SelfvirtFrame *fr;
 
+    trace_selfvirt_wire_rx(len);
     if (len < ETH_HLEN || len > s->max_frame) {
         return len;   /* runts and giants are dropped by the MAC */
     }
@@ -402,6 +405,7 @@ void selfvirt_tx_bh(void *opaque)
             g_free(fr);
             continue;
         }
+        trace_selfvirt_wire_tx(fr->len);
         qemu_send_packet(nc, fr->data, fr->len);
         selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
         g_free(fr);
@@ -514,6 +518,8 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
         len > selfvirt_vif_rx_capacity(&s->vif[dst])) {
         SelfvirtLocalSeg ls = { .s = s, .src_vif = v, .dst_vif = dst };
 
+        trace_selfvirt_tso_local(v, dst, len, le16_to_cpu(d->mss));
+
         if (s->vif[dst].pending.len >= SELFVIRT_PENDING_MAX) {
             return EGRESS_RETRY;
         }
@@ -619,6 +625,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
     return done > 0;
 
 bad:
+    trace_selfvirt_vif_stopped(v, vif->tx_cons);
     vif->stopped = true;
     qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
     selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
@@ -712,6 +719,7 @@ static void *selfvirt_engine_thread(void *opaque)
                 continue;
             }
         }
+        trace_selfvirt_engine_sleep(e - s->engine, wait_ns);
         qemu_mutex_lock(&e->lock);
         e->asleep = true;
         while (!e->kicked && !qatomic_read(&s->engines_stop) &&
@@ -725,6 +733,7 @@ static void *selfvirt_engine_thread(void *opaque)
         }
         e->asleep = false;
         qemu_mutex_unlock(&e->lock);
+        trace_selfvirt_engine_wake(e - s->engine);
         if (e->role == SELFVIRT_ME_EGRESS &&
             !qatomic_read(&s->pause_req)) {
             selfvirt_egress_set_asleep(e, false);

@@ -65,6 +65,7 @@ void selfvirt_irq_update(SelfvirtState *s)
                 unsigned vec = w * 64 + ctz64(pend);
 
                 pend &= pend - 1;
+                trace_selfvirt_msix_notify(vec, msix_enabled(pdev));
                 if (msix_enabled(pdev)) {
                     msix_notify(pdev, vec);
                     selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);

@@ -157,6 +157,7 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     /* a new send queue starts empty: zero its control block */
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
     vif->active = true;
+    selfvirt_switch_rebuild(s);
     selfvirt_vif_publish(s, vif, true, true);
     selfvirt_engines_resume(s);
 
@@ -193,6 +194,7 @@ static uint32_t selfvirt_cmd_destroy(SelfvirtState *s)
     /* parked engines have no DMA in flight; they skip inactive VIFs */
     selfvirt_engines_pause(s);
     selfvirt_vif_clear(s, vif);
+    selfvirt_switch_rebuild(s);
     selfvirt_engines_resume(s);
     trace_selfvirt_vif_destroy(vif - s->vif);
     return SELFVIRT_ST_OK;
@@ -207,6 +209,7 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
     if (!vif) {
         return st;
     }
+    trace_selfvirt_vif_set(a[0], a[1], a[2], a[3]);
     switch (a[1]) {
     case SELFVIRT_ATTR_MAC:
         if (a[2] & 1) {
@@ -215,6 +218,7 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         }
         selfvirt_engines_pause(s);
         selfvirt_mac_from_args(vif->mac, a[2], a[3]);
+        selfvirt_switch_rebuild(s);
         selfvirt_engines_resume(s);
         break;
     case SELFVIRT_ATTR_SIGNALS:
@@ -316,6 +320,7 @@ static uint32_t selfvirt_cmd_set_mode(SelfvirtState *s)
     selfvirt_engines_pause(s);
     s->mode = mode;
     s->promisc = mode == SELFVIRT_MODE_NIC && (s->mbox_arg[1] & 1);
+    trace_selfvirt_set_mode(s->mode, s->promisc);
     selfvirt_engines_resume(s);
     return SELFVIRT_ST_OK;
 }
@@ -344,6 +349,7 @@ void selfvirt_mbox_reset(SelfvirtState *s)
     s->mode = SELFVIRT_MODE_SELF_VIRT;
     s->promisc = false;
     s->next_egress_ctx = 0;
+    selfvirt_switch_rebuild(s);
     selfvirt_fifo_flush(&s->wire_in);
     selfvirt_fifo_flush(&s->wire_out);
     selfvirt_engines_resume(s);

@@ -17,17 +17,49 @@
 #include "selfvirt.h"
 #include "trace.h"
 
+/*
+ * The board's MAC table: as on the NP, a frame's VIF is found by hashing
+ * its destination MAC.  Open addressing over twice as many slots as VIFs,
+ * so a probe ends at an empty slot soon.
+ */
+static unsigned selfvirt_mac_hash(const uint8_t *mac)
+{
+    uint32_t h = (ldl_le_p(mac + 2) ^ lduw_le_p(mac)) * 0x9e3779b1u;
+
+    return h >> (32 - ctz32(SELFVIRT_MAC_SLOTS));
+}
+
+/* Management changed a VIF or its MAC; with the engines paused. */
+void selfvirt_switch_rebuild(SelfvirtState *s)
+{
+    memset(s->mac_table, -1, sizeof(s->mac_table));
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        unsigned h;
+
+        if (!s->vif[v].active) {
+            continue;
+        }
+        for (h = selfvirt_mac_hash(s->vif[v].mac); s->mac_table[h] >= 0;
+             h = (h + 1) % SELFVIRT_MAC_SLOTS) {
+            /* linear probing */
+        }
+        s->mac_table[h] = v;
+    }
+}
+
 /* The VIF owning unicast MAC @dst, or -1. */
 int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst)
 {
+    int v;
+
     if (s->mode == SELFVIRT_MODE_NIC) {
         return s->vif[0].active &&
                (s->promisc || !memcmp(dst, s->vif[0].mac, ETH_ALEN)) ? 0 : -1;
     }
-    /* 64 entries: a linear scan beats a hash table here */
-    for (unsigned i = 0; i < s->num_vifs; i++) {
-        if (s->vif[i].active && !memcmp(dst, s->vif[i].mac, ETH_ALEN)) {
-            return i;
+    for (unsigned h = selfvirt_mac_hash(dst); (v = s->mac_table[h]) >= 0;
+         h = (h + 1) % SELFVIRT_MAC_SLOTS) {
+        if (!memcmp(dst, s->vif[v].mac, ETH_ALEN)) {
+            return v;
         }
     }
     return -1;
@@ -75,6 +107,7 @@ bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
             copy->csum_ok = fr->csum_ok;
             copy->src_vif = fr->src_vif;
             if (!selfvirt_pending_push(s, i, copy)) {
+                trace_selfvirt_rx_drop(i, copy->len, 0);
                 qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
                 g_free(copy);
             }
@@ -230,6 +263,7 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
         }
         if (fr->len > capacity) {
             /* larger than the VIF's buffers (jumbo or unsegmented TSO) */
+            trace_selfvirt_rx_drop(v, fr->len, capacity);
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
             g_free(fr);
             continue;
@@ -242,6 +276,7 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
         if (vif->rx_entries - used < slots) {
             /* full: ask for a doorbell, then look again (no lost wake-up) */
             selfvirt_fifo_unpop(&vif->pending, fr);
+            trace_selfvirt_rx_blocked(v, vif->rx_prod, cons, slots);
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
             smp_mb();     /* RX_BLOCKED visible before rx_cons is re-read */
             if (selfvirt_rx_cons(s, v) == cons) {
