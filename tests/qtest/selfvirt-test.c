@@ -683,6 +683,71 @@ static void test_rx_coalesce(void)
     board_stop(&b);
 }
 
+/*
+ * A TSO frame to another VIF of the board is cut into as many whole MSS as
+ * the destination's receive chain holds, each piece a GSO frame with the
+ * sender's MSS and right checksums; without a chain, at every MSS.
+ */
+static void test_tso_local(void)
+{
+    static uint8_t f[14 + 20 + 20 + 20000];
+    uint32_t n = tcp_frame(f, mac_vif1, 5000, TCP_ACK | TCP_PSH, 20000, 1234);
+    uint32_t desc[4] = { 0, n, (SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM) |
+                                (1000u << 16), 0 };
+    uint32_t len, total = 0, slot = 0, pseudo;
+    uint16_t flags, gso;
+    uint8_t got[7054];
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(set_rx_chain(&b, 1, 4, 0), ==, SELFVIRT_ST_OK);
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DATA_OFF(16), f, n);
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF, desc, sizeof(desc));
+    qpci_io_writel(b.dev, b.sdram, 0, 1);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+
+    /* 8 KiB a frame: 7 MSS, 7 MSS, 6 MSS, over 4 + 4 + 3 slots */
+    g_assert_true(wait_rq(&b, 1, 0, 11));
+    for (int piece = 0; piece < 3; piece++) {
+        uint32_t plen = piece < 2 ? 7000 : 6000;
+
+        rx_desc(&b, 1, slot, &len, &flags, &gso);
+        g_assert_cmphex(flags, ==, SELFVIRT_RX_CSUM_OK |
+                        SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_MORE);
+        g_assert_cmpuint(gso, ==, 1000);
+        qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16) +
+                      slot * 2048, got, 54 + plen);
+        g_assert_cmpuint(lduw_be_p(got + 16), ==, 40 + plen);
+        g_assert_cmpuint(ldl_be_p(got + 38), ==, 5000 + total);
+        g_assert_cmpmem(got + 54, plen, f + 54 + total, plen);
+        pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + 20 + plen;
+        g_assert_cmphex(csum16(got + 34, 20 + plen, pseudo), ==, 0);
+        total += plen;
+        slot += DIV_ROUND_UP(54 + plen, 2048);
+    }
+    g_assert_cmpuint(slot, ==, 11);
+    g_assert_cmpuint(total, ==, 20000);
+
+    /* one slot per frame: cut at every MSS, plain frames */
+    g_assert_cmpuint(set_rx_chain(&b, 1, 1, 0), ==, SELFVIRT_ST_OK);
+    n = tcp_frame(f, mac_vif1, 25000, TCP_ACK, 3000, 1234);
+    desc[1] = n;
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DATA_OFF(16), f, n);
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF + 16, desc,
+                  sizeof(desc));
+    qpci_io_writel(b.dev, b.sdram, 0, 2);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_true(wait_rq(&b, 1, 0, 14));
+    for (slot = 11; slot < 14; slot++) {
+        rx_desc(&b, 1, slot, &len, &flags, &gso);
+        g_assert_cmpuint(len, ==, 1054);
+        g_assert_cmphex(flags, ==, SELFVIRT_RX_CSUM_OK);
+    }
+    board_stop(&b);
+}
+
 /* Post a frame on VIF @v's send queue (16 entries), no doorbell. */
 static void post_quietly(Board *b, uint32_t v, const uint8_t *frame,
                          uint32_t len)
@@ -1066,6 +1131,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-checksum", test_rx_checksum);
     qtest_add_func("/selfvirt/rx-chain", test_rx_chain);
     qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
+    qtest_add_func("/selfvirt/tso-local", test_tso_local);
     qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
     qtest_add_func("/selfvirt/malformed", test_malformed);
     qtest_add_func("/selfvirt/migration", test_migration);

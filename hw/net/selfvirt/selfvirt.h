@@ -31,6 +31,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
+#define SELFVIRT_LOCAL_HDR_MAX  256   /* room for L2-L4 headers in a piece */
 
 /* A frame inside the board, between micro-engines. */
 typedef struct SelfvirtFrame {

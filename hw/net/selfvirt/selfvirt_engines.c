@@ -30,6 +30,7 @@
 #include "selfvirt.h"
 #include "hw/net/net_rx_pkt.h"
 #include "hw/net/net_tx_pkt.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "trace.h"
 
 /* ---- frames and fifos ---- */
@@ -441,20 +442,29 @@ static bool selfvirt_ctx_ingress(SelfvirtEngine *e, unsigned ctx)
 
 typedef struct SelfvirtLocalSeg {
     SelfvirtState *s;
+    struct NetTxPkt *pkt;
     int src_vif;
     int dst_vif;
+    uint16_t mss;           /* the sender's; pieces may hold several */
 } SelfvirtLocalSeg;
 
-/* A segment of a frame too large for the destination VIF's buffers. */
+/* A piece of a frame too large for the destination VIF's buffers. */
 static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
                                   int iovcnt, const struct iovec *virt_iov,
                                   int virt_iovcnt)
 {
     SelfvirtLocalSeg *ls = opaque;
+    SelfvirtFrame *fr = selfvirt_frame_from_iov(iov, iovcnt, ls->src_vif);
+    uint32_t hdr_len = net_tx_pkt_get_vhdr(ls->pkt)->hdr_len;
 
+    fr->csum_ok = true;     /* net_tx_pkt filled the checksums in */
+    if (ls->mss && fr->len > hdr_len + ls->mss) {
+        /* still several segments: the host may cut it again (GSO) */
+        fr->tx_flags = SELFVIRT_TX_TSO;
+        fr->mss = ls->mss;
+    }
     /* pending queues hold frames, not bytes: a burst of segments may pass */
-    selfvirt_fifo_append(&ls->s->vif[ls->dst_vif].pending,
-                         selfvirt_frame_from_iov(iov, iovcnt, ls->src_vif));
+    selfvirt_fifo_append(&ls->s->vif[ls->dst_vif].pending, fr);
 }
 
 static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
@@ -516,9 +526,10 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
     dst = is_multicast_ether_addr(data) ? -1 : selfvirt_switch_lookup(s, data);
     if (dst >= 0 && dst != (int)v &&
         len > selfvirt_vif_rx_capacity(&s->vif[dst])) {
-        SelfvirtLocalSeg ls = { .s = s, .src_vif = v, .dst_vif = dst };
-
-        trace_selfvirt_tso_local(v, dst, len, le16_to_cpu(d->mss));
+        uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[dst]);
+        SelfvirtLocalSeg ls = {
+            .s = s, .pkt = e->tx_pkt, .src_vif = v, .dst_vif = dst,
+        };
 
         if (s->vif[dst].pending.len >= SELFVIRT_PENDING_MAX) {
             return EGRESS_RETRY;
@@ -526,6 +537,17 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
         fr = selfvirt_frame_new(data, len);
         fr->tx_flags = le16_to_cpu(d->flags) | SELFVIRT_TX_CSUM;
         fr->mss = le16_to_cpu(d->mss);
+        if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
+            capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
+            /*
+             * Between two VIFs a segment need not be cut at every MSS:
+             * cut it into as many whole MSS as the destination takes.
+             */
+            ls.mss = fr->mss;
+            fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
+                           UINT16_MAX / fr->mss);
+        }
+        trace_selfvirt_tso_local(v, dst, len, fr->mss);
         if (!selfvirt_offload(e, fr, selfvirt_local_seg_cb, &ls)) {
             g_free(fr);
             return EGRESS_BAD;
