@@ -48,7 +48,7 @@ def main():
             b.run(f'ip netns exec v{i} iperf3 -s -D -1')
             out = a.out(f'ip netns exec v{i} iperf3 -c 10.9.{i}.2 '
                         f'-t {SECONDS}', timeout=SECONDS + 30)
-            rate = re.search(r'([\d.]+ [MG]bits/sec).*receiver', out)
+            rate = re.search(r'([\d.]+ [KMG]bits/sec).*receiver', out)
             rows.append((i, rtt[1] if rtt else '-', rate[1] if rate else '-'))
         print('\n  VIF  ping RTT avg (ms)  iperf3 TCP (left -> right, '
               f'{SECONDS} s)')
