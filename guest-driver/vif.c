@@ -211,32 +211,27 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 
 /*
  * The frame at rx_cons spans @*n slots (SELFVIRT_RX_MORE chains them).
- * False if its descriptors are malformed; @*n then counts the slots to skip.
+ * False if it is malformed: a bad length, longer than the agreed chain, or
+ * cut off at rx_prod; @*n then counts the slots to skip.
  */
 static bool selfvirt_rx_chain_ok(struct selfvirt_vif *vif, u32 prod, u32 *n)
 {
+	bool ok = true;
 	u32 i = 0;
+	u16 flags;
 
-	for (;;) {
-		u32 slot = (vif->rx_cons + i) & (vif->rx_entries - 1);
-		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, slot);
+	do {
+		struct selfvirt_rx_desc *d =
+			selfvirt_rx_desc(vif, (vif->rx_cons + i) & (vif->rx_entries - 1));
 		u32 len = le32_to_cpu(READ_ONCE(d->len));
-		u16 flags = le16_to_cpu(READ_ONCE(d->flags));
 
-		*n = ++i;
-		if (len > vif->rx_buf || len < (i == 1 ? ETH_HLEN : 1))
-			break;
-		if (!(flags & SELFVIRT_RX_MORE))
-			return true;
-		if (vif->rx_cons + i == prod || i == vif->rx_chain)
-			break;
-	}
-	/* skip to the end of the chain, or what the board published of it */
-	while (vif->rx_cons + *n != prod &&
-	       (le16_to_cpu(READ_ONCE(selfvirt_rx_desc(vif, (vif->rx_cons + *n - 1) &
-				(vif->rx_entries - 1))->flags)) & SELFVIRT_RX_MORE))
-		++*n;
-	return false;
+		flags = le16_to_cpu(READ_ONCE(d->flags));
+		if (len > vif->rx_buf || len < (i ? 1 : ETH_HLEN))
+			ok = false;
+		i++;
+	} while ((flags & SELFVIRT_RX_MORE) && vif->rx_cons + i != prod);
+	*n = i;
+	return ok && !(flags & SELFVIRT_RX_MORE) && i <= vif->rx_chain;
 }
 
 static void *selfvirt_rx_slot(struct selfvirt_vif *vif, u32 idx)

@@ -212,6 +212,7 @@ SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
 SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
 void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_flush(SelfvirtFifo *f);
+SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif);
 SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
 ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,
                               size_t len);

@@ -20,9 +20,16 @@
 #include "trace.h"
 
 #define COALESCE_MAX_SEGS   64          /* as GRO's limit */
-#define TCP_FLAGS_OFF       13          /* in the TCP header */
-#define TCP_ACK             0x10
-#define TCP_PSH             0x08
+#define COALESCE_HDR_MAX    256         /* L2-L4 headers compared */
+
+/* Offsets of the header fields every segment has its own */
+#define IP4_LEN     offsetof(struct ip_header, ip_len)
+#define IP4_ID      offsetof(struct ip_header, ip_id)
+#define IP4_SUM     offsetof(struct ip_header, ip_sum)
+#define IP6_PLEN    offsetof(struct ip6_header, ip6_plen)
+#define TCP_SEQ     offsetof(struct tcp_header, th_seq)
+#define TCP_FLAGS   (offsetof(struct tcp_header, th_offset_flags) + 1)
+#define TCP_SUM     offsetof(struct tcp_header, th_sum)
 
 /* A TCP segment that may be merged: its offsets and payload length. */
 typedef struct CoalesceSeg {
@@ -46,50 +53,44 @@ static bool coalesce_parse(const SelfvirtFrame *fr, CoalesceSeg *t)
     }
     t->l4 = fr->tcp_l4_off;
     t->l5 = fr->tcp_l5_off;
-    if (t->l5 >= fr->len || t->l4 + 20 > t->l5 || t->l3 + 40 > t->l5) {
+    if (t->l5 >= fr->len || t->l4 + sizeof(struct tcp_header) > t->l5 ||
+        t->l3 + sizeof(struct ip_header) > t->l4 || t->l5 > COALESCE_HDR_MAX) {
         return false;           /* no payload, or headers that do not fit */
     }
     t->ip4 = (d[t->l3] >> 4) == 4;
     /* the IP length must end at the frame: no Ethernet padding */
-    if (t->ip4 ? t->l3 + lduw_be_p(d + t->l3 + 2) != fr->len
-               : t->l3 + 40 + lduw_be_p(d + t->l3 + 4) != fr->len) {
+    if (t->ip4 ? t->l3 + lduw_be_p(d + t->l3 + IP4_LEN) != fr->len
+               : t->l3 + sizeof(struct ip6_header) +
+                 lduw_be_p(d + t->l3 + IP6_PLEN) != fr->len) {
         return false;
     }
-    flags = d[t->l4 + TCP_FLAGS_OFF];
-    if ((flags & ~TCP_PSH) != TCP_ACK) {
+    flags = d[t->l4 + TCP_FLAGS];
+    if ((flags & ~TH_PUSH) != TH_ACK) {
         return false;           /* SYN, FIN, RST, URG, ECE, CWR: flush */
     }
-    t->seq = ldl_be_p(d + t->l4 + 4);
+    t->seq = ldl_be_p(d + t->l4 + TCP_SEQ);
     t->plen = fr->len - t->l5;
     return true;
 }
 
-/* Same flow and same headers but for the fields each segment has its own. */
-static bool coalesce_same_headers(const SelfvirtFrame *a,
-                                  const SelfvirtFrame *b,
-                                  const CoalesceSeg *ta, const CoalesceSeg *tb)
+/*
+ * @fr's headers without the fields each segment has its own: two segments
+ * of one flow that GRO would merge have the same key.
+ */
+static void coalesce_key(const SelfvirtFrame *fr, const CoalesceSeg *t,
+                         uint8_t *key)
 {
-    uint8_t ha[256], hb[256];
-    unsigned len = ta->l5;
-
-    if (tb->l3 != ta->l3 || tb->l4 != ta->l4 || tb->l5 != ta->l5 ||
-        len > sizeof(ha)) {
-        return false;
+    memcpy(key, fr->data, t->l5);
+    if (t->ip4) {
+        stw_be_p(key + t->l3 + IP4_LEN, 0);
+        stw_be_p(key + t->l3 + IP4_ID, 0);
+        stw_be_p(key + t->l3 + IP4_SUM, 0);
+    } else {
+        stw_be_p(key + t->l3 + IP6_PLEN, 0);
     }
-    memcpy(ha, a->data, len);
-    memcpy(hb, b->data, len);
-    for (uint8_t *h = ha; h; h = h == ha ? hb : NULL) {
-        if (ta->ip4) {
-            memset(h + ta->l3 + 2, 0, 4);       /* total length, ID */
-            memset(h + ta->l3 + 10, 0, 2);      /* header checksum */
-        } else {
-            memset(h + ta->l3 + 4, 0, 2);       /* payload length */
-        }
-        memset(h + ta->l4 + 4, 0, 4);           /* sequence number */
-        h[ta->l4 + TCP_FLAGS_OFF] &= ~TCP_PSH;
-        memset(h + ta->l4 + 16, 0, 2);          /* TCP checksum */
-    }
-    return !memcmp(ha, hb, len);
+    stl_be_p(key + t->l4 + TCP_SEQ, 0);
+    key[t->l4 + TCP_FLAGS] &= ~TH_PUSH;
+    stw_be_p(key + t->l4 + TCP_SUM, 0);
 }
 
 /*
@@ -101,8 +102,9 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
                                  SelfvirtFrame *head, uint32_t limit)
 {
     SelfvirtFrame *seg[COALESCE_MAX_SEGS], *next, *fr;
+    uint8_t key[COALESCE_HDR_MAX], next_key[COALESCE_HDR_MAX];
+    uint32_t len, mss, last_plen, next_seq;
     CoalesceSeg th, tn;
-    uint32_t len, mss, last_plen;
     unsigned n = 1;
     uint8_t *p;
 
@@ -110,27 +112,31 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         !coalesce_parse(head, &th)) {
         return head;
     }
+    coalesce_key(head, &th, key);
     seg[0] = head;
     len = head->len;
     mss = last_plen = th.plen;
+    next_seq = th.seq + th.plen;
     while (n < COALESCE_MAX_SEGS && last_plen == mss &&
-           !(seg[n - 1]->data[th.l4 + TCP_FLAGS_OFF] & TCP_PSH) &&
+           !(seg[n - 1]->data[th.l4 + TCP_FLAGS] & TH_PUSH) &&
            (next = selfvirt_fifo_peek(&vif->pending)) &&
-           coalesce_parse(next, &tn) && tn.plen <= mss &&
-           tn.seq == th.seq + (len - head->len) + th.plen &&
-           len + tn.plen <= limit && len + tn.plen - th.l3 <= 65535 &&
-           coalesce_same_headers(head, next, &th, &tn)) {
+           coalesce_parse(next, &tn) && tn.l5 == th.l5 && tn.l4 == th.l4 &&
+           tn.plen <= mss && tn.seq == next_seq &&
+           len + tn.plen <= limit && len + tn.plen - th.l3 <= 65535) {
+        coalesce_key(next, &tn, next_key);
+        if (memcmp(key, next_key, th.l5)) {
+            break;              /* another flow, or other options */
+        }
         seg[n++] = selfvirt_fifo_pop(&vif->pending);
         len += tn.plen;
         last_plen = tn.plen;
+        next_seq += tn.plen;
     }
     if (n == 1) {
         return head;
     }
 
-    fr = g_malloc(sizeof(*fr) + len);
-    *fr = *head;
-    fr->len = len;
+    fr = selfvirt_frame_alloc(len, head->src_vif);
     memcpy(fr->data, head->data, head->len);
     p = fr->data + head->len;
     for (unsigned i = 1; i < n; i++) {
@@ -139,16 +145,17 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         memcpy(p, seg[i]->data + th.l5, plen);
         p += plen;
         /* the merged header pushes if any segment did */
-        fr->data[th.l4 + TCP_FLAGS_OFF] |=
-            seg[i]->data[th.l4 + TCP_FLAGS_OFF] & TCP_PSH;
+        fr->data[th.l4 + TCP_FLAGS] |=
+            seg[i]->data[th.l4 + TCP_FLAGS] & TH_PUSH;
         g_free(seg[i]);
     }
     g_free(head);
     if (th.ip4) {
-        stw_be_p(fr->data + th.l3 + 2, len - th.l3);
+        stw_be_p(fr->data + th.l3 + IP4_LEN, len - th.l3);
         eth_fix_ip4_checksum(fr->data + th.l3, th.l4 - th.l3);
     } else {
-        stw_be_p(fr->data + th.l3 + 4, len - th.l3 - 40);
+        stw_be_p(fr->data + th.l3 + IP6_PLEN,
+                 len - th.l3 - sizeof(struct ip6_header));
     }
     /*
      * To the host it is now an unsegmented TCP frame, checksums verified
@@ -157,7 +164,7 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
      */
     fr->tx_flags = SELFVIRT_TX_TSO;
     fr->mss = mss;
-    fr->tcp_l4_off = fr->tcp_l5_off = 0;
+    fr->csum_ok = true;
     qatomic_add(&s->stats[SELFVIRT_STAT_RX_COALESCED], n - 1);
     trace_selfvirt_rx_coalesce(vif - s->vif, n, len, mss);
     return fr;

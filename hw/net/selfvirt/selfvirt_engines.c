@@ -35,7 +35,8 @@
 
 /* ---- frames and fifos ---- */
 
-SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
+/* A frame of @len bytes, its metadata cleared: the caller fills the data. */
+SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif)
 {
     SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
 
@@ -44,7 +45,14 @@ SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
     fr->mss = 0;
     fr->csum_ok = false;
     fr->tcp_l4_off = fr->tcp_l5_off = 0;
-    fr->src_vif = -1;
+    fr->src_vif = src_vif;
+    return fr;
+}
+
+SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
+{
+    SelfvirtFrame *fr = selfvirt_frame_alloc(len, -1);
+
     memcpy(fr->data, data, len);
     return fr;
 }
@@ -53,15 +61,9 @@ SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
 static SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov,
                                               int iovcnt, int src_vif)
 {
-    size_t len = iov_size(iov, iovcnt);
-    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+    SelfvirtFrame *fr = selfvirt_frame_alloc(iov_size(iov, iovcnt), src_vif);
 
-    fr->len = iov_to_buf(iov, iovcnt, 0, fr->data, len);
-    fr->tx_flags = 0;
-    fr->mss = 0;
-    fr->csum_ok = false;
-    fr->tcp_l4_off = fr->tcp_l5_off = 0;
-    fr->src_vif = src_vif;
+    iov_to_buf(iov, iovcnt, 0, fr->data, fr->len);
     return fr;
 }
 
@@ -519,14 +521,14 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
     uint8_t *data = selfvirt_part(s, v) +
                     SELFVIRT_SQ_DATA_OFF(vif->tx_entries) + le32_to_cpu(d->buf);
     SelfvirtFrame *fr;
+    uint32_t capacity;
     bool to_wire;
     int dst;
 
     /* a TSO frame too large for its local destination is cut here */
     dst = is_multicast_ether_addr(data) ? -1 : selfvirt_switch_lookup(s, data);
-    if (dst >= 0 && dst != (int)v &&
-        len > selfvirt_vif_rx_capacity(&s->vif[dst])) {
-        uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[dst]);
+    capacity = dst >= 0 ? selfvirt_vif_rx_capacity(&s->vif[dst]) : 0;
+    if (dst >= 0 && dst != (int)v && len > capacity) {
         SelfvirtLocalSeg ls = {
             .s = s, .pkt = e->tx_pkt, .src_vif = v, .dst_vif = dst,
         };
