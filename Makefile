@@ -10,6 +10,9 @@ NINJA := ninja
 GUEST := $(BUILD)/guest/initramfs.cpio.gz
 MODULE := guest-driver/selfvirt.ko
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test \
+	tests/qtest/selfvirt/selfvirt-isolation-test \
+	tests/qtest/selfvirt/selfvirt-migration-test \
+	tests/qtest/selfvirt/selfvirt-rate-test \
 	tests/qtest/device-introspect-test
 
 -include $(BUILD)/config.mk

@@ -206,11 +206,11 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(reset);
 
+#define SELFVIRT_STAT_NAME(id, name) name,
 static const char * const selfvirt_board_stat_names[] = {
-	"wire_rx_frames", "wire_tx_frames", "wire_rx_no_vif", "switch_local",
-	"win_aborts", "bad_desc", "doorbells", "engine_wakeups", "irqs",
-	"mbox_cmds", "csr_reads", "rx_coalesced",
+	SELFVIRT_BOARD_STATS(SELFVIRT_STAT_NAME)
 };
+#undef SELFVIRT_STAT_NAME
 
 /* "board_stats": the board's counters, one "name value" per line */
 static ssize_t board_stats_show(struct device *dev,

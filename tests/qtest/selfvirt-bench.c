@@ -64,8 +64,13 @@ static double switch_rate(const char *opts, unsigned pairs, uint32_t len)
     for (unsigned p = 0; p < pairs; p++) {
         uint32_t part = 2 * p * b.part_size;
 
-        frame[0] = 0x52; frame[1] = 0x54; frame[3] = 0x12; frame[4] = 0x34;
-        frame[5] = 0x56 + 2 * p + 1;        /* to VIF 2p+1's default MAC */
+        /* from VIF 2p's default MAC to VIF 2p+1's (the spoof check) */
+        static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+        memcpy(frame, mac, 6);
+        frame[5] += 2 * p + 1;
+        memcpy(frame + 6, mac, 6);
+        frame[11] += 2 * p;
         frame[12] = 0x88; frame[13] = 0xb5;
         qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DATA_OFF(ENTRIES),
                       frame, len);
@@ -92,6 +97,8 @@ static double switch_rate(const char *opts, unsigned pairs, uint32_t len)
     }
     end = g_get_monotonic_time();
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                     ==, 0);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_TX_SPOOFED)),
                      ==, 0);
     board_stop(&b);
     return (double)pairs * ENTRIES * ROUNDS * 1e6 / (end - start);

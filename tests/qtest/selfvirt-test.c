@@ -9,52 +9,7 @@
 #include "qemu/sockets.h"
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
-#include "selfvirt-board.h"
-
-static void board_launch(Board *b, const char *extra)
-{
-    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, b->wire), ==, 0);
-    b->qts = qtest_initf("-M pc -nodefaults -netdev socket,fd=%d,id=wire "
-                         "-device selfvirt-nic,netdev=wire,addr=04.0%s",
-                         b->wire[1], extra ? extra : "");
-}
-
-static void board_start(Board *b, const char *extra)
-{
-    board_launch(b, extra);
-    board_attach(b);
-}
-
-/* A frame from the wire, in the socket netdev's framing (length, bytes). */
-static void wire_send(Board *b, const uint8_t *frame, uint32_t len)
-{
-    uint32_t be = htonl(len);
-
-    g_assert_cmpint(write(b->wire[0], &be, 4), ==, 4);
-    g_assert_cmpint(write(b->wire[0], frame, len), ==, len);
-}
-
-/* The next frame on the wire, or 0 after @ms milliseconds. */
-static uint32_t wire_recv(Board *b, uint8_t *buf, uint32_t size, int ms)
-{
-    uint32_t be, len;
-    int i;
-
-    for (i = 0; i < ms; i++) {
-        if (recv(b->wire[0], &be, 4, MSG_DONTWAIT | MSG_PEEK) == 4) {
-            break;
-        }
-        g_usleep(1000);
-    }
-    if (i == ms) {
-        return 0;
-    }
-    g_assert_cmpint(recv(b->wire[0], &be, 4, MSG_WAITALL), ==, 4);
-    len = ntohl(be);
-    g_assert_cmpuint(len, <=, size);
-    g_assert_cmpint(recv(b->wire[0], buf, len, MSG_WAITALL), ==, len);
-    return len;
-}
+#include "selfvirt-qtest.h"
 
 static void test_identity(void)
 {
@@ -81,30 +36,6 @@ static void test_identity(void)
                      SELFVIRT_REG_IRQ_INFO)), ==, 16);
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) & SELFVIRT_CAP_MSIX, ==, 0);
     board_stop(&b);
-}
-
-/* Guest RAM for VIF receive queues: one window page each, 1 MiB pages. */
-#define RQ_BASE 0x1000000ull
-
-static uint32_t create_vif(Board *b, uint32_t vif, uint32_t win)
-{
-    uint32_t args[6] = { vif, 0, 0, 16 | (16 << 16), win | (1 << 8), 2048 };
-
-    uint32_t st;
-
-    csr_wr(b, SELFVIRT_REG_WIN_HI(win), 0);
-    csr_wr(b, SELFVIRT_REG_WIN_LO(win),
-           (uint32_t)(RQ_BASE + win * 0x100000ull) | SELFVIRT_WIN_VALID);
-    st = mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6);
-    if (st == SELFVIRT_ST_OK) {
-        /* the driver's own signal enables, in the send queue's control */
-        uint32_t v = csr_rd(b, SELFVIRT_REG_MBOX_RES(0));
-
-        qpci_io_writel(b->dev, b->sdram,
-                       v * csr_rd(b, SELFVIRT_REG_PART_SIZE) + 8,
-                       SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX);
-    }
-    return st;
 }
 
 static void test_mailbox_errors(void)
@@ -188,26 +119,6 @@ static void test_identifier(void)
     board_stop(&b);
 }
 
-/* Put one frame into VIF @v's send queue and ring the doorbell. */
-static void post_frame(Board *b, uint32_t v, const uint8_t *frame, uint32_t len)
-{
-    uint32_t part = v * csr_rd(b, SELFVIRT_REG_PART_SIZE);
-    uint32_t data = part + SELFVIRT_SQ_DATA_OFF(16);
-    uint32_t desc[4] = { 0, len, 0, 0 };
-    uint32_t prod = qpci_io_readl(b->dev, b->sdram, part);
-
-    qpci_memwrite(b->dev, b->sdram, data, frame, len);
-    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DESC_OFF +
-                  (prod % 16) * 16, desc, sizeof(desc));
-    qpci_io_writel(b->dev, b->sdram, part, prod + 1);
-    csr_wr(b, SELFVIRT_REG_DOORBELL, v);
-}
-
-static uint32_t rq_word(Board *b, uint32_t win, uint32_t off)
-{
-    return qtest_readl(b->qts, RQ_BASE + win * 0x100000ull + off);
-}
-
 static void test_vif_to_vif(void)
 {
     Board b;
@@ -268,31 +179,6 @@ static void test_vif_to_vif(void)
     }
     board_stop(&b);
 }
-
-static bool wait_rq(Board *b, uint32_t win, uint32_t off, uint32_t want)
-{
-    for (int i = 0; i < 2000 && rq_word(b, win, off) != want; i++) {
-        g_usleep(1000);
-    }
-    return rq_word(b, win, off) == want;
-}
-
-static void frame_init(uint8_t *f, size_t len, const uint8_t *dst,
-                       const uint8_t *src)
-{
-    memcpy(f, dst, 6);
-    memcpy(f + 6, src, 6);
-    f[12] = 0x88;
-    f[13] = 0xb5;       /* local experimental ethertype */
-    for (size_t i = 14; i < len; i++) {
-        f[i] = i;
-    }
-}
-
-static const uint8_t mac_vif0[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const uint8_t mac_vif1[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
-static const uint8_t mac_far[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
-static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* Wire to VIF, VIF to wire, broadcast both ways. */
 static void test_wire(void)
@@ -534,13 +420,6 @@ static void rx_desc(Board *b, uint32_t win, uint32_t slot, uint32_t *len,
     *gso_size = w >> 16;
 }
 
-static uint32_t vif_stat(Board *b, uint32_t v, enum selfvirt_vif_stat st)
-{
-    g_assert_cmpuint(mbox(b, SELFVIRT_CMD_VIF_STATS, &v, 1), ==,
-                     SELFVIRT_ST_OK);
-    return csr_rd(b, SELFVIRT_REG_MBOX_RES(st));
-}
-
 /* A frame larger than a receive buffer, spread over chained slots. */
 static void test_rx_chain(void)
 {
@@ -699,6 +578,7 @@ static void test_tso_local(void)
     uint8_t got[7054];
     Board b;
 
+    memcpy(f + 6, mac_vif0, 6);                 /* from VIF 0 */
     board_start(&b, ",vifs=4");
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
@@ -733,6 +613,7 @@ static void test_tso_local(void)
     /* one slot per frame: cut at every MSS, plain frames */
     g_assert_cmpuint(set_rx_chain(&b, 1, 1, 0), ==, SELFVIRT_ST_OK);
     n = tcp_frame(f, mac_vif1, 25000, TCP_ACK, 3000, 1234);
+    memcpy(f + 6, mac_vif0, 6);
     desc[1] = n;
     qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DATA_OFF(16), f, n);
     qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF + 16, desc,
@@ -746,22 +627,6 @@ static void test_tso_local(void)
         g_assert_cmphex(flags, ==, SELFVIRT_RX_CSUM_OK);
     }
     board_stop(&b);
-}
-
-/* Post a frame on VIF @v's send queue (16 entries), no doorbell. */
-static void post_quietly(Board *b, uint32_t v, const uint8_t *frame,
-                         uint32_t len)
-{
-    uint32_t part = v * csr_rd(b, SELFVIRT_REG_PART_SIZE);
-    uint32_t prod = qpci_io_readl(b->dev, b->sdram, part);
-    uint32_t off = (prod % 16) * 128;
-    uint32_t desc[4] = { off, len, 0, 0 };
-
-    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DATA_OFF(16) + off,
-                  frame, len);
-    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DESC_OFF +
-                  (prod % 16) * 16, desc, sizeof(desc));
-    qpci_io_writel(b->dev, b->sdram, part, prod + 1);
 }
 
 /*
@@ -813,23 +678,6 @@ static void test_egress_weight(void)
     board_stop(&b);
 }
 
-static void wait_migration(QTestState *from)
-{
-    for (;;) {
-        QDict *rsp = qtest_qmp(from, "{'execute': 'query-migrate'}");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = qdict_get_try_str(ret, "status");
-        bool done = st && !strcmp(st, "completed");
-
-        g_assert_false(st && !strcmp(st, "failed"));
-        qobject_unref(rsp);
-        if (done) {
-            return;
-        }
-        g_usleep(10 * 1000);
-    }
-}
-
 /* Migration carries the VIF table, windows, identifier and attributes. */
 static void test_migration(void)
 {
@@ -856,7 +704,7 @@ static void test_migration(void)
     board_launch(&dst, incoming);
     qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
                              "'arguments': {'uri': %s}}", uri);
-    wait_migration(src.qts);
+    g_assert_cmpstr(wait_migration(src.qts), ==, "completed");
     qtest_qmp_eventwait(dst.qts, "RESUME");
     board_attach(&dst);
 
@@ -880,14 +728,6 @@ static void test_migration(void)
     board_stop(&dst);
     board_stop(&src);
     unlink(uri + strlen("unix:"));
-}
-
-static bool wait_stat(Board *b, enum selfvirt_board_stat st, uint32_t want)
-{
-    for (int i = 0; i < 2000 && csr_rd(b, SELFVIRT_REG_STAT(st)) != want; i++) {
-        g_usleep(1000);
-    }
-    return csr_rd(b, SELFVIRT_REG_STAT(st)) == want;
 }
 
 /*

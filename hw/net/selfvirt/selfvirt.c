@@ -343,9 +343,10 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
 
     selfvirt_fifo_init(&s->wire_in, SELFVIRT_WIRE_FIFO_MAX);
     selfvirt_fifo_init(&s->wire_out, SELFVIRT_WIRE_FIFO_MAX);
-    selfvirt_fifo_init(&s->wire_send, UINT32_MAX);
+    selfvirt_fifo_init(&s->wire_send, SELFVIRT_WIRE_SEND_MAX);
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
         selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX);
+        qemu_mutex_init(&s->vif[i].flags_lock);
     }
     selfvirt_switch_rebuild(s);
     s->tx_bh = qemu_bh_new_guarded(selfvirt_tx_bh, s,
@@ -378,6 +379,7 @@ static void selfvirt_exit(PCIDevice *pdev)
     selfvirt_fifo_destroy(&s->wire_send);
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
         selfvirt_fifo_destroy(&s->vif[i].pending);
+        qemu_mutex_destroy(&s->vif[i].flags_lock);
     }
     qemu_cond_destroy(&s->pause_cond);
     qemu_mutex_destroy(&s->pause_lock);
@@ -404,8 +406,8 @@ static bool selfvirt_is_msix(void *opaque, int version_id)
 
 static const VMStateDescription selfvirt_vmstate_vif = {
     .name = "selfvirt-nic/vif",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(active, SelfvirtVif),
         VMSTATE_UINT8_ARRAY(mac, SelfvirtVif, ETH_ALEN),
@@ -417,8 +419,9 @@ static const VMStateDescription selfvirt_vmstate_vif = {
         VMSTATE_UINT32(win_first, SelfvirtVif),
         VMSTATE_UINT32(win_count, SelfvirtVif),
         VMSTATE_UINT32(signals, SelfvirtVif),
-        VMSTATE_UINT32(rate_mbps, SelfvirtVif),
+        VMSTATE_UINT32(rate.mbps, SelfvirtVif),
         VMSTATE_UINT32(weight, SelfvirtVif),
+        VMSTATE_BOOL(spoof_check, SelfvirtVif),
         VMSTATE_UINT32(egress_ctx, SelfvirtVif),
         VMSTATE_UINT32(tx_cons, SelfvirtVif),
         VMSTATE_UINT32(rx_prod, SelfvirtVif),
@@ -429,29 +432,87 @@ static const VMStateDescription selfvirt_vmstate_vif = {
     },
 };
 
-static int selfvirt_post_load(void *opaque, int version_id)
+/* A loaded VIF's attributes: the mailbox's bounds, and its mode's rules. */
+static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
 {
-    SelfvirtState *s = opaque;
+    SelfvirtVif *vif = &s->vif[i];
+    const struct {
+        bool bad;
+        const char *name;
+    } attr[] = {
+        { vif->rx_chain < 1 || vif->rx_chain > SELFVIRT_RX_CHAIN_MAX,
+          "rx_chain" },
+        { vif->rx_coalesce & ~SELFVIRT_RX_COALESCE_TCP, "rx_coalesce" },
+        { vif->signals & ~(SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX),
+          "signals" },
+        { vif->rq_flags & ~(SELFVIRT_RQ_EGRESS_ASLEEP |
+                            SELFVIRT_RQ_RX_BLOCKED), "rq_flags" },
+        { vif->rate.mbps > SELFVIRT_MAX_RATE_MBPS, "rate" },
+        { vif->weight < 1 || vif->weight > SELFVIRT_MAX_WEIGHT, "weight" },
+        { vif->egress_ctx >= s->num_egress_ctx, "egress_ctx" },
+        { is_multicast_ether_addr(vif->mac), "mac" },
+    };
+
+    if (i >= s->num_vifs || (s->mode == SELFVIRT_MODE_NIC && i != 0)) {
+        error_setg(errp, "no VIF %u on this board in mode %u", i, s->mode);
+        return false;
+    }
+    for (unsigned k = 0; k < ARRAY_SIZE(attr); k++) {
+        if (attr[k].bad) {
+            error_setg(errp, "VIF %u: %s out of range", i, attr[k].name);
+            return false;
+        }
+    }
+    return selfvirt_vif_config_ok(s, i, vif, errp);
+}
+
+/* Every field of the stream is guest input: check it all, load nothing bad. */
+static bool selfvirt_state_ok(SelfvirtState *s, Error **errp)
+{
+    uint32_t id_bits = (1u << s->irq_width) - 1;
 
     if (s->win_page_shift < SELFVIRT_WIN_MIN_SHIFT ||
         s->win_page_shift > SELFVIRT_WIN_MAX_SHIFT ||
-        s->mode > SELFVIRT_MODE_NIC) {
+        s->mode > SELFVIRT_MODE_NIC || (s->irq_id & ~id_bits) ||
+        (s->irq_mask & ~id_bits)) {
+        error_setg(errp, "board registers out of range");
+        return false;
+    }
+    for (unsigned w = 0; w < ARRAY_SIZE(s->msix_pending); w++) {
+        unsigned first = w * 64;
+        unsigned vectors = s->irq_mode == SELFVIRT_IRQ_MODE_MSIX
+                           ? SELFVIRT_MSIX_VECTORS(s) : 0;
+        uint64_t valid = vectors <= first ? 0
+                         : vectors - first >= 64 ? UINT64_MAX
+                         : (1ull << (vectors - first)) - 1;
+
+        if (s->msix_pending[w] & ~valid) {
+            error_setg(errp, "MSI-X vectors pending that the board lacks");
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        if (s->vif[i].active && !selfvirt_vif_state_ok(s, i, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int selfvirt_post_load(void *opaque, int version_id)
+{
+    SelfvirtState *s = opaque;
+    Error *err = NULL;
+
+    if (!selfvirt_state_ok(s, &err)) {
+        trace_selfvirt_load_refused(error_get_pretty(err));
+        error_reportf_err(err, "selfvirt-nic: migration stream refused: ");
+        /* never run on what was loaded: a board as after reset */
+        selfvirt_board_reset(s);
         return -EINVAL;
     }
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        SelfvirtVif *vif = &s->vif[i];
-
-        if (vif->active &&
-            (i >= s->num_vifs || !is_power_of_2(vif->tx_entries) ||
-             !is_power_of_2(vif->rx_entries) ||
-             vif->tx_entries > SELFVIRT_QUEUE_MAX ||
-             vif->rx_entries > SELFVIRT_QUEUE_MAX || !vif->rx_buf_size ||
-             vif->rx_chain < 1 || vif->rx_chain > SELFVIRT_RX_CHAIN_MAX ||
-             (vif->rx_coalesce & ~SELFVIRT_RX_COALESCE_TCP) ||
-             vif->egress_ctx >= s->num_egress_ctx ||
-             !selfvirt_window_range_ok(s, vif->win_first, vif->win_count, 0))) {
-            return -EINVAL;
-        }
+        selfvirt_rate_set(&s->vif[i].rate, s->vif[i].rate.mbps);
     }
     selfvirt_switch_rebuild(s);
     return 0;
@@ -459,8 +520,8 @@ static int selfvirt_post_load(void *opaque, int version_id)
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SelfvirtState),
@@ -478,7 +539,7 @@ static const VMStateDescription selfvirt_vmstate = {
         VMSTATE_BOOL(promisc, SelfvirtState),
         VMSTATE_UINT32(next_egress_ctx, SelfvirtState),
         VMSTATE_UINT32_ARRAY(stats, SelfvirtState, SELFVIRT_STAT_COUNT),
-        VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 1,
+        VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 2,
                              selfvirt_vmstate_vif, SelfvirtVif),
         VMSTATE_END_OF_LIST()
     },

@@ -21,6 +21,7 @@
 #include "qom/object.h"
 #include "system/runstate.h"
 #include "selfvirt_abi.h"
+#include "selfvirt_rate.h"
 
 #define TYPE_SELFVIRT_NIC "selfvirt-nic"
 OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
@@ -30,6 +31,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_MAX_CONTEXTS   8
 #define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
+#define SELFVIRT_WIRE_SEND_MAX  1024  /* segments waiting for the tx BH */
+#define SELFVIRT_MAX_WEIGHT     256   /* frames per egress turn */
+#define SELFVIRT_MAX_RATE_MBPS  100000
+#define SELFVIRT_RX_BUF_MIN     1536
+#define SELFVIRT_RX_BUF_MAX     65536
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
 #define SELFVIRT_LOCAL_HDR_MAX  256   /* room for L2-L4 headers in a piece */
 
@@ -70,16 +76,18 @@ typedef struct SelfvirtVif {
     uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
     uint32_t rate_mbps;       /* 0: unlimited */
     uint32_t weight;          /* frames per egress turn */
+    bool spoof_check;         /* send only with its own source MAC */
     uint32_t egress_ctx;      /* global egress context index */
 
     /* the device's own ring indexes (free-running) */
     uint32_t tx_cons;
     uint32_t rx_prod;
     uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
+    QemuMutex flags_lock;     /* rq_flags and its copy in host memory:
+                               * egress and ingress both update them */
     bool stopped;             /* malformed descriptor: VIF halted */
 
-    int64_t rate_tokens;      /* bytes the VIF may send now */
-    int64_t rate_stamp_ns;
+    SelfvirtRate rate;        /* the egress engine's alone */
 
     SelfvirtFifo pending;     /* frames switched to this VIF */
     uint64_t stats[SELFVIRT_VSTAT_COUNT];
@@ -150,6 +158,7 @@ struct SelfvirtState {
     int8_t mac_table[SELFVIRT_MAC_SLOTS];  /* VIF by MAC hash; -1: empty */
     uint32_t part_size;       /* SDRAM partition per VIF */
     uint32_t next_egress_ctx;
+    uint32_t pending_waiters; /* engines waiting for room in a pending queue */
     uint32_t stats[SELFVIRT_STAT_COUNT];
 
     /* micro-engines */
@@ -181,7 +190,8 @@ uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 void selfvirt_window_reset(SelfvirtState *s);
 
-/* selfvirt_irq.c */
+/* selfvirt_irq.c: MSI-X mode has a vector per VIF signal and the mailbox's */
+#define SELFVIRT_MSIX_VECTORS(s)  (2 * (s)->num_vifs + 1)
 void selfvirt_irq_init(SelfvirtState *s, Error **errp);
 void selfvirt_irq_fini(SelfvirtState *s);
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
@@ -193,6 +203,9 @@ void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 /* selfvirt_mbox.c */
 void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd);
 void selfvirt_mbox_reset(SelfvirtState *s);
+bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
+                            const SelfvirtVif *c, Error **errp);
+bool selfvirt_vif_active_any(SelfvirtState *s);
 
 /* selfvirt_engines.c */
 void selfvirt_engines_start(SelfvirtState *s);
@@ -222,8 +235,23 @@ void selfvirt_rx_flush_bh(void *opaque);
 /* selfvirt_switch.c */
 int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst);
 void selfvirt_switch_rebuild(SelfvirtState *s);
-bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
-                             bool *to_wire);
+/* What selfvirt_switch_forward() did with a frame. */
+typedef enum SelfvirtForward {
+    SELFVIRT_FWD_DONE,        /* delivered to VIFs, or dropped and counted */
+    SELFVIRT_FWD_WIRE,        /* for the wire: the caller's to send */
+    SELFVIRT_FWD_BUSY,        /* the board's ingress is behind: try again */
+} SelfvirtForward;
+SelfvirtForward selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
+                                        SelfvirtEngine *e);
+void selfvirt_switch_wake_waiters(SelfvirtState *s);
+typedef enum SelfvirtRoom {
+    SELFVIRT_ROOM,            /* a frame for the VIF may be queued now */
+    SELFVIRT_ROOM_WAIT,       /* later: the engine is woken */
+    SELFVIRT_ROOM_NONE,       /* never: its guest takes no frames */
+} SelfvirtRoom;
+SelfvirtRoom selfvirt_switch_room(SelfvirtState *s, unsigned v,
+                                  SelfvirtEngine *e);
+bool selfvirt_switch_to_wire(SelfvirtState *s, const uint8_t *dst);
 bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v);
 void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif,
                           bool rx, bool tx);

@@ -103,24 +103,36 @@
 
 /* ---- CSR BAR: board statistics (read-only, 32-bit, wrap) ---- */
 #define SELFVIRT_REG_STAT(n)            (0x100 + 4 * (n))
+/*
+ * The board's counters, in register order: X(ID, "name").  The one list
+ * that the device, the driver (sysfs, devlink) and the tests expand.
+ */
+#define SELFVIRT_BOARD_STATS(X) \
+    X(WIRE_RX_FRAMES, "wire_rx_frames")   /* frames from the port */ \
+    X(WIRE_TX_FRAMES, "wire_tx_frames")   /* frames to the port */ \
+    X(WIRE_RX_NO_VIF, "wire_rx_no_vif")   /* unicast no VIF owns */ \
+    X(SWITCH_LOCAL, "switch_local")       /* VIF-to-VIF, on the board */ \
+    X(WIN_ABORTS, "win_aborts")           /* upstream master aborts */ \
+    X(BAD_DESC, "bad_desc")               /* malformed send descriptors */ \
+    X(DOORBELLS, "doorbells")             /* doorbell writes */ \
+    X(ENGINE_WAKEUPS, "engine_wakeups")   /* micro-engine wake-ups */ \
+    X(IRQS, "irqs")                       /* master interrupts, messages */ \
+    X(MBOX_CMDS, "mbox_cmds")             /* mailbox commands run */ \
+    X(CSR_READS, "csr_reads")             /* host reads of the CSR BAR but \
+                                           * of these counters: PCI reads \
+                                           * are slow on the real board */ \
+    X(RX_COALESCED, "rx_coalesced")       /* TCP segments merged */ \
+    X(TX_SPOOFED, "tx_spoofed")           /* frames with a source MAC not \
+                                           * their VIF's: dropped */ \
+    X(CSR_REFUSED, "csr_refused")         /* register writes refused in \
+                                           * the board's current state */
+
+#define SELFVIRT_STAT_ENUM(id, name)    SELFVIRT_STAT_##id,
 enum selfvirt_board_stat {
-    SELFVIRT_STAT_WIRE_RX_FRAMES,   /* frames from the physical port */
-    SELFVIRT_STAT_WIRE_TX_FRAMES,   /* frames to the physical port */
-    SELFVIRT_STAT_WIRE_RX_NO_VIF,   /* unicast frames no VIF owns: dropped */
-    SELFVIRT_STAT_SWITCH_LOCAL,     /* VIF-to-VIF frames kept on the board */
-    SELFVIRT_STAT_WIN_ABORTS,       /* upstream access via invalid window */
-    SELFVIRT_STAT_BAD_DESC,         /* malformed send descriptors */
-    SELFVIRT_STAT_DOORBELLS,        /* doorbell writes */
-    SELFVIRT_STAT_ENGINE_WAKEUPS,   /* micro-engine wake-ups */
-    SELFVIRT_STAT_IRQS,             /* master interrupt assertions */
-    SELFVIRT_STAT_MBOX_CMDS,        /* mailbox commands run */
-    SELFVIRT_STAT_CSR_READS,        /* host reads of the CSR BAR (but of
-                                     * these counters): PCI reads are slow
-                                     * on the real board */
-    SELFVIRT_STAT_RX_COALESCED,     /* TCP segments merged into the one
-                                     * before them (receive coalescing) */
+    SELFVIRT_BOARD_STATS(SELFVIRT_STAT_ENUM)
     SELFVIRT_STAT_COUNT
 };
+#undef SELFVIRT_STAT_ENUM
 
 #define SELFVIRT_REG_WIN_BASE           0x400  /* 64 entries x 8 bytes */
 #define SELFVIRT_REG_WIN_LO(n)          (SELFVIRT_REG_WIN_BASE + 8 * (n))
@@ -163,6 +175,8 @@ enum selfvirt_vif_attr {
                                      * span, 1..SELFVIRT_RX_CHAIN_MAX (and
                                      * at most the ring); ARG3:
                                      * SELFVIRT_RX_COALESCE_* */
+    SELFVIRT_ATTR_SPOOF_CHECK = 7,  /* ARG2: 1 = send only with the VIF's
+                                     * own source MAC (default), 0 = any */
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
 #define SELFVIRT_RX_COALESCE_TCP        (1u << 0)  /* merge TCP segments */

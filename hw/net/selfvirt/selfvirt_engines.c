@@ -300,14 +300,13 @@ static bool selfvirt_ctx_wire_rx(SelfvirtEngine *e)
     SelfvirtState *s = e->s;
     SelfvirtFrame *fr;
     unsigned n = 0;
-    bool to_wire;
 
     while (n < 32 && (fr = selfvirt_fifo_pop(&s->wire_in))) {
         if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
             selfvirt_rx_csum(e, fr);
         }
-        if (!selfvirt_switch_forward(s, fr, &to_wire)) {
-            /* the VIF's pending queue is full: back to the head, try later */
+        if (selfvirt_switch_forward(s, fr, e) == SELFVIRT_FWD_BUSY) {
+            /* the board's ingress is behind, not a guest: wait for it */
             selfvirt_fifo_unpop(&s->wire_in, fr);
             break;
         }
@@ -327,7 +326,7 @@ static void selfvirt_wire_send_cb(void *opaque, const struct iovec *iov,
 {
     SelfvirtState *s = opaque;
 
-    /* wire_send is unbounded for segments: wire_out bounds what feeds it */
+    /* the segments of one frame go whole: the engine checked for room */
     selfvirt_fifo_append(&s->wire_send, selfvirt_frame_from_iov(iov, iovcnt,
                                                                  -1));
 }
@@ -370,7 +369,9 @@ static bool selfvirt_ctx_wire_tx(SelfvirtEngine *e)
     SelfvirtFrame *fr;
     unsigned n = 0;
 
-    while (n < 32 && (fr = selfvirt_fifo_pop(&s->wire_out))) {
+    /* the tx BH drains wire_send and kicks us when it has */
+    while (n < 32 && qatomic_read(&s->wire_send.len) < s->wire_send.max &&
+           (fr = selfvirt_fifo_pop(&s->wire_out))) {
         if (fr->tx_flags) {
             if (!selfvirt_offload(e, fr, selfvirt_wire_send_cb, s)) {
                 qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %d: offload "
@@ -413,6 +414,9 @@ void selfvirt_tx_bh(void *opaque)
         selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
         g_free(fr);
     }
+    if (!selfvirt_fifo_empty(&s->wire_out)) {
+        selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_WIRE_TX));
+    }
 }
 
 /* ---- ingress pool ---- */
@@ -429,13 +433,7 @@ static bool selfvirt_ctx_ingress(SelfvirtEngine *e, unsigned ctx)
         }
     }
     if (work) {
-        /* room in pending queues: whoever waited for it may go on */
-        if (!selfvirt_fifo_empty(&s->wire_in)) {
-            selfvirt_engine_kick(&s->engine[SELFVIRT_ME_WIRE_RX]);
-        }
-        for (unsigned i = SELFVIRT_ME_EGRESS; i < s->num_engines; i++) {
-            selfvirt_engine_kick(&s->engine[i]);
-        }
+        selfvirt_switch_wake_waiters(s);
     }
     return work;
 }
@@ -483,99 +481,137 @@ static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
            (!(flags & SELFVIRT_TX_TSO) || (mss >= 64 && mss <= 9000));
 }
 
-static bool selfvirt_rate_allows(SelfvirtVif *vif, uint32_t len,
-                                 int64_t *wait_ns)
-{
-    int64_t now, bytes_per_s;
+/* Why a frame could not be sent now. */
+enum { EGRESS_SENT, EGRESS_RETRY, EGRESS_BAD, EGRESS_REFUSED };
 
-    if (!vif->rate_mbps) {
-        return true;
-    }
-    now = qemu_clock_get_ns(QEMU_CLOCK_HOST);
-    bytes_per_s = (int64_t)vif->rate_mbps * 125000;
-    if (vif->rate_stamp_ns) {
-        vif->rate_tokens += (now - vif->rate_stamp_ns) * bytes_per_s /
-                            NANOSECONDS_PER_SECOND;
-    }
-    vif->rate_stamp_ns = now;
-    /* a burst of at most 10 ms */
-    vif->rate_tokens = MIN(vif->rate_tokens, bytes_per_s / 100 + 65536);
-    if (vif->rate_tokens >= (int64_t)len) {
-        vif->rate_tokens -= len;
-        return true;
-    }
-    *wait_ns = MIN(*wait_ns, (len - vif->rate_tokens) *
-                   NANOSECONDS_PER_SECOND / bytes_per_s);
-    return false;
+/* TSO needs a TCP segment: on anything else it would bypass max-frame. */
+static bool selfvirt_frame_is_tcp(SelfvirtFrame *fr)
+{
+    struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+    size_t l3_off, l4_off, l5_off;
+    eth_ip6_hdr_info ip6;
+    eth_ip4_hdr_info ip4;
+    eth_l4_hdr_info l4;
+    bool has_ip4, has_ip6;
+
+    eth_get_protocols(&iov, 1, 0, &has_ip4, &has_ip6, &l3_off, &l4_off,
+                      &l5_off, &ip6, &ip4, &l4);
+    return l4.proto == ETH_L4_HDR_PROTO_TCP;
 }
 
-/* Why a frame could not be sent now. */
-enum { EGRESS_SENT, EGRESS_RETRY, EGRESS_BAD };
+/* Checks on the frame itself, on the board's copy the guest cannot change. */
+static int selfvirt_egress_check(SelfvirtState *s, unsigned v,
+                                 SelfvirtFrame *fr)
+{
+    SelfvirtVif *vif = &s->vif[v];
+
+    if (vif->spoof_check && s->mode == SELFVIRT_MODE_SELF_VIRT &&
+        memcmp(fr->data + ETH_ALEN, vif->mac, ETH_ALEN)) {
+        trace_selfvirt_tx_spoofed(v);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_TX_SPOOFED);
+        return EGRESS_REFUSED;
+    }
+    if ((fr->tx_flags & SELFVIRT_TX_TSO) &&
+        (is_multicast_ether_addr(fr->data) || !selfvirt_frame_is_tcp(fr))) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: TSO on a frame "
+                      "that is not unicast TCP (%u bytes), dropped\n", v,
+                      fr->len);
+        return EGRESS_BAD;
+    }
+    return EGRESS_SENT;
+}
+
+/*
+ * A TSO frame too large for its local destination @dst is cut here, into
+ * as many whole MSS as the destination takes: between two VIFs a segment
+ * need not be cut at every MSS.
+ */
+static int selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
+                                     unsigned dst, SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+    uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[dst]);
+    SelfvirtLocalSeg ls = {
+        .s = s, .pkt = e->tx_pkt, .src_vif = v, .dst_vif = dst,
+    };
+    bool ok;
+
+    switch (selfvirt_switch_room(s, dst, e)) {
+    case SELFVIRT_ROOM:
+        break;
+    case SELFVIRT_ROOM_WAIT:
+        g_free(fr);
+        return EGRESS_RETRY;
+    case SELFVIRT_ROOM_NONE:
+        trace_selfvirt_rx_drop(dst, fr->len, 0);
+        qatomic_inc(&s->vif[dst].stats[SELFVIRT_VSTAT_RX_DROPS]);
+        g_free(fr);
+        return EGRESS_SENT;
+    }
+    fr->tx_flags |= SELFVIRT_TX_CSUM;
+    if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
+        capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
+        ls.mss = fr->mss;
+        fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
+                       UINT16_MAX / fr->mss);
+    }
+    trace_selfvirt_tso_local(v, dst, fr->len, fr->mss);
+    ok = selfvirt_offload(e, fr, selfvirt_local_seg_cb, &ls);
+    g_free(fr);
+    if (!ok) {
+        return EGRESS_BAD;
+    }
+    selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+    selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
+    return EGRESS_SENT;
+}
 
 static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
-                                 struct selfvirt_tx_desc *d)
+                                 const struct selfvirt_tx_desc *d)
 {
     SelfvirtState *s = e->s;
     SelfvirtVif *vif = &s->vif[v];
     uint32_t len = le32_to_cpu(d->len);
-    uint8_t *data = selfvirt_part(s, v) +
-                    SELFVIRT_SQ_DATA_OFF(vif->tx_entries) + le32_to_cpu(d->buf);
+    const uint8_t *data = selfvirt_part(s, v) +
+                          SELFVIRT_SQ_DATA_OFF(vif->tx_entries) +
+                          le32_to_cpu(d->buf);
     SelfvirtFrame *fr;
-    uint32_t capacity;
-    bool to_wire;
-    int dst;
+    int dst, r;
 
-    /* a TSO frame too large for its local destination is cut here */
-    dst = is_multicast_ether_addr(data) ? -1 : selfvirt_switch_lookup(s, data);
-    capacity = dst >= 0 ? selfvirt_vif_rx_capacity(&s->vif[dst]) : 0;
-    if (dst >= 0 && dst != (int)v && len > capacity) {
-        SelfvirtLocalSeg ls = {
-            .s = s, .pkt = e->tx_pkt, .src_vif = v, .dst_vif = dst,
-        };
-
-        if (s->vif[dst].pending.len >= SELFVIRT_PENDING_MAX) {
-            return EGRESS_RETRY;
-        }
-        fr = selfvirt_frame_new(data, len);
-        fr->tx_flags = le16_to_cpu(d->flags) | SELFVIRT_TX_CSUM;
-        fr->mss = le16_to_cpu(d->mss);
-        if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
-            capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
-            /*
-             * Between two VIFs a segment need not be cut at every MSS:
-             * cut it into as many whole MSS as the destination takes.
-             */
-            ls.mss = fr->mss;
-            fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
-                           UINT16_MAX / fr->mss);
-        }
-        trace_selfvirt_tso_local(v, dst, len, fr->mss);
-        if (!selfvirt_offload(e, fr, selfvirt_local_seg_cb, &ls)) {
-            g_free(fr);
-            return EGRESS_BAD;
-        }
-        g_free(fr);
-        selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
-        selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
-        return EGRESS_SENT;
-    }
-
-    if (dst < 0 && qatomic_read(&s->wire_out.len) >= s->wire_out.max) {
+    /* the port is the one thing a frame waits for: it drains on its own */
+    if (qatomic_read(&s->wire_out.len) >= s->wire_out.max &&
+        selfvirt_switch_to_wire(s, data)) {
         return EGRESS_RETRY;
     }
     fr = selfvirt_frame_new(data, len);
     fr->tx_flags = le16_to_cpu(d->flags);
     fr->mss = le16_to_cpu(d->mss);
     fr->src_vif = v;
-    if (!selfvirt_switch_forward(s, fr, &to_wire)) {
+    r = selfvirt_egress_check(s, v, fr);
+    if (r != EGRESS_SENT) {
+        g_free(fr);
+        return r;
+    }
+    dst = is_multicast_ether_addr(fr->data) ? -1
+          : selfvirt_switch_lookup(s, fr->data);
+    if (dst >= 0 && dst != (int)v &&
+        len > selfvirt_vif_rx_capacity(&s->vif[dst])) {
+        return selfvirt_egress_local_tso(e, v, dst, fr);
+    }
+    switch (selfvirt_switch_forward(s, fr, e)) {
+    case SELFVIRT_FWD_BUSY:
         g_free(fr);
         return EGRESS_RETRY;
-    }
-    if (to_wire) {
+    case SELFVIRT_FWD_WIRE:
         if (!selfvirt_fifo_push(&s->wire_out, fr)) {
-            g_free(fr);   /* multicast raced a full fifo: VIF copies went */
+            /* the guest changed the frame after the first look: its loss */
+            g_free(fr);
+            return EGRESS_REFUSED;
         }
         selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_WIRE_TX));
+        break;
+    case SELFVIRT_FWD_DONE:
+        break;
     }
     return EGRESS_SENT;
 }
@@ -618,16 +654,21 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
                           le16_to_cpu(d.mss));
             goto bad;
         }
-        if (!selfvirt_rate_allows(vif, le32_to_cpu(d.len), wait_ns)) {
+        if (!selfvirt_rate_check(&vif->rate,
+                                 qemu_clock_get_ns(QEMU_CLOCK_REALTIME),
+                                 le32_to_cpu(d.len), wait_ns)) {
             break;
         }
         r = selfvirt_egress_frame(e, v, &d);
         if (r == EGRESS_RETRY) {
             break;
         }
+        selfvirt_rate_charge(&vif->rate, le32_to_cpu(d.len));
         if (r == EGRESS_BAD) {
-            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
             selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+        }
+        if (r != EGRESS_SENT) {
+            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
         } else {
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES]);
             qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_BYTES],

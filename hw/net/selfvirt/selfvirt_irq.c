@@ -27,8 +27,6 @@
 #include "selfvirt.h"
 #include "trace.h"
 
-#define SELFVIRT_MSIX_VECTORS(s)  (2 * (s)->num_vifs + 1)
-
 static uint32_t selfvirt_irq_all(SelfvirtState *s)
 {
     return (1u << s->irq_width) - 1;
@@ -86,6 +84,7 @@ void selfvirt_irq_update(SelfvirtState *s)
                 selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);
                 msi_notify(pdev, 0);
             }
+            s->irq_level = false;     /* enabling MSI lowered INTx */
             return;
         }
         if (level && !s->irq_level) {

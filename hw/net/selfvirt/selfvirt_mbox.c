@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qapi/error.h"
 #include "net/eth.h"
 #include "selfvirt.h"
 #include "trace.h"
@@ -52,47 +53,78 @@ static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
     vif->tx_cons = vif->rx_prod = vif->rq_flags = 0;
 }
 
-/* Check queue sizes against the VIF's SDRAM partition and windows. */
-static uint32_t selfvirt_check_queues(SelfvirtState *s, uint32_t queues,
-                                      uint32_t rx_buf, uint32_t win_first,
-                                      uint32_t win_count)
+bool selfvirt_vif_active_any(SelfvirtState *s)
 {
-    uint32_t tx_n = queues & 0xffff, rx_n = queues >> 16;
-
-    if (!selfvirt_queue_size_ok(tx_n) || !selfvirt_queue_size_ok(rx_n)) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "queue sizes %u/%u "
-                                  "must be powers of two %d..%d", tx_n, rx_n,
-                                  SELFVIRT_QUEUE_MIN, SELFVIRT_QUEUE_MAX);
-    }
-    if (rx_buf < 1536 || rx_buf > 65536 || (rx_buf & 63)) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive buffer size "
-                                  "%u must be a multiple of 64 in 1536..65536",
-                                  rx_buf);
-    }
-    /* the send queue's descriptors must leave room for one largest frame */
-    if (SELFVIRT_SQ_DATA_OFF(tx_n) + s->max_frame > s->part_size) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "%u send descriptors "
-                                  "do not fit the %u-byte SDRAM partition",
-                                  tx_n, s->part_size);
-    }
-    if (!selfvirt_window_range_ok(s, win_first, win_count,
-            SELFVIRT_RQ_DATA_OFF(rx_n) + (uint64_t)rx_n * rx_buf)) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u do not "
-                                  "hold %u receive buffers of %u bytes",
-                                  win_first, win_count, rx_n, rx_buf);
-    }
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        SelfvirtVif *o = &s->vif[i];
-
-        if (o->active && win_first < o->win_first + o->win_count &&
-            o->win_first < win_first + win_count &&
-            (o->win_first != win_first || o->win_count != win_count)) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u "
-                                      "overlap VIF %u's", win_first,
-                                      win_count, i);
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active) {
+            return true;
         }
     }
-    return SELFVIRT_ST_OK;
+    return false;
+}
+
+/*
+ * Can VIF @v have configuration @c next to the other live VIFs?  The one
+ * check for the mailbox (CREATE, SET QUEUES) and for a migration stream.
+ */
+bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
+                            const SelfvirtVif *c, Error **errp)
+{
+    if (!selfvirt_queue_size_ok(c->tx_entries) ||
+        !selfvirt_queue_size_ok(c->rx_entries)) {
+        error_setg(errp, "queue sizes %u/%u must be powers of two %d..%d",
+                   c->tx_entries, c->rx_entries, SELFVIRT_QUEUE_MIN,
+                   SELFVIRT_QUEUE_MAX);
+        return false;
+    }
+    if (c->rx_buf_size < SELFVIRT_RX_BUF_MIN ||
+        c->rx_buf_size > SELFVIRT_RX_BUF_MAX || (c->rx_buf_size & 63)) {
+        error_setg(errp, "receive buffer size %u must be a multiple of 64 in "
+                   "%d..%d", c->rx_buf_size, SELFVIRT_RX_BUF_MIN,
+                   SELFVIRT_RX_BUF_MAX);
+        return false;
+    }
+    /* the send queue's descriptors must leave room for one largest frame */
+    if (SELFVIRT_SQ_DATA_OFF(c->tx_entries) + s->max_frame > s->part_size) {
+        error_setg(errp, "%u send descriptors do not fit the %u-byte SDRAM "
+                   "partition", c->tx_entries, s->part_size);
+        return false;
+    }
+    if (!selfvirt_window_range_ok(s, c->win_first, c->win_count,
+            SELFVIRT_RQ_DATA_OFF(c->rx_entries) +
+            (uint64_t)c->rx_entries * c->rx_buf_size)) {
+        error_setg(errp, "windows %u+%u do not hold %u receive buffers of %u "
+                   "bytes", c->win_first, c->win_count, c->rx_entries,
+                   c->rx_buf_size);
+        return false;
+    }
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        const SelfvirtVif *o = &s->vif[i];
+
+        if (i != v && o->active &&
+            c->win_first < o->win_first + o->win_count &&
+            o->win_first < c->win_first + c->win_count) {
+            error_setg(errp, "windows %u+%u overlap VIF %u's", c->win_first,
+                       c->win_count, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The mailbox's answer to a configuration selfvirt_vif_config_ok refused. */
+static uint32_t selfvirt_check_config(SelfvirtState *s, unsigned v,
+                                      const SelfvirtVif *c)
+{
+    Error *err = NULL;
+    uint32_t st = SELFVIRT_ST_OK;
+
+    if (!selfvirt_vif_config_ok(s, v, c, &err)) {
+        st = selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "%s",
+                                error_get_pretty(err));
+        error_free(err);
+    }
+    return st;
 }
 
 static uint32_t selfvirt_cmd_create(SelfvirtState *s)
@@ -121,16 +153,21 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     } else if (s->vif[v].active) {
         return selfvirt_mbox_fail(SELFVIRT_ST_EXISTS, "VIF %u exists", v);
     }
-    st = selfvirt_check_queues(s, a[3], a[5], win_first, win_count);
-    if (st != SELFVIRT_ST_OK) {
-        return st;
-    }
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        if (s->vif[i].active && s->vif[i].win_first == win_first) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "windows %u+%u "
-                                      "belong to VIF %u", win_first,
-                                      win_count, i);
+    {
+        SelfvirtVif c = {
+            .tx_entries = a[3] & 0xffff, .rx_entries = a[3] >> 16,
+            .rx_buf_size = a[5], .win_first = win_first,
+            .win_count = win_count,
+        };
+
+        st = selfvirt_check_config(s, v, &c);
+        if (st != SELFVIRT_ST_OK) {
+            return st;
         }
+    }
+    if (a[1] & 1) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                  "a VIF's MAC must be unicast");
     }
 
     vif = &s->vif[v];
@@ -151,8 +188,9 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     vif->win_first = win_first;
     vif->win_count = win_count;
     vif->signals = SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX;
-    vif->rate_mbps = 0;
+    selfvirt_rate_set(&vif->rate, 0);
     vif->weight = 16;
+    vif->spoof_check = true;
     vif->egress_ctx = s->next_egress_ctx++ % s->num_egress_ctx;
     /* a new send queue starts empty: zero its control block */
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
@@ -229,26 +267,30 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         qatomic_set(&vif->signals, a[2]);
         break;
     case SELFVIRT_ATTR_RATE:
-        if (a[2] > 100000) {
+        if (a[2] > SELFVIRT_MAX_RATE_MBPS) {
             return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "rate %u Mbit/s above 100000", a[2]);
+                                      "rate %u Mbit/s above %u", a[2],
+                                      SELFVIRT_MAX_RATE_MBPS);
         }
         selfvirt_engines_pause(s);
-        vif->rate_mbps = a[2];
-        vif->rate_tokens = 0;
-        vif->rate_stamp_ns = 0;
+        selfvirt_rate_set(&vif->rate, a[2]);
         selfvirt_engines_resume(s);
         break;
     case SELFVIRT_ATTR_WEIGHT:
-        if (a[2] < 1 || a[2] > 256) {
+        if (a[2] < 1 || a[2] > SELFVIRT_MAX_WEIGHT) {
             return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "weight %u out of 1..256", a[2]);
+                                      "weight %u out of 1..%u", a[2],
+                                      SELFVIRT_MAX_WEIGHT);
         }
         qatomic_set(&vif->weight, a[2]);
         break;
-    case SELFVIRT_ATTR_QUEUES:
-        st = selfvirt_check_queues(s, a[2], a[3] ? a[3] : vif->rx_buf_size,
-                                   vif->win_first, vif->win_count);
+    case SELFVIRT_ATTR_QUEUES: {
+        SelfvirtVif c = *vif;
+
+        c.tx_entries = a[2] & 0xffff;
+        c.rx_entries = a[2] >> 16;
+        c.rx_buf_size = a[3] ? a[3] : vif->rx_buf_size;
+        st = selfvirt_check_config(s, vif - s->vif, &c);
         if (st != SELFVIRT_ST_OK) {
             return st;
         }
@@ -266,6 +308,7 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         selfvirt_vif_publish(s, vif, true, true);
         selfvirt_engines_resume(s);
         break;
+    }
     case SELFVIRT_ATTR_RX_CHAIN:
         if (a[2] < 1 || a[2] > SELFVIRT_RX_CHAIN_MAX) {
             return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive chain of "
@@ -280,6 +323,15 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         selfvirt_engines_pause(s);
         vif->rx_chain = a[2];
         vif->rx_coalesce = a[3];
+        selfvirt_engines_resume(s);
+        break;
+    case SELFVIRT_ATTR_SPOOF_CHECK:
+        if (a[2] > 1) {
+            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "spoof check %u is "
+                                      "neither 0 nor 1", a[2]);
+        }
+        selfvirt_engines_pause(s);
+        vif->spoof_check = a[2];
         selfvirt_engines_resume(s);
         break;
     default:

@@ -65,81 +65,154 @@ int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst)
     return -1;
 }
 
-static bool selfvirt_pending_push(SelfvirtState *s, unsigned v,
-                                  SelfvirtFrame *fr)
+/* A VIF whose guest stopped taking frames: its ring is full. */
+static bool selfvirt_vif_rx_blocked(SelfvirtVif *vif)
 {
-    if (!selfvirt_fifo_push(&s->vif[v].pending, fr)) {
-        return false;
+    return qatomic_read(&vif->rq_flags) & SELFVIRT_RQ_RX_BLOCKED;
+}
+
+static void selfvirt_rx_drop(SelfvirtState *s, unsigned v, SelfvirtFrame *fr)
+{
+    trace_selfvirt_rx_drop(v, fr->len, 0);
+    qatomic_inc(&s->vif[v].stats[SELFVIRT_VSTAT_RX_DROPS]);
+    g_free(fr);
+}
+
+/* Ingress made room in a pending queue: wake the engines that wait for it. */
+void selfvirt_switch_wake_waiters(SelfvirtState *s)
+{
+    uint32_t waiters = qatomic_xchg(&s->pending_waiters, 0);
+
+    while (waiters) {
+        selfvirt_engine_kick(&s->engine[ctz32(waiters)]);
+        waiters &= waiters - 1;
+    }
+}
+
+/*
+ * Is there room for a frame to VIF @v?  A full pending queue while the
+ * VIF's ring has room is the board's own ingress falling behind, which
+ * passes: engine @e is woken when it has drained (SELFVIRT_ROOM_WAIT).  A
+ * VIF whose guest stopped taking frames (RX_BLOCKED) has none: nobody
+ * waits for a guest.
+ */
+SelfvirtRoom selfvirt_switch_room(SelfvirtState *s, unsigned v,
+                                  SelfvirtEngine *e)
+{
+    SelfvirtFifo *pending = &s->vif[v].pending;
+
+    if (qatomic_read(&pending->len) < pending->max) {
+        return SELFVIRT_ROOM;
+    }
+    if (selfvirt_vif_rx_blocked(&s->vif[v])) {
+        return SELFVIRT_ROOM_NONE;
+    }
+    qatomic_or(&s->pending_waiters, 1u << (e - s->engine));
+    smp_mb();     /* waiting, then look again: no lost wake-up */
+    return qatomic_read(&pending->len) < pending->max ? SELFVIRT_ROOM
+                                                      : SELFVIRT_ROOM_WAIT;
+}
+
+/* Queue @fr for VIF @v, or drop it; false: wait, the frame is the caller's. */
+static bool selfvirt_pending_push(SelfvirtState *s, unsigned v,
+                                  SelfvirtFrame *fr, SelfvirtEngine *e)
+{
+    while (!selfvirt_fifo_push(&s->vif[v].pending, fr)) {
+        switch (selfvirt_switch_room(s, v, e)) {
+        case SELFVIRT_ROOM:
+            continue;
+        case SELFVIRT_ROOM_WAIT:
+            return false;
+        case SELFVIRT_ROOM_NONE:
+            selfvirt_rx_drop(s, v, fr);
+            return true;
+        }
     }
     selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
     return true;
 }
 
+/* Broadcast and multicast: a copy for every other VIF that has room. */
+static void selfvirt_switch_flood(SelfvirtState *s, const SelfvirtFrame *fr)
+{
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        SelfvirtFifo *pending = &s->vif[i].pending;
+        SelfvirtFrame *copy;
+
+        if (!s->vif[i].active || (int)i == fr->src_vif) {
+            continue;
+        }
+        if (qatomic_read(&pending->len) >= pending->max) {
+            /* group frames wait for nobody: no copy for a VIF without room */
+            trace_selfvirt_rx_drop(i, fr->len, 0);
+            qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
+            continue;
+        }
+        copy = selfvirt_frame_alloc(fr->len, fr->src_vif);
+        memcpy(copy->data, fr->data, fr->len);
+        copy->tx_flags = fr->tx_flags;
+        copy->mss = fr->mss;
+        copy->csum_ok = fr->csum_ok;
+        if (!selfvirt_fifo_push(pending, copy)) {
+            selfvirt_rx_drop(s, i, copy);
+            continue;
+        }
+        selfvirt_engine_kick(selfvirt_engine_of_role(s, SELFVIRT_ME_INGRESS));
+    }
+}
+
 /*
- * Switch frame @fr (ownership passes on success).  Returns false when the
- * destination VIF's pending queue is full: the caller keeps the frame and
- * tries again later (backpressure, nothing lost).  Frames for the wire are
- * reported through @to_wire and left to the caller.
+ * Switch frame @fr for engine @e.  Frames for VIFs are queued for them,
+ * or dropped and counted for a VIF that takes no more; a frame for the
+ * wire, or one that must wait for the board's ingress, stays the caller's.
  */
-bool selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
-                             bool *to_wire)
+SelfvirtForward selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
+                                        SelfvirtEngine *e)
 {
     const uint8_t *dst = fr->data;
+    bool from_vif = fr->src_vif >= 0;
     int v;
 
-    *to_wire = false;
-    if (s->mode == SELFVIRT_MODE_NIC && fr->src_vif >= 0) {
+    if (s->mode == SELFVIRT_MODE_NIC && from_vif) {
         /* a plain NIC sends everything from its one queue to the wire */
-        *to_wire = true;
-        return true;
+        return SELFVIRT_FWD_WIRE;
     }
     if (is_multicast_ether_addr(dst)) {
-        /* flood: every other VIF gets a copy, if it has room */
-        for (unsigned i = 0; i < s->num_vifs; i++) {
-            SelfvirtFrame *copy;
-
-            if (!s->vif[i].active || (int)i == fr->src_vif) {
-                continue;
-            }
-            copy = selfvirt_frame_new(fr->data, fr->len);
-            copy->tx_flags = fr->tx_flags;
-            copy->mss = fr->mss;
-            copy->csum_ok = fr->csum_ok;
-            copy->src_vif = fr->src_vif;
-            if (!selfvirt_pending_push(s, i, copy)) {
-                trace_selfvirt_rx_drop(i, copy->len, 0);
-                qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
-                g_free(copy);
-            }
+        selfvirt_switch_flood(s, fr);
+        if (from_vif) {
+            return SELFVIRT_FWD_WIRE;
         }
-        *to_wire = fr->src_vif >= 0;
-        if (!*to_wire) {
-            g_free(fr);
-        }
-        return true;
+        g_free(fr);
+        return SELFVIRT_FWD_DONE;
     }
     v = selfvirt_switch_lookup(s, dst);
     if (v < 0) {
-        if (fr->src_vif >= 0) {
-            *to_wire = true;
-        } else {
-            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_NO_VIF);
-            g_free(fr);
+        if (from_vif) {
+            return SELFVIRT_FWD_WIRE;
         }
-        return true;
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_NO_VIF);
+        g_free(fr);
+        return SELFVIRT_FWD_DONE;
     }
     if (v == fr->src_vif) {
         /* a switch port never reflects a frame back to where it came from */
         g_free(fr);
-        return true;
+        return SELFVIRT_FWD_DONE;
     }
-    if (!selfvirt_pending_push(s, v, fr)) {
-        return false;
+    if (!selfvirt_pending_push(s, v, fr, e)) {
+        return SELFVIRT_FWD_BUSY;
     }
-    if (fr->src_vif >= 0) {
+    if (from_vif) {
         selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
     }
-    return true;
+    return SELFVIRT_FWD_DONE;
+}
+
+/* Would a frame from a VIF to @dst go to the wire (if only in part)? */
+bool selfvirt_switch_to_wire(SelfvirtState *s, const uint8_t *dst)
+{
+    return s->mode == SELFVIRT_MODE_NIC || is_multicast_ether_addr(dst) ||
+           selfvirt_switch_lookup(s, dst) < 0;
 }
 
 /* Publish the VIF's receive producer and/or transmit consumer index. */
@@ -148,10 +221,11 @@ void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif, bool rx, bool tx)
     struct selfvirt_rq_status st = {
         .rx_prod = cpu_to_le32(vif->rx_prod),
         .tx_cons = cpu_to_le32(vif->tx_cons),
-        .flags = cpu_to_le32(vif->rq_flags),
     };
 
     if (rx && tx) {
+        QEMU_LOCK_GUARD(&vif->flags_lock);
+        st.flags = cpu_to_le32(vif->rq_flags);
         selfvirt_window_write(s, vif, 0, &st, 12);
     } else if (rx) {
         selfvirt_window_write(s, vif, 0, &st.rx_prod, 4);
@@ -160,14 +234,21 @@ void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif, bool rx, bool tx)
     }
 }
 
+/*
+ * The flags word has two writers, the VIF's egress engine (EGRESS_ASLEEP)
+ * and the ingress engine (RX_BLOCKED): a lost update would stall the VIF
+ * for good, so the change and its write to host memory are one step.
+ */
 void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
                             uint32_t set, uint32_t clear)
 {
-    uint32_t flags = (vif->rq_flags | set) & ~clear;
-    uint32_t le = cpu_to_le32(flags);
+    uint32_t flags, le;
 
+    QEMU_LOCK_GUARD(&vif->flags_lock);
+    flags = (vif->rq_flags | set) & ~clear;
     if (flags != vif->rq_flags) {
         vif->rq_flags = flags;
+        le = cpu_to_le32(flags);
         selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
                                                flags), &le, 4);
     }
@@ -241,13 +322,14 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
 {
     SelfvirtVif *vif = &s->vif[v];
     uint32_t capacity = selfvirt_vif_rx_capacity(vif);
-    unsigned done = 0;
+    /* a turn is bounded: a guest moving rx_cons to and fro cannot keep it */
+    unsigned budget = vif->rx_entries, done = 0, dropped = 0;
     SelfvirtFrame *fr;
 
     if (!vif->active) {
         return false;
     }
-    while ((fr = selfvirt_fifo_pop(&vif->pending))) {
+    while (budget-- && (fr = selfvirt_fifo_pop(&vif->pending))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
         uint32_t used = vif->rx_prod - cons;
         uint32_t slots;
@@ -266,6 +348,7 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
             trace_selfvirt_rx_drop(v, fr->len, capacity);
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
             g_free(fr);
+            dropped++;
             continue;
         }
         if (used < vif->rx_entries) {
@@ -278,6 +361,7 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
             selfvirt_fifo_unpop(&vif->pending, fr);
             trace_selfvirt_rx_blocked(v, vif->rx_prod, cons, slots);
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
+            selfvirt_switch_wake_waiters(s);    /* they may drop now */
             smp_mb();     /* RX_BLOCKED visible before rx_cons is re-read */
             if (selfvirt_rx_cons(s, v) == cons) {
                 break;
@@ -289,6 +373,8 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES]);
             qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], fr->len);
             done++;
+        } else {
+            dropped++;
         }
         trace_selfvirt_rx_frame(v, fr->len, vif->rx_prod);
         g_free(fr);
@@ -304,5 +390,5 @@ bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v)
             selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_RX);
         }
     }
-    return done > 0;
+    return done + dropped > 0;
 }

@@ -13,7 +13,6 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
-#include "qemu/rcu.h"
 #include "exec/memory.h"
 #include "system/dma.h"
 #include "hw/pci/pci.h"
@@ -49,18 +48,36 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
     return true;
 }
 
-/* Only RAM is reachable: a window on MMIO would need the BQL here. */
-static bool selfvirt_window_is_ram(SelfvirtState *s, dma_addr_t addr,
-                                   uint64_t len)
+/*
+ * One DMA write of the board into host memory: one translation, and only
+ * to RAM that QEMU can write directly.  MMIO and ram_device regions (and
+ * a platform IOMMU in front of the board: the window table is the board's
+ * own translation) would be written through their callbacks, which need
+ * the BQL that an engine thread never takes.
+ */
+static bool selfvirt_window_dma(SelfvirtState *s, dma_addr_t addr,
+                                const uint8_t *buf, uint64_t len)
 {
     AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
-    MemoryRegion *mr;
-    hwaddr xlat, plen = len;
 
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(as, addr, &xlat, &plen, true,
-                                 MEMTXATTRS_UNSPECIFIED);
-    return memory_region_is_ram(mr) && !mr->readonly && plen >= len;
+    while (len) {
+        MemoryRegionCache cache;
+        int64_t n = address_space_cache_init(&cache, as, addr, len, true);
+        bool direct = n > 0 && cache.ptr;
+
+        if (direct) {
+            address_space_write_cached(&cache, 0, buf, n);
+            address_space_cache_invalidate(&cache, 0, n);   /* dirty, TBs */
+        }
+        address_space_cache_destroy(&cache);
+        if (!direct) {
+            return false;
+        }
+        addr += n;
+        buf += n;
+        len -= n;
+    }
+    return true;
 }
 
 /*
@@ -83,10 +100,7 @@ bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif, uint64_t off,
             goto abort;
         }
         chunk = MIN(avail, len - done);
-        if (!selfvirt_window_is_ram(s, addr, chunk)) {
-            goto abort;
-        }
-        if (pci_dma_write(PCI_DEVICE(s), addr, p + done, chunk) != MEMTX_OK) {
+        if (!selfvirt_window_dma(s, addr, p + done, chunk)) {
             goto abort;
         }
         done += chunk;
@@ -132,6 +146,13 @@ void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
             qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: window page shift %u "
                           "out of range %d..%d, ignored\n", val,
                           SELFVIRT_WIN_MIN_SHIFT, SELFVIRT_WIN_MAX_SHIFT);
+            return;
+        }
+        if (selfvirt_vif_active_any(s)) {
+            /* one page size for the table: a change would move live rings */
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: window page shift "
+                          "change to %u while VIFs are live, refused\n", val);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
             return;
         }
         qatomic_set(&s->win_page_shift, val);

@@ -1,0 +1,280 @@
+/*
+ * QTest testcase for selfvirt-nic: isolation between VIFs under abuse
+ *
+ * The paper's promise: one VIF's guest, however slow or hostile, cannot
+ * stall another VIF or make the board do I/O for a VIF it does not own.
+ * Each scenario here is a finding of the reliability review (issue 9).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/pci/pci_regs.h"
+#include "qemu/bswap.h"
+#include "selfvirt-qtest.h"
+
+/* Wait until @cond holds, or fail after 2 s saying what did not happen. */
+#define WAIT_FOR(cond, ...)                                             \
+    do {                                                                \
+        int i_;                                                         \
+        for (i_ = 0; i_ < 2000 && !(cond); i_++) {                      \
+            g_usleep(1000);                                             \
+        }                                                               \
+        if (!(cond)) {                                                  \
+            g_test_message(__VA_ARGS__);                                \
+            g_assert_true(cond);                                        \
+        }                                                               \
+    } while (0)
+
+/*
+ * A VIF whose receive ring is full and never consumed must not stop the
+ * wire's frames for another VIF: its excess is dropped and counted.
+ */
+static void test_wire_to_full_vif(void)
+{
+    Board b;
+    uint8_t f[64];
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_vif0, mac_far);
+    for (int i = 0; i < 200; i++) {
+        wire_send(&b, f, sizeof(f));
+    }
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
+             "stopped the wire", rq_word(&b, 1, 0));
+    /* VIF 0: its ring full (16), 128 waiting on the board, 56 dropped */
+    g_assert_cmpuint(rq_word(&b, 0, 0), ==, 16);
+    WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) == 56,
+             "VIF 0 dropped %u", vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS));
+    board_stop(&b);
+}
+
+/*
+ * VIF 0 sends to a VIF 1 that never consumes (4-entry receive ring): VIF
+ * 0's send queue goes on, and its frames for the wire still leave.
+ */
+static void test_vif_to_full_vif(void)
+{
+    Board b;
+    uint8_t f[64], got[128];
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif_queues(&b, 1, 1, TX_ENTRIES, 4), ==,
+                     SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_vif1, mac_vif0);
+    for (uint32_t i = 0; i < 200; i++) {
+        WAIT_FOR(i - rq_word(&b, 0, 4) < TX_ENTRIES, "VIF 0's send queue "
+                 "stuck at tx_cons %u after %u frames to a full VIF 1",
+                 rq_word(&b, 0, 4), i);
+        post_quietly(&b, 0, f, sizeof(f));
+        csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    }
+    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    post_frame(&b, 0, f, sizeof(f));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    WAIT_FOR(rq_word(&b, 0, 4) == 201, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    /* VIF 1: 4 in its ring, 128 waiting, the rest dropped and counted */
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 4);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==,
+                     200 - 4 - 128);
+    board_stop(&b);
+}
+
+/* A UDP/IPv4 frame of @len bytes from @src to @dst. */
+static void udp_frame(uint8_t *f, uint32_t len, const uint8_t *dst,
+                      const uint8_t *src)
+{
+    memset(f, 0x5a, len);
+    memcpy(f, dst, 6);
+    memcpy(f + 6, src, 6);
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    stw_be_p(f + 16, len - 14);                 /* IP total length */
+    f[22] = 64;                                 /* TTL */
+    f[23] = 17;                                 /* UDP */
+    memcpy(f + 26, (uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+    stw_be_p(f + 14 + 20 + 4, len - 34);        /* UDP length */
+    stw_be_p(f + 14 + 20 + 6, 0);               /* no UDP checksum */
+}
+
+/*
+ * TSO on a frame that is not TCP is a malformed descriptor: dropped and
+ * counted, never sent whole past max-frame nor labelled TCP for a VIF.
+ */
+static void test_tso_not_tcp(void)
+{
+    enum { BIG = 20000 };
+    g_autofree uint8_t *f = g_malloc(BIG);
+    g_autofree uint8_t *got = g_malloc(65536);
+    Board b;
+    uint32_t len;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+
+    udp_frame(f, BIG, mac_far, mac_vif0);
+    post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, 4) == 1, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    while ((len = wire_recv(&b, got, 65536, 200))) {
+        g_assert_cmpuint(len, <=, 9018);
+        g_assert_cmphex(got[12], !=, 0x08);     /* nothing of it left */
+    }
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
+
+    /* an ARP frame with TSO: the same */
+    stw_be_p(f + 12, 0x0806);
+    post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO, 1000);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, 4) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    g_assert_cmpuint(wire_recv(&b, got, 65536, 200), ==, 0);
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 2);
+
+    /* to a VIF: not delivered as a TCP GSO frame */
+    udp_frame(f, 3000, mac_vif1, mac_vif0);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, (uint32_t[]){
+                     1, SELFVIRT_ATTR_RX_CHAIN, 4, 0 }, 4), ==, SELFVIRT_ST_OK);
+    post_desc(&b, 0, f, 3000, 0, SELFVIRT_TX_TSO, 1000);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, 4) == 3, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 0);
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 3);
+
+    /* the VIF was not halted: a plain frame still goes */
+    frame_init(f, 64, mac_far, mac_vif0);
+    post_desc(&b, 0, f, 64, 0, 0, 0);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_cmpuint(wire_recv(&b, got, 65536, 2000), ==, 64);
+    board_stop(&b);
+}
+
+/*
+ * The window page size is one for the whole table: a change while VIFs
+ * are live would move their receive queues.  Refused and counted.
+ */
+static void test_page_shift_live(void)
+{
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 21);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 21);
+    csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 20);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 25);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 20);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_CSR_REFUSED)),
+                     ==, 1);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_DESTROY, (uint32_t[]){ 1 }, 1),
+                     ==, SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 25);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 25);
+    board_stop(&b);
+}
+
+/*
+ * The spoof check: in the self-virtualizing mode a VIF sends only with its
+ * own source MAC, unless management turned the check off for it.
+ */
+static void test_spoofed_source(void)
+{
+    Board b;
+    uint8_t f[64], got[128];
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_far, mac_vif1);      /* VIF 1's MAC */
+    post_quietly(&b, 0, f, sizeof(f));
+    frame_init(f, sizeof(f), mac_vif1, mac_far);      /* to VIF 1 */
+    post_quietly(&b, 0, f, sizeof(f));
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, 4) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 200), ==, 0);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 0);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_TX_SPOOFED)),
+                     ==, 2);
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 2);
+
+    /* management may allow it (a VIF in a guest's bridge) */
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, (uint32_t[]){
+                     0, SELFVIRT_ATTR_SPOOF_CHECK, 0 }, 3), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, (uint32_t[]){
+                     0, SELFVIRT_ATTR_SPOOF_CHECK, 2 }, 3), ==,
+                     SELFVIRT_ST_BAD_ARG);
+    frame_init(f, sizeof(f), mac_far, mac_vif1);
+    post_frame(&b, 0, f, sizeof(f));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    board_stop(&b);
+}
+
+/* INTx drops when the host switches the function to MSI. */
+static void test_intx_after_msi(void)
+{
+    Board b;
+    uint8_t f[64], cap;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    WAIT_FOR(qpci_config_readw(b.dev, PCI_STATUS) & PCI_STATUS_INTERRUPT,
+             "INTx not asserted");
+    cap = qpci_find_capability(b.dev, PCI_CAP_ID_MSI, 0);
+    qpci_config_writew(b.dev, cap + PCI_MSI_FLAGS,
+                       qpci_config_readw(b.dev, cap + PCI_MSI_FLAGS) |
+                       PCI_MSI_FLAGS_ENABLE);
+    g_assert_cmphex(qpci_config_readw(b.dev, PCI_STATUS) &
+                    PCI_STATUS_INTERRUPT, ==, 0);
+    board_stop(&b);
+}
+
+/*
+ * A window pointed at the board's own registers: the write is a master
+ * abort, never an MMIO access from an engine thread.
+ */
+static void test_window_on_mmio(void)
+{
+    Board b;
+    uint8_t f[64];
+    uint64_t csr_addr;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    csr_addr = qpci_config_readl(b.dev, PCI_BASE_ADDRESS_0) & ~0xfull;
+    csr_wr(&b, SELFVIRT_REG_WIN_LO(1), csr_addr | SELFVIRT_WIN_VALID);
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    WAIT_FOR(vif_stat(&b, 1, SELFVIRT_VSTAT_WIN_ABORTS) > 0,
+             "no master abort on a window onto MMIO");
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_QUERY, NULL, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 1u << 1);
+    board_stop(&b);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/selfvirt/isolation/wire-to-full-vif",
+                   test_wire_to_full_vif);
+    qtest_add_func("/selfvirt/isolation/vif-to-full-vif",
+                   test_vif_to_full_vif);
+    qtest_add_func("/selfvirt/isolation/tso-not-tcp", test_tso_not_tcp);
+    qtest_add_func("/selfvirt/isolation/page-shift-live",
+                   test_page_shift_live);
+    qtest_add_func("/selfvirt/isolation/spoofed-source", test_spoofed_source);
+    qtest_add_func("/selfvirt/isolation/intx-after-msi", test_intx_after_msi);
+    qtest_add_func("/selfvirt/isolation/window-on-mmio", test_window_on_mmio);
+    return g_test_run();
+}

@@ -1,0 +1,185 @@
+/*
+ * QTest testcase for selfvirt-nic: a migration stream is guest input too
+ *
+ * Every field the device loads is checked; a crafted stream is refused
+ * with an error and never loaded.  The test saves a board to a file,
+ * patches one field (found after a marker value the test set) and loads
+ * the result into a new QEMU.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "selfvirt-qtest.h"
+
+/* Markers: VIF 1's and VIF 2's MACs, and the (invalid) window entry 63. */
+static const uint8_t mac_mark1[6] = { 0x02, 0x5e, 0x1f, 0xc0, 0xff, 0x01 };
+static const uint8_t mac_mark2[6] = { 0x02, 0x5e, 0x1f, 0xc0, 0xff, 0x02 };
+#define WIN_HI_MARK 0x5e1f0a11u
+
+/*
+ * Offsets in the stream (VMState writes fields in order, big-endian):
+ * from win_hi[63] in the board's section, and from a VIF's MAC.
+ */
+#define AFTER_WIN_MSIX_PENDING1 24
+#define AFTER_WIN_MODE          100
+#define AFTER_MAC_TX_ENTRIES    6
+#define AFTER_MAC_RX_ENTRIES    10
+#define AFTER_MAC_RX_BUF_SIZE   14
+#define AFTER_MAC_WIN_FIRST     26
+#define AFTER_MAC_RATE          38
+#define AFTER_MAC_WEIGHT        42
+
+typedef struct {
+    const char *name;
+    const char *props;          /* of both boards */
+    int anchor;                 /* 0: win_hi[63], 1/2: VIF 1's/2's MAC */
+    unsigned off;
+    unsigned size;              /* 4 or 8 bytes */
+    uint64_t val;
+} StreamPatch;
+
+static const StreamPatch patches[] = {
+    { "msix-vector-past-table", ",irq-mode=msix", 0,
+      AFTER_WIN_MSIX_PENDING1, 8, 1 },
+    { "nic-mode-with-vif-1", "", 0, AFTER_WIN_MODE, 4, SELFVIRT_MODE_NIC },
+    { "weight-0", "", 1, AFTER_MAC_WEIGHT, 4, 0 },
+    { "weight-huge", "", 1, AFTER_MAC_WEIGHT, 4, 1000000 },
+    { "rate-huge", "", 1, AFTER_MAC_RATE, 4, 1u << 31 },
+    { "rx-buf-huge", "", 1, AFTER_MAC_RX_BUF_SIZE, 4, 0xffffffc0u },
+    { "tx-entries-2", "", 1, AFTER_MAC_TX_ENTRIES, 4, 2 },
+    { "rx-ring-past-windows", "", 1, AFTER_MAC_RX_ENTRIES, 4, 4096 },
+    { "windows-shared", "", 2, AFTER_MAC_WIN_FIRST, 4, 1 },
+};
+
+static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
+                                  const uint8_t *mac)
+{
+    uint32_t args[6] = { v, ldl_le_p(mac), lduw_le_p(mac + 4),
+                         TX_ENTRIES | (TX_ENTRIES << 16), win | (1 << 8),
+                         2048 };
+
+    csr_wr(b, SELFVIRT_REG_WIN_HI(win), 0);
+    csr_wr(b, SELFVIRT_REG_WIN_LO(win),
+           (uint32_t)(RQ_BASE + win * RQ_PAGE) | SELFVIRT_WIN_VALID);
+    return mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6);
+}
+
+/* A board with VIFs 1 and 2 saved to @path. */
+static void save_board(const char *props, const char *path)
+{
+    g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s",
+                                            props);
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    Board b;
+
+    board_start(&b, opts);
+    g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
+                     SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_WIN_HI(63), WIN_HI_MARK);
+    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_assert_cmpstr(wait_migration(b.qts), ==, "completed");
+    board_stop(&b);
+}
+
+/* Load @path into a new board; returns the migration's end state. */
+static const char *load_board(const char *props, const char *path)
+{
+    g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s "
+                                            "-incoming defer", props);
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    const char *end;
+    Board b;
+
+    board_launch(&b, opts);
+    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s, "
+                             "'exit-on-error': false}}", uri);
+    end = wait_migration(b.qts);
+    if (!strcmp(end, "completed")) {
+        /* a loaded board must keep working: a signal for VIF 1 */
+        uint8_t f[64];
+
+        board_attach(&b);
+        frame_init(f, sizeof(f), mac_mark1, mac_far);
+        wire_send(&b, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 1, 0, 1));
+        g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_QUERY, NULL, 0), ==,
+                         SELFVIRT_ST_OK);
+    }
+    board_stop(&b);
+    return end;
+}
+
+/* Where the last copy of @mark is in @buf (the device state comes last). */
+static size_t find_last(const uint8_t *buf, size_t len, const void *mark,
+                        size_t mark_len)
+{
+    size_t found = 0;
+    bool any = false;
+
+    for (size_t i = 0; i + mark_len <= len; i++) {
+        if (!memcmp(buf + i, mark, mark_len)) {
+            found = i;
+            any = true;
+        }
+    }
+    g_assert_true(any);
+    return found;
+}
+
+static void test_stream_intact(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+
+    save_board("", path);
+    g_assert_cmpstr(load_board("", path), ==, "completed");
+    unlink(path);
+}
+
+static void test_stream_patched(gconstpointer data)
+{
+    const StreamPatch *p = data;
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree uint8_t *buf = NULL;
+    g_autoptr(GError) err = NULL;
+    uint8_t win_mark[4];
+    size_t len, at;
+
+    save_board(p->props, path);
+    g_assert_true(g_file_get_contents(path, (char **)&buf, &len, &err));
+    stl_be_p(win_mark, WIN_HI_MARK);
+    if (p->anchor) {
+        at = find_last(buf, len, p->anchor == 1 ? mac_mark1 : mac_mark2, 6);
+    } else {
+        at = find_last(buf, len, win_mark, 4);
+    }
+    g_assert_cmpuint(at + p->off + p->size, <=, len);
+    if (p->size == 8) {
+        stq_be_p(buf + at + p->off, p->val);
+    } else {
+        stl_be_p(buf + at + p->off, p->val);
+    }
+    g_assert_true(g_file_set_contents(path, (char *)buf, len, &err));
+    g_assert_cmpstr(load_board(p->props, path), ==, "failed");
+    unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/selfvirt/migration-stream/intact", test_stream_intact);
+    for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {
+        g_autofree char *name = g_strdup_printf("/selfvirt/migration-stream/%s",
+                                                patches[i].name);
+
+        qtest_add_data_func(name, &patches[i], test_stream_patched);
+    }
+    return g_test_run();
+}
