@@ -13,6 +13,14 @@
 #include "qemu/bswap.h"
 #include "selfvirt-qtest.h"
 
+/*
+ * Frames a VIF's pending queue holds on the board: SELFVIRT_PENDING_MAX,
+ * and one more when the producer filled it while ingress had the head out
+ * to find the ring full (it puts it back).
+ */
+#define PENDING_MIN 128
+#define PENDING_MAX 129
+
 /* Wait until @cond holds, or fail after 2 s saying what did not happen. */
 #define WAIT_FOR(cond, ...)                                             \
     do {                                                                \
@@ -46,10 +54,12 @@ static void test_wire_to_full_vif(void)
     wire_send(&b, f, sizeof(f));
     WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
              "stopped the wire", rq_word(&b, 1, 0));
-    /* VIF 0: its ring full (16), 128 waiting on the board, 56 dropped */
+    /* VIF 0: its ring full (16), 128 waiting on the board, the rest lost */
     g_assert_cmpuint(rq_word(&b, 0, 0), ==, 16);
-    WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) == 56,
+    WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) >= 200 - 16 - PENDING_MAX,
              "VIF 0 dropped %u", vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS));
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS), <=,
+                     200 - 16 - PENDING_MIN);
     board_stop(&b);
 }
 
@@ -74,15 +84,18 @@ static void test_vif_to_full_vif(void)
         post_quietly(&b, 0, f, sizeof(f));
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     }
+    WAIT_FOR(rq_word(&b, 0, 4) == 200, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
     frame_init(f, sizeof(f), mac_far, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
+    WAIT_FOR(rq_word(&b, 0, 4) == 201, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
-    WAIT_FOR(rq_word(&b, 0, 4) == 201, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
     /* VIF 1: 4 in its ring, 128 waiting, the rest dropped and counted */
     g_assert_cmpuint(rq_word(&b, 1, 0), ==, 4);
-    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==,
-                     200 - 4 - 128);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), >=,
+                     200 - 4 - PENDING_MAX);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), <=,
+                     200 - 4 - PENDING_MIN);
     board_stop(&b);
 }
 
