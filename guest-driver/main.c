@@ -45,7 +45,7 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 		dev_err(dev, "not a selfvirt board (id %#x)\n", id);
 		return -ENODEV;
 	}
-	if ((ver >> 16) != (SELFVIRT_ABI_VERSION >> 16)) {
+	if (SELFVIRT_ABI_MAJOR(ver) != SELFVIRT_ABI_MAJOR(SELFVIRT_ABI_VERSION)) {
 		dev_err(dev, "ABI version %#x, driver speaks %#x\n", ver,
 			SELFVIRT_ABI_VERSION);
 		return -ENODEV;
@@ -329,8 +329,11 @@ static bool selfvirt_params_ok(struct device *dev)
 			tx_entries, rx_entries, SELFVIRT_QUEUE_MIN, SELFVIRT_QUEUE_MAX);
 		return false;
 	}
-	if (rx_buf < 1536 || rx_buf > 65536 || rx_buf % 64) {
-		dev_err(dev, "rx_buf %u: a multiple of 64 in 1536..65536\n", rx_buf);
+	if (rx_buf < SELFVIRT_RX_BUF_MIN || rx_buf > SELFVIRT_RX_BUF_MAX ||
+	    rx_buf % SELFVIRT_RX_BUF_ALIGN) {
+		dev_err(dev, "rx_buf %u: a multiple of %d in %d..%d\n", rx_buf,
+			SELFVIRT_RX_BUF_ALIGN, SELFVIRT_RX_BUF_MIN,
+			SELFVIRT_RX_BUF_MAX);
 		return false;
 	}
 	return true;

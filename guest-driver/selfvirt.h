@@ -16,6 +16,8 @@
 #endif
 
 #define SELFVIRT_DRV_NAME	"selfvirt"
+/* send-queue data room that always holds the largest frame, 64-byte aligned */
+#define SELFVIRT_TX_ROOM	(65536 + 128)
 
 struct selfvirt_board;
 

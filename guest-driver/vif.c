@@ -25,7 +25,7 @@ static struct selfvirt_rq_status *selfvirt_rq_status(struct selfvirt_vif *vif)
 static struct selfvirt_rx_desc *selfvirt_rx_desc(struct selfvirt_vif *vif,
 						 u32 slot)
 {
-	return vif->rq + SELFVIRT_RQ_DESC_OFF + slot * sizeof(struct selfvirt_rx_desc);
+	return vif->rq + SELFVIRT_RQ_DESC(slot);
 }
 
 static void selfvirt_ctrl_wr(struct selfvirt_vif *vif, unsigned int off, u32 v)
@@ -113,7 +113,7 @@ static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 		u64_stats_add(&vif->tx_stats.bytes, bytes);
 		u64_stats_update_end(&vif->tx_stats.syncp);
 		if (netif_queue_stopped(vif->netdev) &&
-		    selfvirt_tx_free_bytes(vif) >= 65536 + 128) {
+		    selfvirt_tx_free_bytes(vif) >= SELFVIRT_TX_ROOM) {
 			netif_wake_queue(vif->netdev);
 			selfvirt_update_signals(vif, -1, 0);
 		}
@@ -143,7 +143,7 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 	struct selfvirt_tx_desc d = {};
 	void __iomem *desc;
 
-	if (len < ETH_HLEN || len > 65535 + ETH_HLEN) {
+	if (len < ETH_HLEN || len > SELFVIRT_TSO_MAX_FRAME) {
 		dev_kfree_skb_any(skb);
 		dev->stats.tx_dropped++;
 		return NETDEV_TX_OK;
@@ -186,7 +186,7 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 		d.flags = cpu_to_le16(SELFVIRT_TX_CSUM);
 	}
 	slot = vif->tx_prod & (vif->tx_entries - 1);
-	desc = vif->part + SELFVIRT_SQ_DESC_OFF + slot * sizeof(d);
+	desc = vif->part + SELFVIRT_SQ_DESC(slot);
 	memcpy_toio(desc, &d, sizeof(d));
 	vif->data_head = off + need;
 	vif->tx_end[slot] = vif->data_head;
@@ -505,12 +505,12 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 
 /* ---- ethtool ---- */
 
+#define SELFVIRT_VSTAT_NAME(id, name) "board_" name,
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "doorbells", "rx_dropped",
-	"board_tx_frames", "board_tx_bytes", "board_rx_frames",
-	"board_rx_bytes", "board_rx_drops", "board_tx_errors",
-	"board_win_aborts", "board_signals",
+	SELFVIRT_VIF_STATS(SELFVIRT_VSTAT_NAME)
 };
+#undef SELFVIRT_VSTAT_NAME
 
 static void selfvirt_get_drvinfo(struct net_device *dev,
 				 struct ethtool_drvinfo *info)
@@ -580,7 +580,8 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	u32 tx = ring->tx_pending, rx = ring->rx_pending;
-	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, tx | (rx << 16), 0 };
+	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, SELFVIRT_QUEUES(tx, rx),
+			0 };
 	u32 *tx_end, *tx_len;
 	int err;
 
@@ -597,7 +598,7 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 		NL_SET_ERR_MSG_MOD(extack, "receive queue larger than the VIF's receive memory");
 		return -EINVAL;
 	}
-	if (SELFVIRT_SQ_DATA_OFF(tx) + 65536 + 128 > vif->board->part_size) {
+	if (SELFVIRT_SQ_DATA_OFF(tx) + SELFVIRT_TX_ROOM > vif->board->part_size) {
 		NL_SET_ERR_MSG_MOD(extack, "send queue larger than the VIF's SDRAM partition");
 		return -EINVAL;
 	}
@@ -714,8 +715,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	args[0] = index < 0 ? SELFVIRT_VIF_ANY : index;
 	args[1] = 0;
 	args[2] = 0;
-	args[3] = tx_entries | (rx_entries << 16);
-	args[4] = vif->win_first | (vif->win_count << 8);
+	args[3] = SELFVIRT_QUEUES(tx_entries, rx_entries);
+	args[4] = SELFVIRT_WINDOWS(vif->win_first, vif->win_count);
 	args[5] = rx_buf;
 	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
 	if (err)
@@ -851,8 +852,8 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	args[0] = vif->index;
 	args[1] = get_unaligned_le32(netdev->dev_addr);
 	args[2] = get_unaligned_le16(netdev->dev_addr + 4);
-	args[3] = vif->tx_entries | (vif->rx_entries << 16);
-	args[4] = vif->win_first | (vif->win_count << 8);
+	args[3] = SELFVIRT_QUEUES(vif->tx_entries, vif->rx_entries);
+	args[4] = SELFVIRT_WINDOWS(vif->win_first, vif->win_count);
 	args[5] = vif->rx_buf;
 	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
 	if (!err)

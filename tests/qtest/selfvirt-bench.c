@@ -36,8 +36,8 @@ static uint64_t rq_addr(uint32_t v)
 
 static void create_vif(Board *b, uint32_t v)
 {
-    uint32_t args[6] = { v, 0, 0, ENTRIES | (ENTRIES << 16), v | (1 << 8),
-                         2048 };
+    uint32_t args[6] = { v, 0, 0, SELFVIRT_QUEUES(ENTRIES, ENTRIES),
+                         SELFVIRT_WINDOWS(v, 1), 2048 };
 
     csr_wr(b, SELFVIRT_REG_WIN_HI(v), 0);
     csr_wr(b, SELFVIRT_REG_WIN_LO(v), rq_addr(v) | SELFVIRT_WIN_VALID);
@@ -147,7 +147,8 @@ static void bench_idle_cpu(void)
     board_start(&b, "vifs=32,sdram-size=256M");
     csr_wr(&b, SELFVIRT_REG_WIN_PAGE_SHIFT, 20);
     for (unsigned v = 0; v < 32; v++) {
-        uint32_t args[6] = { v, 0, 0, 256 | (256 << 16), v | (1 << 8), 2048 };
+        uint32_t args[6] = { v, 0, 0, SELFVIRT_QUEUES(256, 256),
+                             SELFVIRT_WINDOWS(v, 1), 2048 };
 
         csr_wr(&b, SELFVIRT_REG_WIN_LO(v),
                (RQ_BASE + ((uint64_t)v << 20)) | SELFVIRT_WIN_VALID);

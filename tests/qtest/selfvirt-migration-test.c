@@ -57,8 +57,8 @@ static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
                                   const uint8_t *mac)
 {
     uint32_t args[6] = { v, ldl_le_p(mac), lduw_le_p(mac + 4),
-                         TX_ENTRIES | (TX_ENTRIES << 16), win | (1 << 8),
-                         2048 };
+                         SELFVIRT_QUEUES(TX_ENTRIES, TX_ENTRIES),
+                         SELFVIRT_WINDOWS(win, 1), 2048 };
 
     csr_wr(b, SELFVIRT_REG_WIN_HI(win), 0);
     csr_wr(b, SELFVIRT_REG_WIN_LO(win),

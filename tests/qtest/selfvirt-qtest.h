@@ -76,8 +76,8 @@ static inline uint32_t wire_recv(Board *b, uint8_t *buf, uint32_t size, int ms)
 static inline uint32_t create_vif_queues(Board *b, uint32_t vif, uint32_t win,
                                          uint32_t tx_n, uint32_t rx_n)
 {
-    uint32_t args[6] = { vif, 0, 0, tx_n | (rx_n << 16), win | (1 << 8),
-                         2048 };
+    uint32_t args[6] = { vif, 0, 0, SELFVIRT_QUEUES(tx_n, rx_n),
+                         SELFVIRT_WINDOWS(win, 1), 2048 };
     uint32_t st;
 
     csr_wr(b, SELFVIRT_REG_WIN_HI(win), 0);
@@ -100,16 +100,28 @@ static inline uint32_t create_vif(Board *b, uint32_t vif, uint32_t win)
     return create_vif_queues(b, vif, win, TX_ENTRIES, TX_ENTRIES);
 }
 
+/* Post descriptor @d on VIF @v's send queue (TX_ENTRIES entries). */
+static inline void post_tx_desc(Board *b, uint32_t v,
+                                const struct selfvirt_tx_desc *d)
+{
+    uint32_t part = v * csr_rd(b, SELFVIRT_REG_PART_SIZE);
+    uint32_t prod = qpci_io_readl(b->dev, b->sdram, part);
+
+    qpci_memwrite(b->dev, b->sdram,
+                  part + SELFVIRT_SQ_DESC(prod % TX_ENTRIES), d, sizeof(*d));
+    qpci_io_writel(b->dev, b->sdram,
+                   part + offsetof(struct selfvirt_sq_ctrl, tx_prod), prod + 1);
+}
+
 /*
- * Post @len bytes of @frame on VIF @v's send queue (TX_ENTRIES entries)
- * with descriptor @flags and @mss, its buffer at @buf in the data area.
+ * Post @len bytes of @frame on VIF @v's send queue with descriptor @flags
+ * and @mss, its buffer at @buf in the data area.
  */
 static inline void post_desc(Board *b, uint32_t v, const uint8_t *frame,
                              uint32_t len, uint32_t buf, uint16_t flags,
                              uint16_t mss)
 {
     uint32_t part = v * csr_rd(b, SELFVIRT_REG_PART_SIZE);
-    uint32_t prod = qpci_io_readl(b->dev, b->sdram, part);
     struct selfvirt_tx_desc d = {
         .buf = cpu_to_le32(buf),
         .len = cpu_to_le32(len),
@@ -119,9 +131,7 @@ static inline void post_desc(Board *b, uint32_t v, const uint8_t *frame,
 
     qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DATA_OFF(TX_ENTRIES) +
                   buf, frame, len);
-    qpci_memwrite(b->dev, b->sdram, part + SELFVIRT_SQ_DESC_OFF +
-                  (prod % TX_ENTRIES) * sizeof(d), &d, sizeof(d));
-    qpci_io_writel(b->dev, b->sdram, part, prod + 1);
+    post_tx_desc(b, v, &d);
 }
 
 /* Put one frame into VIF @v's send queue and ring the doorbell. */
@@ -147,6 +157,17 @@ static inline void post_quietly(Board *b, uint32_t v, const uint8_t *frame,
 static inline uint32_t rq_word(Board *b, uint32_t win, uint32_t off)
 {
     return qtest_readl(b->qts, RQ_BASE + win * RQ_PAGE + off);
+}
+
+/* Receive descriptor @slot of the VIF in window @win, to read by field. */
+static inline struct selfvirt_rx_desc rx_desc_at(Board *b, uint32_t win,
+                                                 uint32_t slot)
+{
+    struct selfvirt_rx_desc d;
+
+    qtest_memread(b->qts, RQ_BASE + win * RQ_PAGE + SELFVIRT_RQ_DESC(slot),
+                  &d, sizeof(d));
+    return d;
 }
 
 static inline bool wait_rq(Board *b, uint32_t win, uint32_t off, uint32_t want)

@@ -52,7 +52,7 @@ static void test_mailbox_errors(void)
     /* windows of VIF 0 */
     g_assert_cmpuint(create_vif(&b, 1, 0), ==, SELFVIRT_ST_BAD_ARG);
     /* queue sizes not powers of two */
-    args[0] = 1; args[1] = 0; args[2] = 0; args[3] = 10 | (16 << 16);
+    args[0] = 1; args[1] = 0; args[2] = 0; args[3] = SELFVIRT_QUEUES(10, 16);
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_CREATE, args, 4), ==,
                      SELFVIRT_ST_BAD_ARG);
     for (uint32_t v = 1; v < 4; v++) {
@@ -141,7 +141,7 @@ static void test_vif_to_vif(void)
     }
     g_assert_cmpuint(rq_word(&b, 1, 0), ==, 1);            /* rx_prod */
     g_assert_cmpuint(rq_word(&b, 0, 4), ==, 1);            /* tx_cons */
-    g_assert_cmpuint(rq_word(&b, 1, SELFVIRT_RQ_DESC_OFF), ==, sizeof(frame));
+    g_assert_cmpuint(le32_to_cpu(rx_desc_at(&b, 1, 0).len), ==, sizeof(frame));
     qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16), got,
                   sizeof(got));
     g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
@@ -164,11 +164,11 @@ static void test_vif_to_vif(void)
 
     /* a malformed descriptor (buffer beyond the partition) stops the VIF */
     {
-        uint32_t part = 0, desc[4] = { 0xfffffff0, 64, 0, 0 };
+        struct selfvirt_tx_desc d = {
+            .buf = cpu_to_le32(0xfffffff0), .len = cpu_to_le32(64),
+        };
 
-        qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DESC_OFF + 2 * 16,
-                      desc, sizeof(desc));
-        qpci_io_writel(b.dev, b.sdram, part, 3);
+        post_tx_desc(&b, 0, &d);
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
         for (i = 0; i < 1000 &&
              !csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)); i++) {
@@ -264,7 +264,7 @@ static void test_tso(void)
 {
     Board b;
     uint8_t f[14 + 20 + 20 + 3000] = { 0 }, got[2048];
-    uint32_t part, data, desc[4], len, total = 0;
+    uint32_t len, total = 0;
     int n = 0;
 
     board_start(&b, ",vifs=4");
@@ -283,16 +283,8 @@ static void test_tso(void)
     f[46] = 0x50;                            /* data offset 5 words */
     f[47] = 0x18;                            /* PSH, ACK */
 
-    part = 0;
-    data = part + SELFVIRT_SQ_DATA_OFF(16);
-    qpci_memwrite(b.dev, b.sdram, data, f, sizeof(f));
-    desc[0] = 0;
-    desc[1] = sizeof(f);
-    desc[2] = (SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM) | (1000u << 16);
-    desc[3] = 0;
-    qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DESC_OFF, desc,
-                  sizeof(desc));
-    qpci_io_writel(b.dev, b.sdram, part, 1);
+    post_desc(&b, 0, f, sizeof(f), 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM,
+              1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     while ((len = wire_recv(&b, got, sizeof(got), 2000))) {
         g_assert_cmpuint(len, <=, 14 + 20 + 20 + 1000);
@@ -351,13 +343,13 @@ static void test_rx_checksum(void)
 
     wire_send(&b, f, sizeof(f));
     g_assert_true(wait_rq(&b, 1, 0, 1));
-    flags = rq_word(&b, 1, SELFVIRT_RQ_DESC_OFF + 4) & 0xffff;
+    flags = le16_to_cpu(rx_desc_at(&b, 1, 0).flags);
     g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, SELFVIRT_RX_CSUM_OK);
 
     f[60] ^= 0xff;                           /* corrupt the payload */
     wire_send(&b, f, sizeof(f));
     g_assert_true(wait_rq(&b, 1, 0, 2));
-    flags = rq_word(&b, 1, SELFVIRT_RQ_DESC_OFF + 16 + 4) & 0xffff;
+    flags = le16_to_cpu(rx_desc_at(&b, 1, 1).flags);
     g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, 0);
     board_stop(&b);
 }
@@ -413,11 +405,11 @@ static uint32_t set_rx_chain(Board *b, uint32_t v, uint32_t slots,
 static void rx_desc(Board *b, uint32_t win, uint32_t slot, uint32_t *len,
                     uint16_t *flags, uint16_t *gso_size)
 {
-    uint32_t w = rq_word(b, win, SELFVIRT_RQ_DESC_OFF + slot * 16 + 4);
+    struct selfvirt_rx_desc d = rx_desc_at(b, win, slot);
 
-    *len = rq_word(b, win, SELFVIRT_RQ_DESC_OFF + slot * 16);
-    *flags = w & 0xffff;
-    *gso_size = w >> 16;
+    *len = le32_to_cpu(d.len);
+    *flags = le16_to_cpu(d.flags);
+    *gso_size = le16_to_cpu(d.gso_size);
 }
 
 /* A frame larger than a receive buffer, spread over chained slots. */
@@ -475,8 +467,7 @@ static void test_rx_chain(void)
     qpci_io_writel(b.dev, b.sdram, csr_rd(&b, SELFVIRT_REG_PART_SIZE) + 4, 3);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
     g_assert_true(wait_rq(&b, 1, 0, 19));
-    g_assert_cmpuint(qtest_readl(b.qts, RQ_BASE + 0x100000 +
-                                 SELFVIRT_RQ_DESC_OFF + 4) & 0xffff, ==,
+    g_assert_cmpuint(le16_to_cpu(rx_desc_at(&b, 1, 0).flags), ==,
                      SELFVIRT_RX_MORE);
     board_stop(&b);
 }
@@ -571,8 +562,6 @@ static void test_tso_local(void)
 {
     static uint8_t f[14 + 20 + 20 + 20000];
     uint32_t n = tcp_frame(f, mac_vif1, 5000, TCP_ACK | TCP_PSH, 20000, 1234);
-    uint32_t desc[4] = { 0, n, (SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM) |
-                                (1000u << 16), 0 };
     uint32_t len, total = 0, slot = 0, pseudo;
     uint16_t flags, gso;
     uint8_t got[7054];
@@ -583,9 +572,7 @@ static void test_tso_local(void)
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(set_rx_chain(&b, 1, 4, 0), ==, SELFVIRT_ST_OK);
-    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DATA_OFF(16), f, n);
-    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF, desc, sizeof(desc));
-    qpci_io_writel(b.dev, b.sdram, 0, 1);
+    post_desc(&b, 0, f, n, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
 
     /* 8 KiB a frame: 7 MSS, 7 MSS, 6 MSS, over 4 + 4 + 3 slots */
@@ -614,11 +601,7 @@ static void test_tso_local(void)
     g_assert_cmpuint(set_rx_chain(&b, 1, 1, 0), ==, SELFVIRT_ST_OK);
     n = tcp_frame(f, mac_vif1, 25000, TCP_ACK, 3000, 1234);
     memcpy(f + 6, mac_vif0, 6);
-    desc[1] = n;
-    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DATA_OFF(16), f, n);
-    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF + 16, desc,
-                  sizeof(desc));
-    qpci_io_writel(b.dev, b.sdram, 0, 2);
+    post_desc(&b, 0, f, n, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     g_assert_true(wait_rq(&b, 1, 0, 14));
     for (slot = 11; slot < 14; slot++) {
@@ -738,7 +721,7 @@ static void test_malformed(void)
 {
     static const uint8_t mac_vif2[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x58 };
     static const uint8_t mac_vif3[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x59 };
-    uint32_t desc[4] = { 0, 10, 0, 0 };     /* shorter than a header */
+    struct selfvirt_tx_desc runt = { .len = cpu_to_le32(10) };
     Board b;
     uint8_t f[100];
 
@@ -748,8 +731,7 @@ static void test_malformed(void)
     }
 
     /* VIF 0: a 10-byte frame */
-    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC_OFF, desc, sizeof(desc));
-    qpci_io_writel(b.dev, b.sdram, 0, 1);
+    post_tx_desc(&b, 0, &runt);               /* shorter than a header */
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 1));
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
@@ -777,7 +759,7 @@ static void test_malformed(void)
     g_assert_true(wait_rq(&b, 3, 0, 1));
     for (uint32_t w = 0; w < 3; w++) {
         g_assert_cmpuint(rq_word(&b, w, 0), ==, 0);
-        g_assert_cmpuint(rq_word(&b, w, SELFVIRT_RQ_DESC_OFF), ==, 0);
+        g_assert_cmpuint(le32_to_cpu(rx_desc_at(&b, w, 0).len), ==, 0);
     }
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
                      ==, 3);
@@ -898,11 +880,33 @@ static void test_reset_keeps_msi(void)
     board_stop(&b);
 }
 
+/* A VIF's SDRAM partition is page-aligned for every VIF count (mmap). */
+static void test_partition_aligned(void)
+{
+    static const unsigned counts[] = { 1, 3, 5, 7, 48, 63, 64 };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(counts); i++) {
+        g_autofree char *opts = g_strdup_printf(",vifs=%u,sdram-size=16M",
+                                                counts[i]);
+        Board b;
+        uint32_t part;
+
+        board_start(&b, opts);
+        part = csr_rd(&b, SELFVIRT_REG_PART_SIZE);
+        g_assert_cmpuint(part % SELFVIRT_PART_ALIGN, ==, 0);
+        g_assert_cmpuint((uint64_t)part * counts[i], <=, 16 << 20);
+        g_assert_cmpuint((uint64_t)part * counts[i], >, (16 << 20) -
+                         counts[i] * SELFVIRT_PART_ALIGN);
+        board_stop(&b);
+    }
+}
+
 /* Every bad property value is refused at realize, naming the property. */
 /* Every property takes effect, as the CSR BAR and a new VIF show. */
 static void test_properties(void)
 {
-    uint32_t args[6] = { 31, 0, 0, 16 | (16 << 16), 0 | (1 << 8), 2048 };
+    uint32_t args[6] = { 31, 0, 0, SELFVIRT_QUEUES(16, 16),
+                         SELFVIRT_WINDOWS(0, 1), 2048 };
     Board b;
 
     board_start(&b, ",vifs=32,mac=52:54:00:aa:bb:00,sdram-size=64M,"
@@ -916,7 +920,7 @@ static void test_properties(void)
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 16);
     g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
                      ==, 8);
-    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_ENGINES), ==, 6 | (4 << 8));
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_ENGINES), ==, SELFVIRT_ENGINES(6, 4));
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MAX_FRAME), ==, 4000);
 
     /* VIF 31's default MAC is the base MAC + 31, its partition 2 MiB in */
@@ -963,6 +967,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
     qtest_add_func("/selfvirt/properties", test_properties);
+    qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
     qtest_add_func("/selfvirt/bad-properties", test_bad_properties);
     qtest_add_func("/selfvirt/wire", test_wire);
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);

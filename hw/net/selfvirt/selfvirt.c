@@ -57,7 +57,7 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         val = s->num_vifs;
         break;
     case SELFVIRT_REG_ENGINES:
-        val = s->num_engines | (s->num_contexts << 8);
+        val = SELFVIRT_ENGINES(s->num_engines, s->num_contexts);
         break;
     case SELFVIRT_REG_SDRAM_SIZE_LO:
         val = (uint32_t)s->sdram_size;
@@ -66,11 +66,11 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         val = s->sdram_size >> 32;
         break;
     case SELFVIRT_REG_WIN_INFO:
-        val = SELFVIRT_WIN_ENTRIES | (SELFVIRT_WIN_MIN_SHIFT << 8) |
-              (SELFVIRT_WIN_MAX_SHIFT << 16);
+        val = SELFVIRT_WIN_INFO(SELFVIRT_WIN_ENTRIES, SELFVIRT_WIN_MIN_SHIFT,
+                                SELFVIRT_WIN_MAX_SHIFT);
         break;
     case SELFVIRT_REG_IRQ_INFO:
-        val = s->irq_width | (s->irq_mode << 8);
+        val = SELFVIRT_IRQ_INFO(s->irq_width, s->irq_mode);
         break;
     case SELFVIRT_REG_MAX_FRAME:
         val = s->max_frame;
@@ -312,7 +312,9 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
     if (!selfvirt_check_props(s, errp)) {
         return;
     }
-    s->part_size = s->sdram_size / s->num_vifs;
+    /* whole pages, so that one VIF's partition can be mapped on its own */
+    s->part_size = QEMU_ALIGN_DOWN(s->sdram_size / s->num_vifs,
+                                   SELFVIRT_PART_ALIGN);
 
     memory_region_init_io(&s->csr, OBJECT(s), &selfvirt_csr_ops, s,
                           "selfvirt-csr", SELFVIRT_CSR_SIZE);
@@ -447,8 +449,8 @@ static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
           "signals" },
         { vif->rq_flags & ~(SELFVIRT_RQ_EGRESS_ASLEEP |
                             SELFVIRT_RQ_RX_BLOCKED), "rq_flags" },
-        { vif->rate.mbps > SELFVIRT_MAX_RATE_MBPS, "rate" },
-        { vif->weight < 1 || vif->weight > SELFVIRT_MAX_WEIGHT, "weight" },
+        { vif->rate.mbps > SELFVIRT_RATE_MAX_MBPS, "rate" },
+        { vif->weight < 1 || vif->weight > SELFVIRT_WEIGHT_MAX, "weight" },
         { vif->egress_ctx >= s->num_egress_ctx, "egress_ctx" },
         { is_multicast_ether_addr(vif->mac), "mac" },
     };

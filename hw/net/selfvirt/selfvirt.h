@@ -32,10 +32,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
 #define SELFVIRT_WIRE_SEND_MAX  1024  /* segments waiting for the tx BH */
-#define SELFVIRT_MAX_WEIGHT     256   /* frames per egress turn */
-#define SELFVIRT_MAX_RATE_MBPS  100000
-#define SELFVIRT_RX_BUF_MIN     1536
-#define SELFVIRT_RX_BUF_MAX     65536
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
 #define SELFVIRT_LOCAL_HDR_MAX  256   /* room for L2-L4 headers in a piece */
 

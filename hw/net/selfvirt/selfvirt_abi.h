@@ -14,10 +14,19 @@
 #define SELFVIRT_ABI_H
 
 #ifdef __KERNEL__
+#include <linux/stddef.h>
 #include <linux/types.h>
+typedef __le16 selfvirt_le16;
+typedef __le32 selfvirt_le32;
 #else
+#include <stddef.h>
 #include <stdint.h>
+typedef uint16_t selfvirt_le16;     /* little-endian, as the kernel's __le16 */
+typedef uint32_t selfvirt_le32;
 #endif
+
+/* Layout checks: each struct of the ABI has the size and offsets it says. */
+#define SELFVIRT_ABI_ASSERT(cond)       _Static_assert(cond, #cond)
 
 /* PCI identity: the unregistered experimental range of docs/specs/pci-ids.rst */
 #define SELFVIRT_PCI_VENDOR_ID          0x1af4
@@ -31,6 +40,7 @@
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
 #define SELFVIRT_ABI_VERSION            0x00010000  /* major << 16 | minor */
+#define   SELFVIRT_ABI_MAJOR(v)         ((v) >> 16)  /* must match */
 
 /* ---- CSR BAR: identity and capabilities (read-only) ---- */
 #define SELFVIRT_REG_ID                 0x000
@@ -45,15 +55,20 @@
 #define   SELFVIRT_CAP_RX_CHAIN         (1u << 6)  /* SELFVIRT_ATTR_RX_CHAIN */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
+#define   SELFVIRT_ENGINES(count, ctx)  ((uint32_t)(count) | (uint32_t)(ctx) << 8)
 #define   SELFVIRT_ENGINES_COUNT(v)     ((v) & 0xff)         /* micro-engines */
 #define   SELFVIRT_ENGINES_CONTEXTS(v)  (((v) >> 8) & 0xff)  /* per engine */
 #define SELFVIRT_REG_SDRAM_SIZE_LO      0x014
 #define SELFVIRT_REG_SDRAM_SIZE_HI      0x018
 #define SELFVIRT_REG_WIN_INFO           0x01c
+#define   SELFVIRT_WIN_INFO(entries, min_shift, max_shift) \
+    ((uint32_t)(entries) | (uint32_t)(min_shift) << 8 | \
+     (uint32_t)(max_shift) << 16)
 #define   SELFVIRT_WIN_INFO_ENTRIES(v)  ((v) & 0xff)
 #define   SELFVIRT_WIN_INFO_MIN_SHIFT(v) (((v) >> 8) & 0xff)
 #define   SELFVIRT_WIN_INFO_MAX_SHIFT(v) (((v) >> 16) & 0xff)
 #define SELFVIRT_REG_IRQ_INFO           0x020
+#define   SELFVIRT_IRQ_INFO(width, mode) ((uint32_t)(width) | (uint32_t)(mode) << 8)
 #define   SELFVIRT_IRQ_INFO_WIDTH(v)    ((v) & 0x1f)  /* identifier bits */
 #define   SELFVIRT_IRQ_INFO_MODE(v)     (((v) >> 8) & 0x3)
 #define   SELFVIRT_IRQ_MODE_IDENTIFIER  0
@@ -62,6 +77,8 @@
 #define SELFVIRT_REG_MAC_LO             0x028  /* base MAC, bytes 0..3 */
 #define SELFVIRT_REG_MAC_HI             0x02c  /* base MAC, bytes 4..5 */
 #define SELFVIRT_REG_PART_SIZE          0x030  /* SDRAM partition per VIF */
+#define   SELFVIRT_PART_ALIGN           4096   /* partitions are whole pages:
+                                                * each can be mmap'ed alone */
 
 /* ---- CSR BAR: control ---- */
 #define SELFVIRT_REG_DEV_CTRL           0x040
@@ -164,12 +181,29 @@ enum selfvirt_mbox_cmd {
 #define SELFVIRT_VIF_ANY                0xffffffffu
 #define SELFVIRT_QUEUE_MIN              4
 #define SELFVIRT_QUEUE_MAX              4096
+/* CREATE ARG3, ATTR_QUEUES ARG2: send and receive entries */
+#define SELFVIRT_QUEUES(tx, rx)         ((uint32_t)(tx) | (uint32_t)(rx) << 16)
+#define SELFVIRT_QUEUES_TX(v)           ((v) & 0xffff)
+#define SELFVIRT_QUEUES_RX(v)           ((v) >> 16)
+/* CREATE ARG4: the VIF's range of window entries */
+#define SELFVIRT_WINDOWS(first, count)  ((uint32_t)(first) | (uint32_t)(count) << 8)
+#define SELFVIRT_WINDOWS_FIRST(v)       ((v) & 0xff)
+#define SELFVIRT_WINDOWS_COUNT(v)       (((v) >> 8) & 0xff)
+/* CREATE ARG5, ATTR_QUEUES ARG3: receive buffer bytes */
+#define SELFVIRT_RX_BUF_MIN             1536
+#define SELFVIRT_RX_BUF_MAX             65536
+#define SELFVIRT_RX_BUF_ALIGN           64
+/* QUERY RES2 */
+#define SELFVIRT_QUERY_MODE(v)          ((v) & 0xff)
+#define SELFVIRT_QUERY_PROMISC          (1u << 8)
 
 enum selfvirt_vif_attr {
     SELFVIRT_ATTR_MAC = 1,          /* ARG2 bytes 0..3, ARG3 bytes 4..5 */
     SELFVIRT_ATTR_SIGNALS = 2,      /* ARG2: SELFVIRT_SIGNAL_* enables */
-    SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none */
-    SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn 1..256 */
+    SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none,
+                                     * at most SELFVIRT_RATE_MAX_MBPS */
+    SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn,
+                                     * 1..SELFVIRT_WEIGHT_MAX */
     SELFVIRT_ATTR_QUEUES = 5,       /* ARG2 as CREATE ARG3; rings reset */
     SELFVIRT_ATTR_RX_CHAIN = 6,     /* ARG2: receive slots one frame may
                                      * span, 1..SELFVIRT_RX_CHAIN_MAX (and
@@ -179,21 +213,31 @@ enum selfvirt_vif_attr {
                                      * own source MAC (default), 0 = any */
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
+#define SELFVIRT_WEIGHT_MAX             256
+#define SELFVIRT_RATE_MAX_MBPS          100000
 #define SELFVIRT_RX_COALESCE_TCP        (1u << 0)  /* merge TCP segments */
 #define SELFVIRT_SIGNAL_TX              (1u << 0)
 #define SELFVIRT_SIGNAL_RX              (1u << 1)
 
+/* VIF_STATS RES0..7, X(ID, "name"), as SELFVIRT_BOARD_STATS */
+#define SELFVIRT_VIF_STATS(X) \
+    X(TX_FRAMES, "tx_frames") \
+    X(TX_BYTES, "tx_bytes") \
+    X(RX_FRAMES, "rx_frames") \
+    X(RX_BYTES, "rx_bytes") \
+    X(RX_DROPS, "rx_drops")               /* the VIF took no more */ \
+    X(TX_ERRORS, "tx_errors")             /* frames refused: malformed, \
+                                           * spoofed, bad offloads */ \
+    X(WIN_ABORTS, "win_aborts")           /* upstream writes aborted */ \
+    X(SIGNALS, "signals")                 /* signals raised */
+
+#define SELFVIRT_VSTAT_ENUM(id, name)   SELFVIRT_VSTAT_##id,
 enum selfvirt_vif_stat {
-    SELFVIRT_VSTAT_TX_FRAMES,
-    SELFVIRT_VSTAT_TX_BYTES,
-    SELFVIRT_VSTAT_RX_FRAMES,
-    SELFVIRT_VSTAT_RX_BYTES,
-    SELFVIRT_VSTAT_RX_DROPS,        /* receive queue full */
-    SELFVIRT_VSTAT_TX_ERRORS,       /* malformed descriptors */
-    SELFVIRT_VSTAT_WIN_ABORTS,      /* upstream writes that master-aborted */
-    SELFVIRT_VSTAT_SIGNALS,         /* signals raised for this VIF */
+    SELFVIRT_VIF_STATS(SELFVIRT_VSTAT_ENUM)
     SELFVIRT_VSTAT_COUNT
 };
+#undef SELFVIRT_VSTAT_ENUM
+SELFVIRT_ABI_ASSERT(SELFVIRT_VSTAT_COUNT <= SELFVIRT_MBOX_NARGS);
 
 enum selfvirt_mode {
     SELFVIRT_MODE_SELF_VIRT = 0,    /* many VIFs, on-board switch */
@@ -212,37 +256,53 @@ enum selfvirt_status {
 
 /* ---- Send queue: in the VIF's SDRAM partition, written by the host ---- */
 struct selfvirt_sq_ctrl {
-    uint32_t tx_prod;       /* free-running count of posted descriptors */
-    uint32_t rx_cons;       /* free-running count of consumed rx slots */
-    uint32_t signal_enable; /* SELFVIRT_SIGNAL_*: driver's own moderation */
-    uint32_t reserved[13];
+    selfvirt_le32 tx_prod;  /* free-running count of posted descriptors */
+    selfvirt_le32 rx_cons;  /* free-running count of consumed rx slots */
+    selfvirt_le32 signal_enable; /* SELFVIRT_SIGNAL_*: driver's moderation */
+    selfvirt_le32 reserved[13];
 };
 #define SELFVIRT_SQ_DESC_OFF            64
+SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_sq_ctrl) == SELFVIRT_SQ_DESC_OFF);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_sq_ctrl, rx_cons) == 4);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_sq_ctrl, signal_enable) == 8);
 
 struct selfvirt_tx_desc {
-    uint32_t buf;           /* frame offset in the partition's data area */
-    uint32_t len;           /* frame length; up to 64 KiB with TSO */
-    uint16_t flags;         /* SELFVIRT_TX_* */
-    uint16_t mss;           /* TSO segment size */
-    uint32_t reserved;
+    selfvirt_le32 buf;      /* frame offset in the partition's data area */
+    selfvirt_le32 len;      /* frame length; up to SELFVIRT_TSO_MAX_FRAME */
+    selfvirt_le16 flags;    /* SELFVIRT_TX_* */
+    selfvirt_le16 mss;      /* TSO segment size */
+    selfvirt_le32 reserved;
 };
+SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_tx_desc) == 16);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, len) == 4);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, flags) == 8);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, mss) == 10);
 #define SELFVIRT_TX_CSUM                (1u << 0)  /* fill in the L4 checksum */
-#define SELFVIRT_TX_TSO                 (1u << 1)  /* segment at mss */
+#define SELFVIRT_TX_TSO                 (1u << 1)  /* segment at mss: unicast
+                                                    * TCP/IPv4 or IPv6 only */
+#define SELFVIRT_TX_FLAGS               (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)
+#define SELFVIRT_TSO_MSS_MIN            64
+#define SELFVIRT_TSO_MSS_MAX            9000
+#define SELFVIRT_TSO_MAX_FRAME          (65535 + 14)  /* IP datagram + L2 */
 
 /* data area of the partition: after the descriptors, 64-byte aligned */
 #define SELFVIRT_SQ_DATA_OFF(entries) \
     ((SELFVIRT_SQ_DESC_OFF + 16u * (entries) + 63u) & ~63u)
+#define SELFVIRT_SQ_DESC(i)  (SELFVIRT_SQ_DESC_OFF + 16u * (i))  /* slot i */
 
 /* ---- Receive queue: in host memory via the VIF's windows, device-written */
 struct selfvirt_rq_status {
-    uint32_t rx_prod;       /* free-running count of filled rx slots */
-    uint32_t tx_cons;       /* free-running count of completed tx descs */
-    uint32_t flags;         /* SELFVIRT_RQ_* */
-    uint32_t reserved[13];
+    selfvirt_le32 rx_prod;  /* free-running count of filled rx slots */
+    selfvirt_le32 tx_cons;  /* free-running count of completed tx descs */
+    selfvirt_le32 flags;    /* SELFVIRT_RQ_* */
+    selfvirt_le32 reserved[13];
 };
 #define SELFVIRT_RQ_EGRESS_ASLEEP       (1u << 0)  /* ring DOORBELL to post */
 #define SELFVIRT_RQ_RX_BLOCKED          (1u << 1)  /* ring DOORBELL on rx_cons */
 #define SELFVIRT_RQ_DESC_OFF            64
+SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rq_status) == SELFVIRT_RQ_DESC_OFF);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rq_status, tx_cons) == 4);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rq_status, flags) == 8);
 
 /*
  * A frame takes one slot, or with SELFVIRT_ATTR_RX_CHAIN up to that many
@@ -251,11 +311,14 @@ struct selfvirt_rq_status {
  * frame's flags and gso_size.  rx_prod covers whole frames only.
  */
 struct selfvirt_rx_desc {
-    uint32_t len;           /* bytes of the frame in this slot */
-    uint16_t flags;         /* SELFVIRT_RX_* */
-    uint16_t gso_size;      /* MSS of an unsegmented TCP frame, else 0 */
-    uint32_t reserved[2];
+    selfvirt_le32 len;      /* bytes of the frame in this slot */
+    selfvirt_le16 flags;    /* SELFVIRT_RX_* */
+    selfvirt_le16 gso_size; /* MSS of an unsegmented TCP frame, else 0 */
+    selfvirt_le32 reserved[2];
 };
+SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rx_desc) == 16);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, flags) == 4);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
 #define SELFVIRT_RX_CSUM_OK             (1u << 0)  /* L4 checksum verified */
 #define SELFVIRT_RX_GSO_TCPV4           (1u << 1)  /* unsegmented, see gso_size */
 #define SELFVIRT_RX_GSO_TCPV6           (1u << 2)
@@ -264,5 +327,8 @@ struct selfvirt_rx_desc {
 /* receive slots follow the descriptors; slot i at DATA_OFF + i * buf size */
 #define SELFVIRT_RQ_DATA_OFF(entries) \
     ((SELFVIRT_RQ_DESC_OFF + 16u * (entries) + 63u) & ~63u)
+#define SELFVIRT_RQ_DESC(i)  (SELFVIRT_RQ_DESC_OFF + 16u * (i))  /* slot i */
+#define SELFVIRT_RQ_SLOT(entries, buf_size, i) \
+    (SELFVIRT_RQ_DATA_OFF(entries) + (uint64_t)(buf_size) * (i))
 
 #endif /* SELFVIRT_ABI_H */

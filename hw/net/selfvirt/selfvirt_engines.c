@@ -473,12 +473,13 @@ static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
     uint32_t data_size = s->part_size - SELFVIRT_SQ_DATA_OFF(vif->tx_entries);
     uint32_t buf = le32_to_cpu(d->buf), len = le32_to_cpu(d->len);
     uint16_t flags = le16_to_cpu(d->flags), mss = le16_to_cpu(d->mss);
-    uint32_t max = (flags & SELFVIRT_TX_TSO) ? 65535 + ETH_HLEN : s->max_frame;
+    uint32_t max = (flags & SELFVIRT_TX_TSO) ? SELFVIRT_TSO_MAX_FRAME
+                                             : s->max_frame;
 
     return len >= ETH_HLEN && len <= max && buf <= data_size &&
-           len <= data_size - buf &&
-           !(flags & ~(SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)) &&
-           (!(flags & SELFVIRT_TX_TSO) || (mss >= 64 && mss <= 9000));
+           len <= data_size - buf && !(flags & ~SELFVIRT_TX_FLAGS) &&
+           (!(flags & SELFVIRT_TX_TSO) ||
+            (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX));
 }
 
 /* Why a frame could not be sent now. */
@@ -644,8 +645,9 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
             goto bad;
         }
         smp_rmb();     /* the descriptor was written before tx_prod */
-        memcpy(&d, selfvirt_part(s, v) + SELFVIRT_SQ_DESC_OFF +
-               (vif->tx_cons & (vif->tx_entries - 1)) * sizeof(d), sizeof(d));
+        memcpy(&d, selfvirt_part(s, v) +
+               SELFVIRT_SQ_DESC(vif->tx_cons & (vif->tx_entries - 1)),
+               sizeof(d));
         if (!selfvirt_tx_desc_ok(s, vif, &d)) {
             qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: malformed send "
                           "descriptor %u (buf %u len %u flags 0x%x mss %u): "

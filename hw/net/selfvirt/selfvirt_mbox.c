@@ -78,10 +78,11 @@ bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
         return false;
     }
     if (c->rx_buf_size < SELFVIRT_RX_BUF_MIN ||
-        c->rx_buf_size > SELFVIRT_RX_BUF_MAX || (c->rx_buf_size & 63)) {
-        error_setg(errp, "receive buffer size %u must be a multiple of 64 in "
-                   "%d..%d", c->rx_buf_size, SELFVIRT_RX_BUF_MIN,
-                   SELFVIRT_RX_BUF_MAX);
+        c->rx_buf_size > SELFVIRT_RX_BUF_MAX ||
+        c->rx_buf_size % SELFVIRT_RX_BUF_ALIGN) {
+        error_setg(errp, "receive buffer size %u must be a multiple of %d in "
+                   "%d..%d", c->rx_buf_size, SELFVIRT_RX_BUF_ALIGN,
+                   SELFVIRT_RX_BUF_MIN, SELFVIRT_RX_BUF_MAX);
         return false;
     }
     /* the send queue's descriptors must leave room for one largest frame */
@@ -131,7 +132,8 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
 {
     uint32_t *a = s->mbox_arg;
     uint32_t v = a[0];
-    uint32_t win_first = a[4] & 0xff, win_count = (a[4] >> 8) & 0xff;
+    uint32_t win_first = SELFVIRT_WINDOWS_FIRST(a[4]);
+    uint32_t win_count = SELFVIRT_WINDOWS_COUNT(a[4]);
     uint32_t st;
     SelfvirtVif *vif;
 
@@ -155,7 +157,8 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     }
     {
         SelfvirtVif c = {
-            .tx_entries = a[3] & 0xffff, .rx_entries = a[3] >> 16,
+            .tx_entries = SELFVIRT_QUEUES_TX(a[3]),
+            .rx_entries = SELFVIRT_QUEUES_RX(a[3]),
             .rx_buf_size = a[5], .win_first = win_first,
             .win_count = win_count,
         };
@@ -180,8 +183,8 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
         memcpy(vif->mac, s->conf.macaddr.a, ETH_ALEN);
         vif->mac[5] += v;
     }
-    vif->tx_entries = a[3] & 0xffff;
-    vif->rx_entries = a[3] >> 16;
+    vif->tx_entries = SELFVIRT_QUEUES_TX(a[3]);
+    vif->rx_entries = SELFVIRT_QUEUES_RX(a[3]);
     vif->rx_buf_size = a[5];
     vif->rx_chain = 1;
     vif->rx_coalesce = 0;
@@ -267,28 +270,28 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         qatomic_set(&vif->signals, a[2]);
         break;
     case SELFVIRT_ATTR_RATE:
-        if (a[2] > SELFVIRT_MAX_RATE_MBPS) {
+        if (a[2] > SELFVIRT_RATE_MAX_MBPS) {
             return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
                                       "rate %u Mbit/s above %u", a[2],
-                                      SELFVIRT_MAX_RATE_MBPS);
+                                      SELFVIRT_RATE_MAX_MBPS);
         }
         selfvirt_engines_pause(s);
         selfvirt_rate_set(&vif->rate, a[2]);
         selfvirt_engines_resume(s);
         break;
     case SELFVIRT_ATTR_WEIGHT:
-        if (a[2] < 1 || a[2] > SELFVIRT_MAX_WEIGHT) {
+        if (a[2] < 1 || a[2] > SELFVIRT_WEIGHT_MAX) {
             return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
                                       "weight %u out of 1..%u", a[2],
-                                      SELFVIRT_MAX_WEIGHT);
+                                      SELFVIRT_WEIGHT_MAX);
         }
         qatomic_set(&vif->weight, a[2]);
         break;
     case SELFVIRT_ATTR_QUEUES: {
         SelfvirtVif c = *vif;
 
-        c.tx_entries = a[2] & 0xffff;
-        c.rx_entries = a[2] >> 16;
+        c.tx_entries = SELFVIRT_QUEUES_TX(a[2]);
+        c.rx_entries = SELFVIRT_QUEUES_RX(a[2]);
         c.rx_buf_size = a[3] ? a[3] : vif->rx_buf_size;
         st = selfvirt_check_config(s, vif - s->vif, &c);
         if (st != SELFVIRT_ST_OK) {
@@ -297,8 +300,8 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         /* new rings: the driver must have stopped the VIF's traffic */
         selfvirt_engines_pause(s);
         selfvirt_fifo_flush(&vif->pending);
-        vif->tx_entries = a[2] & 0xffff;
-        vif->rx_entries = a[2] >> 16;
+        vif->tx_entries = SELFVIRT_QUEUES_TX(a[2]);
+        vif->rx_entries = SELFVIRT_QUEUES_RX(a[2]);
         if (a[3]) {
             vif->rx_buf_size = a[3];
         }
@@ -386,7 +389,7 @@ static uint32_t selfvirt_cmd_query(SelfvirtState *s)
     }
     s->mbox_res[0] = active;
     s->mbox_res[1] = active >> 32;
-    s->mbox_res[2] = s->mode | (s->promisc << 8);
+    s->mbox_res[2] = s->mode | (s->promisc ? SELFVIRT_QUERY_PROMISC : 0);
     return SELFVIRT_ST_OK;
 }
 

@@ -300,13 +300,13 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
             .gso_size = cpu_to_le16(i ? 0 : gso_size),
         };
 
-        uint64_t buf = SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
-                       (uint64_t)slot * vif->rx_buf_size;
+        uint64_t buf = SELFVIRT_RQ_SLOT(vif->rx_entries, vif->rx_buf_size,
+                                        slot);
 
         /* the descriptor after the data: the host trusts it once it sees it */
         if (!selfvirt_window_write(s, vif, buf, fr->data + off, n) ||
-            !selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC_OFF +
-                                   (uint64_t)slot * sizeof(d), &d, sizeof(d))) {
+            !selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC(slot), &d,
+                                   sizeof(d))) {
             return false;
         }
         off += n;
