@@ -41,7 +41,9 @@ sys.path.insert(0, os.path.join(CONFIG['QEMU_SRC'], 'python'))
 from qemu.machine import QEMUMachine  # noqa: E402
 from qemu.utils.qemu_ga_client import QemuGuestAgent  # noqa: E402
 
-QEMU = os.path.join(CONFIG['QEMU_BUILD'], 'qemu-system-x86_64')
+# SELFVIRT_QEMU: another QEMU binary (to compare two builds of the device)
+QEMU = os.environ.get('SELFVIRT_QEMU', os.path.join(CONFIG['QEMU_BUILD'],
+                                                   'qemu-system-x86_64'))
 # SELFVIRT_GUEST_DIR: another guest image (make check-guest-6.1)
 GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
 KERNEL = os.path.join(GUEST_DIR, 'vmlinuz')

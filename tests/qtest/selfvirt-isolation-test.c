@@ -18,8 +18,10 @@
  * and one more when the producer filled it while ingress had the head out
  * to find the ring full (it puts it back).
  */
-#define PENDING_MIN 128
-#define PENDING_MAX 129
+#define PENDING_MIN 1024
+#define PENDING_MAX 1025
+/* frames sent to a VIF that takes none: more than its ring and the board's */
+#define FLOOD (PENDING_MAX + 100)
 
 /* Wait until @cond holds, or fail after 2 s saying what did not happen. */
 #define WAIT_FOR(cond, ...)                                             \
@@ -47,19 +49,20 @@ static void test_wire_to_full_vif(void)
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif0, mac_far);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < FLOOD; i++) {
         wire_send(&b, f, sizeof(f));
     }
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&b, f, sizeof(f));
     WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
              "stopped the wire", rq_word(&b, 1, 0));
-    /* VIF 0: its ring full (16), 128 waiting on the board, the rest lost */
+    /* VIF 0: its ring full (16), the board's queue full, the rest lost */
     g_assert_cmpuint(rq_word(&b, 0, 0), ==, 16);
-    WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) >= 200 - 16 - PENDING_MAX,
+    WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) >=
+             FLOOD - 16 - PENDING_MAX,
              "VIF 0 dropped %u", vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS));
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS), <=,
-                     200 - 16 - PENDING_MIN);
+                     FLOOD - 16 - PENDING_MIN);
     board_stop(&b);
 }
 
@@ -77,25 +80,27 @@ static void test_vif_to_full_vif(void)
     g_assert_cmpuint(create_vif_queues(&b, 1, 1, TX_ENTRIES, 4), ==,
                      SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
-    for (uint32_t i = 0; i < 200; i++) {
+    for (uint32_t i = 0; i < FLOOD; i++) {
         WAIT_FOR(i - rq_word(&b, 0, 4) < TX_ENTRIES, "VIF 0's send queue "
                  "stuck at tx_cons %u after %u frames to a full VIF 1",
                  rq_word(&b, 0, 4), i);
         post_quietly(&b, 0, f, sizeof(f));
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     }
-    WAIT_FOR(rq_word(&b, 0, 4) == 200, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, 4) == FLOOD, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, 4));
     frame_init(f, sizeof(f), mac_far, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
-    WAIT_FOR(rq_word(&b, 0, 4) == 201, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, 4) == FLOOD + 1, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, 4));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
-    /* VIF 1: 4 in its ring, 128 waiting, the rest dropped and counted */
+    /* VIF 1: 4 in its ring, the board's queue full, the rest counted */
     g_assert_cmpuint(rq_word(&b, 1, 0), ==, 4);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), >=,
-                     200 - 4 - PENDING_MAX);
+                     FLOOD - 4 - PENDING_MAX);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), <=,
-                     200 - 4 - PENDING_MIN);
+                     FLOOD - 4 - PENDING_MIN);
     board_stop(&b);
 }
 

@@ -269,7 +269,7 @@ static bool selfvirt_can_receive(NetClientState *nc)
 {
     SelfvirtState *s = qemu_get_nic_opaque(nc);
 
-    if (qatomic_read(&s->wire_in.len) < s->wire_in.max) {
+    if (!selfvirt_fifo_full(&s->wire_in)) {
         return true;
     }
     /* the wire-rx engine flushes the net queue once it has made room */
@@ -343,11 +343,12 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
 
-    selfvirt_fifo_init(&s->wire_in, SELFVIRT_WIRE_FIFO_MAX);
-    selfvirt_fifo_init(&s->wire_out, SELFVIRT_WIRE_FIFO_MAX);
-    selfvirt_fifo_init(&s->wire_send, SELFVIRT_WIRE_SEND_MAX);
+    selfvirt_fifo_init(&s->wire_in, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
+    selfvirt_fifo_init(&s->wire_out, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
+    selfvirt_fifo_init(&s->wire_send, SELFVIRT_WIRE_SEND_MAX, UINT32_MAX);
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX);
+        selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX,
+                           SELFVIRT_PENDING_BYTES);
         qemu_mutex_init(&s->vif[i].flags_lock);
     }
     selfvirt_switch_rebuild(s);

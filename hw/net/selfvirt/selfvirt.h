@@ -17,6 +17,7 @@
 #include "net/eth.h"
 #include "net/net.h"
 #include "qemu/queue.h"
+#include "qemu/units.h"
 #include "qemu/thread.h"
 #include "qom/object.h"
 #include "system/runstate.h"
@@ -29,7 +30,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_MAX_VIFS       SELFVIRT_WIN_ENTRIES  /* a window each */
 #define SELFVIRT_MAX_ENGINES    8
 #define SELFVIRT_MAX_CONTEXTS   8
-#define SELFVIRT_PENDING_MAX    128   /* frames waiting for a VIF's rx ring */
+/*
+ * Frames switched to a VIF wait for its ring here: deep enough to ride out
+ * a guest that is descheduled for a while (16 ms of a gigabit), bounded
+ * in bytes too, so 64 VIFs hold at most 128 MiB, as the board's SDRAM.
+ */
+#define SELFVIRT_PENDING_MAX    1024
+#define SELFVIRT_PENDING_BYTES  (2 * MiB)
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
 #define SELFVIRT_WIRE_SEND_MAX  1024  /* segments waiting for the tx BH */
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
@@ -54,8 +61,10 @@ typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
 typedef struct SelfvirtFifo {
     QemuMutex lock;
     SelfvirtFrameQueue q;
-    uint32_t len;
+    uint32_t len;             /* frames */
     uint32_t max;
+    uint32_t bytes;
+    uint32_t max_bytes;       /* one frame always fits */
 } SelfvirtFifo;
 
 typedef struct SelfvirtVif {
@@ -214,7 +223,8 @@ void selfvirt_kick_all(SelfvirtState *s);
 SelfvirtEngine *selfvirt_engine_of_role(SelfvirtState *s,
                                         enum SelfvirtEngineRole role);
 SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
-void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max);
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes);
+bool selfvirt_fifo_full(SelfvirtFifo *f);
 void selfvirt_fifo_destroy(SelfvirtFifo *f);
 bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);

@@ -67,12 +67,26 @@ static SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov,
     return fr;
 }
 
-void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max)
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes)
 {
     qemu_mutex_init(&f->lock);
     QSIMPLEQ_INIT(&f->q);
-    f->len = 0;
+    f->len = f->bytes = 0;
     f->max = max;
+    f->max_bytes = max_bytes;
+}
+
+/* Without the lock: a hint for producers, push decides. */
+bool selfvirt_fifo_full(SelfvirtFifo *f)
+{
+    return qatomic_read(&f->len) >= f->max ||
+           qatomic_read(&f->bytes) >= f->max_bytes;
+}
+
+static void selfvirt_fifo_count(SelfvirtFifo *f, SelfvirtFrame *fr, int dir)
+{
+    qatomic_set(&f->len, f->len + dir);
+    qatomic_set(&f->bytes, f->bytes + dir * (int64_t)fr->len);
 }
 
 void selfvirt_fifo_destroy(SelfvirtFifo *f)
@@ -84,11 +98,11 @@ void selfvirt_fifo_destroy(SelfvirtFifo *f)
 bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr)
 {
     QEMU_LOCK_GUARD(&f->lock);
-    if (f->len >= f->max) {
+    if (f->len >= f->max || (f->len && f->bytes + fr->len > f->max_bytes)) {
         return false;
     }
     QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
-    f->len++;
+    selfvirt_fifo_count(f, fr, 1);
     return true;
 }
 
@@ -97,7 +111,7 @@ static void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr)
 {
     QEMU_LOCK_GUARD(&f->lock);
     QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
-    f->len++;
+    selfvirt_fifo_count(f, fr, 1);
 }
 
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
@@ -108,7 +122,7 @@ SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
     fr = QSIMPLEQ_FIRST(&f->q);
     if (fr) {
         QSIMPLEQ_REMOVE_HEAD(&f->q, next);
-        f->len--;
+        selfvirt_fifo_count(f, fr, -1);
     }
     return fr;
 }
@@ -118,7 +132,7 @@ void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr)
 {
     QEMU_LOCK_GUARD(&f->lock);
     QSIMPLEQ_INSERT_HEAD(&f->q, fr, next);
-    f->len++;
+    selfvirt_fifo_count(f, fr, 1);
 }
 
 /* Only the fifo's single consumer may peek and then pop. */
@@ -370,7 +384,7 @@ static bool selfvirt_ctx_wire_tx(SelfvirtEngine *e)
     unsigned n = 0;
 
     /* the tx BH drains wire_send and kicks us when it has */
-    while (n < 32 && qatomic_read(&s->wire_send.len) < s->wire_send.max &&
+    while (n < 32 && !selfvirt_fifo_full(&s->wire_send) &&
            (fr = selfvirt_fifo_pop(&s->wire_out))) {
         if (fr->tx_flags) {
             if (!selfvirt_offload(e, fr, selfvirt_wire_send_cb, s)) {
@@ -580,7 +594,7 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
     int dst, r;
 
     /* the port is the one thing a frame waits for: it drains on its own */
-    if (qatomic_read(&s->wire_out.len) >= s->wire_out.max &&
+    if (selfvirt_fifo_full(&s->wire_out) &&
         selfvirt_switch_to_wire(s, data)) {
         return EGRESS_RETRY;
     }

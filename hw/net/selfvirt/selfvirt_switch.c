@@ -101,7 +101,7 @@ SelfvirtRoom selfvirt_switch_room(SelfvirtState *s, unsigned v,
 {
     SelfvirtFifo *pending = &s->vif[v].pending;
 
-    if (qatomic_read(&pending->len) < pending->max) {
+    if (!selfvirt_fifo_full(pending)) {
         return SELFVIRT_ROOM;
     }
     if (selfvirt_vif_rx_blocked(&s->vif[v])) {
@@ -109,8 +109,7 @@ SelfvirtRoom selfvirt_switch_room(SelfvirtState *s, unsigned v,
     }
     qatomic_or(&s->pending_waiters, 1u << (e - s->engine));
     smp_mb();     /* waiting, then look again: no lost wake-up */
-    return qatomic_read(&pending->len) < pending->max ? SELFVIRT_ROOM
-                                                      : SELFVIRT_ROOM_WAIT;
+    return selfvirt_fifo_full(pending) ? SELFVIRT_ROOM_WAIT : SELFVIRT_ROOM;
 }
 
 /* Queue @fr for VIF @v, or drop it; false: wait, the frame is the caller's. */
@@ -142,7 +141,7 @@ static void selfvirt_switch_flood(SelfvirtState *s, const SelfvirtFrame *fr)
         if (!s->vif[i].active || (int)i == fr->src_vif) {
             continue;
         }
-        if (qatomic_read(&pending->len) >= pending->max) {
+        if (selfvirt_fifo_full(pending)) {
             /* group frames wait for nobody: no copy for a VIF without room */
             trace_selfvirt_rx_drop(i, fr->len, 0);
             qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
