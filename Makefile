@@ -78,6 +78,29 @@ check-host: qemu
 check-guest: qemu guest
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
+# The qtests and guest tests against a second QEMU built with ASan and
+# UBSan (build/qemu-san; not part of "make check": a build of its own)
+QEMU_SAN := $(BUILD)/qemu-san
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=0 \
+	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+check-sanitizers: $(BUILD)/config.mk guest
+	scripts/build-qemu-variant.sh sanitizers $(QEMU_SRC) $(QEMU_SAN)
+	$(QEMU_SAN)/pyvenv/bin/meson test -C $(QEMU_SAN) --no-rebuild --print-errorlogs --suite selfvirt
+	$(SAN_ENV) SELFVIRT_QEMU=$(QEMU_SAN)/qemu-system-x86_64 \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
+
+# libFuzzer on selfvirt-nic (tests/qtest/selfvirt-fuzz.c) in a clang build
+# with ASan and UBSan (build/qemu-fuzz); FUZZ_SECONDS long.  Crash inputs go
+# to build/fuzz/crashes; replay one with FUZZ_ARGS=FILE.
+FUZZ_SECONDS ?= 600
+FUZZ_ARGS ?= -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus
+QEMU_FUZZ := $(BUILD)/qemu-fuzz
+fuzz: $(BUILD)/config.mk
+	scripts/build-qemu-variant.sh fuzzing $(QEMU_SRC) $(QEMU_FUZZ)
+	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	$(SAN_ENV) $(QEMU_FUZZ)/qemu-fuzz-x86_64 --fuzz-target=selfvirt-nic-fuzz \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(FUZZ_ARGS)
+
 demo: all
 	$(PYTHON) tests/guest/demo.py
 
@@ -98,4 +121,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest demo bench bench-device clean distclean
+.PHONY: all deps configure-qemu qemu driver guest driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-device clean distclean

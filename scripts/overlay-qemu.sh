@@ -29,6 +29,9 @@ append_once "$src/hw/net/meson.build" \
     "system_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('net_rx_pkt.c'))"
 append_once "$src/hw/net/Kconfig" "source selfvirt/Kconfig"
 append_once "$src/tests/qtest/meson.build" "subdir('selfvirt')"
+# the project's libFuzzer target (only read by a --enable-fuzzing build)
+append_once "$src/tests/qtest/fuzz/meson.build" \
+    "specific_fuzz_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('../selfvirt/selfvirt-fuzz.c'))"
 
 # Trace events of a sub-directory must be listed in the top-level meson.build.
 grep -q "'hw/net/selfvirt'," "$src/meson.build" ||

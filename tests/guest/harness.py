@@ -87,25 +87,34 @@ class Guest:
                  append=''):
         self.name = name
         self.workdir = workdir
-        self.console_path = os.path.join(workdir, f'{name}.console')
-        self.qga_path = os.path.join(workdir, f'{name}.qga')
+        self.config = (devices, mem, smp, append)
+        self.generation = 0         # QEMU processes it migrated through
+        self.vm = self._machine()
+        self.qga = None
+
+    def _machine(self, extra=()):
+        """The QEMU process of this guest's current generation."""
+        devices, mem, smp, append = self.config
+        tag = self.name if not self.generation else \
+            f'{self.name}.{self.generation}'
+        self.console_path = os.path.join(self.workdir, f'{tag}.console')
+        self.qga_path = os.path.join(self.workdir, f'{tag}.qga')
         args = ['-nodefaults', '-M', 'pc', *accel_args(),
                 '-m', mem, '-smp', str(smp),
                 '-kernel', KERNEL, '-initrd', INITRD,
                 '-append', f'console=ttyS0 panic=-1 loglevel=6 '
-                           f'svguest.name={name} {append}',
+                           f'svguest.name={self.name} {append}',
                 '-serial', f'file:{self.console_path}',
                 '-no-reboot',
                 '-chardev', f'socket,id=qga0,path={self.qga_path},'
                             'server=on,wait=off',
                 '-device', 'virtio-serial-pci',
                 '-device', 'virtserialport,chardev=qga0,'
-                           'name=org.qemu.guest_agent.0']
+                           'name=org.qemu.guest_agent.0', *extra]
         for dev in devices:
             args += dev
-        self.vm = QEMUMachine(QEMU, args=args, name=name,
-                              base_temp_dir=workdir, log_dir=workdir)
-        self.qga = None
+        return QEMUMachine(QEMU, args=args, name=tag,
+                           base_temp_dir=self.workdir, log_dir=self.workdir)
 
     def __str__(self):
         return self.name
@@ -133,13 +142,45 @@ class Guest:
             if time.monotonic() > deadline:
                 raise GuestError(f'{self}: not ready after {timeout} s')
             time.sleep(0.2)
+        self._connect_agent(max(5.0, deadline - time.monotonic()))
+
+    def _connect_agent(self, timeout):
         self.qga = QemuGuestAgent(self.qga_path)
         self.qga.connect(negotiate=False)
-        self.qga.settimeout(max(5.0, deadline - time.monotonic()))
+        self.qga.settimeout(timeout)
         uid = random.randint(1, (1 << 31) - 1)
         if self.qga.cmd('guest-sync', id=uid) != uid:
             raise GuestError(f'{self}: guest agent did not sync')
         self.qga.settimeout(30)
+
+    def migrate(self, timeout=120):
+        """Live-migrate to a new QEMU on this host; return the seconds it took.
+
+        The guest goes on in the new process, with a new console file; the
+        old process is shut down once the migration has completed.
+        """
+        old_vm, old_qga = self.vm, self.qga
+        self.generation += 1
+        uri = 'unix:' + os.path.join(self.workdir,
+                                     f'{self.name}.{self.generation}.mig')
+        self.vm = self._machine(['-incoming', uri])
+        self.vm.launch()
+        start = time.monotonic()
+        old_vm.qmp('migrate', uri=uri)
+        while True:
+            st = old_vm.qmp('query-migrate')['return'].get('status')
+            if st == 'completed':
+                break
+            if st == 'failed' or time.monotonic() - start > timeout:
+                raise GuestError(f'{self}: migration {st} after '
+                                 f'{time.monotonic() - start:.0f} s')
+            time.sleep(0.1)
+        took = time.monotonic() - start
+        with contextlib.suppress(Exception):
+            old_qga.close()
+        old_vm.shutdown(hard=True, timeout=10)
+        self._connect_agent(30)
+        return took
 
     def run(self, cmd, timeout=60, check=True):
         """Run a shell command in the guest; return (rc, stdout, stderr)."""
@@ -218,6 +259,36 @@ def guests(test_name, specs):
                 print(f'--- console of {g} (last 30 lines; all in {dest}):\n'
                       f'{tail}', file=sys.stderr)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def nc_listen(g, netns):
+    """Receive one TCP connection on port 5001 into /tmp/dst (busybox nc);
+    /tmp/nc.done appears when it has ended."""
+    # the listener's stdin must stay open, or nc ends at its EOF: a fifo
+    # that the shell holds open for writing too
+    g.run('rm -f /tmp/dst /tmp/nc.done /tmp/hold; mkfifo /tmp/hold; '
+          f'setsid {netns} sh -c "exec 3<>/tmp/hold; '
+          'nc -l -p 5001 <&3 > /tmp/dst; touch /tmp/nc.done" '
+          '< /dev/null > /dev/null 2>&1 &')
+
+
+def nc_send(g, netns, dst, path='/tmp/src'):
+    """Send @path to @dst port 5001 in the background; its exit status
+    lands in /tmp/nc.rc."""
+    g.run('rm -f /tmp/nc.rc; '
+          f'setsid sh -c "{netns} nc {dst} 5001 < {path}; '
+          'echo \\$? > /tmp/nc.rc" < /dev/null > /dev/null 2>&1 &')
+
+
+def wait_for_file(g, path, timeout=90):
+    deadline = time.monotonic() + timeout
+    while g.run(f'test -e {path}', check=False)[0] != 0:
+        assert time.monotonic() < deadline, f'{g}: no {path} after {timeout} s'
+        time.sleep(0.5)
+
+
+def sha256(g, path):
+    return g.out(f'sha256sum {path}').split()[0]
 
 
 def wire_pair(workdir_hint='selfvirt'):

@@ -12,38 +12,13 @@ import time
 
 import pytest
 
-from harness import guests
+from harness import guests, nc_listen, nc_send, sha256, wait_for_file
 from test_traffic import guest_pair, vif_netns
 
 SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
 RATE_MBPS = 30          # 8 MiB take about 2.2 s
 NS = '/usr/bin/ip netns exec v0'
-
-
-def listen(b):
-    # the listener's stdin must stay open, or nc ends at its EOF: a fifo
-    # that the shell holds open for writing too
-    b.run('rm -f /tmp/dst /tmp/nc.done /tmp/hold; mkfifo /tmp/hold; '
-          f'setsid {NS} sh -c "exec 3<>/tmp/hold; '
-          'nc -l -p 5001 <&3 > /tmp/dst; touch /tmp/nc.done" '
-          '< /dev/null > /dev/null 2>&1 &')
-
-
-def send(a):
-    a.run('rm -f /tmp/nc.rc; '
-          f'setsid sh -c "{NS} nc 10.9.0.2 5001 < /tmp/src; '
-          'echo \\$? > /tmp/nc.rc" < /dev/null > /dev/null 2>&1 &')
-
-
-def wait_file(g, path, timeout=90):
-    deadline = time.monotonic() + timeout
-    while g.run(f'test -e {path}', check=False)[0] != 0:
-        assert time.monotonic() < deadline, f'{g}: no {path} after {timeout} s'
-        time.sleep(0.5)
-
-
-def sha(g, path):
-    return g.out(f'sha256sum {path}').split()[0]
+DST = '10.9.0.2'
 
 
 def board_counter(g, name):
@@ -76,18 +51,18 @@ def test_transfer_survives(fault):
         vif_netns(b, 1, 2)
         a.run(f'echo "0 {RATE_MBPS}" > {SYSFS}/vif_rate')
         a.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
-        listen(b)
+        nc_listen(b, NS)
         time.sleep(0.5)
-        send(a)
+        nc_send(a, NS, DST)
         time.sleep(1)
         assert a.run('test -e /tmp/nc.rc', check=False)[0] != 0, \
             'the transfer was over before the fault'
         inject(fault, a, b)
-        wait_file(a, '/tmp/nc.rc')
-        wait_file(b, '/tmp/nc.done')
+        wait_for_file(a, '/tmp/nc.rc')
+        wait_for_file(b, '/tmp/nc.done')
         assert a.out('cat /tmp/nc.rc').strip() == '0'
         assert b.out('stat -c %s /tmp/dst').strip() == str(8 << 20)
-        assert sha(b, '/tmp/dst') == sha(a, '/tmp/src')
+        assert sha256(b, '/tmp/dst') == sha256(a, '/tmp/src')
         # and traffic goes on; neither board refused or aborted a frame
         out = a.out(f'{NS} ping -c 2 -W 3 10.9.0.2', timeout=30)
         assert '2 packets received' in out, out
@@ -103,16 +78,16 @@ def test_reload_then_transfer():
         vif_netns(b, 1, 2)
         a.run(f'echo "0 {RATE_MBPS}" > {SYSFS}/vif_rate')
         a.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
-        listen(b)
+        nc_listen(b, NS)
         time.sleep(0.5)
-        send(a)
+        nc_send(a, NS, DST)
         time.sleep(1)
         b.run('rmmod selfvirt; killall nc; ip netns del v0', check=False)
         vif_netns(b, 1, 2)
-        wait_file(a, '/tmp/nc.rc', timeout=120)     # reset by the new VIF's host
-        listen(b)
+        wait_for_file(a, '/tmp/nc.rc', timeout=120)     # reset by the new VIF's host
+        nc_listen(b, NS)
         time.sleep(0.5)
-        send(a)
-        wait_file(b, '/tmp/nc.done')
-        assert sha(b, '/tmp/dst') == sha(a, '/tmp/src')
+        nc_send(a, NS, DST)
+        wait_for_file(b, '/tmp/nc.done')
+        assert sha256(b, '/tmp/dst') == sha256(a, '/tmp/src')
         assert board_counter(a, 'tx_errors') == 0

@@ -171,10 +171,67 @@ static void test_stream_patched(gconstpointer data)
     unlink(path);
 }
 
+/* The next frame on the wire but the RARPs QEMU announces a VM with. */
+static uint32_t wire_recv_not_rarp(Board *b, uint8_t *buf, uint32_t size,
+                                   int ms)
+{
+    uint32_t len;
+
+    do {
+        len = wire_recv(b, buf, size, ms);
+    } while (len && lduw_be_p(buf + 12) == 0x8035);     /* ETH_P_RARP */
+    return len;
+}
+
+/*
+ * Frames posted while the VM is stopped are sent once, by the destination:
+ * the stream carries tx_cons, the engines are parked from the stop on.
+ */
+static void test_posted_frames_sent_once(void)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/selfvirt-mig-%d.sock",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *incoming = g_strdup_printf(",vifs=4 -incoming %s", uri);
+    Board src, dst;
+    uint8_t f[100], got[256];
+
+    board_start(&src, ",vifs=4");
+    g_assert_cmpuint(create_vif(&src, 0, 0), ==, SELFVIRT_ST_OK);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'stop'}");
+    for (int i = 0; i < 10; i++) {
+        frame_init(f, sizeof(f), mac_far, mac_vif0);
+        f[20] = i;
+        post_quietly(&src, 0, f, sizeof(f));
+    }
+    csr_wr(&src, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_cmpuint(wire_recv(&src, got, sizeof(got), 200), ==, 0);
+    g_assert_cmpuint(rq_word(&src, 0, 4), ==, 0);
+
+    board_launch(&dst, incoming);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_assert_cmpstr(wait_migration(src.qts), ==, "completed");
+    board_attach(&dst);
+    qtest_qmp_assert_success(dst.qts, "{'execute': 'cont'}");
+    for (int i = 0; i < 10; i++) {
+        g_assert_cmpuint(wire_recv_not_rarp(&dst, got, sizeof(got), 2000), ==,
+                         sizeof(f));
+        g_assert_cmpuint(got[20], ==, i);
+    }
+    g_assert_cmpuint(wire_recv_not_rarp(&dst, got, sizeof(got), 200), ==, 0);
+    g_assert_cmpuint(wire_recv_not_rarp(&src, got, sizeof(got), 200), ==, 0);
+    g_assert_cmpuint(rq_word(&dst, 0, 4), ==, 10);
+    board_stop(&dst);
+    board_stop(&src);
+    unlink(uri + strlen("unix:"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/selfvirt/migration-stream/intact", test_stream_intact);
+    qtest_add_func("/selfvirt/migration/posted-frames-sent-once",
+                   test_posted_frames_sent_once);
     for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {
         g_autofree char *name = g_strdup_printf("/selfvirt/migration-stream/%s",
                                                 patches[i].name);

@@ -880,6 +880,40 @@ static void test_reset_keeps_msi(void)
     board_stop(&b);
 }
 
+/*
+ * x-engines-inline (for the fuzzer): the doorbell's write runs the
+ * engines before it returns, so the frame is there without waiting.
+ */
+static void test_engines_inline(void)
+{
+    Board b;
+    uint8_t f[64], got[64];
+
+    board_start(&b, ",vifs=4,x-engines-inline=on");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    for (uint32_t i = 1; i <= 40; i++) {
+        frame_init(f, sizeof(f), mac_vif1, mac_vif0);
+        f[20] = i;
+        post_frame(&b, 0, f, sizeof(f));
+        g_assert_cmpuint(rq_word(&b, 0, 4), ==, i);         /* tx_cons */
+        if (i <= 16) {
+            g_assert_cmpuint(rq_word(&b, 1, 0), ==, i);     /* rx_prod */
+            qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
+                          SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
+            g_assert_cmpmem(got, sizeof(got), f, sizeof(f));
+        }
+    }
+    /* VIF 1's ring is full: RX_BLOCKED, 24 frames waiting on the board */
+    g_assert_cmphex(rq_word(&b, 1, 8) & SELFVIRT_RQ_RX_BLOCKED, ==,
+                    SELFVIRT_RQ_RX_BLOCKED);
+    qpci_io_writel(b.dev, b.sdram, b.part_size + 4, 16);     /* rx_cons */
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
+    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 32);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==, 0);
+    board_stop(&b);
+}
+
 /* A VIF's SDRAM partition is page-aligned for every VIF count (mmap). */
 static void test_partition_aligned(void)
 {
@@ -968,6 +1002,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
     qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
+    qtest_add_func("/selfvirt/engines-inline", test_engines_inline);
     qtest_add_func("/selfvirt/bad-properties", test_bad_properties);
     qtest_add_func("/selfvirt/wire", test_wire);
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);

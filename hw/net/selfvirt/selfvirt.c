@@ -400,6 +400,7 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 0),
+    DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, engines_inline, false),
 };
 
 static bool selfvirt_is_msix(void *opaque, int version_id)
@@ -581,6 +582,9 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
         "hardware contexts per micro-engine, 1..8");
     object_class_property_set_description(klass, "max-frame",
         "largest frame in bytes, 1514..16384 (jumbo frames)");
+    object_class_property_set_description(klass, "x-engines-inline",
+        "testing only: run the micro-engines on the calling thread, so "
+        "that a fuzzer's input replays");
     object_class_property_set_description(klass, "poll-us",
         "microseconds an idle egress engine polls before it sleeps");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);

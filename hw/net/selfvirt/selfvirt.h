@@ -169,8 +169,10 @@ struct SelfvirtState {
     /* micro-engines */
     SelfvirtEngine engine[SELFVIRT_MAX_ENGINES];
     unsigned num_egress_ctx;
-    bool engines_running;
+    bool engines_running;     /* threads started (not x-engines-inline) */
     bool engines_stop;        /* threads exit */
+    bool engines_inline;      /* x-engines-inline: no threads, for fuzzing */
+    bool inline_running;
     QemuMutex pause_lock;
     QemuCond pause_cond;
     unsigned pause_req;       /* nesting count */

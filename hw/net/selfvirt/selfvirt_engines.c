@@ -158,8 +158,14 @@ static bool selfvirt_fifo_empty(SelfvirtFifo *f)
 
 /* ---- waking and parking ---- */
 
+static void selfvirt_engines_run_inline(SelfvirtState *s);
+
 void selfvirt_engine_kick(SelfvirtEngine *e)
 {
+    if (e->s->engines_inline) {
+        selfvirt_engines_run_inline(e->s);
+        return;
+    }
     qemu_mutex_lock(&e->lock);
     e->kicked = true;
     if (e->asleep) {
@@ -825,6 +831,34 @@ static void *selfvirt_engine_thread(void *opaque)
     return NULL;
 }
 
+/*
+ * x-engines-inline, for the fuzzer: no threads; a kick runs every engine's
+ * contexts on the caller's thread, with the BQL, until none has work, so
+ * that an input always does the same.  Bounded: no input can hang it.
+ */
+static void selfvirt_engines_run_inline(SelfvirtState *s)
+{
+    bool work = true;
+
+    assert(bql_locked());
+    if (s->inline_running) {
+        return;     /* a context kicked another: the loop goes round again */
+    }
+    s->inline_running = true;
+    for (unsigned round = 0; work && round < 1000; round++) {
+        work = false;
+        for (unsigned i = 0; i < s->num_engines; i++) {
+            int64_t wait_ns = INT64_MAX;
+
+            work |= selfvirt_engine_run_contexts(&s->engine[i], &wait_ns);
+        }
+    }
+    for (unsigned i = SELFVIRT_ME_EGRESS; i < s->num_engines; i++) {
+        selfvirt_egress_set_asleep(&s->engine[i], true);  /* doorbells */
+    }
+    s->inline_running = false;
+}
+
 void selfvirt_engines_start(SelfvirtState *s)
 {
     static const char *const names[] = { "wire-rx", "wire-tx", "ingress" };
@@ -846,26 +880,29 @@ void selfvirt_engines_start(SelfvirtState *s)
         qemu_cond_init(&e->cond);
         net_tx_pkt_init(&e->tx_pkt, 2);
         net_rx_pkt_init(&e->rx_pkt);
-        qemu_thread_create(&e->thread, name, selfvirt_engine_thread, e,
-                           QEMU_THREAD_JOINABLE);
+        if (!s->engines_inline) {
+            qemu_thread_create(&e->thread, name, selfvirt_engine_thread, e,
+                               QEMU_THREAD_JOINABLE);
+        }
     }
-    s->engines_running = true;
+    s->engines_running = !s->engines_inline;
 }
 
 void selfvirt_engines_stop(SelfvirtState *s)
 {
-    if (!s->engines_running) {
-        return;
+    if (s->engines_running) {
+        qatomic_set(&s->engines_stop, true);
+        qemu_mutex_lock(&s->pause_lock);
+        qemu_cond_broadcast(&s->pause_cond);
+        qemu_mutex_unlock(&s->pause_lock);
+        selfvirt_kick_all(s);
     }
-    qatomic_set(&s->engines_stop, true);
-    qemu_mutex_lock(&s->pause_lock);
-    qemu_cond_broadcast(&s->pause_cond);
-    qemu_mutex_unlock(&s->pause_lock);
-    selfvirt_kick_all(s);
     for (unsigned i = 0; i < s->num_engines; i++) {
         SelfvirtEngine *e = &s->engine[i];
 
-        qemu_thread_join(&e->thread);
+        if (s->engines_running) {
+            qemu_thread_join(&e->thread);
+        }
         net_tx_pkt_uninit(e->tx_pkt);
         net_rx_pkt_uninit(e->rx_pkt);
         qemu_cond_destroy(&e->cond);
