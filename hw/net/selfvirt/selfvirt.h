@@ -219,6 +219,7 @@ void selfvirt_engines_start(SelfvirtState *s);
 void selfvirt_engines_stop(SelfvirtState *s);
 void selfvirt_engines_pause(SelfvirtState *s);
 void selfvirt_engines_resume(SelfvirtState *s);
+bool selfvirt_engines_parked(SelfvirtState *s);
 void selfvirt_engine_kick(SelfvirtEngine *e);
 void selfvirt_doorbell(SelfvirtState *s, uint32_t vif);
 void selfvirt_kick_all(SelfvirtState *s);

@@ -231,6 +231,7 @@ static void selfvirt_engine_check_pause(SelfvirtState *s)
 /* With the BQL.  Nests; returns with every engine parked. */
 void selfvirt_engines_pause(SelfvirtState *s)
 {
+    assert(bql_locked());
     if (!s->engines_running) {
         return;
     }
@@ -247,8 +248,25 @@ void selfvirt_engines_pause(SelfvirtState *s)
     qemu_mutex_unlock(&s->pause_lock);
 }
 
+/*
+ * For assertions: may management change what the engines work on?  Yes
+ * with the BQL and every engine thread parked (or none running).
+ */
+bool selfvirt_engines_parked(SelfvirtState *s)
+{
+    if (!bql_locked()) {
+        return false;
+    }
+    if (!s->engines_running) {
+        return true;
+    }
+    QEMU_LOCK_GUARD(&s->pause_lock);
+    return s->pause_req && s->paused == s->num_engines;
+}
+
 void selfvirt_engines_resume(SelfvirtState *s)
 {
+    assert(bql_locked());
     if (!s->engines_running) {
         return;
     }

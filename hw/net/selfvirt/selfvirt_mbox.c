@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "net/eth.h"
 #include "selfvirt.h"
@@ -47,6 +48,7 @@ static void selfvirt_mac_from_args(uint8_t *mac, uint32_t lo, uint32_t hi)
 
 static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
 {
+    assert(selfvirt_engines_parked(s));
     selfvirt_fifo_flush(&vif->pending);
     vif->active = false;
     vif->stopped = false;
@@ -414,6 +416,7 @@ void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
 {
     uint32_t st;
 
+    assert(bql_locked());     /* the XScale runs one command at a time */
     memset(s->mbox_res, 0, sizeof(s->mbox_res));
     switch (cmd) {
     case SELFVIRT_CMD_RESET:

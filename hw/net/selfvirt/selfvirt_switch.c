@@ -32,6 +32,7 @@ static unsigned selfvirt_mac_hash(const uint8_t *mac)
 /* Management changed a VIF or its MAC; with the engines paused. */
 void selfvirt_switch_rebuild(SelfvirtState *s)
 {
+    assert(selfvirt_engines_parked(s));
     memset(s->mac_table, -1, sizeof(s->mac_table));
     for (unsigned v = 0; v < s->num_vifs; v++) {
         unsigned h;
