@@ -206,7 +206,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_WO(reset);
 
-#define SELFVIRT_STAT_NAME(id, name) name,
+#define SELFVIRT_STAT_NAME(id, name) name
 static const char * const selfvirt_board_stat_names[] = {
 	SELFVIRT_BOARD_STATS(SELFVIRT_STAT_NAME)
 };

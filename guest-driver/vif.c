@@ -505,7 +505,7 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 
 /* ---- ethtool ---- */
 
-#define SELFVIRT_VSTAT_NAME(id, name) "board_" name,
+#define SELFVIRT_VSTAT_NAME(id, name) "board_" name
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "doorbells", "rx_dropped",
 	SELFVIRT_VIF_STATS(SELFVIRT_VSTAT_NAME)

@@ -88,8 +88,8 @@ typedef struct SelfvirtVif {
     uint32_t tx_cons;
     uint32_t rx_prod;
     uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
-    QemuMutex flags_lock;     /* rq_flags and its copy in host memory:
-                               * egress and ingress both update them */
+    /* rq_flags and its copy in host memory: egress and ingress write it */
+    QemuMutex flags_lock;
     bool stopped;             /* malformed descriptor: VIF halted */
 
     SelfvirtRate rate;        /* the egress engine's alone */

@@ -77,8 +77,7 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_REG_MAC_LO             0x028  /* base MAC, bytes 0..3 */
 #define SELFVIRT_REG_MAC_HI             0x02c  /* base MAC, bytes 4..5 */
 #define SELFVIRT_REG_PART_SIZE          0x030  /* SDRAM partition per VIF */
-#define   SELFVIRT_PART_ALIGN           4096   /* partitions are whole pages:
-                                                * each can be mmap'ed alone */
+#define   SELFVIRT_PART_ALIGN           4096   /* whole pages: mmap-able */
 
 /* ---- CSR BAR: control ---- */
 #define SELFVIRT_REG_DEV_CTRL           0x040
@@ -125,26 +124,22 @@ typedef uint32_t selfvirt_le32;
  * that the device, the driver (sysfs, devlink) and the tests expand.
  */
 #define SELFVIRT_BOARD_STATS(X) \
-    X(WIRE_RX_FRAMES, "wire_rx_frames")   /* frames from the port */ \
-    X(WIRE_TX_FRAMES, "wire_tx_frames")   /* frames to the port */ \
-    X(WIRE_RX_NO_VIF, "wire_rx_no_vif")   /* unicast no VIF owns */ \
-    X(SWITCH_LOCAL, "switch_local")       /* VIF-to-VIF, on the board */ \
-    X(WIN_ABORTS, "win_aborts")           /* upstream master aborts */ \
-    X(BAD_DESC, "bad_desc")               /* malformed send descriptors */ \
-    X(DOORBELLS, "doorbells")             /* doorbell writes */ \
-    X(ENGINE_WAKEUPS, "engine_wakeups")   /* micro-engine wake-ups */ \
-    X(IRQS, "irqs")                       /* master interrupts, messages */ \
-    X(MBOX_CMDS, "mbox_cmds")             /* mailbox commands run */ \
-    X(CSR_READS, "csr_reads")             /* host reads of the CSR BAR but \
-                                           * of these counters: PCI reads \
-                                           * are slow on the real board */ \
-    X(RX_COALESCED, "rx_coalesced")       /* TCP segments merged */ \
-    X(TX_SPOOFED, "tx_spoofed")           /* frames with a source MAC not \
-                                           * their VIF's: dropped */ \
-    X(CSR_REFUSED, "csr_refused")         /* register writes refused in \
-                                           * the board's current state */
+    X(WIRE_RX_FRAMES, "wire_rx_frames"),  /* frames from the port */ \
+    X(WIRE_TX_FRAMES, "wire_tx_frames"),  /* frames to the port */ \
+    X(WIRE_RX_NO_VIF, "wire_rx_no_vif"),  /* unicast no VIF owns */ \
+    X(SWITCH_LOCAL, "switch_local"),      /* VIF-to-VIF, on the board */ \
+    X(WIN_ABORTS, "win_aborts"),          /* upstream master aborts */ \
+    X(BAD_DESC, "bad_desc"),              /* malformed send descriptors */ \
+    X(DOORBELLS, "doorbells"),            /* doorbell writes */ \
+    X(ENGINE_WAKEUPS, "engine_wakeups"),  /* micro-engine wake-ups */ \
+    X(IRQS, "irqs"),                      /* master interrupts, messages */ \
+    X(MBOX_CMDS, "mbox_cmds"),            /* mailbox commands run */ \
+    X(CSR_READS, "csr_reads"),            /* host CSR reads (slow on PCI) */ \
+    X(RX_COALESCED, "rx_coalesced"),      /* TCP segments merged */ \
+    X(TX_SPOOFED, "tx_spoofed"),          /* another VIF's source MAC */ \
+    X(CSR_REFUSED, "csr_refused"),        /* writes refused for now */
 
-#define SELFVIRT_STAT_ENUM(id, name)    SELFVIRT_STAT_##id,
+#define SELFVIRT_STAT_ENUM(id, name)    SELFVIRT_STAT_##id
 enum selfvirt_board_stat {
     SELFVIRT_BOARD_STATS(SELFVIRT_STAT_ENUM)
     SELFVIRT_STAT_COUNT
@@ -200,38 +195,34 @@ enum selfvirt_mbox_cmd {
 enum selfvirt_vif_attr {
     SELFVIRT_ATTR_MAC = 1,          /* ARG2 bytes 0..3, ARG3 bytes 4..5 */
     SELFVIRT_ATTR_SIGNALS = 2,      /* ARG2: SELFVIRT_SIGNAL_* enables */
-    SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none,
-                                     * at most SELFVIRT_RATE_MAX_MBPS */
-    SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn,
-                                     * 1..SELFVIRT_WEIGHT_MAX */
+    SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none */
+    SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn */
     SELFVIRT_ATTR_QUEUES = 5,       /* ARG2 as CREATE ARG3; rings reset */
     SELFVIRT_ATTR_RX_CHAIN = 6,     /* ARG2: receive slots one frame may
                                      * span, 1..SELFVIRT_RX_CHAIN_MAX (and
                                      * at most the ring); ARG3:
                                      * SELFVIRT_RX_COALESCE_* */
-    SELFVIRT_ATTR_SPOOF_CHECK = 7,  /* ARG2: 1 = send only with the VIF's
-                                     * own source MAC (default), 0 = any */
+    SELFVIRT_ATTR_SPOOF_CHECK = 7,  /* ARG2: 1 = only its own source MAC */
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
-#define SELFVIRT_WEIGHT_MAX             256
-#define SELFVIRT_RATE_MAX_MBPS          100000
+#define SELFVIRT_WEIGHT_MAX             256     /* ATTR_WEIGHT: 1..this */
+#define SELFVIRT_RATE_MAX_MBPS          100000  /* ATTR_RATE: 0..this */
 #define SELFVIRT_RX_COALESCE_TCP        (1u << 0)  /* merge TCP segments */
 #define SELFVIRT_SIGNAL_TX              (1u << 0)
 #define SELFVIRT_SIGNAL_RX              (1u << 1)
 
 /* VIF_STATS RES0..7, X(ID, "name"), as SELFVIRT_BOARD_STATS */
 #define SELFVIRT_VIF_STATS(X) \
-    X(TX_FRAMES, "tx_frames") \
-    X(TX_BYTES, "tx_bytes") \
-    X(RX_FRAMES, "rx_frames") \
-    X(RX_BYTES, "rx_bytes") \
-    X(RX_DROPS, "rx_drops")               /* the VIF took no more */ \
-    X(TX_ERRORS, "tx_errors")             /* frames refused: malformed, \
-                                           * spoofed, bad offloads */ \
-    X(WIN_ABORTS, "win_aborts")           /* upstream writes aborted */ \
-    X(SIGNALS, "signals")                 /* signals raised */
+    X(TX_FRAMES, "tx_frames"), \
+    X(TX_BYTES, "tx_bytes"), \
+    X(RX_FRAMES, "rx_frames"), \
+    X(RX_BYTES, "rx_bytes"), \
+    X(RX_DROPS, "rx_drops"),              /* the VIF took no more */ \
+    X(TX_ERRORS, "tx_errors"),            /* refused: malformed, spoofed */ \
+    X(WIN_ABORTS, "win_aborts"),          /* upstream writes aborted */ \
+    X(SIGNALS, "signals"),                /* signals raised */
 
-#define SELFVIRT_VSTAT_ENUM(id, name)   SELFVIRT_VSTAT_##id,
+#define SELFVIRT_VSTAT_ENUM(id, name)   SELFVIRT_VSTAT_##id
 enum selfvirt_vif_stat {
     SELFVIRT_VIF_STATS(SELFVIRT_VSTAT_ENUM)
     SELFVIRT_VSTAT_COUNT
@@ -278,8 +269,7 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, len) == 4);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, flags) == 8);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_tx_desc, mss) == 10);
 #define SELFVIRT_TX_CSUM                (1u << 0)  /* fill in the L4 checksum */
-#define SELFVIRT_TX_TSO                 (1u << 1)  /* segment at mss: unicast
-                                                    * TCP/IPv4 or IPv6 only */
+#define SELFVIRT_TX_TSO                 (1u << 1)  /* unicast TCP: cut at mss */
 #define SELFVIRT_TX_FLAGS               (SELFVIRT_TX_CSUM | SELFVIRT_TX_TSO)
 #define SELFVIRT_TSO_MSS_MIN            64
 #define SELFVIRT_TSO_MSS_MAX            9000
