@@ -57,5 +57,6 @@ fi
 "$(dirname "$0")/link-firmware.sh" "$out"
 echo "$variant: building (a first build takes about 15 minutes)"
 # shellcheck disable=SC2086
-ninja -C "$out" $targets |
+{ ninja -C "$out" $targets; echo $? > "$out/.ninja-rc"; } |
     awk '/^\[/ { n++; if (n % 100 == 0) { print; fflush() } next } { print; fflush() }'
+exit "$(cat "$out/.ninja-rc")"
