@@ -93,11 +93,13 @@ check-sanitizers: $(BUILD)/config.mk guest
 # with ASan and UBSan (build/qemu-fuzz); FUZZ_SECONDS long.  Crash inputs go
 # to build/fuzz/crashes; replay one with FUZZ_ARGS=FILE.
 FUZZ_SECONDS ?= 600
-FUZZ_ARGS ?= -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus
+FUZZ_ARGS ?= -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus \
+	$(BUILD)/fuzz/seeds
 QEMU_FUZZ := $(BUILD)/qemu-fuzz
 fuzz: $(BUILD)/config.mk
 	scripts/build-qemu-variant.sh fuzzing $(QEMU_SRC) $(QEMU_FUZZ)
 	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	$(PYTHON) tests/qtest/selfvirt-fuzz-seeds.py $(BUILD)/fuzz/seeds
 	$(SAN_ENV) $(QEMU_FUZZ)/qemu-fuzz-x86_64 --fuzz-target=selfvirt-nic-fuzz \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(FUZZ_ARGS)
 
