@@ -291,6 +291,29 @@ def sha256(g, path):
     return g.out(f'sha256sum {path}').split()[0]
 
 
+def start_transfer(sender, receiver, netns, dst, vif_sysfs, rate_mbps=30):
+    """Send 8 MiB of random data from @sender to @dst on @receiver (nc),
+    the sender's VIF 0 limited to @rate_mbps so that it lasts a few
+    seconds; return once it is under way."""
+    sender.run(f'echo "0 {rate_mbps}" > {vif_sysfs}/vif_rate')
+    sender.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
+    nc_listen(receiver, netns)
+    time.sleep(0.5)
+    nc_send(sender, netns, dst)
+    time.sleep(1)
+    assert sender.run('test -e /tmp/nc.rc', check=False)[0] != 0, \
+        'the transfer was over before it could be disturbed'
+
+
+def check_transfer(sender, receiver):
+    """The transfer ended well and the receiver has the sender's bytes."""
+    wait_for_file(sender, '/tmp/nc.rc')
+    wait_for_file(receiver, '/tmp/nc.done')
+    assert sender.out('cat /tmp/nc.rc').strip() == '0'
+    assert receiver.out('stat -c %s /tmp/dst').strip() == str(8 << 20)
+    assert sha256(receiver, '/tmp/dst') == sha256(sender, '/tmp/src')
+
+
 def wire_pair(workdir_hint='selfvirt'):
     """Return netdev arguments for two guests joined by a unix stream."""
     path = os.path.join(tempfile.mkdtemp(prefix=f'{workdir_hint}-wire-'),

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from harness import guests, nc_listen, nc_send, sha256, wait_for_file
+from harness import (check_transfer, guests, nc_listen, nc_send, sha256,
+                     start_transfer, wait_for_file)
 from test_traffic import guest_pair, vif_netns
 
 SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
@@ -49,20 +50,9 @@ def test_transfer_survives(fault):
     with guests(f'fault-{fault}', guest_pair()) as (a, b):
         vif_netns(a, 1, 1)
         vif_netns(b, 1, 2)
-        a.run(f'echo "0 {RATE_MBPS}" > {SYSFS}/vif_rate')
-        a.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
-        nc_listen(b, NS)
-        time.sleep(0.5)
-        nc_send(a, NS, DST)
-        time.sleep(1)
-        assert a.run('test -e /tmp/nc.rc', check=False)[0] != 0, \
-            'the transfer was over before the fault'
+        start_transfer(a, b, NS, DST, SYSFS, RATE_MBPS)
         inject(fault, a, b)
-        wait_for_file(a, '/tmp/nc.rc')
-        wait_for_file(b, '/tmp/nc.done')
-        assert a.out('cat /tmp/nc.rc').strip() == '0'
-        assert b.out('stat -c %s /tmp/dst').strip() == str(8 << 20)
-        assert sha256(b, '/tmp/dst') == sha256(a, '/tmp/src')
+        check_transfer(a, b)
         # and traffic goes on; neither board refused or aborted a frame
         out = a.out(f'{NS} ping -c 2 -W 3 10.9.0.2', timeout=30)
         assert '2 packets received' in out, out
@@ -76,12 +66,7 @@ def test_reload_then_transfer():
     with guests('fault-reload', guest_pair()) as (a, b):
         vif_netns(a, 1, 1)
         vif_netns(b, 1, 2)
-        a.run(f'echo "0 {RATE_MBPS}" > {SYSFS}/vif_rate')
-        a.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
-        nc_listen(b, NS)
-        time.sleep(0.5)
-        nc_send(a, NS, DST)
-        time.sleep(1)
+        start_transfer(a, b, NS, DST, SYSFS, RATE_MBPS)
         b.run('rmmod selfvirt; killall nc; ip netns del v0', check=False)
         vif_netns(b, 1, 2)
         wait_for_file(a, '/tmp/nc.rc', timeout=120)     # reset by the new VIF's host

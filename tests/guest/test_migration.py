@@ -9,9 +9,8 @@ when the VM stops are not carried in the stream; TCP sends them again.
 """
 
 import re
-import time
 
-from harness import guests, nc_listen, nc_send, sha256, wait_for_file
+from harness import check_transfer, guests, start_transfer
 from test_traffic import guest_pair, vif_netns
 
 SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
@@ -25,23 +24,13 @@ def board_stat(g, name):
 
 
 def transfer_across_migration(sender, receiver, dst, migrating):
-    sender.run(f'echo "0 {RATE_MBPS}" > {SYSFS}/vif_rate')
-    sender.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
-    nc_listen(receiver, NS)
-    time.sleep(0.5)
-    nc_send(sender, NS, dst)
-    time.sleep(1)
-    assert sender.run('test -e /tmp/nc.rc', check=False)[0] != 0, \
-        'the transfer was over before the migration'
+    start_transfer(sender, receiver, NS, dst, SYSFS, RATE_MBPS)
     rx_before = board_stat(migrating, 'rx_frames')
     took = migrating.migrate()
     print(f'{migrating} migrated in {took:.1f} s')
     # the counters came with the VIF
     assert board_stat(migrating, 'rx_frames') >= rx_before
-    wait_for_file(sender, '/tmp/nc.rc')
-    wait_for_file(receiver, '/tmp/nc.done')
-    assert sender.out('cat /tmp/nc.rc').strip() == '0'
-    assert sha256(receiver, '/tmp/dst') == sha256(sender, '/tmp/src')
+    check_transfer(sender, receiver)
 
 
 def test_migrate_receiver_then_sender():
