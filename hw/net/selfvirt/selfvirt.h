@@ -253,6 +253,7 @@ typedef enum SelfvirtForward {
 SelfvirtForward selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
                                         SelfvirtEngine *e);
 void selfvirt_switch_wake_waiters(SelfvirtState *s);
+void selfvirt_switch_drop(SelfvirtState *s, unsigned v, uint32_t len);
 typedef enum SelfvirtRoom {
     SELFVIRT_ROOM,            /* a frame for the VIF may be queued now */
     SELFVIRT_ROOM_WAIT,       /* later: the engine is woken */

@@ -582,8 +582,7 @@ static int selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
         g_free(fr);
         return EGRESS_RETRY;
     case SELFVIRT_ROOM_NONE:
-        trace_selfvirt_rx_drop(dst, fr->len, 0);
-        qatomic_inc(&s->vif[dst].stats[SELFVIRT_VSTAT_RX_DROPS]);
+        selfvirt_switch_drop(s, dst, fr->len);
         g_free(fr);
         return EGRESS_SENT;
     }
@@ -605,6 +604,25 @@ static int selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     return EGRESS_SENT;
 }
 
+/*
+ * A first look at the frame's destination, before it is copied: a frame
+ * waits for room in the port's queue or for the board's ingress to drain
+ * its VIF's queue, both of which pass without any guest.
+ */
+static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
+                                      const uint8_t *data)
+{
+    SelfvirtState *s = e->s;
+    int dst;
+
+    if (selfvirt_switch_to_wire(s, data)) {
+        return selfvirt_fifo_full(&s->wire_out);
+    }
+    dst = selfvirt_switch_lookup(s, data);
+    return dst != (int)v &&
+           selfvirt_switch_room(s, dst, e) == SELFVIRT_ROOM_WAIT;
+}
+
 static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
                                  const struct selfvirt_tx_desc *d)
 {
@@ -617,9 +635,7 @@ static int selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
     SelfvirtFrame *fr;
     int dst, r;
 
-    /* the port is the one thing a frame waits for: it drains on its own */
-    if (selfvirt_fifo_full(&s->wire_out) &&
-        selfvirt_switch_to_wire(s, data)) {
+    if (selfvirt_egress_must_wait(e, v, data)) {
         return EGRESS_RETRY;
     }
     fr = selfvirt_frame_new(data, len);

@@ -72,10 +72,16 @@ static bool selfvirt_vif_rx_blocked(SelfvirtVif *vif)
     return qatomic_read(&vif->rq_flags) & SELFVIRT_RQ_RX_BLOCKED;
 }
 
+/* VIF @v could not take a frame of @len bytes: its loss, counted. */
+void selfvirt_switch_drop(SelfvirtState *s, unsigned v, uint32_t len)
+{
+    trace_selfvirt_rx_drop(v, len, 0);
+    qatomic_inc(&s->vif[v].stats[SELFVIRT_VSTAT_RX_DROPS]);
+}
+
 static void selfvirt_rx_drop(SelfvirtState *s, unsigned v, SelfvirtFrame *fr)
 {
-    trace_selfvirt_rx_drop(v, fr->len, 0);
-    qatomic_inc(&s->vif[v].stats[SELFVIRT_VSTAT_RX_DROPS]);
+    selfvirt_switch_drop(s, v, fr->len);
     g_free(fr);
 }
 
@@ -144,8 +150,7 @@ static void selfvirt_switch_flood(SelfvirtState *s, const SelfvirtFrame *fr)
         }
         if (selfvirt_fifo_full(pending)) {
             /* group frames wait for nobody: no copy for a VIF without room */
-            trace_selfvirt_rx_drop(i, fr->len, 0);
-            qatomic_inc(&s->vif[i].stats[SELFVIRT_VSTAT_RX_DROPS]);
+            selfvirt_switch_drop(s, i, fr->len);
             continue;
         }
         copy = selfvirt_frame_alloc(fr->len, fr->src_vif);
