@@ -131,7 +131,8 @@ static ssize_t create_vif_store(struct device *dev,
 			return -EINVAL;
 		index = n;
 	}
-	err = selfvirt_vif_create(b, index, tx_entries, rx_entries, rx_buf);
+	err = selfvirt_vif_create(b, index, b->tx_entries, b->rx_entries,
+				  b->rx_buf);
 	return err < 0 ? err : count;
 }
 static DEVICE_ATTR_WO(create_vif);
@@ -145,6 +146,8 @@ static ssize_t destroy_vif_store(struct device *dev,
 
 	if (kstrtouint(buf, 0, &index) || index >= SELFVIRT_WIN_ENTRIES)
 		return -EINVAL;
+	if (b->mdev[index])
+		return -EBUSY;		/* a VM's: remove its mdev */
 	if (!b->vif[index])
 		return -ENOENT;
 	selfvirt_vif_destroy(b, index);
@@ -184,6 +187,15 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 		return -EINVAL;
 	rtnl_lock();
 	mutex_lock(&b->vif_lock);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++) {
+		if (b->mdev[i]) {
+			/* a VM's rings would vanish under it */
+			mutex_unlock(&b->vif_lock);
+			rtnl_unlock();
+			dev_err(dev, "no reset while VIF %u is a VM's (mdev)\n", i);
+			return -EBUSY;
+		}
+	}
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
 		if (b->vif[i])
 			selfvirt_vif_quiesce(b->vif[i]);
@@ -274,10 +286,15 @@ static irqreturn_t selfvirt_intr(int irq, void *data)
 	selfvirt_wr(b, SELFVIRT_REG_IRQ_ID, id);
 	for (i = 0; i < b->max_vifs; i++) {
 		struct selfvirt_vif *vif = READ_ONCE(b->vif[i]);
+		struct selfvirt_mdev *md = READ_ONCE(b->mdev[i]);
 
-		if (vif && (id & (BIT(SELFVIRT_IRQ_TX_BIT(i, b->irq_width)) |
-				  BIT(SELFVIRT_IRQ_RX_BIT(i, b->irq_width)))))
+		if (!(id & (BIT(SELFVIRT_IRQ_TX_BIT(i, b->irq_width)) |
+			    BIT(SELFVIRT_IRQ_RX_BIT(i, b->irq_width)))))
+			continue;
+		if (vif)
 			selfvirt_vif_signal(vif);
+		else if (md)
+			selfvirt_mdev_signal(md);
 	}
 	return IRQ_HANDLED;
 }
@@ -406,6 +423,9 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (err)
 		goto err_unmap_sdram;
 	b->nic_mode = nic_mode;
+	b->tx_entries = tx_entries;
+	b->rx_entries = rx_entries;
+	b->rx_buf = rx_buf;
 	err = selfvirt_setup_irq(b);
 	if (err)
 		goto err_unmap_sdram;
@@ -421,8 +441,15 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = sysfs_create_group(&dev->kobj, &selfvirt_board_group);
 	if (err)
 		goto err_vifs;
+	if (!nic_mode) {
+		err = selfvirt_mdev_parent_register(b);
+		if (err)
+			goto err_sysfs;
+	}
 	return 0;
 
+err_sysfs:
+	sysfs_remove_group(&dev->kobj, &selfvirt_board_group);
 err_vifs:
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
 		selfvirt_vif_destroy(b, i);
@@ -441,6 +468,8 @@ static void selfvirt_remove(struct pci_dev *pdev)
 
 	unsigned int i;
 
+	/* first the VMs' VIFs: their users are asked to let them go */
+	selfvirt_mdev_parent_unregister(b);
 	sysfs_remove_group(&pdev->dev.kobj, &selfvirt_board_group);
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
 		selfvirt_vif_destroy(b, i);
@@ -457,7 +486,27 @@ static struct pci_driver selfvirt_driver = {
 	.probe = selfvirt_probe,
 	.remove = selfvirt_remove,
 };
-module_pci_driver(selfvirt_driver);
+
+static int __init selfvirt_init(void)
+{
+	int err;
+
+	err = selfvirt_mdev_driver_register();
+	if (err)
+		return err;
+	err = pci_register_driver(&selfvirt_driver);
+	if (err)
+		selfvirt_mdev_driver_unregister();
+	return err;
+}
+module_init(selfvirt_init);
+
+static void __exit selfvirt_exit(void)
+{
+	pci_unregister_driver(&selfvirt_driver);
+	selfvirt_mdev_driver_unregister();
+}
+module_exit(selfvirt_exit);
 
 MODULE_DESCRIPTION("Self-virtualizing NIC (selfvirt-nic) driver");
 MODULE_LICENSE("GPL");

@@ -73,3 +73,40 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 			selfvirt_status_names[code] : "unknown status", code);
 	return selfvirt_status_errno(code);
 }
+
+/**
+ * selfvirt_mbox_vif_create - bind a VIF's queues to the board (VIF_CREATE)
+ * @b: the board
+ * @q: the queues; index and MAC in (SELFVIRT_VIF_ANY, all-zero MAC: the
+ *     board chooses), index, MAC and SDRAM partition out
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_mbox_vif_create(struct selfvirt_board *b,
+			     struct selfvirt_vif_binding *q)
+{
+	u32 args[6], res[5];
+	int err;
+
+	args[0] = q->index;
+	args[1] = get_unaligned_le32(q->mac);
+	args[2] = get_unaligned_le16(q->mac + 4);
+	args[3] = SELFVIRT_QUEUES(q->tx_entries, q->rx_entries);
+	args[4] = SELFVIRT_WINDOWS(q->win_first, q->win_count);
+	args[5] = q->rx_buf;
+	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	if (err)
+		return err;
+	if (res[0] >= SELFVIRT_WIN_ENTRIES || res[1] >= b->sdram_len ||
+	    res[2] > b->sdram_len - res[1]) {
+		dev_err(&b->pdev->dev, "VIF_CREATE answered VIF %u at %#x+%#x\n",
+			res[0], res[1], res[2]);
+		return -EIO;
+	}
+	q->index = res[0];
+	q->part_off = res[1];
+	q->part_size = res[2];
+	put_unaligned_le32(res[3], q->mac);
+	put_unaligned_le16(res[4], q->mac + 4);
+	return 0;
+}

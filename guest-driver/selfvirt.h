@@ -8,6 +8,15 @@
 #include <linux/pci.h>
 #include <linux/netdevice.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/version.h>
+#if __has_include(<linux/unaligned.h>)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>	/* Linux 6.1 */
+#endif
+#if IS_ENABLED(CONFIG_VFIO_MDEV)
+#include <linux/mdev.h>
+#endif
 #include "selfvirt_abi.h"
 
 /* Linux 6.1 (Debian 12's default kernel) calls it PCI_IRQ_LEGACY */
@@ -20,6 +29,20 @@
 #define SELFVIRT_TX_ROOM	(65536 + 128)
 
 struct selfvirt_board;
+struct selfvirt_mdev;
+
+/* A VIF's queues as bound to the board: the VIF_CREATE arguments and answer */
+struct selfvirt_vif_binding {
+	u32 index;		/* in: slot or SELFVIRT_VIF_ANY; out: slot */
+	u8 mac[ETH_ALEN];	/* in: all zero for the board's choice; out */
+	u32 tx_entries;
+	u32 rx_entries;
+	u32 rx_buf;
+	unsigned int win_first;
+	unsigned int win_count;
+	u32 part_off;		/* out: the SDRAM partition */
+	u32 part_size;
+};
 
 struct selfvirt_vif_stats {
 	u64_stats_t packets;
@@ -94,9 +117,22 @@ struct selfvirt_board {
 	u8 base_mac[ETH_ALEN];
 	bool nic_mode;
 
+	/* queue geometry of new VIFs (module parameters) */
+	u32 tx_entries;
+	u32 rx_entries;
+	u32 rx_buf;
+
 	int nvec;
 	unsigned long win_used[BITS_TO_LONGS(SELFVIRT_WIN_ENTRIES)];
+	/* a VIF slot belongs to an interface, to a mediated device or to none */
 	struct selfvirt_vif *vif[SELFVIRT_WIN_ENTRIES];
+	struct selfvirt_mdev *mdev[SELFVIRT_WIN_ENTRIES];
+#if IS_ENABLED(CONFIG_VFIO_MDEV)
+	struct mdev_parent mdev_parent;
+	struct mdev_type mdev_type;
+	struct mdev_type *mdev_types[1];
+	bool mdev_registered;
+#endif
 	u64 irqs;
 	u64 irqs_none;
 };
@@ -115,6 +151,17 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 		  unsigned int nargs, u32 *res, unsigned int nres);
 
+int selfvirt_mbox_vif_create(struct selfvirt_board *b,
+			     struct selfvirt_vif_binding *q);
+
+/* window.c */
+void selfvirt_windows_program(struct selfvirt_board *b, unsigned int first,
+			      unsigned int count, dma_addr_t dma, bool valid);
+int selfvirt_windows_get(struct selfvirt_board *b, dma_addr_t dma, size_t size,
+			 unsigned int *count);
+void selfvirt_windows_put(struct selfvirt_board *b, unsigned int first,
+			  unsigned int count);
+
 /* vif.c */
 int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf);
@@ -123,5 +170,23 @@ void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
 int selfvirt_vif_restore(struct selfvirt_vif *vif);
 void selfvirt_vif_signal(struct selfvirt_vif *vif);
 irqreturn_t selfvirt_vif_msix(int irq, void *data);
+
+/* mdev.c: VIFs handed to VMs as VFIO mediated devices */
+#if IS_ENABLED(CONFIG_VFIO_MDEV)
+int selfvirt_mdev_driver_register(void);
+void selfvirt_mdev_driver_unregister(void);
+int selfvirt_mdev_parent_register(struct selfvirt_board *b);
+void selfvirt_mdev_parent_unregister(struct selfvirt_board *b);
+void selfvirt_mdev_signal(struct selfvirt_mdev *md);
+#else
+static inline int selfvirt_mdev_driver_register(void) { return 0; }
+static inline void selfvirt_mdev_driver_unregister(void) { }
+static inline int selfvirt_mdev_parent_register(struct selfvirt_board *b)
+{
+	return 0;
+}
+static inline void selfvirt_mdev_parent_unregister(struct selfvirt_board *b) { }
+static inline void selfvirt_mdev_signal(struct selfvirt_mdev *md) { }
+#endif
 
 #endif /* _SELFVIRT_H_ */

@@ -637,41 +637,19 @@ static const struct ethtool_ops selfvirt_ethtool_ops = {
 
 /* ---- creation and destruction ---- */
 
-static int selfvirt_alloc_windows(struct selfvirt_board *b, unsigned int n)
-{
-	unsigned long first;
-
-	first = bitmap_find_next_zero_area(b->win_used, SELFVIRT_WIN_ENTRIES,
-					   0, n, 0);
-	if (first >= SELFVIRT_WIN_ENTRIES)
-		return -ENOSPC;
-	bitmap_set(b->win_used, first, n);
-	return first;
-}
-
-static void selfvirt_program_windows(struct selfvirt_vif *vif, bool valid)
-{
-	struct selfvirt_board *b = vif->board;
-	unsigned int i;
-
-	for (i = 0; i < vif->win_count; i++) {
-		dma_addr_t a = vif->rq_dma + ((dma_addr_t)i << b->win_shift);
-		unsigned int n = vif->win_first + i;
-
-		selfvirt_wr(b, SELFVIRT_REG_WIN_HI(n), valid ? upper_32_bits(a) : 0);
-		selfvirt_wr(b, SELFVIRT_REG_WIN_LO(n),
-			    valid ? (lower_32_bits(a) | SELFVIRT_WIN_VALID) : 0);
-	}
-}
-
 int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf)
 {
 	struct device *dev = &b->pdev->dev;
 	struct net_device *netdev;
+	struct selfvirt_vif_binding q = {
+		.index = index < 0 ? SELFVIRT_VIF_ANY : index,
+		.tx_entries = tx_entries,
+		.rx_entries = rx_entries,
+		.rx_buf = rx_buf,
+	};
 	struct selfvirt_vif *vif;
-	u32 args[6], res[5];
-	u8 mac[ETH_ALEN];
+	u32 arg;
 	int err, first;
 
 	netdev = alloc_etherdev(sizeof(*vif));
@@ -701,36 +679,26 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 		goto err_free;
 
 	mutex_lock(&b->vif_lock);
-	vif->win_count = DIV_ROUND_UP(vif->rq_size, 1UL << b->win_shift);
-	first = selfvirt_alloc_windows(b, vif->win_count);
+	first = selfvirt_windows_get(b, vif->rq_dma, vif->rq_size, &vif->win_count);
 	if (first < 0) {
 		mutex_unlock(&b->vif_lock);
-		dev_err(dev, "no %u free windows for a VIF\n", vif->win_count);
 		err = first;
 		goto err_dma;
 	}
 	vif->win_first = first;
-	selfvirt_program_windows(vif, true);
-
-	args[0] = index < 0 ? SELFVIRT_VIF_ANY : index;
-	args[1] = 0;
-	args[2] = 0;
-	args[3] = SELFVIRT_QUEUES(tx_entries, rx_entries);
-	args[4] = SELFVIRT_WINDOWS(vif->win_first, vif->win_count);
-	args[5] = rx_buf;
-	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	q.win_first = vif->win_first;
+	q.win_count = vif->win_count;
+	err = selfvirt_mbox_vif_create(b, &q);
 	if (err)
 		goto err_windows;
-	vif->index = res[0];
-	if (vif->index >= SELFVIRT_WIN_ENTRIES || b->vif[vif->index]) {
+	vif->index = q.index;
+	if (b->vif[vif->index] || b->mdev[vif->index]) {
 		err = -EIO;
 		goto err_windows;
 	}
-	vif->part = b->sdram + res[1];
-	vif->data_size = res[2] - SELFVIRT_SQ_DATA_OFF(tx_entries);
-	put_unaligned_le32(res[3], mac);
-	put_unaligned_le16(res[4], mac + 4);
-	eth_hw_addr_set(netdev, mac);
+	vif->part = b->sdram + q.part_off;
+	vif->data_size = q.part_size - SELFVIRT_SQ_DATA_OFF(tx_entries);
+	eth_hw_addr_set(netdev, q.mac);
 
 	netdev->netdev_ops = &selfvirt_netdev_ops;
 	netdev->ethtool_ops = &selfvirt_ethtool_ops;
@@ -784,7 +752,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	if (err)
 		goto err_irq;
 	netdev_info(netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
-		    vif->index, netdev->dev_addr, tx_entries, res[1], rx_entries,
+		    vif->index, netdev->dev_addr, tx_entries, q.part_off, rx_entries,
 		    rx_buf, vif->win_first, vif->win_count);
 	return vif->index;
 
@@ -796,12 +764,11 @@ err_irq:
 err_board:
 	mutex_lock(&b->vif_lock);
 	b->vif[vif->index] = NULL;
-	args[0] = vif->index;
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, args, 1, NULL, 0);
+	arg = vif->index;
+	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
 	netif_napi_del(&vif->napi);
 err_windows:
-	selfvirt_program_windows(vif, false);
-	bitmap_clear(b->win_used, vif->win_first, vif->win_count);
+	selfvirt_windows_put(b, vif->win_first, vif->win_count);
 	mutex_unlock(&b->vif_lock);
 err_dma:
 	dma_free_coherent(dev, vif->rq_size, vif->rq, vif->rq_dma);
@@ -844,18 +811,21 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 int selfvirt_vif_restore(struct selfvirt_vif *vif)
 {
 	struct net_device *netdev = vif->netdev;
-	u32 args[6], res[5];
+	struct selfvirt_vif_binding q = {
+		.index = vif->index,
+		.tx_entries = vif->tx_entries,
+		.rx_entries = vif->rx_entries,
+		.rx_buf = vif->rx_buf,
+		.win_first = vif->win_first,
+		.win_count = vif->win_count,
+	};
 	int err;
 
 	memset(vif->rq, 0, vif->rq_size);
-	selfvirt_program_windows(vif, true);
-	args[0] = vif->index;
-	args[1] = get_unaligned_le32(netdev->dev_addr);
-	args[2] = get_unaligned_le16(netdev->dev_addr + 4);
-	args[3] = SELFVIRT_QUEUES(vif->tx_entries, vif->rx_entries);
-	args[4] = SELFVIRT_WINDOWS(vif->win_first, vif->win_count);
-	args[5] = vif->rx_buf;
-	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
+	selfvirt_windows_program(vif->board, vif->win_first, vif->win_count,
+				 vif->rq_dma, true);
+	ether_addr_copy(q.mac, netdev->dev_addr);
+	err = selfvirt_mbox_vif_create(vif->board, &q);
 	if (!err)
 		err = selfvirt_set_rx_chain(vif, netdev->features);
 	selfvirt_vif_resume(vif);
@@ -881,8 +851,7 @@ void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 	b->vif[index] = NULL;
 	/* the board quiesces the VIF: no DMA into its pages after this */
 	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
-	selfvirt_program_windows(vif, false);
-	bitmap_clear(b->win_used, vif->win_first, vif->win_count);
+	selfvirt_windows_put(b, vif->win_first, vif->win_count);
 	mutex_unlock(&b->vif_lock);
 	synchronize_irq(b->pdev->irq);
 	netif_napi_del(&vif->napi);

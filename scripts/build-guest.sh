@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build the guest image: Debian's 6.12 kernel and a small initramfs with
 # busybox, iperf3, iproute2, ethtool, QEMU's guest agent, a few stock
-# modules (bridge, peer NICs) and the project's own module.
+# modules (bridge, peer NICs, VFIO and mdev) and the project's own module.
 #
 #   scripts/build-guest.sh OUT_DIR MODULE.ko KREL
 #
@@ -51,6 +51,9 @@ cp /bin/busybox "$root/bin/busybox"
 for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga"; do
     cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
+# the user-space VFIO test of a VIF handed out as an mdev (test_mdev.py)
+${CC:-cc} -O2 -Wall -Wextra -Werror -I"$top/hw/net/selfvirt" \
+    -o "$root/usr/bin/selfvirt-vfio" "$top/tests/guest/selfvirt-vfio.c"
 
 # Shared libraries of those programs, from the guest packages first, else the
 # build machine (the same Debian release).
@@ -68,7 +71,8 @@ done
 moddir="$root/lib/modules/$krel"
 mkdir -p "$moddir/extra"
 # virtio_pci and virtio_console are modules in 6.1 (built in in 6.12)
-stock="bridge veth e1000 e1000e igb 8139too 8139cp virtio_net virtio_pci virtio_console"
+stock="bridge veth e1000 e1000e igb 8139too 8139cp virtio_net virtio_pci virtio_console
+    vfio vfio_iommu_type1 mdev"
 depmod -b "$pkgs" "$krel"
 for m in $stock; do
     modprobe -d "$pkgs" -S "$krel" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'

@@ -321,4 +321,37 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
 #define SELFVIRT_RQ_SLOT(entries, buf_size, i) \
     (SELFVIRT_RQ_DATA_OFF(entries) + (uint64_t)(buf_size) * (i))
 
+/*
+ * ---- The VIF function: one VIF as a PCI function of its own ----
+ *
+ * What a VM (an L2 guest) sees when the management driver hands it a VIF
+ * as a VFIO mediated device (guest-driver/mdev.c).  Its send queue is the
+ * VIF's SDRAM partition and its receive queue the VIF's ring, laid out as
+ * above; only this register BAR is new.  One MSI vector carries both of
+ * the VIF's signals.
+ */
+#define SELFVIRT_VIF_PCI_DEVICE_ID      0x10f1
+#define SELFVIRT_VIF_BAR_REGS           0   /* registers below, trapped */
+#define SELFVIRT_VIF_BAR_SQ             2   /* the SDRAM partition, mmap-able */
+#define SELFVIRT_VIF_BAR_RQ             4   /* the receive queue, read-only */
+#define SELFVIRT_VIF_REGS_SIZE          0x1000
+
+#define SELFVIRT_VIF_ID_MAGIC           0x46495653  /* "SVIF" in memory */
+#define SELFVIRT_VIF_REG_ID             0x000
+#define SELFVIRT_VIF_REG_VERSION        0x004  /* SELFVIRT_ABI_VERSION */
+#define SELFVIRT_VIF_REG_CAPS           0x008  /* SELFVIRT_CAP_* offloads */
+#define SELFVIRT_VIF_REG_QUEUES         0x00c  /* SELFVIRT_QUEUES(tx, rx) */
+#define SELFVIRT_VIF_REG_RX_BUF         0x010  /* receive slot bytes */
+#define SELFVIRT_VIF_REG_PART_SIZE      0x014  /* bytes of BAR_SQ in use */
+#define SELFVIRT_VIF_REG_RQ_SIZE        0x018  /* bytes of BAR_RQ in use */
+#define SELFVIRT_VIF_REG_MAX_FRAME      0x01c  /* bytes, without FCS */
+#define SELFVIRT_VIF_REG_MAC_LO         0x020  /* bytes 0..3 */
+#define SELFVIRT_VIF_REG_MAC_HI         0x024  /* bytes 4..5 */
+#define SELFVIRT_VIF_REG_STATUS         0x028
+#define   SELFVIRT_VIF_STATUS_LINK      (1u << 0)
+#define SELFVIRT_VIF_REG_RX_CHAIN       0x02c  /* slots per frame, as
+                                                * SELFVIRT_ATTR_RX_CHAIN */
+#define SELFVIRT_VIF_REG_DOORBELL       0x040  /* write any value: wake the
+                                                * VIF, as SELFVIRT_REG_DOORBELL */
+
 #endif /* SELFVIRT_ABI_H */

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * selfvirt-vfio: use a VIF handed out as a VFIO mediated device from user
+ * space, as a VM's QEMU would, without the VM (tests/guest/test_mdev.py).
+ *
+ *   selfvirt-vfio UUID ping IP PEER_IP   ARP for PEER_IP, then an ICMP echo
+ *                                       with a random payload, checked
+ *   selfvirt-vfio UUID hostile          what the VIF function must refuse
+ *
+ * Prints "name value" lines; exits 0 when every check passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/vfio.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include "selfvirt_abi.h"
+
+#define REGION(bar)     (VFIO_PCI_BAR0_REGION_INDEX + (bar))
+
+struct vif {
+    int device;
+    uint64_t off[VFIO_PCI_NUM_REGIONS];
+    uint64_t size[VFIO_PCI_NUM_REGIONS];
+    uint32_t flags[VFIO_PCI_NUM_REGIONS];
+    volatile uint8_t *sq;           /* BAR2: the SDRAM partition */
+    const volatile uint8_t *rq;     /* BAR4: the receive queue */
+    uint32_t tx_entries, rx_entries, rx_buf, part_size, rq_size;
+    uint32_t tx_prod, rx_cons;
+    uint8_t mac[6];
+    int irq;                        /* eventfd of the MSI */
+};
+
+static int failures;
+
+static void check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%s ", ok ? "ok" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    failures += !ok;
+}
+
+static void die(const char *what)
+{
+    printf("FAIL %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static uint32_t reg_read(struct vif *v, uint32_t reg)
+{
+    uint32_t val;
+
+    if (pread(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] + reg) != 4)
+        die("register read");
+    return val;
+}
+
+static void reg_write(struct vif *v, uint32_t reg, uint32_t val)
+{
+    if (pwrite(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] + reg) != 4)
+        die("register write");
+}
+
+static int open_device(const char *uuid)
+{
+    char path[PATH_MAX], link[PATH_MAX];
+    struct vfio_group_status status = { .argsz = sizeof(status) };
+    int container, group, device;
+    ssize_t n;
+
+    container = open("/dev/vfio/vfio", O_RDWR);
+    if (container < 0)
+        die("/dev/vfio/vfio");
+    if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+        die("VFIO API version");
+    snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+    n = readlink(path, link, sizeof(link) - 1);
+    if (n < 0)
+        die(path);
+    link[n] = 0;
+    snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+    group = open(path, O_RDWR);
+    if (group < 0)
+        die(path);
+    if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+        !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+        die("group not viable");
+    if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+        ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+        die("container");
+    device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+    if (device < 0)
+        die("VFIO_GROUP_GET_DEVICE_FD");
+    return device;
+}
+
+static void *map_region(struct vif *v, int bar, size_t len, int prot)
+{
+    void *p = mmap(NULL, len, prot, MAP_SHARED, v->device, v->off[REGION(bar)]);
+
+    if (p == MAP_FAILED)
+        die("mmap");
+    return p;
+}
+
+static void setup(struct vif *v, const char *uuid)
+{
+    struct vfio_device_info info = { .argsz = sizeof(info) };
+    struct {
+        struct vfio_irq_set set;
+        int32_t fd;
+    } irq = { { .argsz = sizeof(irq), .index = VFIO_PCI_MSI_IRQ_INDEX,
+                .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                .count = 1 }, -1 };
+    uint32_t i, lo, hi, q;
+    uint16_t ids[2];
+
+    v->device = open_device(uuid);
+    if (ioctl(v->device, VFIO_DEVICE_GET_INFO, &info))
+        die("VFIO_DEVICE_GET_INFO");
+    check(info.flags & VFIO_DEVICE_FLAGS_PCI, "device_flags %#x", info.flags);
+    for (i = 0; i < VFIO_PCI_NUM_REGIONS && i < info.num_regions; i++) {
+        struct vfio_region_info r = { .argsz = sizeof(r), .index = i };
+
+        if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &r))
+            die("VFIO_DEVICE_GET_REGION_INFO");
+        v->off[i] = r.offset;
+        v->size[i] = r.size;
+        v->flags[i] = r.flags;
+    }
+    if (pread(v->device, ids, 4, v->off[VFIO_PCI_CONFIG_REGION_INDEX]) != 4)
+        die("config read");
+    check(ids[0] == SELFVIRT_PCI_VENDOR_ID && ids[1] == SELFVIRT_VIF_PCI_DEVICE_ID,
+          "pci_id %04x:%04x", ids[0], ids[1]);
+    check(reg_read(v, SELFVIRT_VIF_REG_ID) == SELFVIRT_VIF_ID_MAGIC, "vif_id");
+    q = reg_read(v, SELFVIRT_VIF_REG_QUEUES);
+    v->tx_entries = SELFVIRT_QUEUES_TX(q);
+    v->rx_entries = SELFVIRT_QUEUES_RX(q);
+    v->rx_buf = reg_read(v, SELFVIRT_VIF_REG_RX_BUF);
+    v->part_size = reg_read(v, SELFVIRT_VIF_REG_PART_SIZE);
+    v->rq_size = reg_read(v, SELFVIRT_VIF_REG_RQ_SIZE);
+    lo = reg_read(v, SELFVIRT_VIF_REG_MAC_LO);
+    hi = reg_read(v, SELFVIRT_VIF_REG_MAC_HI);
+    for (i = 0; i < 6; i++)
+        v->mac[i] = (i < 4 ? lo >> (8 * i) : hi >> (8 * (i - 4))) & 0xff;
+    printf("queues %u %u rx_buf %u part_size %u rq_size %u\n", v->tx_entries,
+           v->rx_entries, v->rx_buf, v->part_size, v->rq_size);
+    printf("mac %02x:%02x:%02x:%02x:%02x:%02x\n", v->mac[0], v->mac[1],
+           v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+    check((v->flags[REGION(SELFVIRT_VIF_BAR_SQ)] & VFIO_REGION_INFO_FLAG_MMAP) &&
+          (v->flags[REGION(SELFVIRT_VIF_BAR_RQ)] & VFIO_REGION_INFO_FLAG_MMAP) &&
+          !(v->flags[REGION(SELFVIRT_VIF_BAR_RQ)] & VFIO_REGION_INFO_FLAG_WRITE),
+          "region_flags sq %#x rq %#x", v->flags[REGION(SELFVIRT_VIF_BAR_SQ)],
+          v->flags[REGION(SELFVIRT_VIF_BAR_RQ)]);
+    v->sq = map_region(v, SELFVIRT_VIF_BAR_SQ, v->part_size, PROT_READ | PROT_WRITE);
+    v->rq = map_region(v, SELFVIRT_VIF_BAR_RQ, v->rq_size, PROT_READ);
+
+    v->irq = eventfd(0, EFD_NONBLOCK);
+    irq.fd = v->irq;
+    if (v->irq < 0 || ioctl(v->device, VFIO_DEVICE_SET_IRQS, &irq))
+        die("VFIO_DEVICE_SET_IRQS");
+}
+
+static uint32_t le32_at(const volatile uint8_t *base, size_t off)
+{
+    return *(const volatile uint32_t *)(base + off);
+}
+
+static void put32(volatile uint8_t *base, size_t off, uint32_t val)
+{
+    *(volatile uint32_t *)(base + off) = val;
+}
+
+static void doorbell_if(struct vif *v, uint32_t flag)
+{
+    __sync_synchronize();
+    if (le32_at(v->rq, offsetof(struct selfvirt_rq_status, flags)) & flag)
+        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, 1);
+}
+
+/* One frame into the send queue: data, descriptor, then the index. */
+static void send_frame(struct vif *v, const void *frame, uint32_t len)
+{
+    uint32_t slot = v->tx_prod % v->tx_entries;
+    uint32_t rooms = (v->part_size - SELFVIRT_SQ_DATA_OFF(v->tx_entries)) / 2048;
+    uint32_t buf = (v->tx_prod % rooms) * 2048;
+    uint32_t data = SELFVIRT_SQ_DATA_OFF(v->tx_entries) + buf;
+    struct selfvirt_tx_desc d = { .buf = buf, .len = len };
+
+    memcpy((void *)(v->sq + data), frame, len);
+    memcpy((void *)(v->sq + SELFVIRT_SQ_DESC(slot)), &d, sizeof(d));
+    __sync_synchronize();
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, tx_prod), ++v->tx_prod);
+    doorbell_if(v, SELFVIRT_RQ_EGRESS_ASLEEP);
+}
+
+/* The next received frame into @buf, waiting on the MSI eventfd. */
+static int recv_frame(struct vif *v, uint8_t *buf, int timeout_ms)
+{
+    struct pollfd p = { .fd = v->irq, .events = POLLIN };
+    uint64_t n;
+
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, signal_enable), SELFVIRT_SIGNAL_RX);
+    __sync_synchronize();
+    while (le32_at(v->rq, offsetof(struct selfvirt_rq_status, rx_prod)) == v->rx_cons) {
+        if (poll(&p, 1, timeout_ms) <= 0)
+            return -1;
+        if (read(v->irq, &n, sizeof(n)) != sizeof(n))
+            return -1;
+    }
+    {
+        uint32_t slot = v->rx_cons % v->rx_entries;
+        uint32_t len = le32_at(v->rq, SELFVIRT_RQ_DESC(slot));
+
+        if (len > v->rx_buf)
+            return -1;
+        memcpy(buf, (const void *)(v->rq + SELFVIRT_RQ_SLOT(v->rx_entries,
+                                                            v->rx_buf, slot)), len);
+        put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), ++v->rx_cons);
+        doorbell_if(v, SELFVIRT_RQ_RX_BLOCKED);
+        return len;
+    }
+}
+
+static uint16_t ip_sum(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint32_t s = 0;
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2)
+        s += b[i] << 8 | b[i + 1];
+    if (len & 1)
+        s += b[len - 1] << 8;
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return htons(~s & 0xffff);
+}
+
+/* Resolve @peer with ARP from @me; its MAC into @peer_mac. */
+static int arp(struct vif *v, uint32_t me, uint32_t peer, uint8_t *peer_mac)
+{
+    uint8_t f[60] = { 0 }, r[SELFVIRT_RX_BUF_MAX];
+    int tries, len;
+
+    memset(f, 0xff, 6);
+    memcpy(f + 6, v->mac, 6);
+    f[12] = 0x08, f[13] = 0x06;             /* ARP */
+    f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4, f[21] = 1;  /* request */
+    memcpy(f + 22, v->mac, 6);
+    memcpy(f + 28, &me, 4);
+    memcpy(f + 38, &peer, 4);
+    send_frame(v, f, sizeof(f));
+    for (tries = 0; tries < 8; tries++) {
+        len = recv_frame(v, r, 5000);
+        if (len < 0)
+            return -1;
+        if (len >= 42 && r[12] == 0x08 && r[13] == 0x06 && r[21] == 2 &&
+            !memcmp(r + 28, &peer, 4)) {
+            memcpy(peer_mac, r + 22, 6);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int ping(struct vif *v, uint32_t me, uint32_t peer, const uint8_t *peer_mac,
+                uint16_t seq, size_t payload)
+{
+    uint8_t f[1514], r[SELFVIRT_RX_BUF_MAX];
+    size_t ip_len = 20 + 8 + payload, i;
+    int tries, len;
+
+    memcpy(f, peer_mac, 6);
+    memcpy(f + 6, v->mac, 6);
+    f[12] = 0x08, f[13] = 0x00;
+    memset(f + 14, 0, 28);
+    f[14] = 0x45;
+    f[16] = ip_len >> 8, f[17] = ip_len & 0xff;
+    f[22] = 64, f[23] = 1;                  /* TTL, ICMP */
+    memcpy(f + 26, &me, 4);
+    memcpy(f + 30, &peer, 4);
+    memcpy(f + 24, (uint16_t[]){ ip_sum(f + 14, 20) }, 2);
+    f[34] = 8;                              /* echo request */
+    f[38] = 0x53, f[39] = 0x56, f[40] = seq >> 8, f[41] = seq & 0xff;
+    for (i = 0; i < payload; i++)
+        f[42 + i] = rand();
+    memcpy(f + 36, (uint16_t[]){ ip_sum(f + 34, 8 + payload) }, 2);
+    send_frame(v, f, 14 + ip_len);
+    for (tries = 0; tries < 8; tries++) {
+        len = recv_frame(v, r, 5000);
+        if (len < 0)
+            return -1;
+        if (len >= (int)(14 + ip_len) && r[12] == 0x08 && r[13] == 0 &&
+            r[23] == 1 && r[34] == 0 && !memcmp(r + 38, f + 38, 4))
+            return memcmp(r + 42, f + 42, payload) ? -2 : 0;
+    }
+    return -1;
+}
+
+static int run_ping(struct vif *v, const char *me_s, const char *peer_s)
+{
+    uint32_t me = inet_addr(me_s), peer = inet_addr(peer_s);
+    uint8_t peer_mac[6];
+    int i, ok = 0, err;
+
+    check(arp(v, me, peer, peer_mac) == 0, "arp %s", peer_s);
+    for (i = 0; i < 20; i++) {
+        err = ping(v, me, peer, peer_mac, i, 56 + 64 * i);
+        ok += err == 0;
+        if (err == -2)
+            check(0, "echo %d: payload differs", i);
+    }
+    check(ok == 20, "echo_replies %d of 20", ok);
+    /* a reset gives empty rings, and the VIF works on */
+    check(ioctl(v->device, VFIO_DEVICE_RESET) == 0, "reset");
+    v->tx_prod = v->rx_cons = 0;
+    check(ping(v, me, peer, peer_mac, 100, 1000) == 0, "echo_after_reset");
+    return 0;
+}
+
+/* What the VIF function refuses, and bad input that only its own VIF sees. */
+static int run_hostile(struct vif *v)
+{
+    uint64_t rq = v->off[REGION(SELFVIRT_VIF_BAR_RQ)];
+    uint32_t val = 0, i;
+    struct selfvirt_tx_desc d;
+    void *p;
+
+    p = mmap(NULL, v->rq_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device, rq);
+    check(p == MAP_FAILED, "rq_mmap_writable refused (%s)", strerror(errno));
+    check(mprotect((void *)v->rq, 4096, PROT_READ | PROT_WRITE) != 0,
+          "rq_mprotect_writable refused (%s)", strerror(errno));
+    check(pwrite(v->device, &val, 4, rq) < 0, "rq_write refused (%s)", strerror(errno));
+    p = mmap(NULL, v->part_size + 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+             v->device, v->off[REGION(SELFVIRT_VIF_BAR_SQ)]);
+    check(p == MAP_FAILED, "sq_mmap_past_partition refused");
+    p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, v->device,
+             v->off[REGION(SELFVIRT_VIF_BAR_REGS)]);
+    check(p == MAP_FAILED, "regs_mmap refused");
+    check(pread(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] +
+                SELFVIRT_VIF_REGS_SIZE) < 0, "regs_read_past_bar refused");
+    check(pread(v->device, &val, 4, VFIO_PCI_NUM_REGIONS * (1ull << 40)) < 0,
+          "no_such_region refused");
+    /* writes to read-only registers change nothing */
+    reg_write(v, SELFVIRT_VIF_REG_QUEUES, 0xffffffff);
+    check(reg_read(v, SELFVIRT_VIF_REG_QUEUES) ==
+          SELFVIRT_QUEUES(v->tx_entries, v->rx_entries), "queues_read_only");
+
+    /* descriptors pointing anywhere, indexes far past the ring */
+    for (i = 0; i < v->tx_entries; i++) {
+        d.buf = rand() * 4096u;
+        d.len = rand();
+        d.flags = rand();
+        d.mss = rand();
+        memcpy((void *)(v->sq + SELFVIRT_SQ_DESC(i)), &d, sizeof(d));
+    }
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, tx_prod), 0x7fffffff);
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), 0x12345678);
+    for (i = 0; i < 20000; i++)
+        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, i);
+    printf("doorbell_storm 20000\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct vif v = { 0 };
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s UUID ping IP PEER_IP | UUID hostile\n", argv[0]);
+        return 2;
+    }
+    srand(getpid());
+    setup(&v, argv[1]);
+    if (!strcmp(argv[2], "ping") && argc == 5)
+        run_ping(&v, argv[3], argv[4]);
+    else if (!strcmp(argv[2], "hostile"))
+        run_hostile(&v);
+    else
+        check(0, "unknown command %s", argv[2]);
+    printf("failures %d\n", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+"""A VIF handed out as a VFIO mediated device, used from user space.
+
+selfvirt-vfio (tests/guest/selfvirt-vfio.c) opens the mdev as a VM's QEMU
+would, maps its send queue (the board's SDRAM) and its read-only receive
+queue, and talks to an interface VIF in a namespace through the board's
+switch.  No L2 VM: the same path, without the nested guest's boot.
+"""
+
+import re
+import uuid
+
+import pytest
+
+from harness import guests
+from test_traffic import vif_netns
+
+BOARD = '/sys/bus/pci/devices/0000:00:05.0'
+TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'
+
+
+def available(g):
+    return int(g.out(f'cat {TYPE}/available_instances'))
+
+
+def create_mdev(g):
+    u = str(uuid.uuid4())
+    g.run(f'echo {u} > {TYPE}/create')
+    return u
+
+
+def mdev_counter(g, u, name):
+    return int(g.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/{name}'))
+
+
+def board_stat(g, name):
+    stats = g.out(f'cat {BOARD}/selfvirt/board_stats')
+    return int(re.search(rf'^{name} (\d+)', stats, re.M)[1])
+
+
+def vfio(g, u, *args, timeout=120):
+    rc, out, err = g.run(f'selfvirt-vfio {u} {" ".join(args)}', timeout=timeout,
+                         check=False)
+    assert rc == 0 and 'failures 0' in out, out + err
+    return out
+
+
+def ping_ok(g, src, dst):
+    out = g.out(f'ip netns exec {src} ping -c 2 -W 3 {dst}', timeout=30)
+    return '2 packets received' in out
+
+
+@pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
+def test_mdev_vif_from_user_space(irq_mode):
+    dev = ['-device', f'selfvirt-nic,vifs=4,addr=05.0,irq-mode={irq_mode}']
+    with guests(f'mdev-{irq_mode}', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+        g.run('modprobe vfio_iommu_type1')
+        assert g.out(f'cat {TYPE}/device_api').strip() == 'vfio-pci'
+        assert 'one VIF of the board' in g.out(f'cat {TYPE}/description')
+        assert available(g) == 2
+
+        u = create_mdev(g)
+        assert available(g) == 1
+        vif = int(g.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/vif'))
+        assert vif == 2, vif
+        # the mdev's VIF is a VM's: the board's own controls leave it alone
+        rc, _, _ = g.run(f'echo {vif} > {BOARD}/selfvirt/destroy_vif', check=False)
+        assert rc != 0
+        rc, _, _ = g.run(f'echo 1 > {BOARD}/selfvirt/reset', check=False)
+        assert rc != 0
+
+        out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1')
+        assert 'ok echo_replies 20 of 20' in out, out
+        assert 'ok echo_after_reset' in out, out
+        signals = mdev_counter(g, u, 'signals')
+        doorbells = mdev_counter(g, u, 'doorbells')
+        print(f'{irq_mode}: 22 exchanges, {signals} signals forwarded, '
+              f'{doorbells} doorbells trapped')
+        assert signals > 0
+        assert ping_ok(g, 'v0', '10.9.1.1')
+
+        # a hostile user hurts only its own VIF
+        bad_before = board_stat(g, 'bad_desc')
+        out = vfio(g, u, 'hostile')
+        assert 'ok rq_mmap_writable refused' in out, out
+        assert board_stat(g, 'bad_desc') > bad_before
+        assert ping_ok(g, 'v0', '10.9.1.1')
+        assert ping_ok(g, 'v1', '10.9.0.1')
+        # the next user gets a clean VIF
+        out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1')
+        assert 'ok echo_replies 20 of 20' in out, out
+
+        # removal gives the slot back; a new mdev takes it and works
+        g.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove')
+        assert available(g) == 2
+        assert 'mdev released' in g.out('dmesg | tail -5')
+        u2 = create_mdev(g)
+        out = vfio(g, u2, 'ping', '10.9.2.1', '10.9.0.1')
+        assert 'ok echo_replies 20 of 20' in out, out
+        stats = g.out('ip netns exec v0 ethtool -S vif')
+        assert re.search(r'board_tx_errors: 0', stats), stats
+        # module unload removes the mdev and its VIF with it
+        g.run('rmmod selfvirt')
+        assert 'selfvirt' not in g.out('cat /proc/modules')
