@@ -30,6 +30,8 @@ MODULE_PARM_DESC(nic_mode, "plain NIC mode: one interface with the board's MAC")
 
 static const struct pci_device_id selfvirt_pci_tbl[] = {
 	{ PCI_DEVICE(SELFVIRT_PCI_VENDOR_ID, SELFVIRT_PCI_DEVICE_ID) },
+	/* one VIF handed to this (virtual) machine: function.c */
+	{ PCI_DEVICE(SELFVIRT_PCI_VENDOR_ID, SELFVIRT_VIF_PCI_DEVICE_ID) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, selfvirt_pci_tbl);
@@ -381,6 +383,8 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	unsigned int i;
 	int err;
 
+	if (id->device == SELFVIRT_VIF_PCI_DEVICE_ID)
+		return selfvirt_function_probe(pdev);
 	b = devm_kzalloc(dev, sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
@@ -465,9 +469,12 @@ err_release_sdram:
 static void selfvirt_remove(struct pci_dev *pdev)
 {
 	struct selfvirt_board *b = pci_get_drvdata(pdev);
-
 	unsigned int i;
 
+	if (b->vif_function) {
+		selfvirt_function_remove(pdev);
+		return;
+	}
 	/* first the VMs' VIFs: their users are asked to let them go */
 	selfvirt_mdev_parent_unregister(b);
 	sysfs_remove_group(&pdev->dev.kobj, &selfvirt_board_group);

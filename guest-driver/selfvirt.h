@@ -87,6 +87,9 @@ struct selfvirt_vif {
 	bool irq_named;
 	char irq_name[2][IFNAMSIZ + 8];
 
+	void __iomem *doorbell;	/* the board's DOORBELL, or the function's */
+	u32 doorbell_val;	/* what to write there */
+
 	struct selfvirt_vif_stats rx_stats;
 	struct selfvirt_vif_stats tx_stats;
 	u64 rx_dropped;		/* too large, or malformed descriptor */
@@ -116,6 +119,7 @@ struct selfvirt_board {
 	u32 win_shift;
 	u8 base_mac[ETH_ALEN];
 	bool nic_mode;
+	bool vif_function;	/* a VIF function (in a VM): no mailbox */
 
 	/* queue geometry of new VIFs (module parameters) */
 	u32 tx_entries;
@@ -147,6 +151,10 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 	iowrite32(val, b->csr + reg);
 }
 
+/* function.c: the VIF function, one VIF as a VM sees it */
+int selfvirt_function_probe(struct pci_dev *pdev);
+void selfvirt_function_remove(struct pci_dev *pdev);
+
 /* mbox.c */
 int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 		  unsigned int nargs, u32 *res, unsigned int nres);
@@ -166,6 +174,10 @@ void selfvirt_windows_put(struct selfvirt_board *b, unsigned int first,
 int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf);
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index);
+int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
+				 size_t rq_size, u32 queues, u32 rx_buf,
+				 const u8 *mac);
+void selfvirt_vif_destroy_function(struct selfvirt_board *b);
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
 int selfvirt_vif_restore(struct selfvirt_vif *vif);
 void selfvirt_vif_signal(struct selfvirt_vif *vif);

@@ -67,7 +67,7 @@ static void selfvirt_update_signals(struct selfvirt_vif *vif, int polling,
 static void selfvirt_doorbell(struct selfvirt_vif *vif)
 {
 	vif->doorbells++;
-	selfvirt_wr(vif->board, SELFVIRT_REG_DOORBELL, vif->index);
+	iowrite32(vif->doorbell_val, vif->doorbell);
 }
 
 /* ---- transmit ---- */
@@ -522,15 +522,24 @@ static void selfvirt_get_drvinfo(struct net_device *dev,
 		sizeof(info->bus_info));
 }
 
+/* a VIF function has no mailbox, so none of the board's counters */
+static int selfvirt_stats_count(struct selfvirt_vif *vif)
+{
+	return ARRAY_SIZE(selfvirt_gstrings) -
+	       (vif->board->vif_function ? SELFVIRT_VSTAT_COUNT : 0);
+}
+
 static int selfvirt_get_sset_count(struct net_device *dev, int sset)
 {
-	return sset == ETH_SS_STATS ? ARRAY_SIZE(selfvirt_gstrings) : -EOPNOTSUPP;
+	return sset == ETH_SS_STATS ? selfvirt_stats_count(netdev_priv(dev)) :
+	       -EOPNOTSUPP;
 }
 
 static void selfvirt_get_strings(struct net_device *dev, u32 sset, u8 *buf)
 {
 	if (sset == ETH_SS_STATS)
-		memcpy(buf, selfvirt_gstrings, sizeof(selfvirt_gstrings));
+		memcpy(buf, selfvirt_gstrings,
+		       selfvirt_stats_count(netdev_priv(dev)) * ETH_GSTRING_LEN);
 }
 
 static void selfvirt_get_ethtool_stats(struct net_device *dev,
@@ -541,14 +550,16 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	u32 arg = vif->index;
 	int i = 0, j;
 
-	/* the board's own counters: a mailbox read, off the fast path */
-	selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_STATS, &arg, 1, res,
-		      SELFVIRT_VSTAT_COUNT);
 	data[i++] = vif->index;
 	data[i++] = vif->polls;
 	data[i++] = vif->redundant_polls;
 	data[i++] = vif->doorbells;
 	data[i++] = vif->rx_dropped;
+	if (vif->board->vif_function)
+		return;
+	/* the board's own counters: a mailbox read, off the fast path */
+	selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_STATS, &arg, 1, res,
+		      SELFVIRT_VSTAT_COUNT);
 	for (j = 0; j < SELFVIRT_VSTAT_COUNT; j++)
 		data[i++] = res[j];
 }
@@ -585,6 +596,10 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	u32 *tx_end, *tx_len;
 	int err;
 
+	if (vif->board->vif_function) {
+		NL_SET_ERR_MSG_MOD(extack, "the management side sets a VM's queues");
+		return -EOPNOTSUPP;
+	}
 	if (!is_power_of_2(tx) || !is_power_of_2(rx) ||
 	    tx < SELFVIRT_QUEUE_MIN || rx < SELFVIRT_QUEUE_MIN) {
 		NL_SET_ERR_MSG_MOD(extack, "queue sizes must be powers of two, at least 4");
@@ -637,73 +652,58 @@ static const struct ethtool_ops selfvirt_ethtool_ops = {
 
 /* ---- creation and destruction ---- */
 
-int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
-			u32 rx_entries, u32 rx_buf)
+/* A VIF's interface, not yet bound to any queues. */
+static struct selfvirt_vif *selfvirt_vif_alloc(struct selfvirt_board *b,
+					       u32 tx_entries, u32 rx_entries,
+					       u32 rx_buf)
 {
-	struct device *dev = &b->pdev->dev;
 	struct net_device *netdev;
-	struct selfvirt_vif_binding q = {
-		.index = index < 0 ? SELFVIRT_VIF_ANY : index,
-		.tx_entries = tx_entries,
-		.rx_entries = rx_entries,
-		.rx_buf = rx_buf,
-	};
 	struct selfvirt_vif *vif;
-	u32 arg;
-	int err, first;
 
 	netdev = alloc_etherdev(sizeof(*vif));
 	if (!netdev)
-		return -ENOMEM;
-	SET_NETDEV_DEV(netdev, dev);
+		return NULL;
+	SET_NETDEV_DEV(netdev, &b->pdev->dev);
 	vif = netdev_priv(netdev);
 	vif->board = b;
 	vif->netdev = netdev;
 	vif->tx_entries = tx_entries;
 	vif->rx_entries = rx_entries;
 	vif->rx_buf = rx_buf;
+	vif->rx_chain = 1;
 	spin_lock_init(&vif->signal_lock);
 	vif->polling = true;		/* no signals until the interface is up */
 	u64_stats_init(&vif->rx_stats.syncp);
 	u64_stats_init(&vif->tx_stats.syncp);
 	INIT_WORK(&vif->rx_mode_work, selfvirt_rx_mode_work);
-
-	err = -ENOMEM;
 	vif->tx_end = kcalloc(tx_entries, sizeof(u32), GFP_KERNEL);
 	vif->tx_len = kcalloc(tx_entries, sizeof(u32), GFP_KERNEL);
-	if (!vif->tx_end || !vif->tx_len)
-		goto err_free;
-	vif->rq_size = SELFVIRT_RQ_DATA_OFF(rx_entries) + (size_t)rx_entries * rx_buf;
-	vif->rq = dma_alloc_coherent(dev, vif->rq_size, &vif->rq_dma, GFP_KERNEL);
-	if (!vif->rq)
-		goto err_free;
-
-	mutex_lock(&b->vif_lock);
-	first = selfvirt_windows_get(b, vif->rq_dma, vif->rq_size, &vif->win_count);
-	if (first < 0) {
-		mutex_unlock(&b->vif_lock);
-		err = first;
-		goto err_dma;
+	if (!vif->tx_end || !vif->tx_len) {
+		kfree(vif->tx_end);
+		kfree(vif->tx_len);
+		free_netdev(netdev);
+		return NULL;
 	}
-	vif->win_first = first;
-	q.win_first = vif->win_first;
-	q.win_count = vif->win_count;
-	err = selfvirt_mbox_vif_create(b, &q);
-	if (err)
-		goto err_windows;
-	vif->index = q.index;
-	if (b->vif[vif->index] || b->mdev[vif->index]) {
-		err = -EIO;
-		goto err_windows;
-	}
-	vif->part = b->sdram + q.part_off;
-	vif->data_size = q.part_size - SELFVIRT_SQ_DATA_OFF(tx_entries);
-	eth_hw_addr_set(netdev, q.mac);
+	return vif;
+}
 
+static void selfvirt_vif_free(struct selfvirt_vif *vif)
+{
+	kfree(vif->tx_end);
+	kfree(vif->tx_len);
+	free_netdev(vif->netdev);
+}
+
+/* Operations, offloads and MTU, once the queues are known. */
+static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
+{
+	struct selfvirt_board *b = vif->board;
+	struct net_device *netdev = vif->netdev;
+
+	eth_hw_addr_set(netdev, mac);
 	netdev->netdev_ops = &selfvirt_netdev_ops;
 	netdev->ethtool_ops = &selfvirt_ethtool_ops;
 	netdev->dev_port = vif->index;
-	vif->rx_chain = 1;
 	netdev->hw_features = NETIF_F_SG | NETIF_F_RXCSUM;
 	if (b->caps & SELFVIRT_CAP_TX_CSUM)
 		netdev->hw_features |= NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
@@ -711,72 +711,250 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 		netdev->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
 	if (b->caps & SELFVIRT_CAP_RX_CHAIN) {
 		vif->rx_chain = min_t(u32, min_t(u32, MAX_SKB_FRAGS + 1,
-						 SELFVIRT_RX_CHAIN_MAX), rx_entries);
+						 SELFVIRT_RX_CHAIN_MAX),
+				      vif->rx_entries);
 		netdev->hw_features |= NETIF_F_GRO_HW;
 	}
 	netdev->features = netdev->hw_features;
 	netdev->min_mtu = ETH_MIN_MTU;
-	netdev->max_mtu = min_t(u32, rx_buf * vif->rx_chain, b->max_frame) - ETH_HLEN;
+	netdev->max_mtu = min_t(u32, vif->rx_buf * vif->rx_chain, b->max_frame) -
+			  ETH_HLEN;
 	netif_napi_add_weight(netdev, &vif->napi, selfvirt_poll,
 			      SELFVIRT_NAPI_WEIGHT);
 	netif_carrier_off(netdev);
+}
 
+/* MSI-X mode: the VIF's own two vectors. */
+static int selfvirt_vif_request_irqs(struct selfvirt_vif *vif)
+{
+	struct selfvirt_board *b = vif->board;
+	int tx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index));
+	int rx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index));
+	int err;
+
+	if (b->irq_mode != SELFVIRT_IRQ_MODE_MSIX)
+		return 0;
+	snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
+		 vif->index);
+	snprintf(vif->irq_name[1], sizeof(vif->irq_name[1]), "sv-vif%u-rx",
+		 vif->index);
+	err = request_irq(tx_irq, selfvirt_vif_msix, 0, vif->irq_name[0], vif);
+	if (err)
+		return err;
+	err = request_irq(rx_irq, selfvirt_vif_msix, 0, vif->irq_name[1], vif);
+	if (err) {
+		free_irq(tx_irq, vif);
+		return err;
+	}
+	vif->irq_named = true;
+	return 0;
+}
+
+static void selfvirt_vif_free_irqs(struct selfvirt_vif *vif)
+{
+	struct pci_dev *pdev = vif->board->pdev;
+
+	if (!vif->irq_named)
+		return;
+	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
+	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_RX_VEC(vif->index)), vif);
+	vif->irq_named = false;
+}
+
+/* The receive queue in host memory, its windows, and the board's VIF. */
+static int selfvirt_vif_bind(struct selfvirt_vif *vif,
+			     struct selfvirt_vif_binding *q)
+{
+	struct selfvirt_board *b = vif->board;
+	int first, err;
+
+	vif->rq_size = SELFVIRT_RQ_DATA_OFF(q->rx_entries) +
+		       (size_t)q->rx_entries * q->rx_buf;
+	vif->rq = dma_alloc_coherent(&b->pdev->dev, vif->rq_size, &vif->rq_dma,
+				     GFP_KERNEL);
+	if (!vif->rq)
+		return -ENOMEM;
+	mutex_lock(&b->vif_lock);
+	first = selfvirt_windows_get(b, vif->rq_dma, vif->rq_size, &vif->win_count);
+	if (first < 0) {
+		err = first;
+		goto err_unlock;
+	}
+	vif->win_first = first;
+	q->win_first = vif->win_first;
+	q->win_count = vif->win_count;
+	err = selfvirt_mbox_vif_create(b, q);
+	if (err)
+		goto err_windows;
+	if (b->vif[q->index] || b->mdev[q->index]) {
+		err = -EIO;
+		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &q->index, 1, NULL, 0);
+		goto err_windows;
+	}
+	vif->index = q->index;
+	vif->part = b->sdram + q->part_off;
+	vif->data_size = q->part_size - SELFVIRT_SQ_DATA_OFF(q->tx_entries);
+	vif->doorbell = b->csr + SELFVIRT_REG_DOORBELL;
+	vif->doorbell_val = vif->index;
+	mutex_unlock(&b->vif_lock);
+	return 0;
+
+err_windows:
+	selfvirt_windows_put(b, vif->win_first, vif->win_count);
+err_unlock:
+	mutex_unlock(&b->vif_lock);
+	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
+	return err;
+}
+
+static void selfvirt_vif_unbind(struct selfvirt_vif *vif)
+{
+	struct selfvirt_board *b = vif->board;
+	u32 arg = vif->index;
+
+	mutex_lock(&b->vif_lock);
+	b->vif[vif->index] = NULL;
+	/* the board quiesces the VIF: no DMA into its pages after this */
+	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
+	selfvirt_windows_put(b, vif->win_first, vif->win_count);
+	mutex_unlock(&b->vif_lock);
+	synchronize_irq(b->pdev->irq);
+	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
+}
+
+/**
+ * selfvirt_vif_create - a new VIF on the board, with its network interface
+ * @b: the board
+ * @index: the VIF slot, or -1 for any free one
+ * @tx_entries: send queue entries (power of two)
+ * @rx_entries: receive queue entries (power of two)
+ * @rx_buf: bytes of a receive slot
+ *
+ * Return: the VIF's index, or a negative errno.
+ */
+int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
+			u32 rx_entries, u32 rx_buf)
+{
+	struct selfvirt_vif_binding q = {
+		.index = index < 0 ? SELFVIRT_VIF_ANY : index,
+		.tx_entries = tx_entries,
+		.rx_entries = rx_entries,
+		.rx_buf = rx_buf,
+	};
+	struct selfvirt_vif *vif;
+	int err;
+
+	vif = selfvirt_vif_alloc(b, tx_entries, rx_entries, rx_buf);
+	if (!vif)
+		return -ENOMEM;
+	err = selfvirt_vif_bind(vif, &q);
+	if (err)
+		goto err_free;
+	selfvirt_vif_setup_netdev(vif, q.mac);
+	/* the interrupt handler may see it from now on: NAPI is set up */
+	mutex_lock(&b->vif_lock);
 	b->vif[vif->index] = vif;
 	mutex_unlock(&b->vif_lock);
-
-	err = selfvirt_set_rx_chain(vif, netdev->features);
+	err = selfvirt_set_rx_chain(vif, vif->netdev->features);
 	if (err)
-		goto err_board;
-
-	if (b->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
-		int tx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index));
-		int rx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index));
-
-		snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
-			 vif->index);
-		snprintf(vif->irq_name[1], sizeof(vif->irq_name[1]), "sv-vif%u-rx",
-			 vif->index);
-		err = request_irq(tx_irq, selfvirt_vif_msix, 0, vif->irq_name[0], vif);
-		if (!err) {
-			err = request_irq(rx_irq, selfvirt_vif_msix, 0,
-					  vif->irq_name[1], vif);
-			if (err)
-				free_irq(tx_irq, vif);
-		}
-		if (err)
-			goto err_board;
-		vif->irq_named = true;
-	}
-
-	err = register_netdev(netdev);
+		goto err_unbind;
+	err = selfvirt_vif_request_irqs(vif);
+	if (err)
+		goto err_unbind;
+	err = register_netdev(vif->netdev);
 	if (err)
 		goto err_irq;
-	netdev_info(netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
-		    vif->index, netdev->dev_addr, tx_entries, q.part_off, rx_entries,
-		    rx_buf, vif->win_first, vif->win_count);
+	netdev_info(vif->netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
+		    vif->index, vif->netdev->dev_addr, tx_entries, q.part_off,
+		    rx_entries, rx_buf, vif->win_first, vif->win_count);
 	return vif->index;
 
 err_irq:
-	if (vif->irq_named) {
-		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
-		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index)), vif);
-	}
-err_board:
-	mutex_lock(&b->vif_lock);
-	b->vif[vif->index] = NULL;
-	arg = vif->index;
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
+	selfvirt_vif_free_irqs(vif);
+err_unbind:
 	netif_napi_del(&vif->napi);
-err_windows:
-	selfvirt_windows_put(b, vif->win_first, vif->win_count);
-	mutex_unlock(&b->vif_lock);
-err_dma:
-	dma_free_coherent(dev, vif->rq_size, vif->rq, vif->rq_dma);
+	selfvirt_vif_unbind(vif);
 err_free:
-	kfree(vif->tx_end);
-	kfree(vif->tx_len);
-	free_netdev(netdev);
+	selfvirt_vif_free(vif);
 	return err;
+}
+
+/**
+ * selfvirt_vif_create_function - the one VIF of a VIF function (in a VM)
+ * @b: the VIF function, as a board of one VIF without a mailbox
+ * @rq: its receive queue (BAR4), @rq_size bytes
+ * @rq_size: bytes of @rq
+ * @queues: SELFVIRT_VIF_REG_QUEUES
+ * @rx_buf: bytes of a receive slot
+ * @mac: the MAC that the management side gave the VIF
+ *
+ * The same transmit and receive paths as a VIF on the board; the doorbell
+ * is the function's own register, and its one MSI carries both signals.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
+				 size_t rq_size, u32 queues, u32 rx_buf,
+				 const u8 *mac)
+{
+	u32 tx = SELFVIRT_QUEUES_TX(queues), rx = SELFVIRT_QUEUES_RX(queues);
+	struct selfvirt_vif *vif;
+	int err;
+
+	if (!is_power_of_2(tx) || !is_power_of_2(rx) ||
+	    rx_buf < SELFVIRT_RX_BUF_MIN || rx_buf > SELFVIRT_RX_BUF_MAX ||
+	    SELFVIRT_RQ_DATA_OFF(rx) + (size_t)rx * rx_buf > rq_size ||
+	    SELFVIRT_SQ_DATA_OFF(tx) + SELFVIRT_TX_ROOM > b->part_size) {
+		dev_err(&b->pdev->dev, "VIF function: queues %u/%u x %u B do not fit %zu/%u bytes\n",
+			tx, rx, rx_buf, rq_size, b->part_size);
+		return -EINVAL;
+	}
+	vif = selfvirt_vif_alloc(b, tx, rx, rx_buf);
+	if (!vif)
+		return -ENOMEM;
+	vif->rq = rq;
+	vif->rq_size = rq_size;
+	vif->part = b->sdram;
+	vif->data_size = b->part_size - SELFVIRT_SQ_DATA_OFF(tx);
+	vif->doorbell = b->csr + SELFVIRT_VIF_REG_DOORBELL;
+	selfvirt_vif_setup_netdev(vif, mac);
+	b->vif[0] = vif;
+	snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif-fn");
+	err = request_irq(pci_irq_vector(b->pdev, 0), selfvirt_vif_msix, 0,
+			  vif->irq_name[0], vif);
+	if (err)
+		goto err_napi;
+	err = register_netdev(vif->netdev);
+	if (err)
+		goto err_irq;
+	netdev_info(vif->netdev, "VIF function: MAC %pM, send queue %u, receive queue %u x %u B\n",
+		    vif->netdev->dev_addr, tx, rx, rx_buf);
+	return 0;
+
+err_irq:
+	free_irq(pci_irq_vector(b->pdev, 0), vif);
+err_napi:
+	b->vif[0] = NULL;
+	netif_napi_del(&vif->napi);
+	selfvirt_vif_free(vif);
+	return err;
+}
+
+/**
+ * selfvirt_vif_destroy_function - remove the VIF of a VIF function
+ * @b: the VIF function
+ */
+void selfvirt_vif_destroy_function(struct selfvirt_board *b)
+{
+	struct selfvirt_vif *vif = b->vif[0];
+
+	if (!vif)
+		return;
+	unregister_netdev(vif->netdev);
+	free_irq(pci_irq_vector(b->pdev, 0), vif);
+	b->vif[0] = NULL;
+	netif_napi_del(&vif->napi);
+	selfvirt_vif_free(vif);
 }
 
 /*
@@ -835,29 +1013,14 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 {
 	struct selfvirt_vif *vif = b->vif[index];
-	struct net_device *netdev;
-	u32 arg = index;
 
 	if (!vif)
 		return;
-	netdev = vif->netdev;
-	unregister_netdev(netdev);
+	unregister_netdev(vif->netdev);
 	cancel_work_sync(&vif->rx_mode_work);
-	if (vif->irq_named) {
-		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(index)), vif);
-		free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(index)), vif);
-	}
-	mutex_lock(&b->vif_lock);
-	b->vif[index] = NULL;
-	/* the board quiesces the VIF: no DMA into its pages after this */
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &arg, 1, NULL, 0);
-	selfvirt_windows_put(b, vif->win_first, vif->win_count);
-	mutex_unlock(&b->vif_lock);
-	synchronize_irq(b->pdev->irq);
+	selfvirt_vif_free_irqs(vif);
+	selfvirt_vif_unbind(vif);
 	netif_napi_del(&vif->napi);
-	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
-	kfree(vif->tx_end);
-	kfree(vif->tx_len);
-	free_netdev(netdev);
+	selfvirt_vif_free(vif);
 	dev_info(&b->pdev->dev, "VIF %u destroyed\n", index);
 }
