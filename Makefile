@@ -17,7 +17,7 @@ QEMU_TARGETS := qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test \
 
 -include $(BUILD)/config.mk
 
-all: qemu driver guest
+all: qemu driver guest nested
 
 deps: $(BUILD)/.deps-ok
 $(BUILD)/.deps-ok: scripts/install-deps.sh
@@ -44,6 +44,10 @@ driver: $(BUILD)/.deps-ok
 
 guest: driver
 	scripts/build-guest.sh $(BUILD)/guest $(MODULE) $(KREL)
+
+# The L1 image of the nested tests: the guest image with QEMU and L2 inside
+nested: qemu guest
+	scripts/build-nested.sh $(BUILD)/nested $(BUILD)/guest $(QEMU_BUILD)
 
 # The driver for Debian 12's default kernel, 6.1: built from a copy of the
 # sources (kbuild writes next to them), and a guest image with that kernel.

@@ -46,8 +46,8 @@ QEMU = os.environ.get('SELFVIRT_QEMU', os.path.join(CONFIG['QEMU_BUILD'],
                                                    'qemu-system-x86_64'))
 # SELFVIRT_GUEST_DIR: another guest image (make check-guest-6.1)
 GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
-KERNEL = os.path.join(GUEST_DIR, 'vmlinuz')
-INITRD = os.path.join(GUEST_DIR, 'initramfs.cpio.gz')
+# the L1 image of the nested tests (make nested)
+NESTED_DIR = os.path.join(BUILD, 'nested')
 OUT_DIR = os.path.join(BUILD, 'test-output')
 
 
@@ -84,10 +84,14 @@ class Guest:
     """One test guest: a QEMU process, its console log and its agent."""
 
     def __init__(self, name, workdir, devices=(), mem='512M', smp=1,
-                 append=''):
+                 append='', image=GUEST_DIR, l2_agent=False):
         self.name = name
         self.workdir = workdir
+        self.image = image
         self.config = (devices, mem, smp, append)
+        # a second port, which an L2 VM's agent reaches through (Nested)
+        self.l2_agent_path = os.path.join(workdir, f'{name}.l2qga') \
+            if l2_agent else None
         self.generation = 0         # QEMU processes it migrated through
         self.vm = self._machine()
         self.qga = None
@@ -101,7 +105,8 @@ class Guest:
         self.qga_path = os.path.join(self.workdir, f'{tag}.qga')
         args = ['-nodefaults', '-M', 'pc', *accel_args(),
                 '-m', mem, '-smp', str(smp),
-                '-kernel', KERNEL, '-initrd', INITRD,
+                '-kernel', os.path.join(self.image, 'vmlinuz'),
+                '-initrd', os.path.join(self.image, 'initramfs.cpio.gz'),
                 '-append', f'console=ttyS0 panic=-1 loglevel=6 '
                            f'svguest.name={self.name} {append}',
                 '-serial', f'file:{self.console_path}',
@@ -111,6 +116,10 @@ class Guest:
                 '-device', 'virtio-serial-pci',
                 '-device', 'virtserialport,chardev=qga0,'
                            'name=org.qemu.guest_agent.0', *extra]
+        if self.l2_agent_path:
+            args += ['-chardev', f'socket,id=l2qga,path={self.l2_agent_path},'
+                                 'server=on,wait=off',
+                     '-device', f'virtserialport,chardev=l2qga,name={L2_AGENT_PORT}']
         for dev in devices:
             args += dev
         return QEMUMachine(QEMU, args=args, name=tag,
@@ -145,8 +154,9 @@ class Guest:
         self._connect_agent(max(5.0, deadline - time.monotonic()))
 
     def _connect_agent(self, timeout):
-        self.qga = QemuGuestAgent(self.qga_path)
-        self.qga.connect(negotiate=False)
+        if self.qga is None:
+            self.qga = QemuGuestAgent(self.qga_path)
+            self.qga.connect(negotiate=False)
         self.qga.settimeout(timeout)
         uid = random.randint(1, (1 << 31) - 1)
         if self.qga.cmd('guest-sync', id=uid) != uid:
@@ -215,6 +225,72 @@ class Guest:
             self.qga = None
         with contextlib.suppress(Exception):
             self.vm.shutdown(hard=True, timeout=10)
+
+
+L2_AGENT_PORT = 'org.selfvirt.l2agent'
+
+
+class Nested(Guest):
+    """An L2 VM, started by the QEMU inside an L1 guest (image NESTED_DIR).
+
+    L1's QEMU connects L2's agent port to L1's second virtio-serial port,
+    whose other end is a socket here: run() and out() work as on L1.
+    """
+
+    def __init__(self, name, l1, devices=(), mem='256M', append=''):
+        # pylint: disable=super-init-not-called
+        self.name = name
+        self.l1 = l1
+        self.qga = None
+        self.console_path = f'/tmp/{name}.console'
+        self.qga_path = l1.l2_agent_path
+        append = f'console=ttyS0 panic=-1 loglevel=6 svguest.name={name} {append}'
+        self.argv = ['qemu-system-x86_64', '-L', '/usr/share/qemu', '-nodefaults',
+                     '-M', 'pc', '-accel', 'kvm', '-cpu', 'host', '-m', mem,
+                     '-kernel', '/l2/vmlinuz', '-initrd', '/l2/initramfs.cpio.gz',
+                     '-append', append, '-serial', f'file:{self.console_path}',
+                     '-display', 'none', '-no-reboot',
+                     '-device', 'virtio-serial-pci',
+                     '-chardev', 'serial,id=qga0,path=$port',
+                     '-device', 'virtserialport,chardev=qga0,'
+                                'name=org.qemu.guest_agent.0']
+        for dev in devices:
+            self.argv += dev
+
+    def console(self):
+        return self.l1.run(f'cat {self.console_path}', check=False)[1]
+
+    def launch(self):
+        if not self.qga_path:
+            raise GuestError(f'{self.l1} has no port for an L2 agent')
+        cmd = ' '.join(quote(a) if '$' not in a else f'"{a}"' for a in self.argv)
+        # connected before L1's QEMU opens its end: a port with nobody on
+        # the host side reads as end of file, and QEMU would let it go
+        self.qga = QemuGuestAgent(self.qga_path)
+        self.qga.connect(negotiate=False)
+        self.l1.run(f'port=/dev/$(grep -l {L2_AGENT_PORT} '
+                    '/sys/class/virtio-ports/*/name | cut -d/ -f5); '
+                    f'setsid {cmd} < /dev/null > /tmp/{self.name}.qemu.log '
+                    f'2>&1 & echo $! > /tmp/{self.name}.pid')
+
+    def wait_ready(self, timeout=300):
+        deadline = time.monotonic() + timeout
+        while 'selfvirt-guest: ready' not in self.console():
+            if self.l1.run(f'kill -0 $(cat /tmp/{self.name}.pid)', check=False)[0]:
+                raise GuestError(f'{self}: QEMU in {self.l1} exited: ' +
+                                 self.l1.out(f'cat /tmp/{self.name}.qemu.log'))
+            if time.monotonic() > deadline:
+                raise GuestError(f'{self}: not ready after {timeout} s')
+            time.sleep(2)
+        self._connect_agent(max(10.0, deadline - time.monotonic()))
+
+    def shutdown(self):
+        if self.qga is not None:
+            with contextlib.suppress(Exception):
+                self.qga.close()
+            self.qga = None
+        with contextlib.suppress(Exception):
+            self.l1.run(f'kill $(cat /tmp/{self.name}.pid)', check=False)
 
 
 # busybox's shell runs its own applets before $PATH: reach iproute2's ip
