@@ -127,4 +127,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-device clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-device clean distclean

@@ -302,11 +302,12 @@ def quote(s):
 
 
 @contextlib.contextmanager
-def guests(test_name, specs):
+def guests(test_name, specs, nested=()):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
     in order (a stream server before its client) and waited for together.
+    Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested).
     On failure the consoles are copied to build/test-output/TEST/.
     """
     workdir = tempfile.mkdtemp(prefix='selfvirt-')
@@ -314,7 +315,11 @@ def guests(test_name, specs):
     ok = False
     try:
         for name, devices in specs:
-            g = Guest(name, workdir, devices)
+            if name in nested:
+                g = Guest(name, workdir, devices, mem='1536M', image=NESTED_DIR,
+                          l2_agent=True)
+            else:
+                g = Guest(name, workdir, devices)
             started.append(g)
             g.launch()
         for g in started:

@@ -1,0 +1,115 @@
+"""An L2 VM on a VIF of its own, with direct access (the paper's domU).
+
+L0 (this host's QEMU) emulates the boards; L1 guests own them; the QEMU in
+L1 ``a`` runs an L2 VM with KVM (on TCG's emulated SVM) and the mdev of one
+VIF as a vfio-pci device.  L2 loads the same selfvirt module, which binds
+the VIF function, and moves traffic to a namespace VIF on its own board and
+across the wire to the other L1 guest.
+"""
+
+import json
+import re
+import time
+import uuid
+
+from harness import Nested, guests, nc_listen, sha256, wait_for_file, wire_pair
+
+BOARD = '/sys/bus/pci/devices/0000:00:05.0'
+TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'
+
+
+def interface_vif(g, host):
+    """One interface VIF of the board, in namespace v0, 10.9.0.@host."""
+    g.run('modprobe selfvirt vifs=1')
+    ifname = g.out(f'cat {BOARD}/selfvirt/vifs').split()[1]
+    g.run(f'ip netns add v0; ip link set {ifname} netns v0; '
+          f'ip -n v0 link set {ifname} name vif up; '
+          f'ip -n v0 addr add 10.9.0.{host}/16 dev vif')
+
+
+def iperf3_bytes(l2, dst, seconds=3):
+    """Bytes that an iperf3 client in L2 got across to @dst."""
+    out = l2.out(f'iperf3 -J -c {dst} -t {seconds}', timeout=60 + 4 * seconds)
+    return json.loads(out)['end']['sum_received']['bytes']
+
+
+def test_l2_vm_moves_traffic_through_its_own_vif():
+    server, client = wire_pair('nested')
+    board = 'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,mac=52:54:00:5f:0'
+    with guests('nested', [('a', [server, ['-device', board + '0:00']]),
+                           ('b', [client, ['-device', board + '1:00']])],
+                nested=('a',)) as (a, b):
+        interface_vif(a, 1)
+        interface_vif(b, 2)
+        a.run('modprobe kvm_amd; modprobe vfio_iommu_type1')
+        u = str(uuid.uuid4())
+        a.run(f'echo {u} > {TYPE}/create')
+        l2 = Nested('l2', a, [['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']])
+        start = time.monotonic()
+        l2.launch()
+        try:
+            l2.wait_ready()
+            print(f'L2 booted in {time.monotonic() - start:.0f} s')
+            l2.run('modprobe selfvirt')
+            assert 'sv-vif-fn' in l2.out('cat /proc/interrupts')
+            mac = a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/mac').strip()
+            assert mac in l2.out('ip link show eth0')
+            l2.run('ip link set eth0 up; ip addr add 10.9.1.3/16 dev eth0')
+
+            # to a namespace VIF on L2's own board, and across the wire
+            for dst in ('10.9.0.1', '10.9.0.2'):
+                out = l2.out(f'ping -c 3 -W 5 {dst}', timeout=60)
+                assert '3 packets received' in out, out
+            a.run('ip netns exec v0 iperf3 -s -D')
+            b.run('ip netns exec v0 iperf3 -s -D')
+            time.sleep(1)
+            local = iperf3_bytes(l2, '10.9.0.1')
+            wire = iperf3_bytes(l2, '10.9.0.2')
+            print(f'L2 iperf3, 3 s: {local * 8 / 3e6:.1f} Mbit/s on the board, '
+                  f'{wire * 8 / 3e6:.1f} Mbit/s across the wire')
+            assert local > 0 and wire > 0
+
+            # a file from L2 to the other L1 guest, checked end to end
+            l2.run('dd if=/dev/urandom of=/tmp/src bs=64k count=16 2>/dev/null')
+            nc_listen(b, '/usr/bin/ip netns exec v0')
+            time.sleep(1)
+            l2.run('nc 10.9.0.2 5001 < /tmp/src', timeout=120)
+            wait_for_file(b, '/tmp/nc.done', timeout=60)
+            assert sha256(b, '/tmp/dst') == sha256(l2, '/tmp/src')
+
+            stats = l2.out('ethtool -S eth0')
+            assert re.search(r'doorbells: \d+', stats), stats
+            signals = int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/signals'))
+            doorbells = int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/doorbells'))
+            frames = int(re.search(r'switch_local (\d+)',
+                                   a.out(f'cat {BOARD}/selfvirt/board_stats'))[1])
+            print(f'L1 traps: {signals} signals forwarded, {doorbells} doorbells '
+                  f'trapped; {frames} frames switched on the board')
+            assert signals > 0 and doorbells > 0
+
+            # remove the mdev while L2 sends: L2's QEMU is asked to let the
+            # device go, L2 unplugs it, and L1 and the board carry on
+            l2.run('setsid iperf3 -c 10.9.0.1 -t 60 < /dev/null > /dev/null 2>&1 &')
+            time.sleep(3)
+            a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', timeout=120)
+            assert 'mdev released' in a.out('dmesg | tail -20')
+            assert 'eth0' not in l2.out('ip link')
+            assert int(a.out(f'cat {TYPE}/available_instances')) == 3
+            out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
+            assert '3 packets received' in out, out
+            # the slot is free for the next mdev
+            u2 = str(uuid.uuid4())
+            a.run(f'echo {u2} > {TYPE}/create')
+            assert int(a.out(f'cat /sys/bus/mdev/devices/{u2}/selfvirt/vif')) == 1
+        finally:
+            l2.shutdown()
+
+
+def test_nested_image_has_what_l2_needs():
+    """The L1 image alone: KVM on the emulated SVM, the L2 files, QEMU runs."""
+    with guests('nested-image', [('a', [])], nested=('a',)) as (a,):
+        a.run('modprobe kvm_amd')
+        assert 'kvm' in a.out('ls /dev')
+        assert 'QEMU emulator version' in a.out('qemu-system-x86_64 --version')
+        assert a.run('test -s /l2/vmlinuz && test -s /l2/initramfs.cpio.gz',
+                     check=False)[0] == 0
