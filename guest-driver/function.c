@@ -11,17 +11,12 @@
 #include <linux/io.h>
 #include "selfvirt.h"
 
-static u32 selfvirt_fn_rd(struct selfvirt_board *b, u32 reg)
-{
-	return ioread32(b->csr + reg);
-}
-
 /* Identity and geometry from the register BAR, checked before use. */
 static int selfvirt_function_read_regs(struct selfvirt_board *b)
 {
 	struct pci_dev *pdev = b->pdev;
-	u32 id = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_ID);
-	u32 ver = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_VERSION);
+	u32 id = selfvirt_rd(b, SELFVIRT_VIF_REG_ID);
+	u32 ver = selfvirt_rd(b, SELFVIRT_VIF_REG_VERSION);
 
 	if (id != SELFVIRT_VIF_ID_MAGIC ||
 	    SELFVIRT_ABI_MAJOR(ver) != SELFVIRT_ABI_MAJOR(SELFVIRT_ABI_VERSION)) {
@@ -29,9 +24,9 @@ static int selfvirt_function_read_regs(struct selfvirt_board *b)
 			id, ver);
 		return -ENODEV;
 	}
-	b->caps = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_CAPS);
-	b->max_frame = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_MAX_FRAME);
-	b->part_size = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_PART_SIZE);
+	b->caps = selfvirt_rd(b, SELFVIRT_VIF_REG_CAPS);
+	b->max_frame = selfvirt_rd(b, SELFVIRT_VIF_REG_MAX_FRAME);
+	b->part_size = selfvirt_rd(b, SELFVIRT_VIF_REG_PART_SIZE);
 	if (b->part_size > pci_resource_len(pdev, SELFVIRT_VIF_BAR_SQ) ||
 	    b->max_frame < ETH_ZLEN || b->max_frame > SELFVIRT_TSO_MAX_FRAME) {
 		dev_err(&pdev->dev, "implausible VIF function: partition %u of %llu, max frame %u\n",
@@ -78,10 +73,20 @@ int selfvirt_function_probe(struct pci_dev *pdev)
 	if (err)
 		return err;
 
+	if (!devm_request_mem_region(dev, pci_resource_start(pdev, SELFVIRT_VIF_BAR_SQ),
+				     pci_resource_len(pdev, SELFVIRT_VIF_BAR_SQ),
+				     SELFVIRT_DRV_NAME) ||
+	    !devm_request_mem_region(dev, pci_resource_start(pdev, SELFVIRT_VIF_BAR_RQ),
+				     pci_resource_len(pdev, SELFVIRT_VIF_BAR_RQ),
+				     SELFVIRT_DRV_NAME))
+		return -EBUSY;
+	/* MSI is a memory write of the function's */
+	pci_set_master(pdev);
+
 	/* the send queue: written only, so combine writes, as on the board */
 	b->sdram = devm_ioremap_wc(dev, pci_resource_start(pdev, SELFVIRT_VIF_BAR_SQ),
 				   b->part_size);
-	rq_size = selfvirt_fn_rd(b, SELFVIRT_VIF_REG_RQ_SIZE);
+	rq_size = selfvirt_rd(b, SELFVIRT_VIF_REG_RQ_SIZE);
 	if (!b->sdram || rq_size > pci_resource_len(pdev, SELFVIRT_VIF_BAR_RQ))
 		return -ENOMEM;
 	/* the receive queue is memory the board writes by DMA: cacheable */
@@ -94,11 +99,11 @@ int selfvirt_function_probe(struct pci_dev *pdev)
 		dev_err(dev, "no MSI: %d\n", err);
 		return err;
 	}
-	put_unaligned_le32(selfvirt_fn_rd(b, SELFVIRT_VIF_REG_MAC_LO), mac);
-	put_unaligned_le16(selfvirt_fn_rd(b, SELFVIRT_VIF_REG_MAC_HI), mac + 4);
+	put_unaligned_le32(selfvirt_rd(b, SELFVIRT_VIF_REG_MAC_LO), mac);
+	put_unaligned_le16(selfvirt_rd(b, SELFVIRT_VIF_REG_MAC_HI), mac + 4);
 	err = selfvirt_vif_create_function(b, rq, rq_size,
-					   selfvirt_fn_rd(b, SELFVIRT_VIF_REG_QUEUES),
-					   selfvirt_fn_rd(b, SELFVIRT_VIF_REG_RX_BUF), mac);
+					   selfvirt_rd(b, SELFVIRT_VIF_REG_QUEUES),
+					   selfvirt_rd(b, SELFVIRT_VIF_REG_RX_BUF), mac);
 	if (err)
 		pci_free_irq_vectors(pdev);
 	return err;

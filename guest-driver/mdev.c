@@ -45,6 +45,8 @@
  *	them into a VM (it refuses tail pages of a higher-order allocation)
  * @rq_dma: its bus address, in the VIF's windows
  * @rq_size: its bytes, whole pages
+ * @bound: the VIF is on the board (a failed reset leaves it off, but
+ *	   keeps its slot: the partition stays this mdev's)
  * @lock: config space, interrupt set-up, reset
  * @config: the emulated config space
  * @config_wmask: its writable bits
@@ -64,6 +66,7 @@ struct selfvirt_mdev {
 	void *rq;
 	dma_addr_t rq_dma;
 	size_t rq_size;
+	bool bound;
 
 	struct mutex lock;
 	u8 config[PCI_CFG_SPACE_SIZE];
@@ -242,8 +245,10 @@ static int selfvirt_mdev_access(struct selfvirt_mdev *md, unsigned int index,
 	u64 size = selfvirt_mdev_region_size(md, index);
 	u32 v = 0;
 
-	if (!size || pos >= size || len > size - pos)
+	if (!size || pos >= size || len > size - pos) {
+		atomic64_inc(&md->refused);
 		return -EINVAL;
+	}
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		selfvirt_mdev_config_rw(md, pos, val, len, write);
@@ -291,13 +296,15 @@ static ssize_t selfvirt_mdev_rw(struct selfvirt_mdev *md, char __user *ubuf,
 		u8 val[4];
 		int err;
 
-		if (write && copy_from_user(val, ubuf + done, len))
-			return -EFAULT;
-		err = selfvirt_mdev_access(md, index, pos, val, len, write);
-		if (err)
+		err = write && copy_from_user(val, ubuf + done, len) ? -EFAULT : 0;
+		if (!err)
+			err = selfvirt_mdev_access(md, index, pos, val, len, write);
+		if (!err && !write && copy_to_user(ubuf + done, val, len))
+			err = -EFAULT;
+		if (err) {
+			*ppos += done;
 			return done ? done : err;
-		if (!write && copy_to_user(ubuf + done, val, len))
-			return -EFAULT;
+		}
 		done += len;
 		pos += len;
 	}
@@ -350,7 +357,8 @@ static int selfvirt_mdev_mmap(struct vfio_device *vdev,
 			return -EINVAL;
 		pfn = (pci_resource_start(md->board->pdev, SELFVIRT_BAR_SDRAM) +
 		       md->q.part_off + pos) >> PAGE_SHIFT;
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		/* as this kernel maps the SDRAM: the VM only writes there */
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 		selfvirt_mdev_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				       VM_DONTDUMP, 0);
 		return io_remap_pfn_range(vma, vma->vm_start, pfn, len,
@@ -373,6 +381,15 @@ static int selfvirt_mdev_mmap(struct vfio_device *vdev,
 
 /* ---- signals ---- */
 
+static void selfvirt_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
 /**
  * selfvirt_mdev_signal - forward one of the board's signals for the VIF
  * @md: the mdev whose VIF the board signalled
@@ -385,11 +402,7 @@ void selfvirt_mdev_signal(struct selfvirt_mdev *md)
 
 	spin_lock_irqsave(&md->irq_lock, flags);
 	if (md->msi_trigger) {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-		eventfd_signal(md->msi_trigger);
-#else
-		eventfd_signal(md->msi_trigger, 1);
-#endif
+		selfvirt_eventfd_signal(md->msi_trigger);
 		atomic64_inc(&md->signals);
 	}
 	spin_unlock_irqrestore(&md->irq_lock, flags);
@@ -431,6 +444,8 @@ static int selfvirt_mdev_set_irqs(struct selfvirt_mdev *md,
 		return -EINVAL;
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -ENOTTY;
+	if (hdr->start != 0 || hdr->count > 1)
+		return -EINVAL;		/* one vector each */
 	if (!hdr->count) {
 		if (!(hdr->flags & VFIO_IRQ_SET_DATA_NONE))
 			return -EINVAL;
@@ -449,11 +464,7 @@ static int selfvirt_mdev_set_irqs(struct selfvirt_mdev *md,
 	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data) {
 		spin_lock_irq(&md->irq_lock);
 		if (*slot)
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-			eventfd_signal(*slot);
-#else
-			eventfd_signal(*slot, 1);
-#endif
+			selfvirt_eventfd_signal(*slot);
 		spin_unlock_irq(&md->irq_lock);
 	}
 	return 0;
@@ -502,12 +513,15 @@ static int selfvirt_mdev_reset(struct selfvirt_mdev *md)
 	int err;
 
 	mutex_lock(&b->vif_lock);
-	b->mdev[md->q.index] = NULL;
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
+	if (md->bound)
+		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
+	md->bound = false;
 	memset(md->rq, 0, md->rq_size);
+	/* b->mdev[] keeps the slot: nobody else gets the partition */
+	b->mdev[md->q.index] = NULL;
 	err = selfvirt_mdev_bind(md);
-	if (!err)
-		b->mdev[md->q.index] = md;
+	b->mdev[md->q.index] = md;
+	md->bound = !err;
 	mutex_unlock(&b->vif_lock);
 	if (err)
 		dev_err(md->vdev.dev, "VIF %u lost in reset: %d\n", md->q.index, err);
@@ -548,6 +562,13 @@ static void selfvirt_mdev_free_irqs(struct selfvirt_mdev *md)
 	md->irq_named = false;
 }
 
+static void selfvirt_mdev_free_rq(struct selfvirt_mdev *md)
+{
+	dma_unmap_single(&md->board->pdev->dev, md->rq_dma, md->rq_size,
+			 DMA_BIDIRECTIONAL);
+	free_pages_exact(md->rq, md->rq_size);
+}
+
 static int selfvirt_mdev_alloc_rq(struct selfvirt_mdev *md)
 {
 	struct device *dev = &md->board->pdev->dev;
@@ -555,23 +576,22 @@ static int selfvirt_mdev_alloc_rq(struct selfvirt_mdev *md)
 	md->rq_size = PAGE_ALIGN(SELFVIRT_RQ_DATA_OFF(md->q.rx_entries) +
 				 (size_t)md->q.rx_entries * md->q.rx_buf);
 	/* order-0 pages, each with its own reference: see struct selfvirt_mdev */
-	md->rq = alloc_pages_exact(md->rq_size, GFP_KERNEL | __GFP_ZERO);
+	md->rq = alloc_pages_exact(md->rq_size, GFP_KERNEL | __GFP_ZERO |
+				   __GFP_NOWARN);
 	if (!md->rq)
 		return -ENOMEM;
-	/* the VM reads the ring with no sync calls: a coherent platform only */
 	md->rq_dma = dma_map_single(dev, md->rq, md->rq_size, DMA_BIDIRECTIONAL);
 	if (dma_mapping_error(dev, md->rq_dma)) {
 		free_pages_exact(md->rq, md->rq_size);
 		return -ENOMEM;
 	}
+	/* the VM reads the ring with no sync calls: no bounce buffers */
+	if (dma_need_sync(dev, md->rq_dma)) {
+		dev_err(dev, "mdev VIFs need DMA without sync calls (no swiotlb bouncing)\n");
+		selfvirt_mdev_free_rq(md);
+		return -EOPNOTSUPP;
+	}
 	return 0;
-}
-
-static void selfvirt_mdev_free_rq(struct selfvirt_mdev *md)
-{
-	dma_unmap_single(&md->board->pdev->dev, md->rq_dma, md->rq_size,
-			 DMA_BIDIRECTIONAL);
-	free_pages_exact(md->rq, md->rq_size);
 }
 
 /* vfio_device_ops.init: take a VIF slot, windows and queues on the board. */
@@ -603,6 +623,7 @@ static int selfvirt_mdev_init_dev(struct vfio_device *vdev)
 	if (err)
 		goto err_windows;
 	b->mdev[md->q.index] = md;
+	md->bound = true;
 	mutex_unlock(&b->vif_lock);
 
 	err = selfvirt_mdev_request_irqs(md);
@@ -618,6 +639,11 @@ err_unbind:
 	mutex_lock(&b->vif_lock);
 	b->mdev[md->q.index] = NULL;
 	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
+	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
+	mutex_unlock(&b->vif_lock);
+	synchronize_irq(b->pdev->irq);
+	selfvirt_mdev_free_rq(md);
+	return err;
 err_windows:
 	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
 err_unlock:
@@ -636,7 +662,8 @@ static void selfvirt_mdev_release_dev(struct vfio_device *vdev)
 	mutex_lock(&b->vif_lock);
 	b->mdev[md->q.index] = NULL;
 	/* the board quiesces the VIF: no DMA into its pages after this */
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
+	if (md->bound)
+		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
 	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
 	mutex_unlock(&b->vif_lock);
 	synchronize_irq(b->pdev->irq);
@@ -672,11 +699,7 @@ static void selfvirt_mdev_request(struct vfio_device *vdev, unsigned int count)
 		if (!(count % 10))
 			dev_notice(vdev->dev, "asking the user to release the device (%u)\n",
 				   count);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-		eventfd_signal(md->req_trigger);
-#else
-		eventfd_signal(md->req_trigger, 1);
-#endif
+		selfvirt_eventfd_signal(md->req_trigger);
 	} else if (count == 0) {
 		dev_notice(vdev->dev, "the device is in use and its user cannot be asked to release it\n");
 	}

@@ -362,7 +362,12 @@ static int selfvirt_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
-/* A signal for this VIF (its identifier bit, or its MSI-X vector). */
+/**
+ * selfvirt_vif_signal - a signal for this VIF: poll it
+ * @vif: the VIF whose identifier bit or vector fired
+ *
+ * Called from the interrupt handler.
+ */
 void selfvirt_vif_signal(struct selfvirt_vif *vif)
 {
 	if (napi_schedule_prep(&vif->napi)) {
@@ -373,6 +378,13 @@ void selfvirt_vif_signal(struct selfvirt_vif *vif)
 	}
 }
 
+/**
+ * selfvirt_vif_msix - the handler of a VIF's own vector (MSI-X, VIF function)
+ * @irq: the vector's interrupt
+ * @data: the VIF
+ *
+ * Return: IRQ_HANDLED.
+ */
 irqreturn_t selfvirt_vif_msix(int irq, void *data)
 {
 	selfvirt_vif_signal(data);
@@ -957,9 +969,12 @@ void selfvirt_vif_destroy_function(struct selfvirt_board *b)
 	selfvirt_vif_free(vif);
 }
 
-/*
- * Board reset, part 1 (under RTNL): stop using the VIF.  The board's reset
- * then forgets it; no skb is held, frames are copied at transmit.
+/**
+ * selfvirt_vif_quiesce - board reset, part 1: stop using the VIF
+ * @vif: the VIF
+ *
+ * Under RTNL.  The board's reset then forgets it; no skb is held, frames
+ * are copied at transmit.
  */
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
 {
@@ -985,7 +1000,15 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 	netif_device_attach(vif->netdev);
 }
 
-/* Part 2: the same VIF again on the reset board, rings empty. */
+/**
+ * selfvirt_vif_restore - board reset, part 2: the same VIF again
+ * @vif: the VIF, quiesced
+ *
+ * Binds the VIF to the reset board in its slot, with its MAC and windows;
+ * its rings start empty.
+ *
+ * Return: 0 or a negative errno.
+ */
 int selfvirt_vif_restore(struct selfvirt_vif *vif)
 {
 	struct net_device *netdev = vif->netdev;
@@ -1010,6 +1033,11 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	return err;
 }
 
+/**
+ * selfvirt_vif_destroy - remove an interface VIF and its interface
+ * @b: the board
+ * @index: the VIF slot; nothing happens if no interface VIF is there
+ */
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 {
 	struct selfvirt_vif *vif = b->vif[index];

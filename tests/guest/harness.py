@@ -188,6 +188,7 @@ class Guest:
         took = time.monotonic() - start
         with contextlib.suppress(Exception):
             old_qga.close()
+        self.qga = None
         old_vm.shutdown(hard=True, timeout=10)
         self._connect_agent(30)
         return took

@@ -6,6 +6,9 @@
  *   selfvirt-vfio UUID ping IP PEER_IP   ARP for PEER_IP, then an ICMP echo
  *                                       with a random payload, checked
  *   selfvirt-vfio UUID hostile          what the VIF function must refuse
+ *   selfvirt-vfio --pci BDF hostile     inside the VM: the same garbage
+ *                                       written straight into the function's
+ *                                       BARs (sysfs resource files)
  *
  * Prints "name value" lines; exits 0 when every check passed.
  */
@@ -38,6 +41,7 @@ struct vif {
     uint32_t tx_prod, rx_cons;
     uint8_t mac[6];
     int irq;                        /* eventfd of the MSI */
+    volatile uint32_t *regs;        /* --pci: BAR0 mapped, else pread/pwrite */
 };
 
 static int failures;
@@ -65,6 +69,8 @@ static uint32_t reg_read(struct vif *v, uint32_t reg)
 {
     uint32_t val;
 
+    if (v->regs)
+        return v->regs[reg / 4];
     if (pread(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] + reg) != 4)
         die("register read");
     return val;
@@ -72,6 +78,10 @@ static uint32_t reg_read(struct vif *v, uint32_t reg)
 
 static void reg_write(struct vif *v, uint32_t reg, uint32_t val)
 {
+    if (v->regs) {
+        v->regs[reg / 4] = val;
+        return;
+    }
     if (pwrite(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] + reg) != 4)
         die("register write");
 }
@@ -334,12 +344,67 @@ static int run_ping(struct vif *v, const char *me_s, const char *peer_s)
     return 0;
 }
 
+/* Descriptors pointing anywhere, indexes far past the ring, a doorbell storm. */
+static void write_garbage(struct vif *v, unsigned int doorbells)
+{
+    struct selfvirt_tx_desc d;
+    uint32_t i;
+
+    for (i = 0; i < v->tx_entries; i++) {
+        d.buf = rand() * 4096u;
+        d.len = rand();
+        d.flags = rand();
+        d.mss = rand();
+        memcpy((void *)(v->sq + SELFVIRT_SQ_DESC(i)), &d, sizeof(d));
+    }
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, tx_prod), 0x7fffffff);
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), 0x12345678);
+    for (i = 0; i < doorbells; i++)
+        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, i);
+    printf("doorbell_storm %u\n", doorbells);
+}
+
+static void *map_resource(const char *bdf, int bar, size_t len, int prot)
+{
+    char path[PATH_MAX];
+    void *p;
+    int fd;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", bdf, bar);
+    fd = open(path, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
+    if (fd < 0)
+        die(path);
+    p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        die(path);
+    close(fd);
+    return p;
+}
+
+/* Inside the VM, with no driver bound: the function's BARs, written raw. */
+static int run_pci_hostile(struct vif *v, const char *bdf)
+{
+    uint32_t q;
+
+    v->regs = map_resource(bdf, SELFVIRT_VIF_BAR_REGS, SELFVIRT_VIF_REGS_SIZE,
+                           PROT_READ | PROT_WRITE);
+    check(reg_read(v, SELFVIRT_VIF_REG_ID) == SELFVIRT_VIF_ID_MAGIC, "vif_id");
+    q = reg_read(v, SELFVIRT_VIF_REG_QUEUES);
+    v->tx_entries = SELFVIRT_QUEUES_TX(q);
+    v->part_size = reg_read(v, SELFVIRT_VIF_REG_PART_SIZE);
+    v->sq = map_resource(bdf, SELFVIRT_VIF_BAR_SQ, v->part_size,
+                         PROT_READ | PROT_WRITE);
+    reg_write(v, SELFVIRT_VIF_REG_QUEUES, 0xffffffff);
+    check(reg_read(v, SELFVIRT_VIF_REG_QUEUES) == q, "queues_read_only");
+    write_garbage(v, 2000);
+    return 0;
+}
+
 /* What the VIF function refuses, and bad input that only its own VIF sees. */
 static int run_hostile(struct vif *v)
 {
     uint64_t rq = v->off[REGION(SELFVIRT_VIF_BAR_RQ)];
-    uint32_t val = 0, i;
-    struct selfvirt_tx_desc d;
+    uint32_t val = 0;
     void *p;
 
     p = mmap(NULL, v->rq_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device, rq);
@@ -362,19 +427,7 @@ static int run_hostile(struct vif *v)
     check(reg_read(v, SELFVIRT_VIF_REG_QUEUES) ==
           SELFVIRT_QUEUES(v->tx_entries, v->rx_entries), "queues_read_only");
 
-    /* descriptors pointing anywhere, indexes far past the ring */
-    for (i = 0; i < v->tx_entries; i++) {
-        d.buf = rand() * 4096u;
-        d.len = rand();
-        d.flags = rand();
-        d.mss = rand();
-        memcpy((void *)(v->sq + SELFVIRT_SQ_DESC(i)), &d, sizeof(d));
-    }
-    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, tx_prod), 0x7fffffff);
-    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), 0x12345678);
-    for (i = 0; i < 20000; i++)
-        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, i);
-    printf("doorbell_storm 20000\n");
+    write_garbage(v, 20000);
     return 0;
 }
 
@@ -383,10 +436,16 @@ int main(int argc, char **argv)
     struct vif v = { 0 };
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s UUID ping IP PEER_IP | UUID hostile\n", argv[0]);
+        fprintf(stderr, "usage: %s UUID ping IP PEER_IP | UUID hostile | "
+                "--pci BDF hostile\n", argv[0]);
         return 2;
     }
     srand(getpid());
+    if (!strcmp(argv[1], "--pci") && argc == 4 && !strcmp(argv[3], "hostile")) {
+        run_pci_hostile(&v, argv[2]);
+        printf("failures %d\n", failures);
+        return failures ? 1 : 0;
+    }
     setup(&v, argv[1]);
     if (!strcmp(argv[2], "ping") && argc == 5)
         run_ping(&v, argv[3], argv[4]);

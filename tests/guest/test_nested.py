@@ -103,6 +103,49 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             assert int(a.out(f'cat /sys/bus/mdev/devices/{u2}/selfvirt/vif')) == 1
         finally:
             l2.shutdown()
+        hostile_l2(a, u2)
+
+
+def hostile_l2(a, u):
+    """An L2 VM that writes garbage into its VIF function hurts only itself."""
+    evil = Nested('evil', a, [['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']])
+    evil.launch()
+    try:
+        evil.wait_ready()
+        bdf = evil.out('grep -l 0x10f1 /sys/bus/pci/devices/*/device').split('/')[5]
+        bad = int(re.search(r'bad_desc (\d+)', a.out(f'cat {BOARD}/selfvirt/board_stats'))[1])
+        # random descriptors, indexes past the ring, 2000 doorbells, straight
+        # into BAR0 and BAR2 with no driver bound
+        out = evil.out(f'selfvirt-vfio --pci {bdf} hostile', timeout=120)
+        assert 'failures 0' in out, out
+        stats = a.out(f'cat {BOARD}/selfvirt/board_stats')
+        assert int(re.search(r'bad_desc (\d+)', stats)[1]) > bad, stats
+        out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
+        assert '3 packets received' in out, out
+        # a write into the read-only receive queue: QEMU in L1 maps it
+        # PROT_READ, and the write that KVM hands back to it faults there,
+        # so the L2 VM ends; were the write ignored instead, the ring must
+        # still not hold it
+        bar4 = evil.out(f'cat /sys/bus/pci/devices/{bdf}/resource').split()[12]
+        try:
+            after = evil.out(f'devmem {bar4} 32 0xdeadbeef; devmem {bar4} 32',
+                             timeout=10)
+        except Exception:       # pylint: disable=broad-except
+            after = None        # the agent went with the VM
+    finally:
+        evil.shutdown()
+    if after is None:
+        deadline = time.monotonic() + 30
+        while a.run('kill -0 $(cat /tmp/evil.pid)', check=False)[0] == 0:
+            assert time.monotonic() < deadline, 'the hostile L2 VM hangs'
+            time.sleep(1)
+    else:
+        assert '0xDEADBEEF' not in after.upper(), after
+    assert a.run(f'cat /sys/bus/mdev/devices/{u}/selfvirt/vif', check=False)[0] == 0
+    out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
+    assert '3 packets received' in out, out
+    a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', timeout=60)
+    assert int(a.out(f'cat {TYPE}/available_instances')) == 3
 
 
 def test_nested_image_has_what_l2_needs():
