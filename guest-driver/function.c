@@ -55,13 +55,9 @@ int selfvirt_function_probe(struct pci_dev *pdev)
 	void *rq;
 	int err;
 
-	b = devm_kzalloc(dev, sizeof(*b), GFP_KERNEL);
+	b = selfvirt_board_alloc(pdev);
 	if (!b)
 		return -ENOMEM;
-	b->pdev = pdev;
-	mutex_init(&b->mbox_lock);
-	mutex_init(&b->vif_lock);
-	pci_set_drvdata(pdev, b);
 	err = pcim_enable_device(pdev);
 	if (err)
 		return err;

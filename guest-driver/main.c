@@ -376,6 +376,26 @@ static int selfvirt_setup_board(struct selfvirt_board *b)
 	return 0;
 }
 
+/**
+ * selfvirt_board_alloc - the driver's state of a board or a VIF function
+ * @pdev: its PCI device, whose driver data it becomes
+ *
+ * Return: the state (device-managed), or NULL.
+ */
+struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev)
+{
+	struct selfvirt_board *b;
+
+	b = devm_kzalloc(&pdev->dev, sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	b->pdev = pdev;
+	mutex_init(&b->mbox_lock);
+	mutex_init(&b->vif_lock);
+	pci_set_drvdata(pdev, b);
+	return b;
+}
+
 static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -385,13 +405,9 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (id->device == SELFVIRT_VIF_PCI_DEVICE_ID)
 		return selfvirt_function_probe(pdev);
-	b = devm_kzalloc(dev, sizeof(*b), GFP_KERNEL);
+	b = selfvirt_board_alloc(pdev);
 	if (!b)
 		return -ENOMEM;
-	b->pdev = pdev;
-	mutex_init(&b->mbox_lock);
-	mutex_init(&b->vif_lock);
-	pci_set_drvdata(pdev, b);
 	if (!selfvirt_params_ok(dev))
 		return -EINVAL;
 

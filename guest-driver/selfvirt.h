@@ -151,6 +151,9 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 	iowrite32(val, b->csr + reg);
 }
 
+/* main.c */
+struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev);
+
 /* function.c: the VIF function, one VIF as a VM sees it */
 int selfvirt_function_probe(struct pci_dev *pdev);
 void selfvirt_function_remove(struct pci_dev *pdev);

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Build the guest image: Debian's 6.12 kernel and a small initramfs with
-# busybox, iperf3, iproute2, ethtool, QEMU's guest agent, a few stock
+# busybox, iperf3, iproute2, ethtool, QEMU's guest agent, mdevctl, a few stock
 # modules (bridge, peer NICs, VFIO and mdev) and the project's own module.
 #
 #   scripts/build-guest.sh OUT_DIR MODULE.ko KREL
 #
 # Packages not wanted on the build machine (the guest kernel image, the
-# guest agent) are fetched with "apt-get download" from Debian's archive and
+# guest agent, mdevctl) are fetched with "apt-get download" from Debian's archive and
 # unpacked with dpkg -x into OUT_DIR/pkgs; nothing else is downloaded.
 set -eu
 
@@ -23,7 +23,7 @@ mkdir -p "$debs" "$pkgs"
 say() { echo "build-guest: $*"; }
 
 # 1. Guest-only packages, fetched once.
-for p in "linux-image-$krel" qemu-guest-agent libnuma1 liburing2; do
+for p in "linux-image-$krel" qemu-guest-agent libnuma1 liburing2 mdevctl; do
     if ! ls "$debs/${p}_"*.deb >/dev/null 2>&1; then
         say "downloading $p from Debian"
         (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "$p" >/dev/null)
@@ -48,7 +48,8 @@ mkdir -p "$root/bin" "$root/lib" "$root/lib64" "$root/etc" "$root/proc" \
     "$root/var/run" "$root/usr/lib/x86_64-linux-gnu" "$root/usr/bin"
 ln -s lib "$root/usr/lib64" 2>/dev/null || true
 cp /bin/busybox "$root/bin/busybox"
-for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga"; do
+for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga" \
+    "$pkgs/usr/bin/mdevctl"; do
     cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
 # the user-space VFIO test of a VIF handed out as an mdev (test_mdev.py)
@@ -92,6 +93,11 @@ depmod -b "$root" "$krel"
 cp "$top/tests/guest/init" "$root/init"
 chmod +x "$root/init"
 ln -s /proc/mounts "$root/etc/mtab"
+# mdevctl's definitions and script folders (its package's postinst makes them)
+mkdir -p "$root/etc/mdevctl.d/scripts.d/callouts" \
+    "$root/etc/mdevctl.d/scripts.d/notifiers" \
+    "$root/usr/lib/mdevctl/scripts.d/callouts" \
+    "$root/usr/lib/mdevctl/scripts.d/notifiers"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 

@@ -225,7 +225,10 @@ class Guest:
                 self.qga.close()
             self.qga = None
         with contextlib.suppress(Exception):
-            self.vm.shutdown(hard=True, timeout=10)
+            self._stop()
+
+    def _stop(self):
+        self.vm.shutdown(hard=True, timeout=10)
 
 
 L2_AGENT_PORT = 'org.selfvirt.l2agent'
@@ -238,7 +241,8 @@ class Nested(Guest):
     whose other end is a socket here: run() and out() work as on L1.
     """
 
-    def __init__(self, name, l1, devices=(), mem='256M', append=''):
+    def __init__(self, name, l1, devices=(), mem='256M', append='',
+                 accel=None):
         # pylint: disable=super-init-not-called
         self.name = name
         self.l1 = l1
@@ -246,8 +250,12 @@ class Nested(Guest):
         self.console_path = f'/tmp/{name}.console'
         self.qga_path = l1.l2_agent_path
         append = f'console=ttyS0 panic=-1 loglevel=6 svguest.name={name} {append}'
+        # SELFVIRT_L2_ACCEL=tcg: L2 under TCG in L1, for an L1 without KVM
+        # (very slow: TCG inside TCG)
+        accel = accel or os.environ.get('SELFVIRT_L2_ACCEL', 'kvm')
+        cpu = 'host' if accel == 'kvm' else 'max'
         self.argv = ['qemu-system-x86_64', '-L', '/usr/share/qemu', '-nodefaults',
-                     '-M', 'pc', '-accel', 'kvm', '-cpu', 'host', '-m', mem,
+                     '-M', 'pc', '-accel', accel, '-cpu', cpu, '-m', mem,
                      '-kernel', '/l2/vmlinuz', '-initrd', '/l2/initramfs.cpio.gz',
                      '-append', append, '-serial', f'file:{self.console_path}',
                      '-display', 'none', '-no-reboot',
@@ -285,13 +293,8 @@ class Nested(Guest):
             time.sleep(2)
         self._connect_agent(max(10.0, deadline - time.monotonic()))
 
-    def shutdown(self):
-        if self.qga is not None:
-            with contextlib.suppress(Exception):
-                self.qga.close()
-            self.qga = None
-        with contextlib.suppress(Exception):
-            self.l1.run(f'kill $(cat /tmp/{self.name}.pid)', check=False)
+    def _stop(self):
+        self.l1.run(f'kill $(cat /tmp/{self.name}.pid)', check=False)
 
 
 # busybox's shell runs its own applets before $PATH: reach iproute2's ip
