@@ -15,7 +15,7 @@ The L2 VM pings and runs one iperf3 TCP flow to a namespace VIF of L1
 printed, with L1 traps per L2 frame on the direct path (trapped doorbells
 and forwarded signals) and the host's steal time.
 
-  tests/guest/bench_nested.py [--runs N] [--seconds S]
+  tests/guest/bench_nested.py [--runs N] [--seconds S] [--board PROPS]
 """
 
 import argparse
@@ -99,12 +99,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--seconds', type=int, default=5)
+    ap.add_argument('--board', default='',
+                    help='more selfvirt-nic properties, e.g. poll-us=200')
     args = ap.parse_args()
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
 
     server, client = wire_pair('bench-nested')
-    board = 'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,mac=52:54:00:5f:0'
+    board = f'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,' \
+        f'{args.board + "," if args.board else ""}mac=52:54:00:5f:0'
     results = {'direct': [], 'bridged': []}
     cpu0 = host_cpu()
     with guests('bench-nested', [('a', [server, ['-device', board + '0:00']]),
