@@ -65,8 +65,9 @@ def l2_frames(l2):
 
 
 def traps(a, u):
-    return sum(int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/{c}'))
-               for c in ('doorbells', 'signals'))
+    """(trapped doorbells, forwarded signals) of mdev @u so far."""
+    return tuple(int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/{c}'))
+                 for c in ('doorbells', 'signals'))
 
 
 def one_run(a, shape, seconds, n):
@@ -82,12 +83,14 @@ def one_run(a, shape, seconds, n):
         l2.run(f'ping -c 3 -W 5 {PEER}', timeout=60)        # warm ARP
         out = l2.out(f'ping -c 20 -i 0.2 {PEER}', timeout=60)
         rtt = statistics.median(float(x) for x in re.findall(r'time=([\d.]+) ms', out))
-        frames0, traps0 = l2_frames(l2), traps(a, u) if u else 0
+        frames0, traps0 = l2_frames(l2), traps(a, u) if u else (0, 0)
         out = l2.out(f'iperf3 -J -c {PEER} -t {seconds}', timeout=seconds + 90)
         mbps = json.loads(out)['end']['sum_received']['bits_per_second'] / 1e6
         frames = l2_frames(l2) - frames0
-        per_frame = (traps(a, u) - traps0) / frames if u and frames else None
-        return mbps, rtt, per_frame
+        if not u or not frames:
+            return mbps, rtt, None, None
+        bells, signals = (x - y for x, y in zip(traps(a, u), traps0))
+        return mbps, rtt, (bells + signals) / frames, (bells / frames, signals / frames)
     finally:
         l2.shutdown()
         if u:
@@ -124,7 +127,8 @@ def main():
             for shape in results:
                 res = one_run(a, shape, args.seconds, r)
                 results[shape].append(res)
-                extra = f', {res[2]:.3f} L1 traps per L2 frame' \
+                extra = f', {res[2]:.3f} L1 traps per L2 frame ' \
+                    f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals)' \
                     if res[2] is not None else ''
                 print(f'round {r + 1}/{args.runs} {shape:>8}: {res[0]:7.1f} '
                       f'Mbit/s RTT {res[1]:.2f} ms{extra}', flush=True)
