@@ -133,8 +133,10 @@ static ssize_t create_vif_store(struct device *dev,
 			return -EINVAL;
 		index = n;
 	}
+	mutex_lock(&b->admin_lock);
 	err = selfvirt_vif_create(b, index, b->tx_entries, b->rx_entries,
 				  b->rx_buf);
+	mutex_unlock(&b->admin_lock);
 	return err < 0 ? err : count;
 }
 static DEVICE_ATTR_WO(create_vif);
@@ -146,14 +148,20 @@ static ssize_t destroy_vif_store(struct device *dev,
 	struct selfvirt_board *b = dev_get_drvdata(dev);
 	unsigned int index;
 
+	int err = 0;
+
 	if (kstrtouint(buf, 0, &index) || index >= SELFVIRT_WIN_ENTRIES)
 		return -EINVAL;
+	/* two writers must not both find the VIF and both destroy it */
+	mutex_lock(&b->admin_lock);
 	if (b->mdev[index])
-		return -EBUSY;		/* a VM's: remove its mdev */
-	if (!b->vif[index])
-		return -ENOENT;
-	selfvirt_vif_destroy(b, index);
-	return count;
+		err = -EBUSY;		/* a VM's: remove its mdev */
+	else if (!b->vif[index])
+		err = -ENOENT;
+	else
+		selfvirt_vif_destroy(b, index);
+	mutex_unlock(&b->admin_lock);
+	return err ? err : count;
 }
 static DEVICE_ATTR_WO(destroy_vif);
 
@@ -187,6 +195,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 
 	if (!sysfs_streq(buf, "1"))
 		return -EINVAL;
+	mutex_lock(&b->admin_lock);
 	rtnl_lock();
 	mutex_lock(&b->vif_lock);
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++) {
@@ -194,6 +203,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 			/* a VM's rings would vanish under it */
 			mutex_unlock(&b->vif_lock);
 			rtnl_unlock();
+			mutex_unlock(&b->admin_lock);
 			dev_err(dev, "no reset while VIF %u is a VM's (mdev)\n", i);
 			return -EBUSY;
 		}
@@ -215,6 +225,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	}
 	mutex_unlock(&b->vif_lock);
 	rtnl_unlock();
+	mutex_unlock(&b->admin_lock);
 	dev_info(dev, "board reset\n");
 	return ret ? ret : count;
 }
@@ -392,6 +403,7 @@ struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev)
 	b->pdev = pdev;
 	mutex_init(&b->mbox_lock);
 	mutex_init(&b->vif_lock);
+	mutex_init(&b->admin_lock);
 	pci_set_drvdata(pdev, b);
 	return b;
 }

@@ -106,6 +106,7 @@ struct selfvirt_board {
 	resource_size_t sdram_len;
 	struct mutex mbox_lock;		/* one mailbox command at a time */
 	struct mutex vif_lock;		/* VIF table changes */
+	struct mutex admin_lock;	/* sysfs create, destroy, reset: one at a time */
 
 	u32 caps;
 	u32 max_vifs;

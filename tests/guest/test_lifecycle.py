@@ -56,3 +56,20 @@ def test_reset_destroy_and_reload_under_traffic():
         stats = g.out('ip netns exec v0 ethtool -S vif')
         assert re.search(r'board_tx_errors: 0', stats), stats
         assert re.search(r'board_win_aborts: 0', stats), stats
+
+
+def test_concurrent_destroy_and_create():
+    """Writers racing on destroy_vif and create_vif: one wins, none oopses."""
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('concurrent-destroy', [('g0', [dev])]) as (g,):
+        g.run('modprobe selfvirt vifs=2')
+        for _ in range(5):
+            g.run(f'for i in 1 2 3; do (echo 1 > {SYSFS}/destroy_vif &) ; done; '
+                  'sleep 2; '
+                  f'for i in 1 2 3; do (echo 1 > {SYSFS}/create_vif &) ; done; '
+                  'sleep 2', timeout=60, check=False)
+            assert re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
+        dmesg = g.out('dmesg')
+        for bad in ('BUG', 'WARNING', 'Oops', 'general protection'):
+            assert bad not in dmesg, dmesg[-3000:]
+        assert len(g.out(f'cat {SYSFS}/vifs').splitlines()) == 2
