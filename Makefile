@@ -79,7 +79,7 @@ check-qtest: qemu
 check-host: qemu
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/host
 
-check-guest: qemu guest
+check-guest: qemu guest nested
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
 # The qtests and guest tests against a second QEMU built with ASan and
@@ -87,7 +87,7 @@ check-guest: qemu guest
 QEMU_SAN := $(BUILD)/qemu-san
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=0 \
 	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
-check-sanitizers: $(BUILD)/config.mk guest
+check-sanitizers: $(BUILD)/config.mk guest nested
 	scripts/build-qemu-variant.sh sanitizers $(QEMU_SRC) $(QEMU_SAN)
 	$(QEMU_SAN)/pyvenv/bin/meson test -C $(QEMU_SAN) --no-rebuild --print-errorlogs --suite selfvirt
 	$(SAN_ENV) SELFVIRT_QEMU=$(QEMU_SAN)/qemu-system-x86_64 \
