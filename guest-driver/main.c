@@ -332,6 +332,60 @@ static int selfvirt_setup_irq(struct selfvirt_board *b)
 			   SELFVIRT_DRV_NAME, b);
 }
 
+/**
+ * selfvirt_vectors_request - request a VIF slot's two MSI-X vectors
+ * @b: the board
+ * @index: the VIF slot
+ * @v: the vectors' state, kept by the slot's owner
+ * @prefix: their names' start ("sv-vif", "sv-mdev")
+ * @handler: the handler of both
+ * @data: its argument and dev_id
+ *
+ * Nothing to do in identifier mode, where selfvirt_intr() demultiplexes.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vectors_request(struct selfvirt_board *b, unsigned int index,
+			     struct selfvirt_vectors *v, const char *prefix,
+			     irq_handler_t handler, void *data)
+{
+	int tx = pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(index));
+	int rx = pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(index));
+	int err;
+
+	if (b->irq_mode != SELFVIRT_IRQ_MODE_MSIX)
+		return 0;
+	snprintf(v->name[0], sizeof(v->name[0]), "%s%u-tx", prefix, index);
+	snprintf(v->name[1], sizeof(v->name[1]), "%s%u-rx", prefix, index);
+	err = request_irq(tx, handler, 0, v->name[0], data);
+	if (err)
+		return err;
+	err = request_irq(rx, handler, 0, v->name[1], data);
+	if (err) {
+		free_irq(tx, data);
+		return err;
+	}
+	v->requested = true;
+	return 0;
+}
+
+/**
+ * selfvirt_vectors_free - free what selfvirt_vectors_request() requested
+ * @b: the board
+ * @index: the VIF slot
+ * @v: the vectors' state
+ * @data: the dev_id they were requested with
+ */
+void selfvirt_vectors_free(struct selfvirt_board *b, unsigned int index,
+			   struct selfvirt_vectors *v, void *data)
+{
+	if (!v->requested)
+		return;
+	free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(index)), data);
+	free_irq(pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(index)), data);
+	v->requested = false;
+}
+
 static void selfvirt_teardown_irq(struct selfvirt_board *b)
 {
 	selfvirt_wr(b, SELFVIRT_REG_IRQ_MASK, GENMASK(b->irq_width - 1, 0));

@@ -53,8 +53,7 @@
  * @irq_lock: @msi_trigger, as the interrupt handler reads it
  * @msi_trigger: the VM's MSI eventfd, or NULL
  * @req_trigger: the eventfd that asks the VM's QEMU to let the device go
- * @irq_named: MSI-X mode: the VIF's two vectors are requested
- * @irq_name: their names
+ * @vectors: MSI-X mode: the VIF's two vectors
  * @signals: board signals forwarded to the VM
  * @doorbells: doorbell writes trapped and passed to the board
  * @refused: accesses refused (out of range, read-only, unknown register)
@@ -75,8 +74,7 @@ struct selfvirt_mdev {
 	spinlock_t irq_lock;
 	struct eventfd_ctx *msi_trigger;
 	struct eventfd_ctx *req_trigger;
-	bool irq_named;
-	char irq_name[2][24];
+	struct selfvirt_vectors vectors;
 
 	atomic64_t signals;
 	atomic64_t doorbells;
@@ -528,39 +526,6 @@ static int selfvirt_mdev_reset(struct selfvirt_mdev *md)
 	return err;
 }
 
-static int selfvirt_mdev_request_irqs(struct selfvirt_mdev *md)
-{
-	struct pci_dev *pdev = md->board->pdev;
-	int tx, rx, err;
-
-	if (md->board->irq_mode != SELFVIRT_IRQ_MODE_MSIX)
-		return 0;	/* the board's master handler demultiplexes */
-	tx = pci_irq_vector(pdev, SELFVIRT_MSIX_TX_VEC(md->q.index));
-	rx = pci_irq_vector(pdev, SELFVIRT_MSIX_RX_VEC(md->q.index));
-	snprintf(md->irq_name[0], sizeof(md->irq_name[0]), "sv-mdev%u-tx", md->q.index);
-	snprintf(md->irq_name[1], sizeof(md->irq_name[1]), "sv-mdev%u-rx", md->q.index);
-	err = request_irq(tx, selfvirt_mdev_msix, 0, md->irq_name[0], md);
-	if (err)
-		return err;
-	err = request_irq(rx, selfvirt_mdev_msix, 0, md->irq_name[1], md);
-	if (err) {
-		free_irq(tx, md);
-		return err;
-	}
-	md->irq_named = true;
-	return 0;
-}
-
-static void selfvirt_mdev_free_irqs(struct selfvirt_mdev *md)
-{
-	struct pci_dev *pdev = md->board->pdev;
-
-	if (!md->irq_named)
-		return;
-	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_TX_VEC(md->q.index)), md);
-	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_RX_VEC(md->q.index)), md);
-	md->irq_named = false;
-}
 
 static void selfvirt_mdev_free_rq(struct selfvirt_mdev *md)
 {
@@ -626,7 +591,8 @@ static int selfvirt_mdev_init_dev(struct vfio_device *vdev)
 	md->bound = true;
 	mutex_unlock(&b->vif_lock);
 
-	err = selfvirt_mdev_request_irqs(md);
+	err = selfvirt_vectors_request(b, md->q.index, &md->vectors, "sv-mdev",
+				       selfvirt_mdev_msix, md);
 	if (err)
 		goto err_unbind;
 	selfvirt_mdev_config_init(md);
@@ -658,7 +624,7 @@ static void selfvirt_mdev_release_dev(struct vfio_device *vdev)
 	struct selfvirt_mdev *md = container_of(vdev, struct selfvirt_mdev, vdev);
 	struct selfvirt_board *b = md->board;
 
-	selfvirt_mdev_free_irqs(md);
+	selfvirt_vectors_free(b, md->q.index, &md->vectors, md);
 	mutex_lock(&b->vif_lock);
 	b->mdev[md->q.index] = NULL;
 	/* the board quiesces the VIF: no DMA into its pages after this */
@@ -1031,16 +997,11 @@ void selfvirt_mdev_driver_unregister(void)
  */
 int selfvirt_mdev_parent_register(struct selfvirt_board *b)
 {
-	int err;
-
 	b->mdev_type.sysfs_name = SELFVIRT_MDEV_TYPE;
 	b->mdev_type.pretty_name = "selfvirt VIF";
 	b->mdev_types[0] = &b->mdev_type;
-	err = mdev_register_parent(&b->mdev_parent, &b->pdev->dev,
-				   &selfvirt_mdev_driver, b->mdev_types, 1);
-	if (!err)
-		b->mdev_registered = true;
-	return err;
+	return mdev_register_parent(&b->mdev_parent, &b->pdev->dev,
+				    &selfvirt_mdev_driver, b->mdev_types, 1);
 }
 
 /**
@@ -1051,8 +1012,6 @@ int selfvirt_mdev_parent_register(struct selfvirt_board *b)
  */
 void selfvirt_mdev_parent_unregister(struct selfvirt_board *b)
 {
-	if (!b->mdev_registered)
-		return;
-	mdev_unregister_parent(&b->mdev_parent);
-	b->mdev_registered = false;
+	if (!b->nic_mode)
+		mdev_unregister_parent(&b->mdev_parent);
 }

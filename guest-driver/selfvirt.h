@@ -44,6 +44,12 @@ struct selfvirt_vif_binding {
 	u32 part_size;
 };
 
+/* MSI-X mode: a VIF slot's two vectors, requested by whoever owns the slot */
+struct selfvirt_vectors {
+	bool requested;
+	char name[2][IFNAMSIZ + 8];	/* transmit done, received */
+};
+
 struct selfvirt_vif_stats {
 	u64_stats_t packets;
 	u64_stats_t bytes;
@@ -84,8 +90,7 @@ struct selfvirt_vif {
 	u32 signal_enable;	/* as last written to the board */
 	bool polling;		/* NAPI owns the VIF: no signals */
 	bool tx_waiting;	/* queue stopped: signal transmit-done */
-	bool irq_named;
-	char irq_name[2][IFNAMSIZ + 8];
+	struct selfvirt_vectors vectors;	/* also names the function's MSI */
 
 	void __iomem *doorbell;	/* the board's DOORBELL, or the function's */
 	u32 doorbell_val;	/* what to write there */
@@ -135,8 +140,7 @@ struct selfvirt_board {
 #if IS_ENABLED(CONFIG_VFIO_MDEV)
 	struct mdev_parent mdev_parent;
 	struct mdev_type mdev_type;
-	struct mdev_type *mdev_types[1];
-	bool mdev_registered;
+	struct mdev_type *mdev_types[1];	/* registered unless nic_mode */
 #endif
 	u64 irqs;
 	u64 irqs_none;
@@ -154,6 +158,11 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 
 /* main.c */
 struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev);
+int selfvirt_vectors_request(struct selfvirt_board *b, unsigned int index,
+			     struct selfvirt_vectors *v, const char *prefix,
+			     irq_handler_t handler, void *data);
+void selfvirt_vectors_free(struct selfvirt_board *b, unsigned int index,
+			   struct selfvirt_vectors *v, void *data);
 
 /* function.c: the VIF function, one VIF as a VM sees it */
 int selfvirt_function_probe(struct pci_dev *pdev);

@@ -736,43 +736,6 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 	netif_carrier_off(netdev);
 }
 
-/* MSI-X mode: the VIF's own two vectors. */
-static int selfvirt_vif_request_irqs(struct selfvirt_vif *vif)
-{
-	struct selfvirt_board *b = vif->board;
-	int tx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_TX_VEC(vif->index));
-	int rx_irq = pci_irq_vector(b->pdev, SELFVIRT_MSIX_RX_VEC(vif->index));
-	int err;
-
-	if (b->irq_mode != SELFVIRT_IRQ_MODE_MSIX)
-		return 0;
-	snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif%u-tx",
-		 vif->index);
-	snprintf(vif->irq_name[1], sizeof(vif->irq_name[1]), "sv-vif%u-rx",
-		 vif->index);
-	err = request_irq(tx_irq, selfvirt_vif_msix, 0, vif->irq_name[0], vif);
-	if (err)
-		return err;
-	err = request_irq(rx_irq, selfvirt_vif_msix, 0, vif->irq_name[1], vif);
-	if (err) {
-		free_irq(tx_irq, vif);
-		return err;
-	}
-	vif->irq_named = true;
-	return 0;
-}
-
-static void selfvirt_vif_free_irqs(struct selfvirt_vif *vif)
-{
-	struct pci_dev *pdev = vif->board->pdev;
-
-	if (!vif->irq_named)
-		return;
-	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_TX_VEC(vif->index)), vif);
-	free_irq(pci_irq_vector(pdev, SELFVIRT_MSIX_RX_VEC(vif->index)), vif);
-	vif->irq_named = false;
-}
-
 /* The receive queue in host memory, its windows, and the board's VIF. */
 static int selfvirt_vif_bind(struct selfvirt_vif *vif,
 			     struct selfvirt_vif_binding *q)
@@ -870,7 +833,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	err = selfvirt_set_rx_chain(vif, vif->netdev->features);
 	if (err)
 		goto err_unbind;
-	err = selfvirt_vif_request_irqs(vif);
+	err = selfvirt_vectors_request(b, vif->index, &vif->vectors, "sv-vif",
+				       selfvirt_vif_msix, vif);
 	if (err)
 		goto err_unbind;
 	err = register_netdev(vif->netdev);
@@ -882,7 +846,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	return vif->index;
 
 err_irq:
-	selfvirt_vif_free_irqs(vif);
+	selfvirt_vectors_free(b, vif->index, &vif->vectors, vif);
 err_unbind:
 	netif_napi_del(&vif->napi);
 	selfvirt_vif_unbind(vif);
@@ -931,9 +895,9 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 	vif->doorbell = b->csr + SELFVIRT_VIF_REG_DOORBELL;
 	selfvirt_vif_setup_netdev(vif, mac);
 	b->vif[0] = vif;
-	snprintf(vif->irq_name[0], sizeof(vif->irq_name[0]), "sv-vif-fn");
+	snprintf(vif->vectors.name[0], sizeof(vif->vectors.name[0]), "sv-vif-fn");
 	err = request_irq(pci_irq_vector(b->pdev, 0), selfvirt_vif_msix, 0,
-			  vif->irq_name[0], vif);
+			  vif->vectors.name[0], vif);
 	if (err)
 		goto err_napi;
 	err = register_netdev(vif->netdev);
@@ -1046,7 +1010,7 @@ void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 		return;
 	unregister_netdev(vif->netdev);
 	cancel_work_sync(&vif->rx_mode_work);
-	selfvirt_vif_free_irqs(vif);
+	selfvirt_vectors_free(b, index, &vif->vectors, vif);
 	selfvirt_vif_unbind(vif);
 	netif_napi_del(&vif->napi);
 	selfvirt_vif_free(vif);
