@@ -23,13 +23,12 @@ import json
 import re
 import statistics
 import sys
-import time
 import uuid
 
 from harness import Nested, guests, wire_pair
+from test_mdev import TYPE, mdev_attr
+from test_traffic import vif_netns
 
-BOARD = '/sys/bus/pci/devices/0000:00:05.0'
-TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'
 PEER = '10.9.0.2'
 
 
@@ -66,8 +65,7 @@ def l2_frames(l2):
 
 def traps(a, u):
     """(trapped doorbells, forwarded signals) of mdev @u so far."""
-    return tuple(int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/{c}'))
-                 for c in ('doorbells', 'signals'))
+    return mdev_attr(a, u, 'doorbells'), mdev_attr(a, u, 'signals')
 
 
 def one_run(a, shape, seconds, n):
@@ -117,12 +115,8 @@ def main():
                                  ('b', [client, ['-device', board + '1:00']])],
                 nested=('a',)) as (a, b):
         a.run('modprobe kvm_amd')
-        b.run('modprobe selfvirt vifs=1')
-        ifname = b.out(f'cat {BOARD}/selfvirt/vifs').split()[1]
-        b.run(f'ip netns add v0; ip link set {ifname} netns v0; '
-              f'ip -n v0 link set {ifname} up; '
-              f'ip -n v0 addr add {PEER}/16 dev {ifname}; '
-              'ip netns exec v0 iperf3 -s -D')
+        vif_netns(b, 1, 2)        # namespace v0, PEER
+        b.run('ip netns exec v0 iperf3 -s -D')
         for r in range(args.runs):
             for shape in results:
                 res = one_run(a, shape, args.seconds, r)

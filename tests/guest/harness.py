@@ -13,6 +13,7 @@ import base64
 import contextlib
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -344,6 +345,21 @@ def guests(test_name, specs, nested=()):
                 print(f'--- console of {g} (last 30 lines; all in {dest}):\n'
                       f'{tail}', file=sys.stderr)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+BOARD_SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+
+
+def board_stat(g, name):
+    """One of the board's counters (sysfs board_stats) in guest @g."""
+    stats = g.out(f'cat {BOARD_SYSFS}/board_stats')
+    return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
+
+
+def ping_ok(g, src, dst, count=2):
+    """@count pings from namespace @src to @dst all answered."""
+    out = g.out(f'ip netns exec {src} ping -c {count} -W 3 {dst}', timeout=30)
+    return f'{count} packets received' in out
 
 
 def nc_listen(g, netns):

@@ -2,7 +2,7 @@
 
 import re
 
-from harness import guests
+from harness import guests, ping_ok
 from test_traffic import vif_netns
 
 SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
@@ -15,11 +15,6 @@ def start_traffic(g, seconds=30):
     g.run(f'setsid /usr/bin/ip netns exec v0 iperf3 -c 10.9.1.1 -t {seconds} '
           '< /dev/null > /tmp/bg.out 2>&1 &')
     g.run('sleep 2')
-
-
-def ping_ok(g, src='v0', dst='10.9.1.1'):
-    out = g.out(f'ip netns exec {src} ping -c 2 -W 3 {dst}', timeout=30)
-    return '2 packets received' in out
 
 
 def iperf_running(g):
@@ -35,7 +30,7 @@ def test_reset_destroy_and_reload_under_traffic():
         start_traffic(g)
         g.run(f'echo 1 > {SYSFS}/reset')
         assert 'board reset' in g.out('dmesg | tail -5')
-        assert ping_ok(g)
+        assert ping_ok(g, 'v0', '10.9.1.1')
         assert iperf_running(g), g.out('cat /tmp/bg.out')
 
         # unload while the iperf3 client still sends, then load again
@@ -43,7 +38,7 @@ def test_reset_destroy_and_reload_under_traffic():
         assert 'selfvirt' not in g.out('cat /proc/modules')
         g.run('killall iperf3; ip netns del v0; ip netns del v1', check=False)
         vif_netns(g, 2, 1)
-        assert ping_ok(g)
+        assert ping_ok(g, 'v0', '10.9.1.1')
 
         # destroy the receiving VIF under traffic, then make a new one
         start_traffic(g)

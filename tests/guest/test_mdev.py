@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from harness import guests
+from harness import board_stat, guests, ping_ok
 from test_traffic import vif_netns
 
 BOARD = '/sys/bus/pci/devices/0000:00:05.0'
@@ -28,13 +28,9 @@ def create_mdev(g):
     return u
 
 
-def mdev_counter(g, u, name):
+def mdev_attr(g, u, name):
+    """A number from mdev @u's sysfs (vif, signals, doorbells, refused)."""
     return int(g.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/{name}'))
-
-
-def board_stat(g, name):
-    stats = g.out(f'cat {BOARD}/selfvirt/board_stats')
-    return int(re.search(rf'^{name} (\d+)', stats, re.M)[1])
 
 
 def vfio(g, u, *args, timeout=120):
@@ -42,11 +38,6 @@ def vfio(g, u, *args, timeout=120):
                          check=False)
     assert rc == 0 and 'failures 0' in out, out + err
     return out
-
-
-def ping_ok(g, src, dst):
-    out = g.out(f'ip netns exec {src} ping -c 2 -W 3 {dst}', timeout=30)
-    return '2 packets received' in out
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -61,7 +52,7 @@ def test_mdev_vif_from_user_space(irq_mode):
 
         u = create_mdev(g)
         assert available(g) == 1
-        vif = int(g.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/vif'))
+        vif = mdev_attr(g, u, 'vif')
         assert vif == 2, vif
         # the mdev's VIF is a VM's: the board's own controls leave it alone
         rc, _, _ = g.run(f'echo {vif} > {BOARD}/selfvirt/destroy_vif', check=False)
@@ -72,8 +63,8 @@ def test_mdev_vif_from_user_space(irq_mode):
         out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1')
         assert 'ok echo_replies 20 of 20' in out, out
         assert 'ok echo_after_reset' in out, out
-        signals = mdev_counter(g, u, 'signals')
-        doorbells = mdev_counter(g, u, 'doorbells')
+        signals = mdev_attr(g, u, 'signals')
+        doorbells = mdev_attr(g, u, 'doorbells')
         print(f'{irq_mode}: 22 exchanges, {signals} signals forwarded, '
               f'{doorbells} doorbells trapped')
         assert signals > 0

@@ -12,19 +12,10 @@ import re
 import time
 import uuid
 
-from harness import Nested, guests, nc_listen, sha256, wait_for_file, wire_pair
-
-BOARD = '/sys/bus/pci/devices/0000:00:05.0'
-TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'
-
-
-def interface_vif(g, host):
-    """One interface VIF of the board, in namespace v0, 10.9.0.@host."""
-    g.run('modprobe selfvirt vifs=1')
-    ifname = g.out(f'cat {BOARD}/selfvirt/vifs').split()[1]
-    g.run(f'ip netns add v0; ip link set {ifname} netns v0; '
-          f'ip -n v0 link set {ifname} name vif up; '
-          f'ip -n v0 addr add 10.9.0.{host}/16 dev vif')
+from harness import Nested, board_stat, guests, nc_listen, ping_ok, sha256, \
+    wait_for_file, wire_pair
+from test_mdev import TYPE, available, mdev_attr
+from test_traffic import vif_netns
 
 
 def iperf3_bytes(l2, dst, seconds=3):
@@ -39,8 +30,8 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
     with guests('nested', [('a', [server, ['-device', board + '0:00']]),
                            ('b', [client, ['-device', board + '1:00']])],
                 nested=('a',)) as (a, b):
-        interface_vif(a, 1)
-        interface_vif(b, 2)
+        vif_netns(a, 1, 1)        # namespace v0, 10.9.0.1
+        vif_netns(b, 1, 2)
         a.run('modprobe kvm_amd; modprobe vfio_iommu_type1')
         u = str(uuid.uuid4())
         a.run(f'echo {u} > {TYPE}/create')
@@ -79,10 +70,9 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
 
             stats = l2.out('ethtool -S eth0')
             assert re.search(r'doorbells: \d+', stats), stats
-            signals = int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/signals'))
-            doorbells = int(a.out(f'cat /sys/bus/mdev/devices/{u}/selfvirt/doorbells'))
-            frames = int(re.search(r'switch_local (\d+)',
-                                   a.out(f'cat {BOARD}/selfvirt/board_stats'))[1])
+            signals = mdev_attr(a, u, 'signals')
+            doorbells = mdev_attr(a, u, 'doorbells')
+            frames = board_stat(a, 'switch_local')
             print(f'L1 traps: {signals} signals forwarded, {doorbells} doorbells '
                   f'trapped; {frames} frames switched on the board')
             assert signals > 0 and doorbells > 0
@@ -94,13 +84,12 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', timeout=120)
             assert 'mdev released' in a.out('dmesg | tail -20')
             assert 'eth0' not in l2.out('ip link')
-            assert int(a.out(f'cat {TYPE}/available_instances')) == 3
-            out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
-            assert '3 packets received' in out, out
+            assert available(a) == 3
+            assert ping_ok(a, 'v0', '10.9.0.2', count=3)
             # the slot is free for the next mdev
             u2 = str(uuid.uuid4())
             a.run(f'echo {u2} > {TYPE}/create')
-            assert int(a.out(f'cat /sys/bus/mdev/devices/{u2}/selfvirt/vif')) == 1
+            assert mdev_attr(a, u2, 'vif') == 1
         finally:
             l2.shutdown()
         hostile_l2(a, u2)
@@ -113,15 +102,13 @@ def hostile_l2(a, u):
     try:
         evil.wait_ready()
         bdf = evil.out('grep -l 0x10f1 /sys/bus/pci/devices/*/device').split('/')[5]
-        bad = int(re.search(r'bad_desc (\d+)', a.out(f'cat {BOARD}/selfvirt/board_stats'))[1])
+        bad = board_stat(a, 'bad_desc')
         # random descriptors, indexes past the ring, 2000 doorbells, straight
         # into BAR0 and BAR2 with no driver bound
         out = evil.out(f'selfvirt-vfio --pci {bdf} hostile', timeout=120)
         assert 'failures 0' in out, out
-        stats = a.out(f'cat {BOARD}/selfvirt/board_stats')
-        assert int(re.search(r'bad_desc (\d+)', stats)[1]) > bad, stats
-        out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
-        assert '3 packets received' in out, out
+        assert board_stat(a, 'bad_desc') > bad
+        assert ping_ok(a, 'v0', '10.9.0.2', count=3)
         # a write into the read-only receive queue: QEMU in L1 maps it
         # PROT_READ, and the write that KVM hands back to it faults there,
         # so the L2 VM ends; were the write ignored instead, the ring must
@@ -142,10 +129,9 @@ def hostile_l2(a, u):
     else:
         assert '0xDEADBEEF' not in after.upper(), after
     assert a.run(f'cat /sys/bus/mdev/devices/{u}/selfvirt/vif', check=False)[0] == 0
-    out = a.out('ip netns exec v0 ping -c 3 -W 3 10.9.0.2', timeout=30)
-    assert '3 packets received' in out, out
+    assert ping_ok(a, 'v0', '10.9.0.2', count=3)
     a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', timeout=60)
-    assert int(a.out(f'cat {TYPE}/available_instances')) == 3
+    assert available(a) == 3
 
 
 def test_nested_image_has_what_l2_needs():

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from harness import guests, wire_pair
+from harness import board_stat, guests, wire_pair
 
 
 def vif_netns(g, vifs, host, params=''):
@@ -51,11 +51,6 @@ def test_vif_to_vif_through_the_board_switch(irq_mode):
         stats = g.out('ip netns exec v1 ethtool -S vif')
         assert re.search(r'rx_dropped: 0$', stats, re.M), stats
         assert re.search(r'board_rx_drops: 0$', stats, re.M), stats
-
-
-def board_stat(g, name):
-    stats = g.out('cat /sys/bus/pci/devices/0000:00:05.0/selfvirt/board_stats')
-    return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
 
 
 def guest_pair(vifs=8, extra=''):
