@@ -1,9 +1,10 @@
 /*
  * selfvirt: a self-virtualizing NIC (IXP2400 NP board behind a 21555 bridge)
  *
- * PCI glue: the QOM type, properties, BARs and the CSR register dispatch.
- * The board's parts live in their own files; docs/specs/selfvirt.rst is
- * the register-level specification.
+ * PCI glue: the QOM type, properties, BARs, the CSR register dispatch to
+ * the parts, VMState, and the order in which the parts are set up and
+ * reset.  The parts live in their own files (selfvirt.h lists them);
+ * docs/specs/selfvirt.rst is the register-level specification.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -27,7 +28,7 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
                     SELFVIRT_CAP_RX_CSUM | SELFVIRT_CAP_JUMBO |
                     SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN;
 
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         caps |= SELFVIRT_CAP_MSIX;
     }
     return caps;
@@ -36,7 +37,7 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
 static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
 {
     SelfvirtState *s = opaque;
-    const uint8_t *mac = s->conf.macaddr.a;
+    const uint8_t *mac = s->port.conf.macaddr.a;
     uint64_t val = 0;
 
     if (addr < SELFVIRT_REG_STAT(0) ||
@@ -57,7 +58,7 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         val = s->num_vifs;
         break;
     case SELFVIRT_REG_ENGINES:
-        val = SELFVIRT_ENGINES(s->num_engines, s->num_contexts);
+        val = SELFVIRT_ENGINES(s->me.count, s->me.contexts);
         break;
     case SELFVIRT_REG_SDRAM_SIZE_LO:
         val = (uint32_t)s->sdram_size;
@@ -70,10 +71,10 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
                                 SELFVIRT_WIN_MAX_SHIFT);
         break;
     case SELFVIRT_REG_IRQ_INFO:
-        val = SELFVIRT_IRQ_INFO(s->irq_width, s->irq_mode);
+        val = SELFVIRT_IRQ_INFO(s->irq.width, s->irq.mode);
         break;
     case SELFVIRT_REG_MAX_FRAME:
-        val = s->max_frame;
+        val = s->port.max_frame;
         break;
     case SELFVIRT_REG_MAC_LO:
         val = ldl_le_p(mac);
@@ -89,9 +90,9 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         break;
     case SELFVIRT_REG_DEV_STATUS:
         val = SELFVIRT_DEV_STATUS_READY |
-              (s->mode == SELFVIRT_MODE_NIC ?
+              (s->sw.mode == SELFVIRT_MODE_NIC ?
                SELFVIRT_DEV_STATUS_NIC_MODE : 0) |
-              (s->promisc ? SELFVIRT_DEV_STATUS_PROMISC : 0);
+              (s->sw.promisc ? SELFVIRT_DEV_STATUS_PROMISC : 0);
         break;
     case SELFVIRT_REG_IRQ_ID:
     case SELFVIRT_REG_IRQ_MASK:
@@ -102,18 +103,16 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
     case SELFVIRT_REG_WIN_BASE ... SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
         val = selfvirt_window_reg_read(s, addr);
         break;
-    case SELFVIRT_REG_MBOX_CMD:
     case SELFVIRT_REG_DOORBELL:
         val = 0;
         break;
+    case SELFVIRT_REG_MBOX_CMD:
     case SELFVIRT_REG_MBOX_STATUS:
-        val = s->mbox_status;
-        break;
-    case SELFVIRT_REG_MBOX_ARG(0) ... SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
-        val = s->mbox_arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4];
-        break;
-    case SELFVIRT_REG_MBOX_RES(0) ... SELFVIRT_REG_MBOX_RES(SELFVIRT_MBOX_NARGS - 1):
-        val = s->mbox_res[(addr - SELFVIRT_REG_MBOX_RES(0)) / 4];
+    case SELFVIRT_REG_MBOX_ARG(0) ...
+         SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+    case SELFVIRT_REG_MBOX_RES(0) ...
+         SELFVIRT_REG_MBOX_RES(SELFVIRT_MBOX_NARGS - 1):
+        val = selfvirt_mbox_reg_read(s, addr);
         break;
     case SELFVIRT_REG_STAT(0) ... SELFVIRT_REG_STAT(SELFVIRT_STAT_COUNT - 1):
         val = qatomic_read(&s->stats[(addr - SELFVIRT_REG_STAT(0)) / 4]);
@@ -128,8 +127,6 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
     return val;
 }
 
-static void selfvirt_board_reset(SelfvirtState *s);
-
 static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
                                unsigned size)
 {
@@ -139,7 +136,7 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
     switch (addr) {
     case SELFVIRT_REG_DEV_CTRL:
         if (val & SELFVIRT_DEV_CTRL_RESET) {
-            selfvirt_board_reset(s);
+            selfvirt_board_reset(s, SELFVIRT_RESET_BOARD);
         }
         if (val & ~SELFVIRT_DEV_CTRL_RESET) {
             qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: DEV_CTRL bits 0x%"
@@ -157,13 +154,12 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
         selfvirt_window_reg_write(s, addr, val);
         break;
     case SELFVIRT_REG_DOORBELL:
-        selfvirt_doorbell(s, val);
+        selfvirt_egress_doorbell(s, val);
         break;
     case SELFVIRT_REG_MBOX_CMD:
-        selfvirt_mbox_run(s, val);
-        break;
-    case SELFVIRT_REG_MBOX_ARG(0) ... SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
-        s->mbox_arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4] = val;
+    case SELFVIRT_REG_MBOX_ARG(0) ...
+         SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+        selfvirt_mbox_reg_write(s, addr, val);
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -171,6 +167,7 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
                       HWADDR_PRIx "\n", addr);
         break;
     }
+    selfvirt_engines_run_inline(s);
 }
 
 static const MemoryRegionOps selfvirt_csr_ops = {
@@ -187,108 +184,100 @@ static const MemoryRegionOps selfvirt_csr_ops = {
     },
 };
 
+/*
+ * The numeric properties: one table for the check at realize and for the
+ * descriptions that -device selfvirt-nic,help prints.
+ */
+typedef struct SelfvirtPropRange {
+    const char *name;
+    size_t offset;            /* of a uint32_t in SelfvirtState */
+    uint32_t min, max;
+    const char *what;
+} SelfvirtPropRange;
+
+#define PROP_RANGE(_name, _field, _min, _max, _what) { \
+    .name = _name, .offset = offsetof(SelfvirtState, _field), \
+    .min = _min, .max = _max, .what = _what }
+
+static const SelfvirtPropRange selfvirt_prop_ranges[] = {
+    PROP_RANGE("vifs", num_vifs, 1, SELFVIRT_MAX_VIFS,
+               "virtual interfaces"),
+    PROP_RANGE("window-page-shift", win.page_shift_reset,
+               SELFVIRT_WIN_MIN_SHIFT, SELFVIRT_WIN_MAX_SHIFT,
+               "log2 of the host window page size at reset"),
+    PROP_RANGE("irq-id-width", irq.width, 1, SELFVIRT_IRQ_ID_BITS,
+               "bits of the interrupt identifier: fewer bits, more sharing"),
+    PROP_RANGE("engines", me.count, SELFVIRT_ME_EGRESS + 1,
+               SELFVIRT_MAX_ENGINES,
+               "micro-engine threads: engines 3 and up run egress"),
+    PROP_RANGE("contexts", me.contexts, 1, SELFVIRT_MAX_CONTEXTS,
+               "hardware contexts per micro-engine"),
+    PROP_RANGE("max-frame", port.max_frame, SELFVIRT_MIN_MAX_FRAME,
+               SELFVIRT_MAX_MAX_FRAME, "largest frame in bytes (jumbo)"),
+    PROP_RANGE("poll-us", me.poll_us, 0, SELFVIRT_POLL_US_MAX,
+               "microseconds an idle egress engine polls before it sleeps"),
+};
+
 static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
 {
-    if (s->num_vifs < 1 || s->num_vifs > SELFVIRT_MAX_VIFS) {
-        error_setg(errp, "selfvirt-nic: 'vifs' must be 1..%d, not %u",
-                   SELFVIRT_MAX_VIFS, s->num_vifs);
-        return false;
+    for (unsigned i = 0; i < ARRAY_SIZE(selfvirt_prop_ranges); i++) {
+        const SelfvirtPropRange *p = &selfvirt_prop_ranges[i];
+        uint32_t val = *(uint32_t *)((uint8_t *)s + p->offset);
+
+        if (val < p->min || val > p->max) {
+            error_setg(errp, "selfvirt-nic: '%s' must be %u..%u, not %u",
+                       p->name, p->min, p->max, val);
+            return false;
+        }
     }
-    if (s->sdram_size < 16 * MiB || s->sdram_size > 2 * GiB ||
-        !is_power_of_2(s->sdram_size)) {
+    if (s->sdram_size < SELFVIRT_SDRAM_MIN ||
+        s->sdram_size > SELFVIRT_SDRAM_MAX || !is_power_of_2(s->sdram_size)) {
         error_setg(errp, "selfvirt-nic: 'sdram-size' must be a power of two "
                    "from 16M to 2G");
         return false;
     }
-    if (s->win_page_shift_default < SELFVIRT_WIN_MIN_SHIFT ||
-        s->win_page_shift_default > SELFVIRT_WIN_MAX_SHIFT) {
-        error_setg(errp, "selfvirt-nic: 'window-page-shift' must be %d..%d "
-                   "(256 B .. 32 MiB pages)", SELFVIRT_WIN_MIN_SHIFT,
-                   SELFVIRT_WIN_MAX_SHIFT);
-        return false;
-    }
-    if (s->irq_width < 1 || s->irq_width > 16) {
-        error_setg(errp, "selfvirt-nic: 'irq-id-width' must be 1..16, not %u",
-                   s->irq_width);
-        return false;
-    }
-    if (!s->irq_mode_name || !strcmp(s->irq_mode_name, "identifier")) {
-        s->irq_mode = SELFVIRT_IRQ_MODE_IDENTIFIER;
-    } else if (!strcmp(s->irq_mode_name, "msix")) {
-        s->irq_mode = SELFVIRT_IRQ_MODE_MSIX;
+    if (!s->irq.mode_name || !strcmp(s->irq.mode_name, "identifier")) {
+        s->irq.mode = SELFVIRT_IRQ_MODE_IDENTIFIER;
+    } else if (!strcmp(s->irq.mode_name, "msix")) {
+        s->irq.mode = SELFVIRT_IRQ_MODE_MSIX;
     } else {
         error_setg(errp, "selfvirt-nic: 'irq-mode' must be 'identifier' or "
-                   "'msix', not '%s'", s->irq_mode_name);
-        return false;
-    }
-    if (s->num_engines < 4 || s->num_engines > SELFVIRT_MAX_ENGINES) {
-        error_setg(errp, "selfvirt-nic: 'engines' must be 4..%d, not %u",
-                   SELFVIRT_MAX_ENGINES, s->num_engines);
-        return false;
-    }
-    if (s->num_contexts < 1 || s->num_contexts > SELFVIRT_MAX_CONTEXTS) {
-        error_setg(errp, "selfvirt-nic: 'contexts' must be 1..%d, not %u",
-                   SELFVIRT_MAX_CONTEXTS, s->num_contexts);
-        return false;
-    }
-    if (s->max_frame < 1514 || s->max_frame > 16 * KiB) {
-        error_setg(errp, "selfvirt-nic: 'max-frame' must be 1514..16384, "
-                   "not %u", s->max_frame);
-        return false;
-    }
-    if (s->poll_us > 1000) {
-        error_setg(errp, "selfvirt-nic: 'poll-us' must be 0..1000, not %u",
-                   s->poll_us);
+                   "'msix', not '%s'", s->irq.mode_name);
         return false;
     }
     return true;
 }
 
-/* The whole board back to its power-on state; with the BQL. */
-static void selfvirt_board_reset(SelfvirtState *s)
+/*
+ * Reset, with the BQL.  The engines park first: nothing moves and no DMA
+ * is in flight.  Then the parts, from the VIFs through the paths their
+ * frames take (switch, port, the engines' context allocation) to the
+ * registers (windows, signals, mailbox, counters); the engines resume
+ * last.  CMD_RESET resets the data path only: management keeps its
+ * windows, interrupt set-up and mailbox.
+ */
+void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope)
 {
-    trace_selfvirt_reset();
-    selfvirt_mbox_reset(s);       /* pauses engines: no DMA in flight */
+    assert(bql_locked());
+    trace_selfvirt_reset(scope);
     selfvirt_engines_pause(s);
-    selfvirt_fifo_flush(&s->wire_send);
-    selfvirt_window_reset(s);
-    selfvirt_irq_reset(s);
-    memset(s->mbox_arg, 0, sizeof(s->mbox_arg));
-    memset(s->mbox_res, 0, sizeof(s->mbox_res));
-    s->mbox_status = 0;
-    memset(s->stats, 0, sizeof(s->stats));
+    selfvirt_vifs_reset(s);
+    selfvirt_switch_reset(s);
+    selfvirt_port_reset(s);
+    selfvirt_engines_reset(s);
+    if (scope == SELFVIRT_RESET_BOARD) {
+        selfvirt_window_reset(s);
+        selfvirt_irq_reset(s);
+        selfvirt_mbox_reset(s);
+        memset(s->stats, 0, sizeof(s->stats));
+    }
     selfvirt_engines_resume(s);
 }
 
 static void selfvirt_qdev_reset_hold(Object *obj, ResetType type)
 {
-    selfvirt_board_reset(SELFVIRT_NIC(obj));
+    selfvirt_board_reset(SELFVIRT_NIC(obj), SELFVIRT_RESET_BOARD);
 }
-
-static bool selfvirt_can_receive(NetClientState *nc)
-{
-    SelfvirtState *s = qemu_get_nic_opaque(nc);
-
-    if (!selfvirt_fifo_full(&s->wire_in)) {
-        return true;
-    }
-    /* the wire-rx engine flushes the net queue once it has made room */
-    qatomic_set(&s->wire_in_blocked, true);
-    return false;
-}
-
-static ssize_t selfvirt_receive(NetClientState *nc, const uint8_t *buf,
-                                size_t size)
-{
-    return selfvirt_wire_receive(qemu_get_nic_opaque(nc), buf, size);
-}
-
-static NetClientInfo selfvirt_net_info = {
-    .type = NET_CLIENT_DRIVER_NIC,
-    .size = sizeof(NICState),
-    .can_receive = selfvirt_can_receive,
-    .receive = selfvirt_receive,
-};
 
 /* Engines stop with the VM (and for migration) and resume with it. */
 static void selfvirt_vm_state_change(void *opaque, bool running,
@@ -303,64 +292,44 @@ static void selfvirt_vm_state_change(void *opaque, bool running,
     }
 }
 
+/* The SDRAM BAR, in whole pages per VIF: a partition is mapped on its own. */
+static bool selfvirt_sdram_init(SelfvirtState *s, Error **errp)
+{
+    s->part_size = QEMU_ALIGN_DOWN(s->sdram_size / s->num_vifs,
+                                   SELFVIRT_PART_ALIGN);
+    /* RAM-backed: the host's writes into the send queues do not trap */
+    if (!memory_region_init_ram(&s->sdram, OBJECT(s), "selfvirt-sdram",
+                                s->sdram_size, errp)) {
+        return false;
+    }
+    s->sdram_ptr = memory_region_get_ram_ptr(&s->sdram);
+    pci_register_bar(PCI_DEVICE(s), SELFVIRT_BAR_SDRAM,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->sdram);
+    return true;
+}
+
+/* The parts in the order they depend on each other; exit undoes it. */
 static void selfvirt_realize(PCIDevice *pdev, Error **errp)
 {
-    ERRP_GUARD();
     SelfvirtState *s = SELFVIRT_NIC(pdev);
-    DeviceState *dev = DEVICE(pdev);
 
     if (!selfvirt_check_props(s, errp)) {
         return;
     }
-    /* whole pages, so that one VIF's partition can be mapped on its own */
-    s->part_size = QEMU_ALIGN_DOWN(s->sdram_size / s->num_vifs,
-                                   SELFVIRT_PART_ALIGN);
-
     memory_region_init_io(&s->csr, OBJECT(s), &selfvirt_csr_ops, s,
                           "selfvirt-csr", SELFVIRT_CSR_SIZE);
     pci_register_bar(pdev, SELFVIRT_BAR_CSR, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->csr);
-
-    /* RAM-backed: the host's writes into the send queues do not trap */
-    if (!memory_region_init_ram(&s->sdram, OBJECT(s), "selfvirt-sdram",
-                                s->sdram_size, errp)) {
+    if (!selfvirt_sdram_init(s, errp) || !selfvirt_irq_init(s, errp)) {
         return;
     }
-    s->sdram_ptr = memory_region_get_ram_ptr(&s->sdram);
-    pci_register_bar(pdev, SELFVIRT_BAR_SDRAM,
-                     PCI_BASE_ADDRESS_SPACE_MEMORY |
-                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
-                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->sdram);
-
-    selfvirt_irq_init(s, errp);
-    if (*errp) {
-        return;
-    }
-
-    qemu_macaddr_default_if_unset(&s->conf.macaddr);
-    s->nic = qemu_new_nic(&selfvirt_net_info, &s->conf,
-                          object_get_typename(OBJECT(s)), dev->id,
-                          &dev->mem_reentrancy_guard, s);
-    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
-
-    selfvirt_fifo_init(&s->wire_in, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
-    selfvirt_fifo_init(&s->wire_out, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
-    selfvirt_fifo_init(&s->wire_send, SELFVIRT_WIRE_SEND_MAX, UINT32_MAX);
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX,
-                           SELFVIRT_PENDING_BYTES);
-        qemu_mutex_init(&s->vif[i].flags_lock);
-    }
-    selfvirt_switch_rebuild(s);
-    s->tx_bh = qemu_bh_new_guarded(selfvirt_tx_bh, s,
-                                   &dev->mem_reentrancy_guard);
-    s->rx_flush_bh = qemu_bh_new_guarded(selfvirt_rx_flush_bh, s,
-                                         &dev->mem_reentrancy_guard);
-    qemu_mutex_init(&s->pause_lock);
-    qemu_cond_init(&s->pause_cond);
+    selfvirt_port_init(s);
+    selfvirt_ingress_init(s);
+    selfvirt_switch_reset(s);
     selfvirt_window_reset(s);
-    s->irq_mask = (1u << s->irq_width) - 1;
-    selfvirt_engines_start(s);
+    selfvirt_engines_init(s);
     s->vmstate = qemu_add_vm_change_state_handler(selfvirt_vm_state_change, s);
     if (!runstate_is_running()) {
         selfvirt_engines_pause(s);
@@ -372,40 +341,30 @@ static void selfvirt_exit(PCIDevice *pdev)
     SelfvirtState *s = SELFVIRT_NIC(pdev);
 
     qemu_del_vm_change_state_handler(s->vmstate);
-    selfvirt_engines_stop(s);
-    qemu_del_nic(s->nic);
-    qemu_bh_delete(s->tx_bh);
-    qemu_bh_delete(s->rx_flush_bh);
+    selfvirt_engines_fini(s);
+    selfvirt_ingress_fini(s);
+    selfvirt_port_fini(s);
     selfvirt_irq_fini(s);
-    selfvirt_fifo_destroy(&s->wire_in);
-    selfvirt_fifo_destroy(&s->wire_out);
-    selfvirt_fifo_destroy(&s->wire_send);
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_fifo_destroy(&s->vif[i].pending);
-        qemu_mutex_destroy(&s->vif[i].flags_lock);
-    }
-    qemu_cond_destroy(&s->pause_cond);
-    qemu_mutex_destroy(&s->pause_lock);
 }
 
 static const Property selfvirt_properties[] = {
-    DEFINE_NIC_PROPERTIES(SelfvirtState, conf),
+    DEFINE_NIC_PROPERTIES(SelfvirtState, port.conf),
     DEFINE_PROP_UINT32("vifs", SelfvirtState, num_vifs, 8),
     DEFINE_PROP_SIZE("sdram-size", SelfvirtState, sdram_size, 256 * MiB),
     DEFINE_PROP_UINT32("window-page-shift", SelfvirtState,
-                       win_page_shift_default, 20),
-    DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq_width, 16),
-    DEFINE_PROP_STRING("irq-mode", SelfvirtState, irq_mode_name),
-    DEFINE_PROP_UINT32("engines", SelfvirtState, num_engines, 8),
-    DEFINE_PROP_UINT32("contexts", SelfvirtState, num_contexts, 8),
-    DEFINE_PROP_UINT32("max-frame", SelfvirtState, max_frame, 9018),
-    DEFINE_PROP_UINT32("poll-us", SelfvirtState, poll_us, 0),
-    DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, engines_inline, false),
+                       win.page_shift_reset, 20),
+    DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq.width, 16),
+    DEFINE_PROP_STRING("irq-mode", SelfvirtState, irq.mode_name),
+    DEFINE_PROP_UINT32("engines", SelfvirtState, me.count, 8),
+    DEFINE_PROP_UINT32("contexts", SelfvirtState, me.contexts, 8),
+    DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
+    DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
+    DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
 };
 
 static bool selfvirt_is_msix(void *opaque, int version_id)
 {
-    return SELFVIRT_NIC(opaque)->irq_mode == SELFVIRT_IRQ_MODE_MSIX;
+    return SELFVIRT_NIC(opaque)->irq.mode == SELFVIRT_IRQ_MODE_MSIX;
 }
 
 static const VMStateDescription selfvirt_vmstate_vif = {
@@ -453,12 +412,12 @@ static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
                             SELFVIRT_RQ_RX_BLOCKED), "rq_flags" },
         { vif->rate.mbps > SELFVIRT_RATE_MAX_MBPS, "rate" },
         { vif->weight < 1 || vif->weight > SELFVIRT_WEIGHT_MAX, "weight" },
-        { vif->egress_ctx >= s->num_egress_ctx, "egress_ctx" },
+        { vif->egress_ctx >= s->me.egress_contexts, "egress_ctx" },
         { is_multicast_ether_addr(vif->mac), "mac" },
     };
 
-    if (i >= s->num_vifs || (s->mode == SELFVIRT_MODE_NIC && i != 0)) {
-        error_setg(errp, "no VIF %u on this board in mode %u", i, s->mode);
+    if (i >= s->num_vifs || (s->sw.mode == SELFVIRT_MODE_NIC && i != 0)) {
+        error_setg(errp, "no VIF %u on this board in mode %u", i, s->sw.mode);
         return false;
     }
     for (unsigned k = 0; k < ARRAY_SIZE(attr); k++) {
@@ -473,27 +432,12 @@ static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
 /* Every field of the stream is guest input: check it all, load nothing bad. */
 static bool selfvirt_state_ok(SelfvirtState *s, Error **errp)
 {
-    uint32_t id_bits = (1u << s->irq_width) - 1;
-
-    if (s->win_page_shift < SELFVIRT_WIN_MIN_SHIFT ||
-        s->win_page_shift > SELFVIRT_WIN_MAX_SHIFT ||
-        s->mode > SELFVIRT_MODE_NIC || (s->irq_id & ~id_bits) ||
-        (s->irq_mask & ~id_bits)) {
-        error_setg(errp, "board registers out of range");
+    if (s->sw.mode > SELFVIRT_MODE_NIC) {
+        error_setg(errp, "mode %u out of range", s->sw.mode);
         return false;
     }
-    for (unsigned w = 0; w < ARRAY_SIZE(s->msix_pending); w++) {
-        unsigned first = w * 64;
-        unsigned vectors = s->irq_mode == SELFVIRT_IRQ_MODE_MSIX
-                           ? SELFVIRT_MSIX_VECTORS(s) : 0;
-        uint64_t valid = vectors <= first ? 0
-                         : vectors - first >= 64 ? UINT64_MAX
-                         : (1ull << (vectors - first)) - 1;
-
-        if (s->msix_pending[w] & ~valid) {
-            error_setg(errp, "MSI-X vectors pending that the board lacks");
-            return false;
-        }
+    if (!selfvirt_window_state_ok(s, errp) || !selfvirt_irq_state_ok(s, errp)) {
+        return false;
     }
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
         if (s->vif[i].active && !selfvirt_vif_state_ok(s, i, errp)) {
@@ -512,7 +456,7 @@ static int selfvirt_post_load(void *opaque, int version_id)
         trace_selfvirt_load_refused(error_get_pretty(err));
         error_reportf_err(err, "selfvirt-nic: migration stream refused: ");
         /* never run on what was loaded: a board as after reset */
-        selfvirt_board_reset(s);
+        selfvirt_board_reset(s, SELFVIRT_RESET_BOARD);
         return -EINVAL;
     }
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
@@ -530,18 +474,18 @@ static const VMStateDescription selfvirt_vmstate = {
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SelfvirtState),
         VMSTATE_MSIX_TEST(parent_obj, SelfvirtState, selfvirt_is_msix),
-        VMSTATE_UINT32_ARRAY(win_lo, SelfvirtState, SELFVIRT_WIN_ENTRIES),
-        VMSTATE_UINT32_ARRAY(win_hi, SelfvirtState, SELFVIRT_WIN_ENTRIES),
-        VMSTATE_UINT32(win_page_shift, SelfvirtState),
-        VMSTATE_UINT32(irq_id, SelfvirtState),
-        VMSTATE_UINT32(irq_mask, SelfvirtState),
-        VMSTATE_UINT64_ARRAY(msix_pending, SelfvirtState, 2),
-        VMSTATE_UINT32_ARRAY(mbox_arg, SelfvirtState, SELFVIRT_MBOX_NARGS),
-        VMSTATE_UINT32_ARRAY(mbox_res, SelfvirtState, SELFVIRT_MBOX_NARGS),
-        VMSTATE_UINT32(mbox_status, SelfvirtState),
-        VMSTATE_UINT32(mode, SelfvirtState),
-        VMSTATE_BOOL(promisc, SelfvirtState),
-        VMSTATE_UINT32(next_egress_ctx, SelfvirtState),
+        VMSTATE_UINT32_ARRAY(win.lo, SelfvirtState, SELFVIRT_WIN_ENTRIES),
+        VMSTATE_UINT32_ARRAY(win.hi, SelfvirtState, SELFVIRT_WIN_ENTRIES),
+        VMSTATE_UINT32(win.page_shift, SelfvirtState),
+        VMSTATE_UINT32(irq.id, SelfvirtState),
+        VMSTATE_UINT32(irq.mask, SelfvirtState),
+        VMSTATE_UINT64_ARRAY(irq.msix_pending, SelfvirtState, 2),
+        VMSTATE_UINT32_ARRAY(mbox.arg, SelfvirtState, SELFVIRT_MBOX_NARGS),
+        VMSTATE_UINT32_ARRAY(mbox.res, SelfvirtState, SELFVIRT_MBOX_NARGS),
+        VMSTATE_UINT32(mbox.status, SelfvirtState),
+        VMSTATE_UINT32(sw.mode, SelfvirtState),
+        VMSTATE_BOOL(sw.promisc, SelfvirtState),
+        VMSTATE_UINT32(me.next_egress_ctx, SelfvirtState),
         VMSTATE_UINT32_ARRAY(stats, SelfvirtState, SELFVIRT_STAT_COUNT),
         VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 2,
                              selfvirt_vmstate_vif, SelfvirtVif),
@@ -566,27 +510,20 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
     rc->phases.hold = selfvirt_qdev_reset_hold;
 
     device_class_set_props(dc, selfvirt_properties);
-    object_class_property_set_description(klass, "vifs",
-        "virtual interfaces, 1..64");
+    for (unsigned i = 0; i < ARRAY_SIZE(selfvirt_prop_ranges); i++) {
+        const SelfvirtPropRange *p = &selfvirt_prop_ranges[i];
+        g_autofree char *desc = g_strdup_printf("%s, %u..%u", p->what,
+                                                p->min, p->max);
+
+        object_class_property_set_description(klass, p->name, desc);
+    }
     object_class_property_set_description(klass, "sdram-size",
         "board SDRAM holding the send queues, power of two 16M..2G");
-    object_class_property_set_description(klass, "window-page-shift",
-        "log2 of the host window page size at reset, 8..25");
-    object_class_property_set_description(klass, "irq-id-width",
-        "bits of the interrupt identifier, 1..16: fewer bits, more sharing");
     object_class_property_set_description(klass, "irq-mode",
         "'identifier' (the paper's, default) or 'msix' (a vector per signal)");
-    object_class_property_set_description(klass, "engines",
-        "micro-engine threads, 4..8: engines 3 and up run egress");
-    object_class_property_set_description(klass, "contexts",
-        "hardware contexts per micro-engine, 1..8");
-    object_class_property_set_description(klass, "max-frame",
-        "largest frame in bytes, 1514..16384 (jumbo frames)");
     object_class_property_set_description(klass, "x-engines-inline",
         "testing only: run the micro-engines on the calling thread, so "
         "that a fuzzer's input replays");
-    object_class_property_set_description(klass, "poll-us",
-        "microseconds an idle egress engine polls before it sleeps");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

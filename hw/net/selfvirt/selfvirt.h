@@ -1,12 +1,26 @@
 /*
  * selfvirt: a self-virtualizing NIC (IXP2400 NP board behind a 21555 bridge)
  *
- * Internal state shared by the files of the model, one per part of the
- * board: selfvirt.c (PCI glue, CSR dispatch), selfvirt_window.c (host
- * window table), selfvirt_irq.c (interrupt identifier, MSI-X),
- * selfvirt_mbox.c (management, the XScale core), selfvirt_engines.c
- * (micro-engines), selfvirt_switch.c (the layer-2 switch) and
- * selfvirt_coalesce.c (receive coalescing).
+ * The board is made of parts, each with its state, its reset and its
+ * registers in the file of its name:
+ *
+ *   selfvirt.c           PCI glue: QOM type, properties, BARs, CSR
+ *                        dispatch, VMState, the board reset's order
+ *   selfvirt_window.c    the 21555's upstream window table
+ *   selfvirt_irq.c       signals: the interrupt identifier, or MSI-X
+ *   selfvirt_mbox.c      management (the XScale): the mailbox, the VIFs
+ *   selfvirt_engines.c   the micro-engines: threads, waking, parking
+ *   selfvirt_port.c      the physical port: wire-rx and wire-tx engines
+ *   selfvirt_egress.c    the egress pool: send queues in SDRAM
+ *   selfvirt_switch.c    the layer-2 switch: MAC table, forwarding decision
+ *   selfvirt_ingress.c   the ingress pool: pending queues, receive rings
+ *   selfvirt_frame.c     frames inside the board and the queues between
+ *                        engines; offloads with QEMU's net_tx_pkt
+ *   selfvirt_coalesce.c  receive coalescing
+ *
+ * Calls run one way: the engine loop dispatches to the contexts (port,
+ * egress, ingress), which call down into the switch, frames, windows and
+ * signals; waking an engine (selfvirt_engine_kick) is below them all.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +28,8 @@
 #define HW_NET_SELFVIRT_H
 
 #include "hw/pci/pci_device.h"
+#include "system/dma.h"
+#include "hw/net/net_tx_pkt.h"
 #include "net/eth.h"
 #include "net/net.h"
 #include "qemu/queue.h"
@@ -41,6 +57,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_WIRE_SEND_MAX  1024  /* segments waiting for the tx BH */
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
 #define SELFVIRT_LOCAL_HDR_MAX  256   /* room for L2-L4 headers in a piece */
+/* bounds of the properties the ABI header does not fix */
+#define SELFVIRT_SDRAM_MIN      (16 * MiB)
+#define SELFVIRT_SDRAM_MAX      (2 * GiB)   /* the 21555's downstream limit */
+#define SELFVIRT_MIN_MAX_FRAME  1514
+#define SELFVIRT_MAX_MAX_FRAME  (16 * KiB)
+#define SELFVIRT_POLL_US_MAX    1000
+
+/* ---- frames and the queues between engines (selfvirt_frame.c) ---- */
 
 /* A frame inside the board, between micro-engines. */
 typedef struct SelfvirtFrame {
@@ -57,7 +81,7 @@ typedef struct SelfvirtFrame {
 
 typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
 
-/* A bounded frame queue shared by threads. */
+/* A bounded frame queue shared by threads; its lock is a leaf. */
 typedef struct SelfvirtFifo {
     QemuMutex lock;
     SelfvirtFrameQueue q;
@@ -67,8 +91,28 @@ typedef struct SelfvirtFifo {
     uint32_t max_bytes;       /* one frame always fits */
 } SelfvirtFifo;
 
+SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif);
+SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
+SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov, int iovcnt,
+                                       int src_vif);
+SelfvirtFrame *selfvirt_frame_copy(const SelfvirtFrame *fr);
+bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
+                            NetTxPktSend cb, void *opaque);
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes);
+void selfvirt_fifo_destroy(SelfvirtFifo *f);
+bool selfvirt_fifo_full(SelfvirtFifo *f);
+bool selfvirt_fifo_empty(SelfvirtFifo *f);
+bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
+void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr);
+SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
+SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
+void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
+void selfvirt_fifo_flush(SelfvirtFifo *f);
+
+/* ---- a VIF: management's configuration, egress and ingress state ---- */
+
 typedef struct SelfvirtVif {
-    /* configuration, set by management while the engines are paused */
+    /* configuration, set by management while the engines are parked */
     bool active;
     uint8_t mac[ETH_ALEN];
     uint32_t tx_entries;
@@ -79,24 +123,102 @@ typedef struct SelfvirtVif {
     uint32_t win_first;
     uint32_t win_count;
     uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
-    uint32_t rate_mbps;       /* 0: unlimited */
     uint32_t weight;          /* frames per egress turn */
     bool spoof_check;         /* send only with its own source MAC */
     uint32_t egress_ctx;      /* global egress context index */
 
-    /* the device's own ring indexes (free-running) */
-    uint32_t tx_cons;
-    uint32_t rx_prod;
-    uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
+    /* egress: its context's alone */
+    uint32_t tx_cons;         /* free-running */
+    bool stopped;             /* malformed descriptor: VIF halted */
+    SelfvirtRate rate;
+
+    /* ingress */
+    uint32_t rx_prod;         /* free-running */
+    SelfvirtFifo pending;     /* frames switched to this VIF */
     /* rq_flags and its copy in host memory: egress and ingress write it */
     QemuMutex flags_lock;
-    bool stopped;             /* malformed descriptor: VIF halted */
+    uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
 
-    SelfvirtRate rate;        /* the egress engine's alone */
-
-    SelfvirtFifo pending;     /* frames switched to this VIF */
     uint64_t stats[SELFVIRT_VSTAT_COUNT];
 } SelfvirtVif;
+
+/* The largest frame VIF @vif can take: its slots, chained if it allows. */
+static inline uint32_t selfvirt_vif_rx_capacity(SelfvirtVif *vif)
+{
+    return MIN(vif->rx_chain, vif->rx_entries) * vif->rx_buf_size;
+}
+
+/* ---- the window table (selfvirt_window.c) ---- */
+
+typedef struct SelfvirtWindows {
+    uint32_t lo[SELFVIRT_WIN_ENTRIES];
+    uint32_t hi[SELFVIRT_WIN_ENTRIES];
+    uint32_t page_shift;
+    uint32_t page_shift_reset;    /* property window-page-shift */
+} SelfvirtWindows;
+
+/* ---- signals (selfvirt_irq.c) ---- */
+
+typedef struct SelfvirtSignals {
+    uint32_t width;           /* property irq-id-width */
+    char *mode_name;          /* property irq-mode */
+    uint32_t mode;            /* SELFVIRT_IRQ_MODE_*, from mode_name */
+    uint32_t id;              /* the identifier; engines set bits atomically */
+    uint32_t mask;
+    bool level;               /* the master interrupt, as last driven */
+    uint64_t msix_pending[2];
+    QEMUBH *bh;
+    MemoryRegion msix;
+} SelfvirtSignals;
+
+/* MSI-X mode has a vector per VIF signal and the mailbox's */
+#define SELFVIRT_MSIX_VECTORS(s)  (2 * (s)->num_vifs + 1)
+
+/* ---- the mailbox (selfvirt_mbox.c) ---- */
+
+typedef struct SelfvirtMbox {
+    uint32_t arg[SELFVIRT_MBOX_NARGS];
+    uint32_t res[SELFVIRT_MBOX_NARGS];
+    uint32_t status;
+} SelfvirtMbox;
+
+/* ---- the switch (selfvirt_switch.c) ---- */
+
+typedef struct SelfvirtSwitch {
+    uint32_t mode;            /* SELFVIRT_MODE_*: VIFs, or a plain NIC */
+    bool promisc;             /* plain NIC mode: every frame to VIF 0 */
+    int8_t mac_table[SELFVIRT_MAC_SLOTS];  /* VIF by MAC hash; -1: empty */
+} SelfvirtSwitch;
+
+/* Where a frame goes, from its destination MAC and its source. */
+typedef enum SelfvirtDest {
+    SELFVIRT_DEST_VIF,        /* the VIF that owns the MAC (route.vif) */
+    SELFVIRT_DEST_WIRE,       /* from a VIF, to the port */
+    SELFVIRT_DEST_FLOOD,      /* group address: the other VIFs (and port) */
+    SELFVIRT_DEST_UNKNOWN,    /* from the port, no VIF owns it: dropped */
+    SELFVIRT_DEST_SOURCE,     /* back where it came from: never reflected */
+} SelfvirtDest;
+
+typedef struct SelfvirtRoute {
+    SelfvirtDest dest;
+    unsigned vif;             /* SELFVIRT_DEST_VIF only */
+} SelfvirtRoute;
+
+/* ---- the physical port (selfvirt_port.c) ---- */
+
+typedef struct SelfvirtPort {
+    NICState *nic;
+    NICConf conf;
+    uint32_t max_frame;       /* property max-frame */
+    SelfvirtFifo in;          /* from the netdev, to the wire-rx engine */
+    SelfvirtFifo out;         /* to the wire-tx engine */
+    SelfvirtFifo send;        /* ready frames, sent by the tx BH */
+    QEMUBH *tx_bh;
+    QEMUBH *rx_flush_bh;
+    bool in_blocked;          /* the net layer holds frames for us */
+} SelfvirtPort;
+
+/* ---- the micro-engines (selfvirt_engines.c) ---- */
 
 enum SelfvirtEngineRole {
     SELFVIRT_ME_WIRE_RX,      /* receive from the physical port, classify */
@@ -118,75 +240,67 @@ typedef struct SelfvirtEngine {
     struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
 } SelfvirtEngine;
 
-struct SelfvirtState {
-    PCIDevice parent_obj;
-
-    MemoryRegion csr;
-    MemoryRegion sdram;
-    MemoryRegion msix;
-    uint8_t *sdram_ptr;
-    NICState *nic;
-    NICConf conf;
-
-    /* properties */
-    uint32_t num_vifs;
-    uint64_t sdram_size;
-    uint32_t win_page_shift_default;
-    uint32_t irq_width;
-    char *irq_mode_name;      /* "identifier" or "msix" */
-    uint32_t irq_mode;        /* SELFVIRT_IRQ_MODE_*, from irq_mode_name */
-    uint32_t num_engines;
-    uint32_t num_contexts;
-    uint32_t max_frame;
-    uint32_t poll_us;
-
-    /* host window table (21555 upstream lookup table) */
-    uint32_t win_lo[SELFVIRT_WIN_ENTRIES];
-    uint32_t win_hi[SELFVIRT_WIN_ENTRIES];
-    uint32_t win_page_shift;
-
-    /* interrupt identifier; irq_id is set by engines with atomics */
-    uint32_t irq_id;
-    uint32_t irq_mask;
-    bool irq_level;           /* the master interrupt, as last driven */
-    uint64_t msix_pending[2];
-    QEMUBH *irq_bh;
-
-    /* management mailbox */
-    uint32_t mbox_arg[SELFVIRT_MBOX_NARGS];
-    uint32_t mbox_res[SELFVIRT_MBOX_NARGS];
-    uint32_t mbox_status;
-    uint32_t mode;
-    bool promisc;
-
-    SelfvirtVif vif[SELFVIRT_MAX_VIFS];
-    int8_t mac_table[SELFVIRT_MAC_SLOTS];  /* VIF by MAC hash; -1: empty */
-    uint32_t part_size;       /* SDRAM partition per VIF */
-    uint32_t next_egress_ctx;
-    uint32_t pending_waiters; /* engines waiting for room in a pending queue */
-    uint32_t stats[SELFVIRT_STAT_COUNT];
-
-    /* micro-engines */
+typedef struct SelfvirtEngines {
     SelfvirtEngine engine[SELFVIRT_MAX_ENGINES];
-    unsigned num_egress_ctx;
-    bool engines_running;     /* threads started (not x-engines-inline) */
-    bool engines_stop;        /* threads exit */
-    bool engines_inline;      /* x-engines-inline: no threads, for fuzzing */
+    uint32_t count;           /* property engines */
+    uint32_t contexts;        /* property contexts: per engine */
+    uint32_t poll_us;         /* property poll-us */
+    bool inline_mode;         /* property x-engines-inline: no threads */
+    unsigned egress_contexts;
+    uint32_t next_egress_ctx; /* round-robin for new VIFs */
+    bool running;             /* threads started */
+    bool stop;                /* threads exit */
     bool inline_running;
     QemuMutex pause_lock;
     QemuCond pause_cond;
     unsigned pause_req;       /* nesting count */
     unsigned paused;          /* engines parked */
+} SelfvirtEngines;
 
-    /* the physical port */
-    SelfvirtFifo wire_in;     /* from the netdev, to the wire-rx engine */
-    SelfvirtFifo wire_out;    /* to the wire-tx engine */
-    SelfvirtFifo wire_send;   /* ready frames, sent by the tx BH */
-    QEMUBH *tx_bh;
-    QEMUBH *rx_flush_bh;
-    bool wire_in_blocked;
+/* ---- the ingress pool (selfvirt_ingress.c) ---- */
+
+typedef struct SelfvirtIngress {
+    uint32_t room_waiters;    /* engines waiting for room, a bit each */
+} SelfvirtIngress;
+
+/* What room a VIF's pending queue has for one more frame. */
+typedef enum SelfvirtRoom {
+    SELFVIRT_ROOM,            /* a frame for the VIF may be queued now */
+    SELFVIRT_ROOM_WAIT,       /* later: the engine is woken */
+    SELFVIRT_ROOM_NONE,       /* never: its guest takes no frames */
+} SelfvirtRoom;
+
+/* ---- the board ---- */
+
+struct SelfvirtState {
+    PCIDevice parent_obj;
+
+    MemoryRegion csr;
+    MemoryRegion sdram;
+    uint8_t *sdram_ptr;
+    uint64_t sdram_size;      /* property sdram-size */
+    uint32_t part_size;       /* SDRAM partition per VIF */
+    uint32_t num_vifs;        /* property vifs */
+
+    SelfvirtWindows win;
+    SelfvirtSignals irq;
+    SelfvirtMbox mbox;
+    SelfvirtSwitch sw;
+    SelfvirtPort port;
+    SelfvirtEngines me;
+    SelfvirtIngress ingress;
+
+    SelfvirtVif vif[SELFVIRT_MAX_VIFS];
+    uint32_t stats[SELFVIRT_STAT_COUNT];
     VMChangeStateEntry *vmstate;
 };
+
+/* selfvirt.c */
+typedef enum SelfvirtResetScope {
+    SELFVIRT_RESET_DATA_PATH, /* VIFs, switch, port: CMD_RESET */
+    SELFVIRT_RESET_BOARD,     /* everything: DEV_CTRL, PCI reset, a bad load */
+} SelfvirtResetScope;
+void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope);
 
 /* selfvirt_window.c */
 bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif,
@@ -196,87 +310,83 @@ bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,
 uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 void selfvirt_window_reset(SelfvirtState *s);
+bool selfvirt_window_state_ok(SelfvirtState *s, Error **errp);
 
-/* selfvirt_irq.c: MSI-X mode has a vector per VIF signal and the mailbox's */
-#define SELFVIRT_MSIX_VECTORS(s)  (2 * (s)->num_vifs + 1)
-void selfvirt_irq_init(SelfvirtState *s, Error **errp);
+/* selfvirt_irq.c */
+bool selfvirt_irq_init(SelfvirtState *s, Error **errp);
 void selfvirt_irq_fini(SelfvirtState *s);
-void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
-void selfvirt_irq_update(SelfvirtState *s);
 void selfvirt_irq_reset(SelfvirtState *s);
+void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);
 
 /* selfvirt_mbox.c */
-void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd);
 void selfvirt_mbox_reset(SelfvirtState *s);
+uint64_t selfvirt_mbox_reg_read(SelfvirtState *s, hwaddr addr);
+void selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+void selfvirt_vifs_reset(SelfvirtState *s);
 bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
                             const SelfvirtVif *c, Error **errp);
 bool selfvirt_vif_active_any(SelfvirtState *s);
 
-/* selfvirt_engines.c */
-void selfvirt_engines_start(SelfvirtState *s);
-void selfvirt_engines_stop(SelfvirtState *s);
-void selfvirt_engines_pause(SelfvirtState *s);
-void selfvirt_engines_resume(SelfvirtState *s);
-bool selfvirt_engines_parked(SelfvirtState *s);
-void selfvirt_engine_kick(SelfvirtEngine *e);
-void selfvirt_doorbell(SelfvirtState *s, uint32_t vif);
-void selfvirt_kick_all(SelfvirtState *s);
-SelfvirtEngine *selfvirt_engine_of_role(SelfvirtState *s,
-                                        enum SelfvirtEngineRole role);
-SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
-void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes);
-bool selfvirt_fifo_full(SelfvirtFifo *f);
-void selfvirt_fifo_destroy(SelfvirtFifo *f);
-bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
-SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
-SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
-void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
-void selfvirt_fifo_flush(SelfvirtFifo *f);
-SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif);
-SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
-ssize_t selfvirt_wire_receive(SelfvirtState *s, const uint8_t *buf,
-                              size_t len);
-void selfvirt_tx_bh(void *opaque);
-void selfvirt_rx_flush_bh(void *opaque);
-
 /* selfvirt_switch.c */
-int selfvirt_switch_lookup(SelfvirtState *s, const uint8_t *dst);
+void selfvirt_switch_reset(SelfvirtState *s);
 void selfvirt_switch_rebuild(SelfvirtState *s);
-/* What selfvirt_switch_forward() did with a frame. */
-typedef enum SelfvirtForward {
-    SELFVIRT_FWD_DONE,        /* delivered to VIFs, or dropped and counted */
-    SELFVIRT_FWD_WIRE,        /* for the wire: the caller's to send */
-    SELFVIRT_FWD_BUSY,        /* the board's ingress is behind: try again */
-} SelfvirtForward;
-SelfvirtForward selfvirt_switch_forward(SelfvirtState *s, SelfvirtFrame *fr,
-                                        SelfvirtEngine *e);
-void selfvirt_switch_wake_waiters(SelfvirtState *s);
-void selfvirt_switch_drop(SelfvirtState *s, unsigned v, uint32_t len);
-typedef enum SelfvirtRoom {
-    SELFVIRT_ROOM,            /* a frame for the VIF may be queued now */
-    SELFVIRT_ROOM_WAIT,       /* later: the engine is woken */
-    SELFVIRT_ROOM_NONE,       /* never: its guest takes no frames */
-} SelfvirtRoom;
-SelfvirtRoom selfvirt_switch_room(SelfvirtState *s, unsigned v,
-                                  SelfvirtEngine *e);
-bool selfvirt_switch_to_wire(SelfvirtState *s, const uint8_t *dst);
-bool selfvirt_switch_deliver(SelfvirtState *s, unsigned v);
+SelfvirtRoute selfvirt_switch_route(SelfvirtState *s, const uint8_t *dst,
+                                    int src_vif);
+
+/* selfvirt_port.c */
+void selfvirt_port_init(SelfvirtState *s);
+void selfvirt_port_fini(SelfvirtState *s);
+void selfvirt_port_reset(SelfvirtState *s);
+bool selfvirt_port_busy(SelfvirtState *s);
+bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr);
+bool selfvirt_port_rx_context(SelfvirtEngine *e);
+bool selfvirt_port_tx_context(SelfvirtEngine *e);
+
+/* selfvirt_egress.c */
+void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t vif);
+bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
+                             int64_t *wait_ns);
+void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep);
+
+/* selfvirt_ingress.c */
+void selfvirt_ingress_init(SelfvirtState *s);
+void selfvirt_ingress_fini(SelfvirtState *s);
+void selfvirt_ingress_vif_reset(SelfvirtState *s, SelfvirtVif *vif);
+SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
+                                   SelfvirtEngine *e);
+bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
+                            SelfvirtEngine *e);
+void selfvirt_ingress_queue_burst(SelfvirtState *s, unsigned v,
+                                  SelfvirtFrame *fr);
+void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr);
+void selfvirt_ingress_drop(SelfvirtState *s, unsigned v, uint32_t len);
+bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx);
 void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif,
                           bool rx, bool tx);
 void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
                             uint32_t set, uint32_t clear);
 
+/* selfvirt_engines.c */
+void selfvirt_engines_init(SelfvirtState *s);
+void selfvirt_engines_fini(SelfvirtState *s);
+void selfvirt_engines_reset(SelfvirtState *s);
+void selfvirt_engines_pause(SelfvirtState *s);
+void selfvirt_engines_resume(SelfvirtState *s);
+bool selfvirt_engines_parked(SelfvirtState *s);
+void selfvirt_engines_run_inline(SelfvirtState *s);
+void selfvirt_engine_kick(SelfvirtEngine *e);
+void selfvirt_engine_kick_role(SelfvirtState *s,
+                               enum SelfvirtEngineRole role);
+void selfvirt_engine_kick_egress(SelfvirtState *s);
+SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
+unsigned selfvirt_engines_next_egress_ctx(SelfvirtState *s);
+
 /* selfvirt_coalesce.c */
 SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
                                  SelfvirtFrame *head, uint32_t limit);
-
-/* The largest frame VIF @vif can take: its slots, chained if it allows. */
-static inline uint32_t selfvirt_vif_rx_capacity(SelfvirtVif *vif)
-{
-    return MIN(vif->rx_chain, vif->rx_entries) * vif->rx_buf_size;
-}
 
 static inline uint8_t *selfvirt_part(SelfvirtState *s, unsigned v)
 {

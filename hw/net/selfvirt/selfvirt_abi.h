@@ -91,6 +91,7 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_REG_IRQ_ID             0x050  /* pending bits, write 1 to clear */
 #define SELFVIRT_REG_IRQ_MASK           0x054  /* 1 = bit masked; reset: all */
 #define SELFVIRT_REG_IRQ_PENDING        0x058  /* ID & ~MASK: drives the line */
+#define   SELFVIRT_IRQ_ID_BITS          16     /* the widest identifier */
 
 /*
  * VIF i signals on identifier bit (2 * i) mod width (transmit done) and

@@ -29,35 +29,36 @@
 
 static uint32_t selfvirt_irq_all(SelfvirtState *s)
 {
-    return (1u << s->irq_width) - 1;
+    return (1u << s->irq.width) - 1;
 }
 
 /* Called from any thread. */
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
 {
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
                                                     : SELFVIRT_MSIX_RX_VEC(vif);
-        qatomic_or(&s->msix_pending[vec / 64], 1ull << (vec % 64));
+        qatomic_or(&s->irq.msix_pending[vec / 64], 1ull << (vec % 64));
     } else {
         unsigned bit = signal == SELFVIRT_SIGNAL_TX
-                       ? SELFVIRT_IRQ_TX_BIT(vif, s->irq_width)
-                       : SELFVIRT_IRQ_RX_BIT(vif, s->irq_width);
-        qatomic_or(&s->irq_id, 1u << bit);
+                       ? SELFVIRT_IRQ_TX_BIT(vif, s->irq.width)
+                       : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width);
+        qatomic_or(&s->irq.id, 1u << bit);
     }
     qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
     trace_selfvirt_irq_signal(vif, signal);
-    qemu_bh_schedule(s->irq_bh);
+    qemu_bh_schedule(s->irq.bh);
 }
 
 /* With the BQL: drive the master interrupt, or send pending MSI-X. */
-void selfvirt_irq_update(SelfvirtState *s)
+static void selfvirt_irq_update(SelfvirtState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
-        for (unsigned w = 0; w < ARRAY_SIZE(s->msix_pending); w++) {
-            uint64_t pend = qatomic_xchg(&s->msix_pending[w], 0);
+    assert(bql_locked());
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
+        for (unsigned w = 0; w < ARRAY_SIZE(s->irq.msix_pending); w++) {
+            uint64_t pend = qatomic_xchg(&s->irq.msix_pending[w], 0);
 
             while (pend) {
                 unsigned vec = w * 64 + ctz64(pend);
@@ -72,9 +73,9 @@ void selfvirt_irq_update(SelfvirtState *s)
         }
         return;
     } else {
-        bool level = qatomic_read(&s->irq_id) & ~s->irq_mask;
+        bool level = qatomic_read(&s->irq.id) & ~s->irq.mask;
 
-        trace_selfvirt_irq_level(qatomic_read(&s->irq_id), s->irq_mask, level);
+        trace_selfvirt_irq_level(qatomic_read(&s->irq.id), s->irq.mask, level);
         if (msi_enabled(pdev)) {
             /*
              * The master interrupt as a message: one per batch of new
@@ -84,13 +85,13 @@ void selfvirt_irq_update(SelfvirtState *s)
                 selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);
                 msi_notify(pdev, 0);
             }
-            s->irq_level = false;     /* enabling MSI lowered INTx */
+            s->irq.level = false;     /* enabling MSI lowered INTx */
             return;
         }
-        if (level && !s->irq_level) {
+        if (level && !s->irq.level) {
             selfvirt_stat_inc(s, SELFVIRT_STAT_IRQS);   /* rising edges */
         }
-        s->irq_level = level;
+        s->irq.level = level;
         pci_set_irq(pdev, level);
     }
 }
@@ -104,11 +105,11 @@ uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr)
 {
     switch (addr) {
     case SELFVIRT_REG_IRQ_ID:
-        return qatomic_read(&s->irq_id);
+        return qatomic_read(&s->irq.id);
     case SELFVIRT_REG_IRQ_MASK:
-        return s->irq_mask;
+        return s->irq.mask;
     case SELFVIRT_REG_IRQ_PENDING:
-        return qatomic_read(&s->irq_id) & ~s->irq_mask;
+        return qatomic_read(&s->irq.id) & ~s->irq.mask;
     }
     g_assert_not_reached();
 }
@@ -119,10 +120,10 @@ void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
 
     switch (addr) {
     case SELFVIRT_REG_IRQ_ID:
-        qatomic_and(&s->irq_id, ~val);
+        qatomic_and(&s->irq.id, ~val);
         break;
     case SELFVIRT_REG_IRQ_MASK:
-        s->irq_mask = val & all;
+        s->irq.mask = val & all;
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: IRQ_PENDING is read-only\n");
@@ -131,43 +132,43 @@ void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
     if (val & ~all) {
         qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: identifier bits 0x%x are "
                       "beyond its width of %u, ignored\n", val & ~all,
-                      s->irq_width);
+                      s->irq.width);
     }
     selfvirt_irq_update(s);
 }
 
 void selfvirt_irq_reset(SelfvirtState *s)
 {
-    qatomic_set(&s->irq_id, 0);
-    s->irq_mask = selfvirt_irq_all(s);
-    s->msix_pending[0] = s->msix_pending[1] = 0;
+    qatomic_set(&s->irq.id, 0);
+    s->irq.mask = selfvirt_irq_all(s);
+    s->irq.msix_pending[0] = s->irq.msix_pending[1] = 0;
     /*
      * A board reset (DEV_CTRL or the mailbox) leaves the PCI function's
      * MSI and MSI-X set-up alone: the host still owns it.  The PCI core
      * resets both on a device reset.
      */
-    if (s->irq_mode != SELFVIRT_IRQ_MODE_MSIX) {
+    if (s->irq.mode != SELFVIRT_IRQ_MODE_MSIX) {
         pci_set_irq(PCI_DEVICE(s), 0);
-        s->irq_level = false;
+        s->irq.level = false;
     }
 }
 
-void selfvirt_irq_init(SelfvirtState *s, Error **errp)
+bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    s->irq_bh = qemu_bh_new_guarded(selfvirt_irq_bh, s,
+    s->irq.bh = qemu_bh_new_guarded(selfvirt_irq_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         unsigned n = SELFVIRT_MSIX_VECTORS(s);
 
-        memory_region_init(&s->msix, OBJECT(s), "selfvirt-msix", 16 * KiB);
-        if (msix_init(pdev, n, &s->msix, SELFVIRT_BAR_MSIX, 0, &s->msix,
-                      SELFVIRT_BAR_MSIX, 8 * KiB, 0, errp)) {
-            return;
+        memory_region_init(&s->irq.msix, OBJECT(s), "selfvirt-msix", 16 * KiB);
+        if (msix_init(pdev, n, &s->irq.msix, SELFVIRT_BAR_MSIX, 0,
+                      &s->irq.msix, SELFVIRT_BAR_MSIX, 8 * KiB, 0, errp)) {
+            return false;
         }
         pci_register_bar(pdev, SELFVIRT_BAR_MSIX,
-                         PCI_BASE_ADDRESS_SPACE_MEMORY, &s->msix);
+                         PCI_BASE_ADDRESS_SPACE_MEMORY, &s->irq.msix);
         for (unsigned i = 0; i < n; i++) {
             msix_vector_use(pdev, i);
         }
@@ -175,17 +176,44 @@ void selfvirt_irq_init(SelfvirtState *s, Error **errp)
         /* the one master interrupt: INTA, or MSI when the host enables it */
         pci_config_set_interrupt_pin(pdev->config, 1);
         if (msi_init(pdev, 0, 1, true, false, errp) < 0) {
-            return;
+            return false;
         }
     }
+    s->irq.mask = selfvirt_irq_all(s);
+    return true;
+}
+
+/* A migration stream's identifier and pending vectors: only what exists. */
+bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp)
+{
+    uint32_t all = selfvirt_irq_all(s);
+    unsigned vectors = s->irq.mode == SELFVIRT_IRQ_MODE_MSIX
+                       ? SELFVIRT_MSIX_VECTORS(s) : 0;
+
+    if ((s->irq.id & ~all) || (s->irq.mask & ~all)) {
+        error_setg(errp, "interrupt identifier bits beyond its width");
+        return false;
+    }
+    for (unsigned w = 0; w < ARRAY_SIZE(s->irq.msix_pending); w++) {
+        unsigned first = w * 64;
+        uint64_t valid = vectors <= first ? 0
+                         : vectors - first >= 64 ? UINT64_MAX
+                         : (1ull << (vectors - first)) - 1;
+
+        if (s->irq.msix_pending[w] & ~valid) {
+            error_setg(errp, "MSI-X vectors pending that the board lacks");
+            return false;
+        }
+    }
+    return true;
 }
 
 void selfvirt_irq_fini(SelfvirtState *s)
 {
-    if (s->irq_mode == SELFVIRT_IRQ_MODE_MSIX) {
-        msix_uninit(PCI_DEVICE(s), &s->msix, &s->msix);
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
+        msix_uninit(PCI_DEVICE(s), &s->irq.msix, &s->irq.msix);
     } else {
         msi_uninit(PCI_DEVICE(s));
     }
-    qemu_bh_delete(s->irq_bh);
+    qemu_bh_delete(s->irq.bh);
 }

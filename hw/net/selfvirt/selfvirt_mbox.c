@@ -46,13 +46,14 @@ static void selfvirt_mac_from_args(uint8_t *mac, uint32_t lo, uint32_t hi)
     stw_le_p(mac + 4, hi);
 }
 
+/* VIF @vif gone: nothing of it left inside the board. */
 static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
 {
     assert(selfvirt_engines_parked(s));
-    selfvirt_fifo_flush(&vif->pending);
+    selfvirt_ingress_vif_reset(s, vif);
     vif->active = false;
     vif->stopped = false;
-    vif->tx_cons = vif->rx_prod = vif->rq_flags = 0;
+    vif->tx_cons = 0;
 }
 
 bool selfvirt_vif_active_any(SelfvirtState *s)
@@ -88,7 +89,8 @@ bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
         return false;
     }
     /* the send queue's descriptors must leave room for one largest frame */
-    if (SELFVIRT_SQ_DATA_OFF(c->tx_entries) + s->max_frame > s->part_size) {
+    if (SELFVIRT_SQ_DATA_OFF(c->tx_entries) + s->port.max_frame >
+        s->part_size) {
         error_setg(errp, "%u send descriptors do not fit the %u-byte SDRAM "
                    "partition", c->tx_entries, s->part_size);
         return false;
@@ -132,14 +134,14 @@ static uint32_t selfvirt_check_config(SelfvirtState *s, unsigned v,
 
 static uint32_t selfvirt_cmd_create(SelfvirtState *s)
 {
-    uint32_t *a = s->mbox_arg;
+    uint32_t *a = s->mbox.arg;
     uint32_t v = a[0];
     uint32_t win_first = SELFVIRT_WINDOWS_FIRST(a[4]);
     uint32_t win_count = SELFVIRT_WINDOWS_COUNT(a[4]);
     uint32_t st;
     SelfvirtVif *vif;
 
-    if (s->mode == SELFVIRT_MODE_NIC && v != 0) {
+    if (s->sw.mode == SELFVIRT_MODE_NIC && v != 0) {
         return selfvirt_mbox_fail(SELFVIRT_ST_WRONG_MODE,
                                   "the plain NIC mode has only VIF 0");
     }
@@ -182,7 +184,7 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     if (a[1] || a[2]) {
         selfvirt_mac_from_args(vif->mac, a[1], a[2]);
     } else {
-        memcpy(vif->mac, s->conf.macaddr.a, ETH_ALEN);
+        memcpy(vif->mac, s->port.conf.macaddr.a, ETH_ALEN);
         vif->mac[5] += v;
     }
     vif->tx_entries = SELFVIRT_QUEUES_TX(a[3]);
@@ -196,7 +198,7 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     selfvirt_rate_set(&vif->rate, 0);
     vif->weight = 16;
     vif->spoof_check = true;
-    vif->egress_ctx = s->next_egress_ctx++ % s->num_egress_ctx;
+    vif->egress_ctx = selfvirt_engines_next_egress_ctx(s);
     /* a new send queue starts empty: zero its control block */
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
     vif->active = true;
@@ -204,11 +206,11 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     selfvirt_vif_publish(s, vif, true, true);
     selfvirt_engines_resume(s);
 
-    s->mbox_res[0] = v;
-    s->mbox_res[1] = v * s->part_size;
-    s->mbox_res[2] = s->part_size;
-    s->mbox_res[3] = ldl_le_p(vif->mac);
-    s->mbox_res[4] = lduw_le_p(vif->mac + 4);
+    s->mbox.res[0] = v;
+    s->mbox.res[1] = v * s->part_size;
+    s->mbox.res[2] = s->part_size;
+    s->mbox.res[3] = ldl_le_p(vif->mac);
+    s->mbox.res[4] = lduw_le_p(vif->mac + 4);
     trace_selfvirt_vif_create(v, win_first, win_count, vif->tx_entries,
                               vif->rx_entries);
     return SELFVIRT_ST_OK;
@@ -216,7 +218,7 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
 
 static SelfvirtVif *selfvirt_vif_arg(SelfvirtState *s, uint32_t *st)
 {
-    uint32_t v = s->mbox_arg[0];
+    uint32_t v = s->mbox.arg[0];
 
     if (v >= s->num_vifs || !s->vif[v].active) {
         *st = selfvirt_mbox_fail(SELFVIRT_ST_NO_VIF, "no VIF %u", v);
@@ -243,9 +245,135 @@ static uint32_t selfvirt_cmd_destroy(SelfvirtState *s)
     return SELFVIRT_ST_OK;
 }
 
+/* ---- VIF_SET: one handler per attribute ---- */
+
+static uint32_t selfvirt_attr_mac(SelfvirtState *s, SelfvirtVif *vif,
+                                  uint32_t lo, uint32_t hi)
+{
+    if (lo & 1) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                  "a VIF's MAC must be unicast");
+    }
+    selfvirt_engines_pause(s);
+    selfvirt_mac_from_args(vif->mac, lo, hi);
+    selfvirt_switch_rebuild(s);
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_attr_signals(SelfvirtState *s, SelfvirtVif *vif,
+                                      uint32_t signals, uint32_t unused)
+{
+    if (signals & ~(SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX)) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
+                                  "unknown signal bits 0x%x", signals);
+    }
+    qatomic_set(&vif->signals, signals);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_attr_rate(SelfvirtState *s, SelfvirtVif *vif,
+                                   uint32_t mbps, uint32_t unused)
+{
+    if (mbps > SELFVIRT_RATE_MAX_MBPS) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "rate %u Mbit/s above "
+                                  "%u", mbps, SELFVIRT_RATE_MAX_MBPS);
+    }
+    selfvirt_engines_pause(s);
+    selfvirt_rate_set(&vif->rate, mbps);
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_attr_weight(SelfvirtState *s, SelfvirtVif *vif,
+                                     uint32_t weight, uint32_t unused)
+{
+    if (weight < 1 || weight > SELFVIRT_WEIGHT_MAX) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "weight %u out of "
+                                  "1..%u", weight, SELFVIRT_WEIGHT_MAX);
+    }
+    qatomic_set(&vif->weight, weight);
+    return SELFVIRT_ST_OK;
+}
+
+/* New rings: the driver must have stopped the VIF's traffic. */
+static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
+                                     uint32_t queues, uint32_t rx_buf_size)
+{
+    unsigned v = vif - s->vif;
+    SelfvirtVif c = *vif;
+    uint32_t st;
+
+    c.tx_entries = SELFVIRT_QUEUES_TX(queues);
+    c.rx_entries = SELFVIRT_QUEUES_RX(queues);
+    c.rx_buf_size = rx_buf_size ? rx_buf_size : vif->rx_buf_size;
+    st = selfvirt_check_config(s, v, &c);
+    if (st != SELFVIRT_ST_OK) {
+        return st;
+    }
+    selfvirt_engines_pause(s);
+    selfvirt_fifo_flush(&vif->pending);
+    vif->tx_entries = c.tx_entries;
+    vif->rx_entries = c.rx_entries;
+    vif->rx_buf_size = c.rx_buf_size;
+    vif->tx_cons = vif->rx_prod = 0;
+    vif->stopped = false;
+    memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
+    selfvirt_vif_publish(s, vif, true, true);
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_attr_rx_chain(SelfvirtState *s, SelfvirtVif *vif,
+                                       uint32_t chain, uint32_t coalesce)
+{
+    if (chain < 1 || chain > SELFVIRT_RX_CHAIN_MAX) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive chain of %u "
+                                  "slots out of 1..%u", chain,
+                                  SELFVIRT_RX_CHAIN_MAX);
+    }
+    if (coalesce & ~SELFVIRT_RX_COALESCE_TCP) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "unknown receive "
+                                  "coalescing bits 0x%x", coalesce);
+    }
+    /* frames already cut for the old size may wait: drop none */
+    selfvirt_engines_pause(s);
+    vif->rx_chain = chain;
+    vif->rx_coalesce = coalesce;
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+static uint32_t selfvirt_attr_spoof_check(SelfvirtState *s, SelfvirtVif *vif,
+                                          uint32_t on, uint32_t unused)
+{
+    if (on > 1) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "spoof check %u is "
+                                  "neither 0 nor 1", on);
+    }
+    selfvirt_engines_pause(s);
+    vif->spoof_check = on;
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
+/* A handler checks ARG2 and ARG3 and sets the attribute, or fails. */
+typedef uint32_t (*SelfvirtAttrSet)(SelfvirtState *s, SelfvirtVif *vif,
+                                    uint32_t arg2, uint32_t arg3);
+
+static const SelfvirtAttrSet selfvirt_attr_set[] = {
+    [SELFVIRT_ATTR_MAC] = selfvirt_attr_mac,
+    [SELFVIRT_ATTR_SIGNALS] = selfvirt_attr_signals,
+    [SELFVIRT_ATTR_RATE] = selfvirt_attr_rate,
+    [SELFVIRT_ATTR_WEIGHT] = selfvirt_attr_weight,
+    [SELFVIRT_ATTR_QUEUES] = selfvirt_attr_queues,
+    [SELFVIRT_ATTR_RX_CHAIN] = selfvirt_attr_rx_chain,
+    [SELFVIRT_ATTR_SPOOF_CHECK] = selfvirt_attr_spoof_check,
+};
+
 static uint32_t selfvirt_cmd_set(SelfvirtState *s)
 {
-    uint32_t *a = s->mbox_arg;
+    uint32_t *a = s->mbox.arg;
     uint32_t st;
     SelfvirtVif *vif = selfvirt_vif_arg(s, &st);
 
@@ -253,97 +381,11 @@ static uint32_t selfvirt_cmd_set(SelfvirtState *s)
         return st;
     }
     trace_selfvirt_vif_set(a[0], a[1], a[2], a[3]);
-    switch (a[1]) {
-    case SELFVIRT_ATTR_MAC:
-        if (a[2] & 1) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "a VIF's MAC must be unicast");
-        }
-        selfvirt_engines_pause(s);
-        selfvirt_mac_from_args(vif->mac, a[2], a[3]);
-        selfvirt_switch_rebuild(s);
-        selfvirt_engines_resume(s);
-        break;
-    case SELFVIRT_ATTR_SIGNALS:
-        if (a[2] & ~(SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX)) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "unknown signal bits 0x%x", a[2]);
-        }
-        qatomic_set(&vif->signals, a[2]);
-        break;
-    case SELFVIRT_ATTR_RATE:
-        if (a[2] > SELFVIRT_RATE_MAX_MBPS) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "rate %u Mbit/s above %u", a[2],
-                                      SELFVIRT_RATE_MAX_MBPS);
-        }
-        selfvirt_engines_pause(s);
-        selfvirt_rate_set(&vif->rate, a[2]);
-        selfvirt_engines_resume(s);
-        break;
-    case SELFVIRT_ATTR_WEIGHT:
-        if (a[2] < 1 || a[2] > SELFVIRT_WEIGHT_MAX) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG,
-                                      "weight %u out of 1..%u", a[2],
-                                      SELFVIRT_WEIGHT_MAX);
-        }
-        qatomic_set(&vif->weight, a[2]);
-        break;
-    case SELFVIRT_ATTR_QUEUES: {
-        SelfvirtVif c = *vif;
-
-        c.tx_entries = SELFVIRT_QUEUES_TX(a[2]);
-        c.rx_entries = SELFVIRT_QUEUES_RX(a[2]);
-        c.rx_buf_size = a[3] ? a[3] : vif->rx_buf_size;
-        st = selfvirt_check_config(s, vif - s->vif, &c);
-        if (st != SELFVIRT_ST_OK) {
-            return st;
-        }
-        /* new rings: the driver must have stopped the VIF's traffic */
-        selfvirt_engines_pause(s);
-        selfvirt_fifo_flush(&vif->pending);
-        vif->tx_entries = SELFVIRT_QUEUES_TX(a[2]);
-        vif->rx_entries = SELFVIRT_QUEUES_RX(a[2]);
-        if (a[3]) {
-            vif->rx_buf_size = a[3];
-        }
-        vif->tx_cons = vif->rx_prod = 0;
-        vif->stopped = false;
-        memset(selfvirt_part(s, vif - s->vif), 0, SELFVIRT_SQ_DESC_OFF);
-        selfvirt_vif_publish(s, vif, true, true);
-        selfvirt_engines_resume(s);
-        break;
-    }
-    case SELFVIRT_ATTR_RX_CHAIN:
-        if (a[2] < 1 || a[2] > SELFVIRT_RX_CHAIN_MAX) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "receive chain of "
-                                      "%u slots out of 1..%u", a[2],
-                                      SELFVIRT_RX_CHAIN_MAX);
-        }
-        if (a[3] & ~SELFVIRT_RX_COALESCE_TCP) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "unknown receive "
-                                      "coalescing bits 0x%x", a[3]);
-        }
-        /* frames already cut for the old size may wait: drop none */
-        selfvirt_engines_pause(s);
-        vif->rx_chain = a[2];
-        vif->rx_coalesce = a[3];
-        selfvirt_engines_resume(s);
-        break;
-    case SELFVIRT_ATTR_SPOOF_CHECK:
-        if (a[2] > 1) {
-            return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "spoof check %u is "
-                                      "neither 0 nor 1", a[2]);
-        }
-        selfvirt_engines_pause(s);
-        vif->spoof_check = a[2];
-        selfvirt_engines_resume(s);
-        break;
-    default:
+    if (a[1] >= ARRAY_SIZE(selfvirt_attr_set) || !selfvirt_attr_set[a[1]]) {
         return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "unknown attribute %u",
                                   a[1]);
     }
-    return SELFVIRT_ST_OK;
+    return selfvirt_attr_set[a[1]](s, vif, a[2], a[3]);
 }
 
 static uint32_t selfvirt_cmd_stats(SelfvirtState *s)
@@ -355,29 +397,29 @@ static uint32_t selfvirt_cmd_stats(SelfvirtState *s)
         return st;
     }
     for (unsigned i = 0; i < SELFVIRT_VSTAT_COUNT; i++) {
-        s->mbox_res[i] = qatomic_read(&vif->stats[i]);
+        s->mbox.res[i] = qatomic_read(&vif->stats[i]);
     }
     return SELFVIRT_ST_OK;
 }
 
 static uint32_t selfvirt_cmd_set_mode(SelfvirtState *s)
 {
-    uint32_t mode = s->mbox_arg[0];
+    uint32_t mode = s->mbox.arg[0];
 
-    if (mode > SELFVIRT_MODE_NIC || (s->mbox_arg[1] & ~1u)) {
+    if (mode > SELFVIRT_MODE_NIC || (s->mbox.arg[1] & ~1u)) {
         return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "mode %u flags 0x%x",
-                                  mode, s->mbox_arg[1]);
+                                  mode, s->mbox.arg[1]);
     }
     for (unsigned i = 0; i < s->num_vifs; i++) {
-        if (s->vif[i].active && mode != s->mode) {
+        if (s->vif[i].active && mode != s->sw.mode) {
             return selfvirt_mbox_fail(SELFVIRT_ST_WRONG_MODE, "destroy every "
                                       "VIF before switching modes");
         }
     }
     selfvirt_engines_pause(s);
-    s->mode = mode;
-    s->promisc = mode == SELFVIRT_MODE_NIC && (s->mbox_arg[1] & 1);
-    trace_selfvirt_set_mode(s->mode, s->promisc);
+    s->sw.mode = mode;
+    s->sw.promisc = mode == SELFVIRT_MODE_NIC && (s->mbox.arg[1] & 1);
+    trace_selfvirt_set_mode(s->sw.mode, s->sw.promisc);
     selfvirt_engines_resume(s);
     return SELFVIRT_ST_OK;
 }
@@ -389,38 +431,36 @@ static uint32_t selfvirt_cmd_query(SelfvirtState *s)
     for (unsigned i = 0; i < s->num_vifs; i++) {
         active |= (uint64_t)s->vif[i].active << i;
     }
-    s->mbox_res[0] = active;
-    s->mbox_res[1] = active >> 32;
-    s->mbox_res[2] = s->mode | (s->promisc ? SELFVIRT_QUERY_PROMISC : 0);
+    s->mbox.res[0] = active;
+    s->mbox.res[1] = active >> 32;
+    s->mbox.res[2] = s->sw.mode | (s->sw.promisc ? SELFVIRT_QUERY_PROMISC : 0);
     return SELFVIRT_ST_OK;
 }
 
-/* Board reset by management: every VIF gone, self-virtualizing mode. */
-void selfvirt_mbox_reset(SelfvirtState *s)
+/* Every VIF gone, its counters with it; with the engines parked. */
+void selfvirt_vifs_reset(SelfvirtState *s)
 {
-    selfvirt_engines_pause(s);
     for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
         selfvirt_vif_clear(s, &s->vif[i]);
         memset(s->vif[i].stats, 0, sizeof(s->vif[i].stats));
     }
-    s->mode = SELFVIRT_MODE_SELF_VIRT;
-    s->promisc = false;
-    s->next_egress_ctx = 0;
-    selfvirt_switch_rebuild(s);
-    selfvirt_fifo_flush(&s->wire_in);
-    selfvirt_fifo_flush(&s->wire_out);
-    selfvirt_engines_resume(s);
 }
 
-void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
+/* The mailbox's registers as at power-on. */
+void selfvirt_mbox_reset(SelfvirtState *s)
+{
+    memset(&s->mbox, 0, sizeof(s->mbox));
+}
+
+static void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
 {
     uint32_t st;
 
     assert(bql_locked());     /* the XScale runs one command at a time */
-    memset(s->mbox_res, 0, sizeof(s->mbox_res));
+    memset(s->mbox.res, 0, sizeof(s->mbox.res));
     switch (cmd) {
     case SELFVIRT_CMD_RESET:
-        selfvirt_mbox_reset(s);
+        selfvirt_board_reset(s, SELFVIRT_RESET_DATA_PATH);
         st = SELFVIRT_ST_OK;
         break;
     case SELFVIRT_CMD_QUERY:
@@ -446,7 +486,37 @@ void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
                                 cmd);
         break;
     }
-    s->mbox_status = SELFVIRT_MBOX_STATUS_DONE | st;
+    s->mbox.status = SELFVIRT_MBOX_STATUS_DONE | st;
     selfvirt_stat_inc(s, SELFVIRT_STAT_MBOX_CMDS);
     trace_selfvirt_mbox(cmd, st);
+}
+
+uint64_t selfvirt_mbox_reg_read(SelfvirtState *s, hwaddr addr)
+{
+    switch (addr) {
+    case SELFVIRT_REG_MBOX_STATUS:
+        return s->mbox.status;
+    case SELFVIRT_REG_MBOX_ARG(0) ...
+         SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+        return s->mbox.arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4];
+    case SELFVIRT_REG_MBOX_RES(0) ...
+         SELFVIRT_REG_MBOX_RES(SELFVIRT_MBOX_NARGS - 1):
+        return s->mbox.res[(addr - SELFVIRT_REG_MBOX_RES(0)) / 4];
+    }
+    return 0;     /* MBOX_CMD reads as zero */
+}
+
+void selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
+{
+    switch (addr) {
+    case SELFVIRT_REG_MBOX_CMD:
+        selfvirt_mbox_run(s, val);
+        break;
+    case SELFVIRT_REG_MBOX_ARG(0) ...
+         SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
+        s->mbox.arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4] = val;
+        break;
+    default:
+        g_assert_not_reached();     /* the CSR dispatch sends only these */
+    }
 }

@@ -13,6 +13,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qapi/error.h"
 #include "exec/memory.h"
 #include "system/dma.h"
 #include "hw/pci/pci.h"
@@ -28,7 +29,7 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
                                       uint32_t count, uint64_t off,
                                       dma_addr_t *addr, uint64_t *avail)
 {
-    uint32_t shift = qatomic_read(&s->win_page_shift);
+    uint32_t shift = qatomic_read(&s->win.page_shift);
     uint64_t page = off >> shift;
     uint32_t lo, hi, n;
 
@@ -36,8 +37,8 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
         return false;
     }
     n = first + page;
-    lo = qatomic_read(&s->win_lo[n]);
-    hi = qatomic_read(&s->win_hi[n]);
+    lo = qatomic_read(&s->win.lo[n]);
+    hi = qatomic_read(&s->win.hi[n]);
     if (!(lo & SELFVIRT_WIN_VALID)) {
         return false;
     }
@@ -123,7 +124,7 @@ bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,
 {
     return count >= 1 && first < SELFVIRT_WIN_ENTRIES &&
            count <= SELFVIRT_WIN_ENTRIES - first &&
-           need <= ((uint64_t)count << s->win_page_shift);
+           need <= ((uint64_t)count << s->win.page_shift);
 }
 
 uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr)
@@ -131,10 +132,10 @@ uint64_t selfvirt_window_reg_read(SelfvirtState *s, hwaddr addr)
     unsigned n;
 
     if (addr == SELFVIRT_REG_WIN_PAGE_SHIFT) {
-        return s->win_page_shift;
+        return s->win.page_shift;
     }
     n = (addr - SELFVIRT_REG_WIN_BASE) / 8;
-    return (addr & 4) ? s->win_hi[n] : s->win_lo[n];
+    return (addr & 4) ? s->win.hi[n] : s->win.lo[n];
 }
 
 void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
@@ -155,22 +156,38 @@ void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
             selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
             return;
         }
-        qatomic_set(&s->win_page_shift, val);
+        qatomic_set(&s->win.page_shift, val);
         return;
     }
     n = (addr - SELFVIRT_REG_WIN_BASE) / 8;
     if (addr & 4) {
-        qatomic_set(&s->win_hi[n], val);
+        qatomic_set(&s->win.hi[n], val);
     } else {
         /* bits 1..7 are reserved: entries are 256-byte aligned */
-        qatomic_set(&s->win_lo[n], val & ~0xfeu);
+        qatomic_set(&s->win.lo[n], val & ~0xfeu);
     }
-    trace_selfvirt_window_set(n, s->win_hi[n], s->win_lo[n]);
+    trace_selfvirt_window_set(n, s->win.hi[n], s->win.lo[n]);
 }
 
+/* Every entry invalid, the page size of the property; no VIF is live. */
 void selfvirt_window_reset(SelfvirtState *s)
 {
-    memset(s->win_lo, 0, sizeof(s->win_lo));
-    memset(s->win_hi, 0, sizeof(s->win_hi));
-    s->win_page_shift = s->win_page_shift_default;
+    SelfvirtWindows *win = &s->win;
+
+    assert(selfvirt_engines_parked(s));
+    memset(win->lo, 0, sizeof(win->lo));
+    memset(win->hi, 0, sizeof(win->hi));
+    win->page_shift = win->page_shift_reset;
+}
+
+/* A migration stream's table: the page size must be one the board has. */
+bool selfvirt_window_state_ok(SelfvirtState *s, Error **errp)
+{
+    if (s->win.page_shift < SELFVIRT_WIN_MIN_SHIFT ||
+        s->win.page_shift > SELFVIRT_WIN_MAX_SHIFT) {
+        error_setg(errp, "window page shift %u out of range",
+                   s->win.page_shift);
+        return false;
+    }
+    return true;
 }

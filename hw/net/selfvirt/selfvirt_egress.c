@@ -1,0 +1,409 @@
+/*
+ * selfvirt: the egress pool, from the VIFs' send queues into the switch
+ *
+ * A VIF's send queue lives in its partition of the board's SDRAM: the
+ * host writes frames, descriptors and tx_prod there with plain PCI writes
+ * (no exit: the BAR is RAM).  Every VIF is served by one egress context,
+ * picked round-robin when the VIF is created (the paper's "one context
+ * per VIF").  A context copies a descriptor, checks it, applies the VIF's
+ * rate, copies the frame (after which the guest cannot change it), checks
+ * its source MAC and offloads, and hands it on as the switch decides: to
+ * another VIF's pending queue, or to the port.
+ *
+ * A malformed descriptor halts its VIF only; a VIF sending faster than a
+ * destination takes frames loses them there, never stalls the engine.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/timer.h"
+#include "net/eth.h"
+#include "selfvirt.h"
+#include "standard-headers/linux/virtio_net.h"
+#include "trace.h"
+
+/* What became of a descriptor's frame. */
+typedef enum SelfvirtEgress {
+    EGRESS_SENT,              /* switched (or dropped by its destination) */
+    EGRESS_RETRY,             /* the board is busy: the descriptor waits */
+    EGRESS_BAD,               /* malformed: dropped, counted as bad_desc */
+    EGRESS_REFUSED,           /* refused (spoofed, no room): dropped */
+} SelfvirtEgress;
+
+/* The doorbell: the driver saw EGRESS_ASLEEP or RX_BLOCKED on VIF @v. */
+void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t v)
+{
+    selfvirt_stat_inc(s, SELFVIRT_STAT_DOORBELLS);
+    if (v >= s->num_vifs || !s->vif[v].active) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: doorbell for VIF %u, "
+                      "which does not exist\n", v);
+        return;
+    }
+    trace_selfvirt_doorbell(v);
+    selfvirt_engine_kick(selfvirt_egress_engine(s, &s->vif[v]));
+    selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
+}
+
+/* ---- checks ---- */
+
+static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
+                                const struct selfvirt_tx_desc *d)
+{
+    uint32_t data_size = s->part_size - SELFVIRT_SQ_DATA_OFF(vif->tx_entries);
+    uint32_t buf = le32_to_cpu(d->buf), len = le32_to_cpu(d->len);
+    uint16_t flags = le16_to_cpu(d->flags), mss = le16_to_cpu(d->mss);
+    uint32_t max = (flags & SELFVIRT_TX_TSO) ? SELFVIRT_TSO_MAX_FRAME
+                                             : s->port.max_frame;
+
+    return len >= ETH_HLEN && len <= max && buf <= data_size &&
+           len <= data_size - buf && !(flags & ~SELFVIRT_TX_FLAGS) &&
+           (!(flags & SELFVIRT_TX_TSO) ||
+            (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX));
+}
+
+/* TSO needs a TCP segment: on anything else it would bypass max-frame. */
+static bool selfvirt_frame_is_tcp(SelfvirtFrame *fr)
+{
+    struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+    size_t l3_off, l4_off, l5_off;
+    eth_ip6_hdr_info ip6;
+    eth_ip4_hdr_info ip4;
+    eth_l4_hdr_info l4;
+    bool has_ip4, has_ip6;
+
+    eth_get_protocols(&iov, 1, 0, &has_ip4, &has_ip6, &l3_off, &l4_off,
+                      &l5_off, &ip6, &ip4, &l4);
+    return l4.proto == ETH_L4_HDR_PROTO_TCP;
+}
+
+/* Checks on the frame itself, on the board's copy the guest cannot change. */
+static SelfvirtEgress selfvirt_egress_check(SelfvirtState *s, unsigned v,
+                                            SelfvirtFrame *fr)
+{
+    SelfvirtVif *vif = &s->vif[v];
+
+    if (vif->spoof_check && s->sw.mode == SELFVIRT_MODE_SELF_VIRT &&
+        memcmp(fr->data + ETH_ALEN, vif->mac, ETH_ALEN)) {
+        trace_selfvirt_tx_spoofed(v);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_TX_SPOOFED);
+        return EGRESS_REFUSED;
+    }
+    if ((fr->tx_flags & SELFVIRT_TX_TSO) &&
+        (is_multicast_ether_addr(fr->data) || !selfvirt_frame_is_tcp(fr))) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: TSO on a frame "
+                      "that is not unicast TCP (%u bytes), dropped\n", v,
+                      fr->len);
+        return EGRESS_BAD;
+    }
+    return EGRESS_SENT;
+}
+
+/* ---- local TSO ---- */
+
+typedef struct SelfvirtLocalSeg {
+    struct NetTxPkt *pkt;
+    SelfvirtState *s;
+    int src_vif;
+    unsigned dst_vif;
+    uint16_t mss;           /* the sender's; pieces may hold several */
+} SelfvirtLocalSeg;
+
+/* A piece of a frame too large for the destination VIF's buffers. */
+static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
+                                  int iovcnt, const struct iovec *virt_iov,
+                                  int virt_iovcnt)
+{
+    SelfvirtLocalSeg *ls = opaque;
+    SelfvirtFrame *fr = selfvirt_frame_from_iov(iov, iovcnt, ls->src_vif);
+    uint32_t hdr_len = net_tx_pkt_get_vhdr(ls->pkt)->hdr_len;
+
+    fr->csum_ok = true;     /* net_tx_pkt filled the checksums in */
+    if (ls->mss && fr->len > hdr_len + ls->mss) {
+        /* still several segments: the host may cut it again (GSO) */
+        fr->tx_flags = SELFVIRT_TX_TSO;
+        fr->mss = ls->mss;
+    }
+    selfvirt_ingress_queue_burst(ls->s, ls->dst_vif, fr);
+}
+
+/*
+ * A TSO frame too large for its local destination @dst is cut here, into
+ * as many whole MSS as the destination takes: between two VIFs a segment
+ * need not be cut at every MSS.
+ */
+static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
+                                                unsigned dst,
+                                                SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+    uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[dst]);
+    SelfvirtLocalSeg ls = {
+        .pkt = e->tx_pkt, .s = s, .src_vif = v, .dst_vif = dst,
+    };
+    bool ok;
+
+    switch (selfvirt_ingress_room(s, dst, e)) {
+    case SELFVIRT_ROOM:
+        break;
+    case SELFVIRT_ROOM_WAIT:
+        g_free(fr);
+        return EGRESS_RETRY;
+    case SELFVIRT_ROOM_NONE:
+        selfvirt_ingress_drop(s, dst, fr->len);
+        g_free(fr);
+        return EGRESS_SENT;
+    }
+    fr->tx_flags |= SELFVIRT_TX_CSUM;
+    if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
+        capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
+        ls.mss = fr->mss;
+        fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
+                       UINT16_MAX / fr->mss);
+    }
+    trace_selfvirt_tso_local(v, dst, fr->len, fr->mss);
+    ok = selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_local_seg_cb, &ls);
+    g_free(fr);
+    if (!ok) {
+        return EGRESS_BAD;
+    }
+    selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+    selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
+    return EGRESS_SENT;
+}
+
+/* ---- one frame ---- */
+
+/*
+ * A first look at the frame's destination, before it is copied: a frame
+ * waits for room in the port's queue or for the board's ingress to drain
+ * its VIF's queue, both of which pass without any guest.
+ */
+static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
+                                      const uint8_t *data)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtRoute r = selfvirt_switch_route(s, data, v);
+
+    switch (r.dest) {
+    case SELFVIRT_DEST_WIRE:
+    case SELFVIRT_DEST_FLOOD:
+        return selfvirt_port_busy(s);
+    case SELFVIRT_DEST_VIF:
+        return selfvirt_ingress_room(s, r.vif, e) == SELFVIRT_ROOM_WAIT;
+    default:
+        return false;
+    }
+}
+
+/* Hand the board's copy @fr of VIF @v's frame on, as the switch decides. */
+static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
+                                              SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtRoute r = selfvirt_switch_route(s, fr->data, v);
+
+    switch (r.dest) {
+    case SELFVIRT_DEST_VIF:
+        if (fr->len > selfvirt_vif_rx_capacity(&s->vif[r.vif])) {
+            return selfvirt_egress_local_tso(e, v, r.vif, fr);
+        }
+        if (!selfvirt_ingress_queue(s, r.vif, fr, e)) {
+            g_free(fr);
+            return EGRESS_RETRY;
+        }
+        selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+        return EGRESS_SENT;
+    case SELFVIRT_DEST_FLOOD:
+        selfvirt_ingress_flood(s, fr);
+        /* fall through: a group frame goes to the wire as well */
+    case SELFVIRT_DEST_WIRE:
+        if (!selfvirt_port_send(s, fr)) {
+            /* the guest changed the frame after the first look: its loss */
+            g_free(fr);
+            return EGRESS_REFUSED;
+        }
+        return EGRESS_SENT;
+    case SELFVIRT_DEST_SOURCE:
+        g_free(fr);
+        return EGRESS_SENT;
+    case SELFVIRT_DEST_UNKNOWN:
+        break;
+    }
+    g_assert_not_reached();     /* a frame from a VIF has a way out */
+}
+
+static SelfvirtEgress selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
+                                            const struct selfvirt_tx_desc *d)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtVif *vif = &s->vif[v];
+    const uint8_t *data = selfvirt_part(s, v) +
+                          SELFVIRT_SQ_DATA_OFF(vif->tx_entries) +
+                          le32_to_cpu(d->buf);
+    SelfvirtFrame *fr;
+    SelfvirtEgress r;
+
+    if (selfvirt_egress_must_wait(e, v, data)) {
+        return EGRESS_RETRY;
+    }
+    fr = selfvirt_frame_new(data, le32_to_cpu(d->len));
+    fr->tx_flags = le16_to_cpu(d->flags);
+    fr->mss = le16_to_cpu(d->mss);
+    fr->src_vif = v;
+    r = selfvirt_egress_check(s, v, fr);
+    if (r != EGRESS_SENT) {
+        g_free(fr);
+        return r;
+    }
+    return selfvirt_egress_forward(e, v, fr);
+}
+
+/* ---- a VIF's send queue ---- */
+
+/* A malformed queue: the VIF halts, until management sets it up again. */
+static void selfvirt_egress_halt(SelfvirtState *s, unsigned v)
+{
+    SelfvirtVif *vif = &s->vif[v];
+
+    trace_selfvirt_vif_stopped(v, vif->tx_cons);
+    vif->stopped = true;
+    qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+}
+
+/*
+ * Copy the descriptor at tx_cons into @d; false when the queue is empty
+ * or malformed (then the VIF is halted).
+ */
+static bool selfvirt_egress_next_desc(SelfvirtState *s, unsigned v,
+                                      struct selfvirt_tx_desc *d)
+{
+    SelfvirtVif *vif = &s->vif[v];
+    struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
+    uint32_t prod = le32_to_cpu(qatomic_read(&ctrl->tx_prod));
+
+    if (prod == vif->tx_cons) {
+        return false;
+    }
+    if (prod - vif->tx_cons > vif->tx_entries) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: tx_prod %u is "
+                      "more than %u ahead of %u: VIF stopped\n", v, prod,
+                      vif->tx_entries, vif->tx_cons);
+        selfvirt_egress_halt(s, v);
+        return false;
+    }
+    smp_rmb();     /* the descriptor was written before tx_prod */
+    memcpy(d, selfvirt_part(s, v) +
+           SELFVIRT_SQ_DESC(vif->tx_cons & (vif->tx_entries - 1)),
+           sizeof(*d));
+    if (!selfvirt_tx_desc_ok(s, vif, d)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: malformed send "
+                      "descriptor %u (buf %u len %u flags 0x%x mss %u): "
+                      "VIF stopped\n", v, vif->tx_cons, le32_to_cpu(d->buf),
+                      le32_to_cpu(d->len), le16_to_cpu(d->flags),
+                      le16_to_cpu(d->mss));
+        selfvirt_egress_halt(s, v);
+        return false;
+    }
+    return true;
+}
+
+static void selfvirt_egress_count(SelfvirtState *s, SelfvirtVif *vif,
+                                  SelfvirtEgress r, uint32_t len)
+{
+    if (r == EGRESS_BAD) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+    }
+    if (r != EGRESS_SENT) {
+        qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
+    } else {
+        qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES]);
+        qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_BYTES], len);
+    }
+}
+
+/* Descriptors are done: publish tx_cons, then signal if the VIF wants. */
+static void selfvirt_egress_complete(SelfvirtState *s, unsigned v)
+{
+    SelfvirtVif *vif = &s->vif[v];
+    struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
+
+    selfvirt_vif_publish(s, vif, false, true);
+    smp_mb();     /* publish tx_cons, then read the driver's enables */
+    if (qatomic_read(&vif->signals) &
+        le32_to_cpu(qatomic_read(&ctrl->signal_enable)) & SELFVIRT_SIGNAL_TX) {
+        selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_TX);
+    }
+}
+
+/* Up to the VIF's weight of frames; true if it made progress. */
+static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
+                                int64_t *wait_ns)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtVif *vif = &s->vif[v];
+    uint32_t weight = qatomic_read(&vif->weight);
+    struct selfvirt_tx_desc d;
+    unsigned done = 0;
+
+    if (!vif->active || vif->stopped) {
+        return false;
+    }
+    while (done < weight && selfvirt_egress_next_desc(s, v, &d)) {
+        uint32_t len = le32_to_cpu(d.len);
+        SelfvirtEgress r;
+
+        if (!selfvirt_rate_check(&vif->rate,
+                                 qemu_clock_get_ns(QEMU_CLOCK_REALTIME),
+                                 len, wait_ns)) {
+            break;
+        }
+        r = selfvirt_egress_frame(e, v, &d);
+        if (r == EGRESS_RETRY) {
+            break;
+        }
+        selfvirt_rate_charge(&vif->rate, len);
+        selfvirt_egress_count(s, vif, r, len);
+        trace_selfvirt_tx_frame(v, len, vif->tx_cons);
+        vif->tx_cons++;
+        done++;
+    }
+    if (done) {
+        selfvirt_egress_complete(s, v);
+    }
+    return done > 0;
+}
+
+/* Egress context @ctx of engine @e: the VIFs assigned to it. */
+bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
+                             int64_t *wait_ns)
+{
+    SelfvirtState *s = e->s;
+    unsigned global = e->egress_base + ctx;
+    bool work = false;
+
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        if (s->vif[v].active && s->vif[v].egress_ctx == global) {
+            work |= selfvirt_egress_vif(e, v, wait_ns);
+        }
+    }
+    return work;
+}
+
+/* Before sleeping: tell the driver of every VIF engine @e serves. */
+void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep)
+{
+    SelfvirtState *s = e->s;
+
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        SelfvirtVif *vif = &s->vif[v];
+
+        if (vif->active && selfvirt_egress_engine(s, vif) == e) {
+            selfvirt_vif_set_flags(s, vif,
+                                   asleep ? SELFVIRT_RQ_EGRESS_ASLEEP : 0,
+                                   asleep ? 0 : SELFVIRT_RQ_EGRESS_ASLEEP);
+        }
+    }
+}

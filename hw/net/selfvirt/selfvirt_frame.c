@@ -1,0 +1,180 @@
+/*
+ * selfvirt: frames inside the board and the queues between micro-engines
+ *
+ * On the IXP2400 a packet moves between micro-engines as a buffer in the
+ * board's memory and a handle on a scratch ring.  Here a frame is a copy
+ * (the guest cannot change it once the board has it) and a ring is a
+ * bounded queue with a leaf lock.  The checksum and segmentation offloads
+ * that the wire-tx engine and local TSO apply to a frame are QEMU's
+ * net_tx_pkt, as in e1000e and igb.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/iov.h"
+#include "selfvirt.h"
+
+/* A frame of @len bytes, its metadata cleared: the caller fills the data. */
+SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif)
+{
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->len = len;
+    fr->tx_flags = 0;
+    fr->mss = 0;
+    fr->csum_ok = false;
+    fr->tcp_l4_off = fr->tcp_l5_off = 0;
+    fr->src_vif = src_vif;
+    return fr;
+}
+
+SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len)
+{
+    SelfvirtFrame *fr = selfvirt_frame_alloc(len, -1);
+
+    memcpy(fr->data, data, len);
+    return fr;
+}
+
+/* A frame made of a segment that net_tx_pkt produced. */
+SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov, int iovcnt,
+                                       int src_vif)
+{
+    SelfvirtFrame *fr = selfvirt_frame_alloc(iov_size(iov, iovcnt), src_vif);
+
+    iov_to_buf(iov, iovcnt, 0, fr->data, fr->len);
+    return fr;
+}
+
+/* A copy for one more destination: data, offloads and checksum state. */
+SelfvirtFrame *selfvirt_frame_copy(const SelfvirtFrame *fr)
+{
+    SelfvirtFrame *copy = selfvirt_frame_alloc(fr->len, fr->src_vif);
+
+    memcpy(copy->data, fr->data, fr->len);
+    copy->tx_flags = fr->tx_flags;
+    copy->mss = fr->mss;
+    copy->csum_ok = fr->csum_ok;
+    return copy;
+}
+
+/* Fragments point into frames the caller owns: nothing to unmap. */
+static void selfvirt_frag_keep(void *context, void *base, size_t len)
+{
+}
+
+/*
+ * Do a frame's checksum and segmentation offloads with @pkt (the calling
+ * engine's) and hand each resulting frame to @cb.  Returns false for a
+ * frame the offloads cannot parse.
+ */
+bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
+                            NetTxPktSend cb, void *opaque)
+{
+    bool ok;
+
+    net_tx_pkt_reset(pkt, selfvirt_frag_keep, NULL);
+    if (!net_tx_pkt_add_raw_fragment(pkt, fr->data, fr->len) ||
+        !net_tx_pkt_parse(pkt)) {
+        return false;
+    }
+    if (fr->tx_flags & SELFVIRT_TX_TSO) {
+        ok = net_tx_pkt_build_vheader(pkt, true, true, fr->mss);
+        net_tx_pkt_update_ip_checksums(pkt);
+    } else if (fr->tx_flags & SELFVIRT_TX_CSUM) {
+        ok = net_tx_pkt_build_vheader(pkt, false, true, 0);
+    } else {
+        ok = net_tx_pkt_build_vheader(pkt, false, false, 0);
+    }
+    return ok && net_tx_pkt_send_custom(pkt, false, cb, opaque);
+}
+
+void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes)
+{
+    qemu_mutex_init(&f->lock);
+    QSIMPLEQ_INIT(&f->q);
+    f->len = f->bytes = 0;
+    f->max = max;
+    f->max_bytes = max_bytes;
+}
+
+void selfvirt_fifo_destroy(SelfvirtFifo *f)
+{
+    selfvirt_fifo_flush(f);
+    qemu_mutex_destroy(&f->lock);
+}
+
+/* Without the lock: a hint for producers, push decides. */
+bool selfvirt_fifo_full(SelfvirtFifo *f)
+{
+    return qatomic_read(&f->len) >= f->max ||
+           qatomic_read(&f->bytes) >= f->max_bytes;
+}
+
+bool selfvirt_fifo_empty(SelfvirtFifo *f)
+{
+    return qatomic_read(&f->len) == 0;
+}
+
+static void selfvirt_fifo_count(SelfvirtFifo *f, SelfvirtFrame *fr, int dir)
+{
+    qatomic_set(&f->len, f->len + dir);
+    qatomic_set(&f->bytes, f->bytes + dir * (int64_t)fr->len);
+}
+
+bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    if (f->len >= f->max || (f->len && f->bytes + fr->len > f->max_bytes)) {
+        return false;
+    }
+    QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
+    selfvirt_fifo_count(f, fr, 1);
+    return true;
+}
+
+/* Append whatever the fifo's length: for segments of one bounded frame. */
+void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
+    selfvirt_fifo_count(f, fr, 1);
+}
+
+SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)
+{
+    SelfvirtFrame *fr;
+
+    QEMU_LOCK_GUARD(&f->lock);
+    fr = QSIMPLEQ_FIRST(&f->q);
+    if (fr) {
+        QSIMPLEQ_REMOVE_HEAD(&f->q, next);
+        selfvirt_fifo_count(f, fr, -1);
+    }
+    return fr;
+}
+
+/* The single consumer puts back the frame it popped last. */
+void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_INSERT_HEAD(&f->q, fr, next);
+    selfvirt_fifo_count(f, fr, 1);
+}
+
+/* Only the fifo's single consumer may peek and then pop. */
+SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    return QSIMPLEQ_FIRST(&f->q);
+}
+
+void selfvirt_fifo_flush(SelfvirtFifo *f)
+{
+    SelfvirtFrame *fr;
+
+    while ((fr = selfvirt_fifo_pop(f))) {
+        g_free(fr);
+    }
+}

@@ -1,0 +1,275 @@
+/*
+ * selfvirt: the physical port and its two micro-engines
+ *
+ * The IXP2400's gigabit MAC is QEMU's netdev here.  As in the paper, one
+ * micro-engine receives from the port (and classifies: checksum, then the
+ * switch) and one transmits to it (checksum and segmentation offloads).
+ * The net layer wants the BQL, which engines never take: frames from the
+ * netdev arrive on the main loop and queue for the wire-rx engine, and
+ * frames for the netdev queue for a bottom half.
+ *
+ *   netdev receive (BQL) -> in -> wire-rx engine -> switch -> ingress
+ *   egress -> out -> wire-tx engine (offloads) -> send -> tx BH (BQL)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "hw/net/net_rx_pkt.h"
+#include "selfvirt.h"
+#include "trace.h"
+
+/* ---- receive: the netdev, then the wire-rx engine ---- */
+
+static bool selfvirt_port_can_receive(NetClientState *nc)
+{
+    SelfvirtState *s = qemu_get_nic_opaque(nc);
+
+    if (!selfvirt_fifo_full(&s->port.in)) {
+        return true;
+    }
+    /* the wire-rx engine flushes the net queue once it has made room */
+    qatomic_set(&s->port.in_blocked, true);
+    return false;
+}
+
+/* With the BQL: hand the frame to the wire-rx engine. */
+static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
+                                     size_t len)
+{
+    SelfvirtState *s = qemu_get_nic_opaque(nc);
+    SelfvirtFrame *fr;
+
+    assert(bql_locked());
+    trace_selfvirt_wire_rx(len);
+    if (len < ETH_HLEN || len > s->port.max_frame) {
+        return len;   /* runts and giants are dropped by the MAC */
+    }
+    fr = selfvirt_frame_new(buf, len);
+    if (!selfvirt_fifo_push(&s->port.in, fr)) {
+        g_free(fr);
+        qatomic_set(&s->port.in_blocked, true);
+        return 0;     /* the net layer queues it and waits for a flush */
+    }
+    selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_FRAMES);
+    selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_RX);
+    selfvirt_engines_run_inline(s);
+    return len;
+}
+
+static NetClientInfo selfvirt_port_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = selfvirt_port_can_receive,
+    .receive = selfvirt_port_receive,
+};
+
+/* With the BQL: the wire-rx engine made room, take what the net layer has. */
+static void selfvirt_port_rx_flush_bh(void *opaque)
+{
+    SelfvirtState *s = opaque;
+
+    if (qatomic_xchg(&s->port.in_blocked, false)) {
+        qemu_flush_queued_packets(qemu_get_queue(s->port.nic));
+    }
+}
+
+/*
+ * Checksum-verified receive (the paper's future work): a TCP or UDP frame
+ * whose checksum checks out is marked, so the host need not check it.  A
+ * verified TCP frame keeps its header offsets for receive coalescing.
+ */
+static void selfvirt_port_rx_csum(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+    bool valid = false, ip4, ip6;
+    EthL4HdrProto l4;
+
+    net_rx_pkt_set_protocols(e->rx_pkt, &iov, 1, 0);
+    net_rx_pkt_attach_iovec(e->rx_pkt, &iov, 1, 0, false);
+    fr->csum_ok = net_rx_pkt_validate_l4_csum(e->rx_pkt, &valid) && valid;
+    net_rx_pkt_get_protocols(e->rx_pkt, &ip4, &ip6, &l4);
+    if (fr->csum_ok && l4 == ETH_L4_HDR_PROTO_TCP) {
+        fr->tcp_l4_off = net_rx_pkt_get_l4_hdr_offset(e->rx_pkt);
+        fr->tcp_l5_off = net_rx_pkt_get_l5_hdr_offset(e->rx_pkt);
+    }
+}
+
+/* Switch a frame from the wire; false: ingress is behind, it stays ours. */
+static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtRoute r = selfvirt_switch_route(s, fr->data, -1);
+
+    switch (r.dest) {
+    case SELFVIRT_DEST_VIF:
+        return selfvirt_ingress_queue(s, r.vif, fr, e);
+    case SELFVIRT_DEST_FLOOD:
+        selfvirt_ingress_flood(s, fr);
+        break;
+    case SELFVIRT_DEST_UNKNOWN:
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_NO_VIF);
+        break;
+    case SELFVIRT_DEST_WIRE:
+    case SELFVIRT_DEST_SOURCE:
+        g_assert_not_reached();     /* only frames from a VIF */
+    }
+    g_free(fr);
+    return true;
+}
+
+/* The wire-rx engine's one context. */
+bool selfvirt_port_rx_context(SelfvirtEngine *e)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtFrame *fr;
+    unsigned n = 0;
+
+    while (n < 32 && (fr = selfvirt_fifo_pop(&s->port.in))) {
+        if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
+            selfvirt_port_rx_csum(e, fr);
+        }
+        if (!selfvirt_port_switch(e, fr)) {
+            /* the board's ingress is behind, not a guest: wait for it */
+            selfvirt_fifo_unpop(&s->port.in, fr);
+            break;
+        }
+        n++;
+    }
+    if (n && qatomic_read(&s->port.in_blocked)) {
+        qemu_bh_schedule(s->port.rx_flush_bh);
+    }
+    return n > 0;
+}
+
+/* ---- transmit: the wire-tx engine, then the netdev ---- */
+
+/* Would the port take no frame now?  (Egress looks before it copies.) */
+bool selfvirt_port_busy(SelfvirtState *s)
+{
+    return selfvirt_fifo_full(&s->port.out);
+}
+
+/* A frame from a VIF for the wire; false: no room, it stays the caller's. */
+bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr)
+{
+    if (!selfvirt_fifo_push(&s->port.out, fr)) {
+        return false;
+    }
+    selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
+    return true;
+}
+
+static void selfvirt_port_send_cb(void *opaque, const struct iovec *iov,
+                                  int iovcnt, const struct iovec *virt_iov,
+                                  int virt_iovcnt)
+{
+    SelfvirtState *s = opaque;
+
+    /* the segments of one frame go whole: the engine checked for room */
+    selfvirt_fifo_append(&s->port.send,
+                         selfvirt_frame_from_iov(iov, iovcnt, -1));
+}
+
+/* The wire-tx engine's one context. */
+bool selfvirt_port_tx_context(SelfvirtEngine *e)
+{
+    SelfvirtState *s = e->s;
+    SelfvirtFrame *fr;
+    unsigned n = 0;
+
+    /* the tx BH drains send and kicks us when it has */
+    while (n < 32 && !selfvirt_fifo_full(&s->port.send) &&
+           (fr = selfvirt_fifo_pop(&s->port.out))) {
+        if (fr->tx_flags) {
+            if (!selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_port_send_cb,
+                                        s)) {
+                qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %d: offload "
+                              "requested on a frame it cannot parse\n",
+                              fr->src_vif);
+                selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+            }
+        } else {
+            struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+
+            selfvirt_port_send_cb(s, &iov, 1, NULL, 0);
+        }
+        g_free(fr);
+        n++;
+    }
+    if (n) {
+        qemu_bh_schedule(s->port.tx_bh);
+        selfvirt_engine_kick_egress(s);   /* they may wait for room in out */
+    }
+    return n > 0;
+}
+
+/* With the BQL: the frames go out through the netdev. */
+static void selfvirt_port_tx_bh(void *opaque)
+{
+    SelfvirtState *s = opaque;
+    NetClientState *nc = qemu_get_queue(s->port.nic);
+    SelfvirtFrame *fr;
+
+    assert(bql_locked());
+    while ((fr = selfvirt_fifo_pop(&s->port.send))) {
+        if (!nc->link_down) {
+            trace_selfvirt_wire_tx(fr->len);
+            qemu_send_packet(nc, fr->data, fr->len);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
+        }
+        g_free(fr);
+    }
+    if (!selfvirt_fifo_empty(&s->port.out)) {
+        selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
+        selfvirt_engines_run_inline(s);
+    }
+}
+
+/* ---- the port's life ---- */
+
+void selfvirt_port_init(SelfvirtState *s)
+{
+    SelfvirtPort *port = &s->port;
+    DeviceState *dev = DEVICE(s);
+
+    qemu_macaddr_default_if_unset(&port->conf.macaddr);
+    port->nic = qemu_new_nic(&selfvirt_port_info, &port->conf,
+                             object_get_typename(OBJECT(s)), dev->id,
+                             &dev->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(port->nic), port->conf.macaddr.a);
+    selfvirt_fifo_init(&port->in, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
+    selfvirt_fifo_init(&port->out, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
+    selfvirt_fifo_init(&port->send, SELFVIRT_WIRE_SEND_MAX, UINT32_MAX);
+    port->tx_bh = qemu_bh_new_guarded(selfvirt_port_tx_bh, s,
+                                      &dev->mem_reentrancy_guard);
+    port->rx_flush_bh = qemu_bh_new_guarded(selfvirt_port_rx_flush_bh, s,
+                                            &dev->mem_reentrancy_guard);
+}
+
+/* After the engines have stopped. */
+void selfvirt_port_fini(SelfvirtState *s)
+{
+    SelfvirtPort *port = &s->port;
+
+    qemu_del_nic(port->nic);
+    qemu_bh_delete(port->tx_bh);
+    qemu_bh_delete(port->rx_flush_bh);
+    selfvirt_fifo_destroy(&port->in);
+    selfvirt_fifo_destroy(&port->out);
+    selfvirt_fifo_destroy(&port->send);
+}
+
+/* No frame inside the port; with the engines parked. */
+void selfvirt_port_reset(SelfvirtState *s)
+{
+    assert(selfvirt_engines_parked(s));
+    selfvirt_fifo_flush(&s->port.in);
+    selfvirt_fifo_flush(&s->port.out);
+    selfvirt_fifo_flush(&s->port.send);
+    if (qatomic_read(&s->port.in_blocked)) {
+        qemu_bh_schedule(s->port.rx_flush_bh);   /* the net layer's turn */
+    }
+}
