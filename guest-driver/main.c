@@ -68,7 +68,7 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 	put_unaligned_le16(selfvirt_rd(b, SELFVIRT_REG_MAC_HI), b->base_mac + 4);
 
 	if (!b->max_vifs || b->max_vifs > SELFVIRT_WIN_ENTRIES ||
-	    !b->irq_width || b->irq_width > 16 ||
+	    !b->irq_width || b->irq_width > SELFVIRT_IRQ_ID_BITS ||
 	    b->win_entries != SELFVIRT_WIN_ENTRIES) {
 		dev_err(dev, "implausible capabilities: vifs %u, windows %u, identifier width %u\n",
 			b->max_vifs, b->win_entries, b->irq_width);

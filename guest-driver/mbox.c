@@ -5,6 +5,14 @@
 #include <linux/delay.h>
 #include "selfvirt.h"
 
+/*
+ * The board runs a command before the write of MBOX_CMD completes; the
+ * poll is for a board that is wedged: at most 1000 reads 100-200 us apart.
+ */
+#define SELFVIRT_MBOX_POLLS		1000
+#define SELFVIRT_MBOX_POLL_MIN_US	100
+#define SELFVIRT_MBOX_POLL_MAX_US	200
+
 static const char * const selfvirt_status_names[] = {
 	[SELFVIRT_ST_OK] = "ok",
 	[SELFVIRT_ST_BAD_CMD] = "unknown command",
@@ -53,11 +61,11 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 	for (i = 0; i < SELFVIRT_MBOX_NARGS; i++)
 		selfvirt_wr(b, SELFVIRT_REG_MBOX_ARG(i), i < nargs ? args[i] : 0);
 	selfvirt_wr(b, SELFVIRT_REG_MBOX_CMD, cmd);
-	for (tries = 0; tries < 1000; tries++) {
+	for (tries = 0; tries < SELFVIRT_MBOX_POLLS; tries++) {
 		st = selfvirt_rd(b, SELFVIRT_REG_MBOX_STATUS);
 		if (st & SELFVIRT_MBOX_STATUS_DONE)
 			break;
-		usleep_range(100, 200);
+		usleep_range(SELFVIRT_MBOX_POLL_MIN_US, SELFVIRT_MBOX_POLL_MAX_US);
 	}
 	for (i = 0; i < nres; i++)
 		res[i] = selfvirt_rd(b, SELFVIRT_REG_MBOX_RES(i));

@@ -17,7 +17,7 @@
 #if IS_ENABLED(CONFIG_VFIO_MDEV)
 #include <linux/mdev.h>
 #endif
-#include "selfvirt_abi.h"
+#include "selfvirt/selfvirt_abi.h"	/* the device model's: one ABI */
 
 /* Linux 6.1 (Debian 12's default kernel) calls it PCI_IRQ_LEGACY */
 #ifndef PCI_IRQ_INTX
@@ -25,8 +25,10 @@
 #endif
 
 #define SELFVIRT_DRV_NAME	"selfvirt"
-/* send-queue data room that always holds the largest frame, 64-byte aligned */
-#define SELFVIRT_TX_ROOM	(65536 + 128)
+/* frames in the send queue's data area start on cache lines */
+#define SELFVIRT_TX_ALIGN	64
+/* send-queue data room that always holds the largest frame, aligned */
+#define SELFVIRT_TX_ROOM	(65536 + 2 * SELFVIRT_TX_ALIGN)
 
 struct selfvirt_board;
 struct selfvirt_mdev;

@@ -139,7 +139,7 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 				       struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
-	u32 len = skb->len, need = ALIGN(len, 64), slot, off;
+	u32 len = skb->len, need = ALIGN(len, SELFVIRT_TX_ALIGN), slot, off;
 	struct selfvirt_tx_desc d = {};
 	void __iomem *desc;
 

@@ -53,8 +53,11 @@ for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga" \
     cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
 # the user-space VFIO test of a VIF handed out as an mdev (test_mdev.py)
-${CC:-cc} -O2 -Wall -Wextra -Werror -I"$top/hw/net/selfvirt" \
+${CC:-cc} -O2 -Wall -Wextra -Werror -I"$top/hw/net" \
     -o "$root/usr/bin/selfvirt-vfio" "$top/tests/guest/selfvirt-vfio.c"
+# the paper's latency probe over packet sockets (the experiment kit)
+${CC:-cc} -O2 -Wall -Wextra -Werror \
+    -o "$root/usr/bin/psapp" "$top/tests/guest/psapp.c"
 
 # Shared libraries of those programs, from the guest packages first, else the
 # build machine (the same Debian release).

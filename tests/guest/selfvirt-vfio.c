@@ -26,7 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include "selfvirt_abi.h"
+#include "selfvirt/selfvirt_abi.h"
 
 #define REGION(bar)     (VFIO_PCI_BAR0_REGION_INDEX + (bar))
 
