@@ -17,12 +17,11 @@ Prints medians, and ratios to virtio-net and to the best peer.
 """
 
 import argparse
-import re
 import statistics
 import sys
 import time
 
-from harness import guests, wire_pair
+from harness import guests, iperf3_mbps, ping_rtts, wire_pair
 
 MODELS = {
     # name: (device, guest module, module parameters)
@@ -66,14 +65,12 @@ def one_run(model, seconds):
         ns_b = setup(b, model, 2)
         a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
         out = a.out(f'{ns_a}ping -c 10 -i 0.2 10.9.0.2', timeout=30)
-        rtts = [float(x) for x in re.findall(r'time=([\d.]+) ms', out)]
+        rtts = ping_rtts(out)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
         out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
                     timeout=seconds + 60)
-        m = re.search(r'([\d.]+) ([MGK])bits/sec.*receiver', out)
-        scale = {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
-        return float(m[1]) * scale, statistics.median(rtts)
+        return iperf3_mbps(out), statistics.median(rtts)
 
 
 def main():

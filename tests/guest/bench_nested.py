@@ -20,14 +20,12 @@ and forwarded signals) and the host's steal time.
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import uuid
 
-from harness import Nested, guests, wire_pair
+from harness import Nested, guests, ping_rtts, vif_netns, wire_pair
 from test_mdev import TYPE, mdev_attr
-from test_traffic import vif_netns
 
 PEER = '10.9.0.2'
 
@@ -80,7 +78,7 @@ def one_run(a, shape, seconds, n):
                'ip addr add 10.9.1.3/16 dev eth0')
         l2.run(f'ping -c 3 -W 5 {PEER}', timeout=60)        # warm ARP
         out = l2.out(f'ping -c 20 -i 0.2 {PEER}', timeout=60)
-        rtt = statistics.median(float(x) for x in re.findall(r'time=([\d.]+) ms', out))
+        rtt = statistics.median(ping_rtts(out))
         frames0, traps0 = l2_frames(l2), traps(a, u) if u else (0, 0)
         out = l2.out(f'iperf3 -J -c {PEER} -t {seconds}', timeout=seconds + 90)
         mbps = json.loads(out)['end']['sum_received']['bits_per_second'] / 1e6

@@ -350,10 +350,43 @@ def guests(test_name, specs, nested=()):
 BOARD_SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
 
 
+def vif_netns(g, vifs, host, params=''):
+    """Load the driver with @vifs VIFs, one per namespace vN, 10.9.N.host."""
+    g.run(f'modprobe selfvirt vifs={vifs} {params}')
+    lines = g.out(f'cat {BOARD_SYSFS}/vifs')
+    names = dict(line.split() for line in lines.splitlines())
+    assert len(names) == vifs, lines
+    for idx, ifname in names.items():
+        ns = f'v{idx}'
+        g.run(f'ip netns add {ns}; ip link set {ifname} netns {ns}; '
+              f'ip -n {ns} link set {ifname} name vif up; '
+              f'ip -n {ns} addr add 10.9.{idx}.{host}/16 dev vif')
+    return names
+
+
 def board_stat(g, name):
     """One of the board's counters (sysfs board_stats) in guest @g."""
     stats = g.out(f'cat {BOARD_SYSFS}/board_stats')
     return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
+
+
+def vif_board_stat(g, netns, name):
+    """The board's counter @name of the VIF in namespace @netns of guest @g
+    (ethtool -S board_@name: VIF_STATS, as the board counts it)."""
+    out = g.out(f'ip netns exec {netns} ethtool -S vif')
+    return int(re.search(rf'board_{name}: (\d+)', out)[1])
+
+
+def iperf3_mbps(out):
+    """The receiver's rate in iperf3 client output @out, in Mbit/s."""
+    m = re.search(r'([\d.]+) ([KMG])bits/sec.*receiver', out)
+    assert m, f'no receiver rate in iperf3 output:\n{out}'
+    return float(m[1]) * {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
+
+
+def ping_rtts(out):
+    """The round-trip times in ms of each answered echo in ping output."""
+    return [float(x) for x in re.findall(r'time=([\d.]+) ms', out)]
 
 
 def ping_ok(g, src, dst, count=2):

@@ -7,24 +7,18 @@ that the receiver got exactly the sender's bytes (sha256) and that the
 boards refused and aborted nothing.
 """
 
-import re
 import time
 
 import pytest
 
-from harness import (check_transfer, guests, nc_listen, nc_send, sha256,
-                     start_transfer, wait_for_file)
-from test_traffic import guest_pair, vif_netns
+from harness import (BOARD_SYSFS, check_transfer, guests, nc_listen, nc_send,
+                     sha256, start_transfer, vif_board_stat, vif_netns,
+                     wait_for_file)
+from test_traffic import guest_pair
 
-SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
 RATE_MBPS = 30          # 8 MiB take about 2.2 s
 NS = '/usr/bin/ip netns exec v0'
 DST = '10.9.0.2'
-
-
-def board_counter(g, name):
-    out = g.out(f'{NS} ethtool -S vif')
-    return int(re.search(rf'board_{name}: (\d+)', out)[1])
 
 
 def inject(fault, a, b):
@@ -37,9 +31,9 @@ def inject(fault, a, b):
         time.sleep(1)
         b.vm.qmp('cont')
     elif fault == 'reset-sender':
-        a.run(f'echo 1 > {SYSFS}/reset')
+        a.run(f'echo 1 > {BOARD_SYSFS}/reset')
     elif fault == 'reset-receiver':
-        b.run(f'echo 1 > {SYSFS}/reset')
+        b.run(f'echo 1 > {BOARD_SYSFS}/reset')
     else:
         raise ValueError(fault)
 
@@ -50,15 +44,15 @@ def test_transfer_survives(fault):
     with guests(f'fault-{fault}', guest_pair()) as (a, b):
         vif_netns(a, 1, 1)
         vif_netns(b, 1, 2)
-        start_transfer(a, b, NS, DST, SYSFS, RATE_MBPS)
+        start_transfer(a, b, NS, DST, BOARD_SYSFS, RATE_MBPS)
         inject(fault, a, b)
         check_transfer(a, b)
         # and traffic goes on; neither board refused or aborted a frame
         out = a.out(f'{NS} ping -c 2 -W 3 10.9.0.2', timeout=30)
         assert '2 packets received' in out, out
         for g in (a, b):
-            assert board_counter(g, 'tx_errors') == 0
-            assert board_counter(g, 'win_aborts') == 0
+            assert vif_board_stat(g, 'v0', 'tx_errors') == 0
+            assert vif_board_stat(g, 'v0', 'win_aborts') == 0
 
 
 def test_reload_then_transfer():
@@ -66,7 +60,7 @@ def test_reload_then_transfer():
     with guests('fault-reload', guest_pair()) as (a, b):
         vif_netns(a, 1, 1)
         vif_netns(b, 1, 2)
-        start_transfer(a, b, NS, DST, SYSFS, RATE_MBPS)
+        start_transfer(a, b, NS, DST, BOARD_SYSFS, RATE_MBPS)
         b.run('rmmod selfvirt; killall nc; ip netns del v0', check=False)
         vif_netns(b, 1, 2)
         wait_for_file(a, '/tmp/nc.rc', timeout=120)     # reset by the new VIF's host
@@ -75,4 +69,4 @@ def test_reload_then_transfer():
         nc_send(a, NS, DST)
         wait_for_file(b, '/tmp/nc.done')
         assert sha256(b, '/tmp/dst') == sha256(a, '/tmp/src')
-        assert board_counter(a, 'tx_errors') == 0
+        assert vif_board_stat(a, 'v0', 'tx_errors') == 0

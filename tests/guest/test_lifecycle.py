@@ -2,10 +2,7 @@
 
 import re
 
-from harness import guests, ping_ok
-from test_traffic import vif_netns
-
-SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+from harness import BOARD_SYSFS as SYSFS, guests, ping_ok, vif_netns
 
 
 def start_traffic(g, seconds=30):

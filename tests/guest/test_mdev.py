@@ -11,8 +11,7 @@ import uuid
 
 import pytest
 
-from harness import board_stat, guests, ping_ok
-from test_traffic import vif_netns
+from harness import board_stat, guests, ping_ok, vif_netns
 
 BOARD = '/sys/bus/pci/devices/0000:00:05.0'
 TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'

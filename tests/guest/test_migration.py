@@ -8,28 +8,21 @@ the board's counters came along with the VIF.  Frames inside the board
 when the VM stops are not carried in the stream; TCP sends them again.
 """
 
-import re
+from harness import (BOARD_SYSFS, check_transfer, guests, start_transfer,
+                     vif_board_stat, vif_netns)
+from test_traffic import guest_pair
 
-from harness import check_transfer, guests, start_transfer
-from test_traffic import guest_pair, vif_netns
-
-SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
 NS = '/usr/bin/ip netns exec v0'
 RATE_MBPS = 30          # 8 MiB take about 2.2 s
 
 
-def board_stat(g, name):
-    out = g.out(f'{NS} ethtool -S vif')
-    return int(re.search(rf'board_{name}: (\d+)', out)[1])
-
-
 def transfer_across_migration(sender, receiver, dst, migrating):
-    start_transfer(sender, receiver, NS, dst, SYSFS, RATE_MBPS)
-    rx_before = board_stat(migrating, 'rx_frames')
+    start_transfer(sender, receiver, NS, dst, BOARD_SYSFS, RATE_MBPS)
+    rx_before = vif_board_stat(migrating, 'v0', 'rx_frames')
     took = migrating.migrate()
     print(f'{migrating} migrated in {took:.1f} s')
     # the counters came with the VIF
-    assert board_stat(migrating, 'rx_frames') >= rx_before
+    assert vif_board_stat(migrating, 'v0', 'rx_frames') >= rx_before
     check_transfer(sender, receiver)
 
 
@@ -42,5 +35,5 @@ def test_migrate_receiver_then_sender():
         out = a.out(f'{NS} ping -c 2 -W 3 10.9.0.2', timeout=30)
         assert '2 packets received' in out, out
         for g in (a, b):
-            assert board_stat(g, 'tx_errors') == 0
-            assert board_stat(g, 'win_aborts') == 0
+            assert vif_board_stat(g, 'v0', 'tx_errors') == 0
+            assert vif_board_stat(g, 'v0', 'win_aborts') == 0

@@ -13,9 +13,8 @@ import time
 import uuid
 
 from harness import Nested, board_stat, guests, nc_listen, ping_ok, sha256, \
-    wait_for_file, wire_pair
+    vif_netns, wait_for_file, wire_pair
 from test_mdev import TYPE, available, mdev_attr
-from test_traffic import vif_netns
 
 
 def iperf3_bytes(l2, dst, seconds=3):

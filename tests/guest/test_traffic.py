@@ -4,21 +4,8 @@ import re
 
 import pytest
 
-from harness import board_stat, guests, wire_pair
-
-
-def vif_netns(g, vifs, host, params=''):
-    """Load the driver with @vifs VIFs, one per namespace vN, 10.9.N.host."""
-    g.run(f'modprobe selfvirt vifs={vifs} {params}')
-    lines = g.out('cat /sys/bus/pci/devices/0000:00:05.0/selfvirt/vifs')
-    names = dict(line.split() for line in lines.splitlines())
-    assert len(names) == vifs, lines
-    for idx, ifname in names.items():
-        ns = f'v{idx}'
-        g.run(f'ip netns add {ns}; ip link set {ifname} netns {ns}; '
-              f'ip -n {ns} link set {ifname} name vif up; '
-              f'ip -n {ns} addr add 10.9.{idx}.{host}/16 dev vif')
-    return names
+from harness import (BOARD_SYSFS, board_stat, guests, iperf3_mbps, vif_netns,
+                     wire_pair)
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -45,9 +32,7 @@ def test_vif_to_vif_through_the_board_switch(irq_mode):
         # the receiver's chained slots, not at every MSS
         g.run('ip netns exec v1 iperf3 -s -D -1')
         out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 2', timeout=60)
-        m = re.search(r'([\d.]+) ([KMG])bits/sec.*receiver', out)
-        assert m, out
-        print(f'{irq_mode}: VIF to VIF {m[1]} {m[2]}bit/s')
+        print(f'{irq_mode}: VIF to VIF {iperf3_mbps(out):.0f} Mbit/s')
         stats = g.out('ip netns exec v1 ethtool -S vif')
         assert re.search(r'rx_dropped: 0$', stats, re.M), stats
         assert re.search(r'board_rx_drops: 0$', stats, re.M), stats
@@ -91,9 +76,7 @@ def test_ping_and_iperf3_between_guests(n):
         assert reads < frames
         for i in range(n):
             out = a.out(f'cat /tmp/iperf{i}.out')
-            m = re.search(r'([\d.]+) ([KMG])bits/sec.*receiver', out)
-            assert m, out
-            mbps = float(m[1]) * {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
+            mbps = iperf3_mbps(out)
             print(f'n={n} vif {i}: {mbps:.0f} Mbit/s')
             assert mbps > 0
         stats = a.out('ip netns exec v0 ethtool -S vif')
@@ -171,15 +154,14 @@ def test_vif_mac_and_rate():
         g.run('ip -n v1 link set vif address 52:54:00:aa:00:01')
         out = g.out('ip netns exec v0 ping -c 2 -W 3 10.9.1.1', timeout=30)
         assert '2 packets received' in out, out
-        sysfs = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+        sysfs = BOARD_SYSFS
         rc, _, _ = g.run(f'echo "9 10" > {sysfs}/vif_rate', check=False)
         assert rc != 0, 'a rate for a VIF that does not exist was accepted'
         g.run(f'echo "0 20" > {sysfs}/vif_rate')
         g.run('ip netns exec v1 iperf3 -s -D -1')
         g.run('sleep 1')
         out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 4', timeout=40)
-        m = re.search(r'([\d.]+) ([KMG])bits/sec.*receiver', out)
-        mbps = float(m[1]) * {'K': 0.001, 'M': 1, 'G': 1000}[m[2]]
+        mbps = iperf3_mbps(out)
         # VIF 0 may send 20 Mbit/s (plus a 10 ms burst): never much more
         assert 0 < mbps < 26, out
 

@@ -23,19 +23,6 @@
 /* frames sent to a VIF that takes none: more than its ring and the board's */
 #define FLOOD (PENDING_MAX + 100)
 
-/* Wait until @cond holds, or fail after 2 s saying what did not happen. */
-#define WAIT_FOR(cond, ...)                                             \
-    do {                                                                \
-        int i_;                                                         \
-        for (i_ = 0; i_ < 2000 && !(cond); i_++) {                      \
-            g_usleep(1000);                                             \
-        }                                                               \
-        if (!(cond)) {                                                  \
-            g_test_message(__VA_ARGS__);                                \
-            g_assert_true(cond);                                        \
-        }                                                               \
-    } while (0)
-
 /*
  * A VIF whose receive ring is full and never consumed must not stop the
  * wire's frames for another VIF: its excess is dropped and counted.

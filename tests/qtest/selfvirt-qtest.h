@@ -9,6 +9,7 @@
 #define SELFVIRT_QTEST_H
 
 #include "qemu/sockets.h"
+#include "net/eth.h"
 #include "qobject/qdict.h"
 #include "selfvirt-board.h"
 
@@ -170,9 +171,28 @@ static inline struct selfvirt_rx_desc rx_desc_at(Board *b, uint32_t win,
     return d;
 }
 
+/* How long a test waits for the board's threads before it gives up. */
+#define WAIT_MS 2000
+
+/*
+ * The one wait of the qtests: until @cond holds, or fail after WAIT_MS
+ * with a message (printf-style) saying what did not happen.
+ */
+#define WAIT_FOR(cond, ...)                                             \
+    do {                                                                \
+        for (int i_ = 0; i_ < WAIT_MS && !(cond); i_++) {               \
+            g_usleep(1000);                                             \
+        }                                                               \
+        if (!(cond)) {                                                  \
+            g_test_message(__VA_ARGS__);                                \
+            g_assert_true(cond);                                        \
+        }                                                               \
+    } while (0)
+
+/* Wait for word @off of window @win's receive queue to be @want. */
 static inline bool wait_rq(Board *b, uint32_t win, uint32_t off, uint32_t want)
 {
-    for (int i = 0; i < 2000 && rq_word(b, win, off) != want; i++) {
+    for (int i = 0; i < WAIT_MS && rq_word(b, win, off) != want; i++) {
         g_usleep(1000);
     }
     return rq_word(b, win, off) == want;
@@ -189,7 +209,8 @@ static inline uint32_t vif_stat(Board *b, uint32_t v,
 static inline bool wait_stat(Board *b, enum selfvirt_board_stat st,
                              uint32_t want)
 {
-    for (int i = 0; i < 2000 && csr_rd(b, SELFVIRT_REG_STAT(st)) != want; i++) {
+    for (int i = 0; i < WAIT_MS && csr_rd(b, SELFVIRT_REG_STAT(st)) != want;
+         i++) {
         g_usleep(1000);
     }
     return csr_rd(b, SELFVIRT_REG_STAT(st)) == want;
@@ -206,6 +227,69 @@ static inline void frame_init(uint8_t *f, size_t len, const uint8_t *dst,
     for (size_t i = 14; i < len; i++) {
         f[i] = i;
     }
+}
+
+/* The Internet checksum (RFC 1071) of @len bytes at @p, from @sum on. */
+static inline uint16_t csum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+#define TCP_ACK 0x10
+#define TCP_PSH 0x08
+
+/*
+ * A TCP/IPv4 frame from @src to @dst (10.0.0.1:@sport to 10.0.0.2:5201),
+ * checksums right, 20-byte headers, @plen payload bytes counting up from
+ * the sequence number's low byte; returns its length.
+ */
+static inline uint32_t tcp_frame(uint8_t *f, const uint8_t *dst,
+                                 const uint8_t *src, uint32_t seq,
+                                 uint8_t flags, uint32_t plen, uint16_t sport)
+{
+    struct eth_header *eth = (void *)f;
+    struct ip_header *ip = (void *)(eth + 1);
+    struct tcp_header *tcp = (void *)(ip + 1);
+    uint8_t *payload = (uint8_t *)(tcp + 1);
+    uint32_t tcp_len = sizeof(*tcp) + plen;
+    uint32_t pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + IP_PROTO_TCP +
+                      tcp_len;
+
+    memcpy(eth->h_dest, dst, ETH_ALEN);
+    memcpy(eth->h_source, src, ETH_ALEN);
+    eth->h_proto = cpu_to_be16(ETH_P_IP);
+    *ip = (struct ip_header) {
+        .ip_ver_len = 0x45,
+        .ip_len = cpu_to_be16(sizeof(*ip) + tcp_len),
+        .ip_off = cpu_to_be16(IP_DF),
+        .ip_ttl = 64,
+        .ip_p = IP_PROTO_TCP,
+        .ip_src = cpu_to_be32(0x0a000001),
+        .ip_dst = cpu_to_be32(0x0a000002),
+    };
+    ip->ip_sum = cpu_to_be16(csum16((uint8_t *)ip, sizeof(*ip), 0));
+    *tcp = (struct tcp_header) {
+        .th_sport = cpu_to_be16(sport),
+        .th_dport = cpu_to_be16(5201),
+        .th_seq = cpu_to_be32(seq),
+        .th_ack = cpu_to_be32(777),
+        .th_offset_flags = cpu_to_be16(5 << 12 | flags),
+        .th_win = cpu_to_be16(512),
+    };
+    for (uint32_t i = 0; i < plen; i++) {
+        payload[i] = seq + i;
+    }
+    tcp->th_sum = cpu_to_be16(csum16((uint8_t *)tcp, tcp_len, pseudo));
+    return sizeof(*eth) + sizeof(*ip) + tcp_len;
 }
 
 /* Wait for a migration to end; returns "completed" or "failed". */

@@ -128,7 +128,6 @@ static void test_vif_to_vif(void)
         0x88, 0xb5,
     };
     uint8_t got[64];
-    int i;
 
     board_start(&b, ",vifs=4");
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
@@ -136,9 +135,7 @@ static void test_vif_to_vif(void)
     csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
     memset(frame + 14, 0xa5, sizeof(frame) - 14);
     post_frame(&b, 0, frame, sizeof(frame));
-    for (i = 0; i < 1000 && rq_word(&b, 1, 0) != 1; i++) {
-        g_usleep(1000);
-    }
+    WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 received no frame");
     g_assert_cmpuint(rq_word(&b, 1, 0), ==, 1);            /* rx_prod */
     g_assert_cmpuint(rq_word(&b, 0, 4), ==, 1);            /* tx_cons */
     g_assert_cmpuint(le32_to_cpu(rx_desc_at(&b, 1, 0).len), ==, sizeof(frame));
@@ -155,10 +152,8 @@ static void test_vif_to_vif(void)
     /* a window gone invalid: the write master-aborts and is counted */
     csr_wr(&b, SELFVIRT_REG_WIN_LO(1), 0);
     post_frame(&b, 0, frame, sizeof(frame));
-    for (i = 0; i < 1000 &&
-         !csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIN_ABORTS)); i++) {
-        g_usleep(1000);
-    }
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIN_ABORTS)),
+             "no master abort through an invalid window");
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIN_ABORTS)),
                      >, 0);
 
@@ -170,10 +165,8 @@ static void test_vif_to_vif(void)
 
         post_tx_desc(&b, 0, &d);
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-        for (i = 0; i < 1000 &&
-             !csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)); i++) {
-            g_usleep(1000);
-        }
+        WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                 "a malformed descriptor was not counted");
         g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
                          ==, 1);
     }
@@ -202,10 +195,8 @@ static void test_wire(void)
     /* unicast to nobody on the board is dropped and counted */
     frame_init(f, sizeof(f), mac_far, mac_far);
     wire_send(&b, f, sizeof(f));
-    for (int i = 0; i < 2000 &&
-         !csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_RX_NO_VIF)); i++) {
-        g_usleep(1000);
-    }
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_RX_NO_VIF)),
+             "a frame for no VIF was not counted");
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_RX_NO_VIF)),
                      ==, 1);
 
@@ -263,25 +254,13 @@ static void test_nic_mode(void)
 static void test_tso(void)
 {
     Board b;
-    uint8_t f[14 + 20 + 20 + 3000] = { 0 }, got[2048];
+    uint8_t f[14 + 20 + 20 + 3000], got[2048];
     uint32_t len, total = 0;
     int n = 0;
 
     board_start(&b, ",vifs=4");
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
-    memcpy(f, mac_far, 6);
-    memcpy(f + 6, mac_vif0, 6);
-    f[12] = 0x08;                            /* IPv4 */
-    f[14] = 0x45;
-    stw_be_p(f + 16, sizeof(f) - 14);        /* total length */
-    f[22] = 64;                              /* TTL */
-    f[23] = 6;                               /* TCP */
-    stl_be_p(f + 26, 0x0a000001);
-    stl_be_p(f + 30, 0x0a000002);
-    stw_be_p(f + 34, 1234);
-    stw_be_p(f + 36, 5201);
-    f[46] = 0x50;                            /* data offset 5 words */
-    f[47] = 0x18;                            /* PSH, ACK */
+    tcp_frame(f, mac_far, mac_vif0, 0, TCP_PSH | TCP_ACK, 3000, 1234);
 
     post_desc(&b, 0, f, sizeof(f), 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM,
               1000);
@@ -300,46 +279,16 @@ static void test_tso(void)
     board_stop(&b);
 }
 
-static uint16_t csum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < len; i += 2) {
-        sum += lduw_be_p(p + i);
-    }
-    if (len & 1) {
-        sum += p[len - 1] << 8;
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return ~sum;
-}
-
 /* A TCP/IPv4 frame from the wire is marked checksum-good only if it is. */
 static void test_rx_checksum(void)
 {
     Board b;
-    uint8_t f[14 + 20 + 20 + 100] = { 0 };
-    uint32_t pseudo;
+    uint8_t f[14 + 20 + 20 + 100];
     uint16_t flags;
 
     board_start(&b, ",vifs=4");
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-    memcpy(f, mac_vif1, 6);
-    memcpy(f + 6, mac_far, 6);
-    f[12] = 0x08;
-    f[14] = 0x45;
-    stw_be_p(f + 16, sizeof(f) - 14);
-    f[22] = 64;
-    f[23] = 6;
-    stl_be_p(f + 26, 0x0a000001);
-    stl_be_p(f + 30, 0x0a000002);
-    stw_be_p(f + 24, csum16(f + 14, 20, 0));
-    stw_be_p(f + 34, 1234);
-    stw_be_p(f + 36, 5201);
-    f[46] = 0x50;
-    memset(f + 54, 0x5a, 100);
-    pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + (sizeof(f) - 34);
-    stw_be_p(f + 50, csum16(f + 34, sizeof(f) - 34, pseudo));
+    tcp_frame(f, mac_vif1, mac_far, 0, 0, 100, 1234);
 
     wire_send(&b, f, sizeof(f));
     g_assert_true(wait_rq(&b, 1, 0, 1));
@@ -353,45 +302,6 @@ static void test_rx_checksum(void)
     g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, 0);
     board_stop(&b);
 }
-
-/*
- * A TCP/IPv4 frame from mac_far to @dst, checksums right: @plen payload
- * bytes (the sequence number's low byte onwards), 20-byte headers.
- */
-static uint32_t tcp_frame(uint8_t *f, const uint8_t *dst, uint32_t seq,
-                          uint8_t flags, uint32_t plen, uint16_t sport)
-{
-    uint32_t len = 14 + 20 + 20 + plen;
-    uint32_t pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + 20 + plen;
-
-    memset(f, 0, 54);
-    memcpy(f, dst, 6);
-    memcpy(f + 6, mac_far, 6);
-    f[12] = 0x08;
-    f[14] = 0x45;
-    stw_be_p(f + 16, len - 14);
-    f[20] = 0x40;                               /* DF */
-    f[22] = 64;
-    f[23] = 6;
-    stl_be_p(f + 26, 0x0a000001);
-    stl_be_p(f + 30, 0x0a000002);
-    stw_be_p(f + 24, csum16(f + 14, 20, 0));
-    stw_be_p(f + 34, sport);
-    stw_be_p(f + 36, 5201);
-    stl_be_p(f + 38, seq);
-    stl_be_p(f + 42, 777);                      /* ack */
-    f[46] = 0x50;
-    f[47] = flags;
-    stw_be_p(f + 48, 512);                      /* window */
-    for (uint32_t i = 0; i < plen; i++) {
-        f[54 + i] = seq + i;
-    }
-    stw_be_p(f + 50, csum16(f + 34, len - 34, pseudo));
-    return len;
-}
-
-#define TCP_ACK 0x10
-#define TCP_PSH 0x08
 
 static uint32_t set_rx_chain(Board *b, uint32_t v, uint32_t slots,
                              uint32_t coalesce)
@@ -499,7 +409,7 @@ static void test_rx_coalesce(void)
 
     /* 4 segments, the last with PSH: merged into one */
     for (int i = 0; i < 4; i++) {
-        n = tcp_frame(f, mac_vif1, seq, TCP_ACK | (i == 3 ? TCP_PSH : 0),
+        n = tcp_frame(f, mac_vif1, mac_far, seq, TCP_ACK | (i == 3 ? TCP_PSH : 0),
                       1000, 40000);
         wire_send(&b, f, n);
         if (i == 0) {
@@ -510,10 +420,10 @@ static void test_rx_coalesce(void)
         seq += 1000;
     }
     /* not after PSH; not across a gap; not another flow; not a pure ACK */
-    wire_send(&b, f, tcp_frame(f, mac_vif1, seq, TCP_ACK, 1000, 40000));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 2000, TCP_ACK, 1000, 40000));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 3000, TCP_ACK, 1000, 40001));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, seq + 4000, TCP_ACK, 0, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq, TCP_ACK, 1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 2000, TCP_ACK, 1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 3000, TCP_ACK, 1000, 40001));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 4000, TCP_ACK, 0, 40000));
     /* the wire-rx engine is in order: when this is in, so is the rest */
     frame_init(f, 100, mac_vif2, mac_far);
     wire_send(&b, f, 100);
@@ -561,7 +471,7 @@ static void test_rx_coalesce(void)
 static void test_tso_local(void)
 {
     static uint8_t f[14 + 20 + 20 + 20000];
-    uint32_t n = tcp_frame(f, mac_vif1, 5000, TCP_ACK | TCP_PSH, 20000, 1234);
+    uint32_t n = tcp_frame(f, mac_vif1, mac_far, 5000, TCP_ACK | TCP_PSH, 20000, 1234);
     uint32_t len, total = 0, slot = 0, pseudo;
     uint16_t flags, gso;
     uint8_t got[7054];
@@ -599,7 +509,7 @@ static void test_tso_local(void)
 
     /* one slot per frame: cut at every MSS, plain frames */
     g_assert_cmpuint(set_rx_chain(&b, 1, 1, 0), ==, SELFVIRT_ST_OK);
-    n = tcp_frame(f, mac_vif1, 25000, TCP_ACK, 3000, 1234);
+    n = tcp_frame(f, mac_vif1, mac_far, 25000, TCP_ACK, 3000, 1234);
     memcpy(f + 6, mac_vif0, 6);
     post_desc(&b, 0, f, n, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
@@ -679,9 +589,8 @@ static void test_migration(void)
     frame_init(f, 100, mac_vif1, mac_far);
     wire_send(&src, f, 100);
     g_assert_true(wait_rq(&src, 1, 0, 1));
-    for (int i = 0; i < 2000 && !csr_rd(&src, SELFVIRT_REG_IRQ_ID); i++) {
-        g_usleep(1000);     /* the signal follows the index */
-    }
+    /* the signal follows the index */
+    WAIT_FOR(csr_rd(&src, SELFVIRT_REG_IRQ_ID), "no identifier bit set");
     g_assert_cmphex(csr_rd(&src, SELFVIRT_REG_IRQ_ID), ==, 0x8);
 
     board_launch(&dst, incoming);
@@ -781,10 +690,8 @@ static void test_msix(void)
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
     g_assert_true(wait_rq(&b, 1, 0, 1));
-    for (int i = 0; i < 2000 &&
-         !qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(1)); i++) {
-        g_usleep(1000);
-    }
+    WAIT_FOR(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(1)),
+             "VIF 1's receive vector is not pending");
     g_assert_true(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(1)));
     g_assert_true(qpci_msix_pending(b.dev, SELFVIRT_MSIX_TX_VEC(0)));
     g_assert_false(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(0)));
@@ -809,9 +716,8 @@ static void test_identifier_sharing(void)
                                                 0x5f }, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
     g_assert_true(wait_rq(&b, 9, 0, 1));
-    for (int i = 0; i < 2000 && !(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1); i++) {
-        g_usleep(1000);
-    }
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, "VIF 9 did not signal "
+             "on VIF 1's identifier bit");
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, ==, rx1);
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_PENDING) & rx1, ==, rx1);
     csr_wr(&b, SELFVIRT_REG_IRQ_MASK, rx1);
