@@ -119,6 +119,13 @@ bench: all
 bench-nested: all
 	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5
 
+# The paper's section 4 experiments: CSVs, figures and report.md in
+# build/experiments (QUICK=1: a reduced set, at most 10 minutes; the full
+# set about an hour).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
+experiments: qemu guest
+	$(PYTHON) tests/experiments/run.py --out $(BUILD)/experiments \
+	    $(if $(QUICK),--quick) $(EXPERIMENTS_ARGS)
+
 # Device benchmark without a guest: switch frames/s, idle CPU.
 bench-device: qemu
 	$(NINJA) -C $(QEMU_BUILD) tests/qtest/selfvirt/selfvirt-bench
@@ -132,4 +139,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-nested bench-device clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-nested bench-device experiments clean distclean

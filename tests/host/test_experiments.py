@@ -1,0 +1,93 @@
+"""The experiment kit's analysis on a small recorded sample, so that the
+kit cannot rot between full runs (make experiments)."""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KIT = os.path.join(HERE, '..', 'experiments')
+sys.path.insert(0, KIT)
+
+import analysis     # noqa: E402
+
+
+def rows(setup, n, rnd, flow, rtts_ms):
+    return [{'round': str(rnd), 'setup': setup, 'n': str(n),
+             'flow': str(flow), 'rtt_us': str(ms * 1000)} for ms in rtts_ms]
+
+
+def test_latency_is_the_mean_of_flow_medians_then_the_median_of_rounds():
+    data = (rows('sv', 2, 1, 0, [1, 2, 100]) +     # median 2
+            rows('sv', 2, 1, 1, [4, 4, 4]) +       # median 4: round 1 -> 3
+            rows('sv', 2, 2, 0, [5, 5]) +
+            rows('sv', 2, 2, 1, [7]) +             # round 2 -> 6
+            rows('sv', 2, 3, 0, [9]) +
+            rows('sv', 2, 3, 1, [9]))              # round 3 -> 9
+    assert analysis.latency_points(data) == {'sv': {2: 6.0}}
+
+
+def test_throughput_is_the_sum_of_flows_then_the_median_of_rounds():
+    data = [{'round': r, 'setup': 'bridged', 'n': '2', 'flow': f,
+             'mbps': v} for r, f, v in [('1', '0', '10'), ('1', '1', '20'),
+                                        ('2', '0', '50'), ('2', '1', '50'),
+                                        ('3', '0', '1'), ('3', '1', '1')]]
+    assert analysis.throughput_points(data) == {'bridged': {2: 30.0}}
+
+
+def test_claims_pass_fail_and_not_run():
+    lat = {'sv': {1: 1.0, 16: 2.0, 32: 3.0}, 'bridged': {1: 2.0},
+           'sv-msix': {16: 2.0, 32: 2.1}, 'dom0': {1: 1.1}}
+    thr = {'sv': {1: 100, 2: 150, 16: 188}, 'bridged': {1: 90, 2: 160,
+                                                        16: 100}}
+    got = {c.name: c for c in analysis.claims(lat, thr)}
+    n1 = got['self-virtualized latency below bridged at n = 1']
+    assert n1.verdict == 'PASS' and '50% lower' in n1.ours
+    tcp = got['TCP above bridged for every n >= 2; the ratio at n = 16']
+    assert tcp.verdict == 'FAIL' and 'n = 2' in tcp.margin   # 150 < 160
+    assert '+88%' in tcp.ours                                 # 188 / 100
+    step = [c for c in got.values() if c.name.startswith('latency at 32')][0]
+    assert step.verdict == 'PASS'
+    dom0 = [c for c in got.values() if c.name.startswith('one VIF')][0]
+    assert dom0.verdict == 'PASS'
+    assert sum(c.verdict == 'NOT RUN' for c in got.values()) == 2
+    assert analysis.claims({}, {})[0].verdict == 'NOT RUN'
+    spot = {1: [9.0, 11.0], 8: [3.0, 5.0], 'msix': [2.0]}
+    width = analysis.claims(lat, thr, spot)[-1]
+    assert width.verdict == 'PASS' and '-60%' in width.margin
+    assert analysis.claims(lat, thr, {8: [9.0], 1: [3.0]})[-1].verdict == \
+        'FAIL'
+
+
+def test_identifier_sharing_follows_the_abi():
+    # one bit: every signal of the 8 VIFs on it
+    assert analysis.sharers(1) == list(range(8))
+    # 16 bits: VIF 7 alone on bit 15
+    assert analysis.sharers(16) == [7]
+    # 8 bits: VIF 7's receive bit 15 % 8 = 7 is VIF 3's too (2 * 3 + 1)
+    assert analysis.sharers(8) == [3, 7]
+
+
+def test_report_from_the_recorded_sample(tmp_path):
+    pytest.importorskip('matplotlib')
+    for f in ('fig2_latency.csv', 'fig3_throughput.csv', 'fig7_identifier.csv',
+              'host.csv'):
+        shutil.copy(os.path.join(KIT, 'sample', f), tmp_path)
+    results = analysis.report(str(tmp_path), 'sample run')
+    assert len(results) == 6
+    assert {c.verdict for c in results} <= {'PASS', 'FAIL', 'NOT RUN'}
+    for png in ('fig2_latency.png', 'fig3_throughput.png', 'fig6_profile.png',
+                'fig7_identifier.png'):
+        with open(tmp_path / png, 'rb') as f:
+            assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    text = (tmp_path / 'report.md').read_text()
+    assert '| claim | paper | ours | verdict | margin |' in text
+    assert 'host steal time' in text
+    assert '## Fig. 6: latency profile at n = 32' in text
+    assert '## Fig. 7: identifier width, 8 guests' in text
+    assert not [c for c in results if c.name.startswith('latency falls') and
+                c.verdict == 'NOT RUN']
+    for setup in ('sv', 'sv-msix', 'bridged', 'dom0'):
+        assert analysis.setup_label(setup) in text, setup
