@@ -41,10 +41,10 @@ static void test_wire_to_full_vif(void)
     }
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&b, f, sizeof(f));
-    WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
-             "stopped the wire", rq_word(&b, 1, 0));
+    WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
+             "stopped the wire", rq_word(&b, 1, RQ_RX_PROD));
     /* VIF 0: its ring full (16), the board's queue full, the rest lost */
-    g_assert_cmpuint(rq_word(&b, 0, 0), ==, 16);
+    g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 16);
     WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) >=
              FLOOD - 16 - PENDING_MAX,
              "VIF 0 dropped %u", vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS));
@@ -68,22 +68,22 @@ static void test_vif_to_full_vif(void)
                      SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
     for (uint32_t i = 0; i < FLOOD; i++) {
-        WAIT_FOR(i - rq_word(&b, 0, 4) < TX_ENTRIES, "VIF 0's send queue "
+        WAIT_FOR(i - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES, "VIF 0's send queue "
                  "stuck at tx_cons %u after %u frames to a full VIF 1",
-                 rq_word(&b, 0, 4), i);
+                 rq_word(&b, 0, RQ_TX_CONS), i);
         post_quietly(&b, 0, f, sizeof(f));
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     }
-    WAIT_FOR(rq_word(&b, 0, 4) == FLOOD, "VIF 0 tx_cons %u",
-             rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == FLOOD, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     frame_init(f, sizeof(f), mac_far, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
-    WAIT_FOR(rq_word(&b, 0, 4) == FLOOD + 1, "VIF 0 tx_cons %u",
-             rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == FLOOD + 1, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
     /* VIF 1: 4 in its ring, the board's queue full, the rest counted */
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 4);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 4);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), >=,
                      FLOOD - 4 - PENDING_MAX);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), <=,
@@ -127,7 +127,7 @@ static void test_tso_not_tcp(void)
     udp_frame(f, BIG, mac_far, mac_vif0);
     post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, 4) == 1, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 1, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
     while ((len = wire_recv(&b, got, 65536, 200))) {
         g_assert_cmpuint(len, <=, 9018);
         g_assert_cmphex(got[12], !=, 0x08);     /* nothing of it left */
@@ -138,7 +138,7 @@ static void test_tso_not_tcp(void)
     stw_be_p(f + 12, 0x0806);
     post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, 4) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
     g_assert_cmpuint(wire_recv(&b, got, 65536, 200), ==, 0);
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 2);
 
@@ -148,9 +148,9 @@ static void test_tso_not_tcp(void)
                      1, SELFVIRT_ATTR_RX_CHAIN, 4, 0 }, 4), ==, SELFVIRT_ST_OK);
     post_desc(&b, 0, f, 3000, 0, SELFVIRT_TX_TSO, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, 4) == 3, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 3, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
     g_usleep(50 * 1000);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 0);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 3);
 
     /* the VIF was not halted: a plain frame still goes */
@@ -202,10 +202,10 @@ static void test_spoofed_source(void)
     frame_init(f, sizeof(f), mac_vif1, mac_far);      /* to VIF 1 */
     post_quietly(&b, 0, f, sizeof(f));
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, 4) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, 4));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 200), ==, 0);
     g_usleep(50 * 1000);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 0);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_TX_SPOOFED)),
                      ==, 2);
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 2);

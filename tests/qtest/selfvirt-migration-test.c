@@ -107,7 +107,7 @@ static const char *load_board(const char *props, const char *path)
         board_attach(&b);
         frame_init(f, sizeof(f), mac_mark1, mac_far);
         wire_send(&b, f, sizeof(f));
-        g_assert_true(wait_rq(&b, 1, 0, 1));
+        g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
         g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_QUERY, NULL, 0), ==,
                          SELFVIRT_ST_OK);
     }
@@ -205,7 +205,7 @@ static void test_posted_frames_sent_once(void)
     }
     csr_wr(&src, SELFVIRT_REG_DOORBELL, 0);
     g_assert_cmpuint(wire_recv(&src, got, sizeof(got), 200), ==, 0);
-    g_assert_cmpuint(rq_word(&src, 0, 4), ==, 0);
+    g_assert_cmpuint(rq_word(&src, 0, RQ_TX_CONS), ==, 0);
 
     board_launch(&dst, incoming);
     qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
@@ -220,7 +220,7 @@ static void test_posted_frames_sent_once(void)
     }
     g_assert_cmpuint(wire_recv_not_rarp(&dst, got, sizeof(got), 200), ==, 0);
     g_assert_cmpuint(wire_recv_not_rarp(&src, got, sizeof(got), 200), ==, 0);
-    g_assert_cmpuint(rq_word(&dst, 0, 4), ==, 10);
+    g_assert_cmpuint(rq_word(&dst, 0, RQ_TX_CONS), ==, 10);
     board_stop(&dst);
     board_stop(&src);
     unlink(uri + strlen("unix:"));

@@ -154,6 +154,11 @@ static inline void post_quietly(Board *b, uint32_t v, const uint8_t *frame,
     post_desc(b, v, frame, len, (prod % TX_ENTRIES) * TX_STRIDE, 0, 0);
 }
 
+/* The words of a receive queue's status block, by field */
+#define RQ_RX_PROD offsetof(struct selfvirt_rq_status, rx_prod)
+#define RQ_TX_CONS offsetof(struct selfvirt_rq_status, tx_cons)
+#define RQ_FLAGS offsetof(struct selfvirt_rq_status, flags)
+
 /* A word of the receive queue of the VIF in window @win. */
 static inline uint32_t rq_word(Board *b, uint32_t win, uint32_t off)
 {

@@ -119,25 +119,27 @@ static void test_identifier(void)
     board_stop(&b);
 }
 
+/* A board with VIFs 0 and 1, signals masked off; a frame from 0 to 1. */
+static void two_vifs(Board *b, uint8_t *frame, size_t len)
+{
+    board_start(b, ",vifs=4");
+    g_assert_cmpuint(create_vif(b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(b, 1, 1), ==, SELFVIRT_ST_OK);
+    csr_wr(b, SELFVIRT_REG_IRQ_MASK, 0);
+    frame_init(frame, len, mac_vif1, mac_vif0);
+    memset(frame + 14, 0xa5, len - 14);
+}
+
+/* VIF to VIF through the board's switch: never the wire. */
 static void test_vif_to_vif(void)
 {
     Board b;
-    uint8_t frame[64] = {
-        0x52, 0x54, 0x00, 0x12, 0x34, 0x57,     /* to VIF 1 */
-        0x52, 0x54, 0x00, 0x12, 0x34, 0x56,     /* from VIF 0 */
-        0x88, 0xb5,
-    };
-    uint8_t got[64];
+    uint8_t frame[64], got[64];
 
-    board_start(&b, ",vifs=4");
-    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
-    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-    csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
-    memset(frame + 14, 0xa5, sizeof(frame) - 14);
+    two_vifs(&b, frame, sizeof(frame));
     post_frame(&b, 0, frame, sizeof(frame));
-    WAIT_FOR(rq_word(&b, 1, 0) == 1, "VIF 1 received no frame");
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 1);            /* rx_prod */
-    g_assert_cmpuint(rq_word(&b, 0, 4), ==, 1);            /* tx_cons */
+    WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == 1, "VIF 1 received no frame");
+    g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, 1);
     g_assert_cmpuint(le32_to_cpu(rx_desc_at(&b, 1, 0).len), ==, sizeof(frame));
     qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16), got,
                   sizeof(got));
@@ -145,31 +147,47 @@ static void test_vif_to_vif(void)
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_SWITCH_LOCAL)),
                      ==, 1);
     /* nothing reached VIF 0's own queue, nothing the wire */
-    g_assert_cmpuint(rq_word(&b, 0, 0), ==, 0);
+    g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 0);
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_TX_FRAMES)),
                      ==, 0);
+    board_stop(&b);
+}
 
-    /* a window gone invalid: the write master-aborts and is counted */
+/* A window gone invalid: the write master-aborts and is counted. */
+static void test_window_abort(void)
+{
+    Board b;
+    uint8_t frame[64];
+
+    two_vifs(&b, frame, sizeof(frame));
     csr_wr(&b, SELFVIRT_REG_WIN_LO(1), 0);
     post_frame(&b, 0, frame, sizeof(frame));
     WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIN_ABORTS)),
              "no master abort through an invalid window");
-    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIN_ABORTS)),
-                     >, 0);
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_WIN_ABORTS), >, 0);
+    board_stop(&b);
+}
 
-    /* a malformed descriptor (buffer beyond the partition) stops the VIF */
-    {
-        struct selfvirt_tx_desc d = {
-            .buf = cpu_to_le32(0xfffffff0), .len = cpu_to_le32(64),
-        };
+/* A descriptor whose buffer is beyond the partition halts its VIF. */
+static void test_bad_buffer_halts(void)
+{
+    Board b;
+    uint8_t frame[64];
+    struct selfvirt_tx_desc d = {
+        .buf = cpu_to_le32(0xfffffff0), .len = cpu_to_le32(64),
+    };
 
-        post_tx_desc(&b, 0, &d);
-        csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-        WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
-                 "a malformed descriptor was not counted");
-        g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
-                         ==, 1);
-    }
+    two_vifs(&b, frame, sizeof(frame));
+    post_tx_desc(&b, 0, &d);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+             "a malformed descriptor was not counted");
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                     ==, 1);
+    /* halted: the next, good frame stays in the queue */
+    post_frame(&b, 0, frame, sizeof(frame));
+    g_usleep(100 * 1000);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
     board_stop(&b);
 }
 
@@ -186,11 +204,11 @@ static void test_wire(void)
     /* unicast from the wire lands in VIF 1's receive queue only */
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
     qtest_memread(b.qts, RQ_BASE + 0x100000 + SELFVIRT_RQ_DATA_OFF(16), got,
                   sizeof(f));
     g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
-    g_assert_cmpuint(rq_word(&b, 0, 0), ==, 0);
+    g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 0);
 
     /* unicast to nobody on the board is dropped and counted */
     frame_init(f, sizeof(f), mac_far, mac_far);
@@ -203,8 +221,8 @@ static void test_wire(void)
     /* broadcast from the wire reaches every VIF */
     frame_init(f, sizeof(f), mac_bcast, mac_far);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 0, 0, 1));
-    g_assert_true(wait_rq(&b, 1, 0, 2));
+    g_assert_true(wait_rq(&b, 0, RQ_RX_PROD, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 2));
 
     /* a frame for a MAC not on the board goes out on the wire */
     frame_init(f, sizeof(f), mac_far, mac_vif0);
@@ -216,8 +234,8 @@ static void test_wire(void)
     frame_init(f, sizeof(f), mac_bcast, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 3));
-    g_assert_cmpuint(rq_word(&b, 0, 0), ==, 1);
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 3));
+    g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 1);
     board_stop(&b);
 }
 
@@ -236,13 +254,13 @@ static void test_nic_mode(void)
     wire_send(&b, f, sizeof(f));             /* not ours: dropped */
     frame_init(f, sizeof(f), mac_vif0, mac_far);
     wire_send(&b, f, sizeof(f));             /* ours */
-    g_assert_true(wait_rq(&b, 0, 0, 1));
+    g_assert_true(wait_rq(&b, 0, RQ_RX_PROD, 1));
     args[1] = 1;                             /* promiscuous */
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_SET_MODE, args, 2), ==,
                      SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_far, mac_far);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 0, 0, 2));
+    g_assert_true(wait_rq(&b, 0, RQ_RX_PROD, 2));
     /* everything from the host queue goes to the wire, even to our MAC */
     frame_init(f, sizeof(f), mac_vif0, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
@@ -291,13 +309,13 @@ static void test_rx_checksum(void)
     tcp_frame(f, mac_vif1, mac_far, 0, 0, 100, 1234);
 
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
     flags = le16_to_cpu(rx_desc_at(&b, 1, 0).flags);
     g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, SELFVIRT_RX_CSUM_OK);
 
     f[60] ^= 0xff;                           /* corrupt the payload */
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 2));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 2));
     flags = le16_to_cpu(rx_desc_at(&b, 1, 1).flags);
     g_assert_cmphex(flags & SELFVIRT_RX_CSUM_OK, ==, 0);
     board_stop(&b);
@@ -345,7 +363,7 @@ static void test_rx_chain(void)
     wire_send(&b, f, sizeof(f));
     frame_init(f, 100, mac_vif1, mac_far);
     wire_send(&b, f, 100);
-    g_assert_true(wait_rq(&b, 1, 0, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
     rx_desc(&b, 1, 0, &len, &flags, &gso);
     g_assert_cmpuint(len, ==, 100);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==, 1);
@@ -354,7 +372,7 @@ static void test_rx_chain(void)
     g_assert_cmpuint(set_rx_chain(&b, 1, 4, 0), ==, SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 4));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 4));
     for (int i = 0; i < 3; i++) {
         rx_desc(&b, 1, 1 + i, &len, &flags, &gso);
         g_assert_cmpuint(len, ==, i < 2 ? 2048 : 904);
@@ -370,13 +388,13 @@ static void test_rx_chain(void)
     wire_send(&b, f, sizeof(f));
     wire_send(&b, f, sizeof(f));
     wire_send(&b, f, sizeof(f));        /* 4 + 12 slots: the ring is full */
-    g_assert_true(wait_rq(&b, 1, 0, 16));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 16));
     wire_send(&b, f, sizeof(f));
     g_usleep(100 * 1000);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 16);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 16);
     qpci_io_writel(b.dev, b.sdram, csr_rd(&b, SELFVIRT_REG_PART_SIZE) + 4, 3);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
-    g_assert_true(wait_rq(&b, 1, 0, 19));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 19));
     g_assert_cmpuint(le16_to_cpu(rx_desc_at(&b, 1, 0).flags), ==,
                      SELFVIRT_RX_MORE);
     board_stop(&b);
@@ -405,7 +423,7 @@ static void test_rx_coalesce(void)
     for (int i = 0; i < 16; i++) {
         wire_send(&b, f, 100);
     }
-    g_assert_true(wait_rq(&b, 1, 0, 16));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 16));
 
     /* 4 segments, the last with PSH: merged into one */
     for (int i = 0; i < 4; i++) {
@@ -427,13 +445,13 @@ static void test_rx_coalesce(void)
     /* the wire-rx engine is in order: when this is in, so is the rest */
     frame_init(f, 100, mac_vif2, mac_far);
     wire_send(&b, f, 100);
-    g_assert_true(wait_rq(&b, 2, 0, 1));
+    g_assert_true(wait_rq(&b, 2, RQ_RX_PROD, 1));
 
     part = csr_rd(&b, SELFVIRT_REG_PART_SIZE);
     qpci_io_writel(b.dev, b.sdram, part + 4, 16);       /* all consumed */
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
-    wait_rq(&b, 1, 0, 16 + 2 + 4);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 16 + 2 + 4);
+    wait_rq(&b, 1, RQ_RX_PROD, 16 + 2 + 4);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 16 + 2 + 4);
 
     /* slots 0 and 1: the merged frame, 4054 bytes, MSS 1000 */
     rx_desc(&b, 1, 0, &len, &flags, &gso);
@@ -486,7 +504,7 @@ static void test_tso_local(void)
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
 
     /* 8 KiB a frame: 7 MSS, 7 MSS, 6 MSS, over 4 + 4 + 3 slots */
-    g_assert_true(wait_rq(&b, 1, 0, 11));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 11));
     for (int piece = 0; piece < 3; piece++) {
         uint32_t plen = piece < 2 ? 7000 : 6000;
 
@@ -513,7 +531,7 @@ static void test_tso_local(void)
     memcpy(f + 6, mac_vif0, 6);
     post_desc(&b, 0, f, n, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    g_assert_true(wait_rq(&b, 1, 0, 14));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 14));
     for (slot = 11; slot < 14; slot++) {
         rx_desc(&b, 1, slot, &len, &flags, &gso);
         g_assert_cmpuint(len, ==, 1054);
@@ -552,8 +570,8 @@ static void test_egress_weight(void)
                      SELFVIRT_ST_BAD_ARG);
 
     /* the egress engine sleeps: nothing is sent until the doorbell */
-    g_assert_true(wait_rq(&b, 0, 8, SELFVIRT_RQ_EGRESS_ASLEEP));
-    g_assert_true(wait_rq(&b, 1, 8, SELFVIRT_RQ_EGRESS_ASLEEP));
+    g_assert_true(wait_rq(&b, 0, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
+    g_assert_true(wait_rq(&b, 1, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
     for (int i = 0; i < 16; i++) {
         uint32_t v = i % 2;
 
@@ -588,7 +606,7 @@ static void test_migration(void)
     csr_wr(&src, SELFVIRT_REG_IRQ_MASK, 0xfff0);
     frame_init(f, 100, mac_vif1, mac_far);
     wire_send(&src, f, 100);
-    g_assert_true(wait_rq(&src, 1, 0, 1));
+    g_assert_true(wait_rq(&src, 1, RQ_RX_PROD, 1));
     /* the signal follows the index */
     WAIT_FOR(csr_rd(&src, SELFVIRT_REG_IRQ_ID), "no identifier bit set");
     g_assert_cmphex(csr_rd(&src, SELFVIRT_REG_IRQ_ID), ==, 0x8);
@@ -608,12 +626,12 @@ static void test_migration(void)
                      SELFVIRT_ST_OK);
     g_assert_cmphex(csr_rd(&dst, SELFVIRT_REG_MBOX_RES(0)), ==, 1u << 1);
     g_assert_cmpuint(vif_stat(&dst, 1, SELFVIRT_VSTAT_RX_FRAMES), ==, 1);
-    g_assert_cmpuint(rq_word(&dst, 1, 0), ==, 1);
+    g_assert_cmpuint(rq_word(&dst, 1, RQ_RX_PROD), ==, 1);
 
     /* the VIF goes on where it was: next slot, still chained */
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&dst, f, sizeof(f));
-    g_assert_true(wait_rq(&dst, 1, 0, 4));
+    g_assert_true(wait_rq(&dst, 1, RQ_RX_PROD, 4));
     rx_desc(&dst, 1, 1, &len, &flags, &gso);
     g_assert_cmpuint(len, ==, 2048);
     g_assert_cmphex(flags & SELFVIRT_RX_MORE, ==, SELFVIRT_RX_MORE);
@@ -650,14 +668,14 @@ static void test_malformed(void)
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
     g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 2));
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
-    g_assert_cmpuint(rq_word(&b, 1, 4), ==, 0);         /* nothing taken */
+    g_assert_cmpuint(rq_word(&b, 1, RQ_TX_CONS), ==, 0);         /* nothing taken */
 
     /* VIF 2: a receive consumer index the board never reached */
     qpci_io_writel(b.dev, b.sdram, 2 * b.part_size + 4, 50);
     frame_init(f, sizeof(f), mac_vif2, mac_far);
     wire_send(&b, f, sizeof(f));
     g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 3));
-    g_assert_cmpuint(rq_word(&b, 2, 0), ==, 0);         /* nothing written */
+    g_assert_cmpuint(rq_word(&b, 2, RQ_RX_PROD), ==, 0);         /* nothing written */
 
     /* a doorbell for a VIF that does not exist is ignored */
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 77);
@@ -665,9 +683,9 @@ static void test_malformed(void)
     /* VIF 3 never noticed, and no other receive queue was written */
     frame_init(f, sizeof(f), mac_vif3, mac_far);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 3, 0, 1));
+    g_assert_true(wait_rq(&b, 3, RQ_RX_PROD, 1));
     for (uint32_t w = 0; w < 3; w++) {
-        g_assert_cmpuint(rq_word(&b, w, 0), ==, 0);
+        g_assert_cmpuint(rq_word(&b, w, RQ_RX_PROD), ==, 0);
         g_assert_cmpuint(le32_to_cpu(rx_desc_at(&b, w, 0).len), ==, 0);
     }
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
@@ -689,7 +707,7 @@ static void test_msix(void)
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
     WAIT_FOR(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(1)),
              "VIF 1's receive vector is not pending");
     g_assert_true(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(1)));
@@ -715,7 +733,7 @@ static void test_identifier_sharing(void)
     frame_init(f, sizeof(f), (const uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34,
                                                 0x5f }, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 9, 0, 1));
+    g_assert_true(wait_rq(&b, 9, RQ_RX_PROD, 1));
     WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, "VIF 9 did not signal "
              "on VIF 1's identifier bit");
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, ==, rx1);
@@ -745,17 +763,17 @@ static void test_reset_during_traffic(void)
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_QUERY, NULL, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 0);
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_LO(1)), ==, 0);
-    before = rq_word(&b, 1, 0);
+    before = rq_word(&b, 1, RQ_RX_PROD);
     for (int i = 0; i < 8; i++) {
         wire_send(&b, f, sizeof(f));
     }
     g_usleep(100 * 1000);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, before);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, before);
     /* and the board works again */
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     qtest_memset(b.qts, RQ_BASE + 0x100000, 0, 64);
     wire_send(&b, f, sizeof(f));
-    g_assert_true(wait_rq(&b, 1, 0, 1));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
     board_stop(&b);
 }
 
@@ -802,20 +820,20 @@ static void test_engines_inline(void)
         frame_init(f, sizeof(f), mac_vif1, mac_vif0);
         f[20] = i;
         post_frame(&b, 0, f, sizeof(f));
-        g_assert_cmpuint(rq_word(&b, 0, 4), ==, i);         /* tx_cons */
+        g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, i);         /* tx_cons */
         if (i <= 16) {
-            g_assert_cmpuint(rq_word(&b, 1, 0), ==, i);     /* rx_prod */
+            g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, i);     /* rx_prod */
             qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
                           SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
             g_assert_cmpmem(got, sizeof(got), f, sizeof(f));
         }
     }
     /* VIF 1's ring is full: RX_BLOCKED, 24 frames waiting on the board */
-    g_assert_cmphex(rq_word(&b, 1, 8) & SELFVIRT_RQ_RX_BLOCKED, ==,
+    g_assert_cmphex(rq_word(&b, 1, RQ_FLAGS) & SELFVIRT_RQ_RX_BLOCKED, ==,
                     SELFVIRT_RQ_RX_BLOCKED);
     qpci_io_writel(b.dev, b.sdram, b.part_size + 4, 16);     /* rx_cons */
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
-    g_assert_cmpuint(rq_word(&b, 1, 0), ==, 32);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 32);
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS), ==, 0);
     board_stop(&b);
 }
@@ -906,6 +924,8 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/mailbox-errors", test_mailbox_errors);
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
+    qtest_add_func("/selfvirt/window-abort", test_window_abort);
+    qtest_add_func("/selfvirt/bad-buffer-halts", test_bad_buffer_halts);
     qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
     qtest_add_func("/selfvirt/engines-inline", test_engines_inline);
