@@ -220,7 +220,10 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
         /* fall through: a group frame goes to the wire as well */
     case SELFVIRT_DEST_WIRE:
         if (!selfvirt_port_send(s, fr)) {
-            /* the guest changed the frame after the first look: its loss */
+            /*
+             * the port filled since the first look (another egress engine,
+             * or the guest changed the frame): this VIF's loss, counted
+             */
             g_free(fr);
             return EGRESS_REFUSED;
         }

@@ -274,7 +274,6 @@ static bool selfvirt_engines_take_kicks(SelfvirtState *s)
 void selfvirt_engines_run_inline(SelfvirtState *s)
 {
     SelfvirtEngines *me = &s->me;
-    bool work;
 
     if (!me->inline_mode || me->inline_running ||
         !selfvirt_engines_take_kicks(s)) {
@@ -282,13 +281,17 @@ void selfvirt_engines_run_inline(SelfvirtState *s)
     }
     assert(bql_locked());
     me->inline_running = true;
-    work = true;
-    for (unsigned round = 0; work && round < 1000; round++) {
-        work = selfvirt_engines_take_kicks(s);
+    for (unsigned round = 0; round < 1000; round++) {
+        bool work = false;
+
         for (unsigned i = 0; i < me->count; i++) {
             int64_t wait_ns = INT64_MAX;
 
             work |= selfvirt_engine_run_contexts(&me->engine[i], &wait_ns);
+        }
+        /* a context may have kicked one that already ran this round */
+        if (!selfvirt_engines_take_kicks(s) && !work) {
+            break;
         }
     }
     for (unsigned i = SELFVIRT_ME_EGRESS; i < me->count; i++) {
