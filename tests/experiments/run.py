@@ -250,16 +250,6 @@ def run_identifier(rnd, width, cfg, rec, progress):
         progress.finish_point()
 
 
-def parse_widths(text):
-    try:
-        widths = sorted({int(x) for x in text.split(',')})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a list of widths")
-    if not widths or widths[0] < 1 or widths[-1] > 16:
-        raise argparse.ArgumentTypeError('widths must be 1..16')
-    return widths
-
-
 def parse_variant(text):
     parts = text.split(':')
     if len(parts) not in (2, 3) or not re.fullmatch(r'[\w.-]+', parts[0]):
@@ -274,14 +264,18 @@ def parse_variant(text):
     return f'sv+{label}', props, params
 
 
-def parse_ns(text):
-    try:
-        ns = sorted({int(x) for x in text.split(',')})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a list of n")
-    if not ns or ns[0] < 1 or ns[-1] > 64:
-        raise argparse.ArgumentTypeError('n must be 1..64')
-    return ns
+def int_list(lo, hi, what):
+    """An argparse type: a comma-separated set of integers in lo..hi."""
+    def parse(text):
+        try:
+            values = sorted({int(x) for x in text.split(',')})
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a list of "
+                                             f"{what}")
+        if values[0] < lo or values[-1] > hi:
+            raise argparse.ArgumentTypeError(f'{what} must be {lo}..{hi}')
+        return values
+    return parse
 
 
 def main():
@@ -290,9 +284,10 @@ def main():
     ap.add_argument('--quick', action='store_true',
                     help=f'n in {QUICK["ns"]}, one round (at most 10 min)')
     ap.add_argument('--rounds', type=int)
-    ap.add_argument('--ns', type=parse_ns, help='guests per host, e.g. 1,4,16')
+    ap.add_argument('--ns', type=int_list(1, 64, 'guests per host'),
+                    help='guests per host, e.g. 1,4,16')
     ap.add_argument('--setups', default=','.join(BASE_SETUPS))
-    ap.add_argument('--widths', type=parse_widths,
+    ap.add_argument('--widths', type=int_list(1, 16, 'identifier widths'),
                     help='Fig. 7 identifier widths, e.g. 1,4,8')
     ap.add_argument('--no-fig7', action='store_true',
                     help='only Figs. 2, 3 and 6')
