@@ -120,8 +120,8 @@ bench-nested: all
 	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5
 
 # The paper's section 4 experiments: CSVs, figures and report.md in
-# build/experiments (QUICK=1: a reduced set, at most 10 minutes; the full
-# set about an hour).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
+# build/experiments (QUICK=1: a reduced set, about 7 minutes; the full set
+# about 35 minutes).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
 experiments: qemu guest
 	$(PYTHON) tests/experiments/run.py --out $(BUILD)/experiments \
 	    $(if $(QUICK),--quick) $(EXPERIMENTS_ARGS)

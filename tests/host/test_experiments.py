@@ -50,6 +50,10 @@ def test_claims_pass_fail_and_not_run():
     assert '+88%' in tcp.ours                                 # 188 / 100
     step = [c for c in got.values() if c.name.startswith('latency at 32')][0]
     assert step.verdict == 'PASS'
+    lat_same = dict(lat, **{'sv-msix': {16: 2.0, 32: 2.9}})   # x1.45: no fix
+    step = [c for c in analysis.claims(lat_same, thr)
+            if c.name.startswith('latency at 32')][0]
+    assert step.verdict == 'FAIL'
     dom0 = [c for c in got.values() if c.name.startswith('one VIF')][0]
     assert dom0.verdict == 'PASS'
     assert sum(c.verdict == 'NOT RUN' for c in got.values()) == 2
