@@ -31,26 +31,35 @@ static const uint8_t mac_mark2[6] = { 0x02, 0x5e, 0x1f, 0xc0, 0xff, 0x02 };
 #define AFTER_MAC_RATE          38
 #define AFTER_MAC_WEIGHT        42
 
+/* The identifier width's subsection: its name, then version, then width */
+#define IRQ_WIDTH_SECTION       "selfvirt-nic/irq-width"
+#define AFTER_SECTION_WIDTH     (sizeof(IRQ_WIDTH_SECTION) - 1 + 4)
+
 typedef struct {
     const char *name;
     const char *props;          /* of both boards */
-    int anchor;                 /* 0: win_hi[63], 1/2: VIF 1's/2's MAC */
+    uint32_t irq_width;         /* management's, or 0: the board's own */
+    int anchor;                 /* 0: win_hi[63], 1/2: VIF 1's/2's MAC,
+                                 * 3: the width's subsection */
     unsigned off;
     unsigned size;              /* 4 or 8 bytes */
     uint64_t val;
 } StreamPatch;
 
 static const StreamPatch patches[] = {
-    { "msix-vector-past-table", ",irq-mode=msix", 0,
+    { "msix-vector-past-table", ",irq-mode=msix", 0, 0,
       AFTER_WIN_MSIX_PENDING1, 8, 1 },
-    { "nic-mode-with-vif-1", "", 0, AFTER_WIN_MODE, 4, SELFVIRT_MODE_NIC },
-    { "weight-0", "", 1, AFTER_MAC_WEIGHT, 4, 0 },
-    { "weight-huge", "", 1, AFTER_MAC_WEIGHT, 4, 1000000 },
-    { "rate-huge", "", 1, AFTER_MAC_RATE, 4, 1u << 31 },
-    { "rx-buf-huge", "", 1, AFTER_MAC_RX_BUF_SIZE, 4, 0xffffffc0u },
-    { "tx-entries-2", "", 1, AFTER_MAC_TX_ENTRIES, 4, 2 },
-    { "rx-ring-past-windows", "", 1, AFTER_MAC_RX_ENTRIES, 4, 4096 },
-    { "windows-shared", "", 2, AFTER_MAC_WIN_FIRST, 4, 1 },
+    { "nic-mode-with-vif-1", "", 0, 0, AFTER_WIN_MODE, 4, SELFVIRT_MODE_NIC },
+    { "weight-0", "", 0, 1, AFTER_MAC_WEIGHT, 4, 0 },
+    { "weight-huge", "", 0, 1, AFTER_MAC_WEIGHT, 4, 1000000 },
+    { "rate-huge", "", 0, 1, AFTER_MAC_RATE, 4, 1u << 31 },
+    { "rx-buf-huge", "", 0, 1, AFTER_MAC_RX_BUF_SIZE, 4, 0xffffffc0u },
+    { "tx-entries-2", "", 0, 1, AFTER_MAC_TX_ENTRIES, 4, 2 },
+    { "rx-ring-past-windows", "", 0, 1, AFTER_MAC_RX_ENTRIES, 4, 4096 },
+    { "windows-shared", "", 0, 2, AFTER_MAC_WIN_FIRST, 4, 1 },
+    { "irq-width-0", "", 4, 3, AFTER_SECTION_WIDTH, 4, 0 },
+    { "irq-width-past-board", ",irq-id-width=8", 4, 3, AFTER_SECTION_WIDTH,
+      4, 9 },
 };
 
 static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
@@ -66,8 +75,12 @@ static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
     return mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6);
 }
 
-/* A board with VIFs 1 and 2 saved to @path. */
-static void save_board(const char *props, const char *path)
+/*
+ * A board with VIFs 1 and 2 saved to @path; management set identifier
+ * width @irq_width first, unless 0.
+ */
+static void save_board(const char *props, uint32_t irq_width,
+                       const char *path)
 {
     g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s",
                                             props);
@@ -75,6 +88,9 @@ static void save_board(const char *props, const char *path)
     Board b;
 
     board_start(&b, opts);
+    if (irq_width) {
+        csr_wr(&b, SELFVIRT_REG_IRQ_INFO, irq_width);
+    }
     g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
                      SELFVIRT_ST_OK);
     g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
@@ -86,8 +102,12 @@ static void save_board(const char *props, const char *path)
     board_stop(&b);
 }
 
-/* Load @path into a new board; returns the migration's end state. */
-static const char *load_board(const char *props, const char *path)
+/*
+ * Load @path into a new board; returns the migration's end state.  A
+ * loaded board has identifier width @irq_width, unless 0.
+ */
+static const char *load_board(const char *props, uint32_t irq_width,
+                              const char *path)
 {
     g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s "
                                             "-incoming defer", props);
@@ -105,6 +125,10 @@ static const char *load_board(const char *props, const char *path)
         uint8_t f[64];
 
         board_attach(&b);
+        if (irq_width) {
+            g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b,
+                             SELFVIRT_REG_IRQ_INFO)), ==, irq_width);
+        }
         frame_init(f, sizeof(f), mac_mark1, mac_far);
         wire_send(&b, f, sizeof(f));
         g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
@@ -137,8 +161,25 @@ static void test_stream_intact(void)
     g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
                                             g_get_tmp_dir(), getpid());
 
-    save_board("", path);
-    g_assert_cmpstr(load_board("", path), ==, "completed");
+    save_board("", 0, path);
+    g_assert_cmpstr(load_board("", 0, path), ==, "completed");
+    unlink(path);
+}
+
+/* The width management chose travels with the board, and only then. */
+static void test_stream_irq_width(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *buf = NULL;
+    size_t len;
+
+    save_board("", 16, path);
+    g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
+    g_assert_null(memmem(buf, len, IRQ_WIDTH_SECTION,
+                         sizeof(IRQ_WIDTH_SECTION) - 1));
+    save_board("", 4, path);
+    g_assert_cmpstr(load_board("", 4, path), ==, "completed");
     unlink(path);
 }
 
@@ -152,10 +193,17 @@ static void test_stream_patched(gconstpointer data)
     uint8_t win_mark[4];
     size_t len, at;
 
-    save_board(p->props, path);
+    save_board(p->props, p->irq_width, path);
     g_assert_true(g_file_get_contents(path, (char **)&buf, &len, &err));
     stl_be_p(win_mark, WIN_HI_MARK);
-    if (p->anchor) {
+    if (p->anchor == 3) {
+        /* the first copy: the stream's JSON description names it again */
+        uint8_t *sec = memmem(buf, len, IRQ_WIDTH_SECTION,
+                              sizeof(IRQ_WIDTH_SECTION) - 1);
+
+        g_assert_nonnull(sec);
+        at = sec - buf;
+    } else if (p->anchor) {
         at = find_last(buf, len, p->anchor == 1 ? mac_mark1 : mac_mark2, 6);
     } else {
         at = find_last(buf, len, win_mark, 4);
@@ -167,7 +215,7 @@ static void test_stream_patched(gconstpointer data)
         stl_be_p(buf + at + p->off, p->val);
     }
     g_assert_true(g_file_set_contents(path, (char *)buf, len, &err));
-    g_assert_cmpstr(load_board(p->props, path), ==, "failed");
+    g_assert_cmpstr(load_board(p->props, p->irq_width, path), ==, "failed");
     unlink(path);
 }
 
@@ -230,6 +278,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/selfvirt/migration-stream/intact", test_stream_intact);
+    qtest_add_func("/selfvirt/migration-stream/irq-width",
+                   test_stream_irq_width);
     qtest_add_func("/selfvirt/migration/posted-frames-sent-once",
                    test_posted_frames_sent_once);
     for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {

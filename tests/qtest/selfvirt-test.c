@@ -191,6 +191,179 @@ static void test_bad_buffer_halts(void)
     board_stop(&b);
 }
 
+/*
+ * A halted VIF tells its driver (flags word, transmit signal) and says why
+ * (VIF_STATUS); new queues restart it.
+ */
+static void test_halt_status(void)
+{
+    Board b;
+    uint8_t frame[64];
+    uint32_t args[4] = { 0 };
+    struct selfvirt_tx_desc d = {
+        .buf = cpu_to_le32(0xfffffff0), .len = cpu_to_le32(64),
+        .flags = cpu_to_le16(SELFVIRT_TX_CSUM), .mss = cpu_to_le16(1400),
+    };
+
+    two_vifs(&b, frame, sizeof(frame));
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 0);
+    post_frame(&b, 0, frame, sizeof(frame));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
+    csr_wr(&b, SELFVIRT_REG_IRQ_ID, 0xffff);
+    post_tx_desc(&b, 0, &d);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_HALTED,
+             "VIF 0's flags do not say halted");
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & (1u << SELFVIRT_IRQ_TX_BIT(0, 16)),
+             "no transmit signal for the halt");
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==,
+                    SELFVIRT_VIF_HALTED);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MBOX_RES(1)), ==,
+                     SELFVIRT_HALT_BAD_DESC);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MBOX_RES(2)), ==, 1);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(3)), ==, 0xfffffff0);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MBOX_RES(4)), ==, 64);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(5)), ==,
+                    SELFVIRT_TX_CSUM | 1400u << 16);
+    /* VIF 1 is fine; VIF 9 does not exist */
+    args[0] = 1;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 0);
+    g_assert_cmphex(rq_word(&b, 1, RQ_FLAGS) & SELFVIRT_RQ_HALTED, ==, 0);
+    args[0] = 9;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
+                     SELFVIRT_ST_NO_VIF);
+
+    /* management sets the queues up again: the VIF runs, the flag is gone */
+    args[0] = 0; args[1] = SELFVIRT_ATTR_QUEUES;
+    args[2] = SELFVIRT_QUEUES(TX_ENTRIES, TX_ENTRIES); args[3] = 0;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 4), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_HALTED, ==, 0);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 0);
+    post_frame(&b, 0, frame, sizeof(frame));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 2));
+    board_stop(&b);
+}
+
+/*
+ * Management narrows the identifier: the VIFs' bits follow the new width.
+ * Never while a VIF exists; a reset gives the board's own width back.
+ */
+static void test_identifier_width(void)
+{
+    Board b;
+    uint8_t f[64];
+    uint32_t refused;
+
+    board_start(&b, ",vifs=4");
+    csr_wr(&b, SELFVIRT_REG_IRQ_INFO, 0);                   /* ignored */
+    csr_wr(&b, SELFVIRT_REG_IRQ_INFO, 17);
+    g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
+                     ==, 16);
+    csr_wr(&b, SELFVIRT_REG_IRQ_INFO, 2);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_INFO), ==,
+                    SELFVIRT_IRQ_INFO(2, SELFVIRT_IRQ_MODE_IDENTIFIER));
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_MASK), ==, 0x3);
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
+
+    /* VIF 1's receive bit is 3 % 2 = 1, within two bits */
+    frame_init(f, sizeof(f), mac_vif1, mac_vif0);
+    post_frame(&b, 0, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & (1u << SELFVIRT_IRQ_RX_BIT(1, 2)),
+             "VIF 1 did not signal on bit %u", SELFVIRT_IRQ_RX_BIT(1, 2));
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & ~0x3u, ==, 0);
+
+    refused = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_CSR_REFUSED));
+    csr_wr(&b, SELFVIRT_REG_IRQ_INFO, 8);
+    g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
+                     ==, 2);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_CSR_REFUSED)),
+                     ==, refused + 1);
+    csr_wr(&b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+    g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
+                     ==, 16);
+    board_stop(&b);
+}
+
+static QDict *qom_get(Board *b, const char *prop)
+{
+    return qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
+                     "{'path': '/machine/peripheral/sv', 'property': %s}}",
+                     prop);
+}
+
+static char *qom_get_str(Board *b, const char *prop)
+{
+    QDict *rsp = qom_get(b, prop);
+    char *val = g_strdup(qdict_get_str(rsp, "return"));
+
+    qobject_unref(rsp);
+    return val;
+}
+
+static int64_t qom_get_int(Board *b, const char *prop)
+{
+    QDict *rsp = qom_get(b, prop);
+    int64_t val = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return val;
+}
+
+/* The board's state in QEMU's terms: read-only QOM properties. */
+static void test_qom_state(void)
+{
+    Board b;
+    uint32_t args[2] = { SELFVIRT_MODE_NIC, 1 };
+    g_autofree char *none = NULL, *vifs = NULL, *mode = NULL, *nic = NULL;
+    g_autofree char *qtree = NULL;
+    QDict *rsp;
+
+    board_start(&b, ",vifs=8,id=sv");
+    none = qom_get_str(&b, "active-vifs");
+    g_assert_cmpstr(none, ==, "none");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 5, 1), ==, SELFVIRT_ST_OK);
+    vifs = qom_get_str(&b, "active-vifs");
+    g_assert_cmpstr(vifs, ==, "0,5");
+    mode = qom_get_str(&b, "board-mode");
+    g_assert_cmpstr(mode, ==, "self-virtualizing");
+    g_assert_cmpint(qom_get_int(&b, "stat-mbox_cmds"), ==,
+                    csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_MBOX_CMDS)));
+    g_assert_cmpint(qom_get_int(&b, "irq-id-width-used"), ==, 16);
+    qtree = qtest_hmp(b.qts, "info qtree");
+    g_assert_nonnull(strstr(qtree, "active-vifs = \"0,5\""));
+    g_assert_nonnull(strstr(qtree, "stat-mbox_cmds = "));
+
+    /* read-only: a set is refused, nothing changes */
+    rsp = qtest_qmp(b.qts, "{'execute': 'qom-set', 'arguments': {'path': "
+                    "'/machine/peripheral/sv', 'property': 'board-mode', "
+                    "'value': 'nic'}}");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_RESET, NULL, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_SET_MODE, args, 2), ==,
+                     SELFVIRT_ST_OK);
+    nic = qom_get_str(&b, "board-mode");
+    g_assert_cmpstr(nic, ==, "nic");
+    rsp = qom_get(&b, "promiscuous");
+    g_assert_true(qdict_get_bool(rsp, "return"));
+    qobject_unref(rsp);
+    board_stop(&b);
+}
+
 /* Wire to VIF, VIF to wire, broadcast both ways. */
 static void test_wire(void)
 {
@@ -926,6 +1099,9 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
     qtest_add_func("/selfvirt/window-abort", test_window_abort);
     qtest_add_func("/selfvirt/bad-buffer-halts", test_bad_buffer_halts);
+    qtest_add_func("/selfvirt/halt-status", test_halt_status);
+    qtest_add_func("/selfvirt/identifier-width", test_identifier_width);
+    qtest_add_func("/selfvirt/qom-state", test_qom_state);
     qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
     qtest_add_func("/selfvirt/engines-inline", test_engines_inline);

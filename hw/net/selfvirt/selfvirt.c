@@ -14,6 +14,7 @@
 #include "qemu/log.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -70,9 +71,6 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         val = SELFVIRT_WIN_INFO(SELFVIRT_WIN_ENTRIES, SELFVIRT_WIN_MIN_SHIFT,
                                 SELFVIRT_WIN_MAX_SHIFT);
         break;
-    case SELFVIRT_REG_IRQ_INFO:
-        val = SELFVIRT_IRQ_INFO(s->irq.width, s->irq.mode);
-        break;
     case SELFVIRT_REG_MAX_FRAME:
         val = s->port.max_frame;
         break;
@@ -94,6 +92,7 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
                SELFVIRT_DEV_STATUS_NIC_MODE : 0) |
               (s->sw.promisc ? SELFVIRT_DEV_STATUS_PROMISC : 0);
         break;
+    case SELFVIRT_REG_IRQ_INFO:
     case SELFVIRT_REG_IRQ_ID:
     case SELFVIRT_REG_IRQ_MASK:
     case SELFVIRT_REG_IRQ_PENDING:
@@ -144,6 +143,7 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
                           val & ~(uint64_t)SELFVIRT_DEV_CTRL_RESET);
         }
         break;
+    case SELFVIRT_REG_IRQ_INFO:
     case SELFVIRT_REG_IRQ_ID:
     case SELFVIRT_REG_IRQ_MASK:
     case SELFVIRT_REG_IRQ_PENDING:
@@ -205,7 +205,7 @@ static const SelfvirtPropRange selfvirt_prop_ranges[] = {
     PROP_RANGE("window-page-shift", win.page_shift_reset,
                SELFVIRT_WIN_MIN_SHIFT, SELFVIRT_WIN_MAX_SHIFT,
                "log2 of the host window page size at reset"),
-    PROP_RANGE("irq-id-width", irq.width, 1, SELFVIRT_IRQ_ID_BITS,
+    PROP_RANGE("irq-id-width", irq.width_max, 1, SELFVIRT_IRQ_ID_BITS,
                "bits of the interrupt identifier: fewer bits, more sharing"),
     PROP_RANGE("engines", me.count, SELFVIRT_ME_EGRESS + 1,
                SELFVIRT_MAX_ENGINES,
@@ -347,19 +347,106 @@ static void selfvirt_exit(PCIDevice *pdev)
     selfvirt_irq_fini(s);
 }
 
+/*
+ * The board's state for QEMU's user (info qtree, qom-get): read-only
+ * properties, computed when read, with the BQL that the mailbox holds too.
+ */
+static void selfvirt_get_mode(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    SelfvirtState *s = SELFVIRT_NIC(obj);
+    char *mode = (char *)(s->sw.mode == SELFVIRT_MODE_NIC ? "nic"
+                                                          : "self-virtualizing");
+
+    visit_type_str(v, name, &mode, errp);
+}
+
+static void selfvirt_get_promisc(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    bool promisc = SELFVIRT_NIC(obj)->sw.promisc;
+
+    visit_type_bool(v, name, &promisc, errp);
+}
+
+/* "0,1,5": the VIFs that exist, or "none" */
+static void selfvirt_get_active_vifs(Object *obj, Visitor *v,
+                                     const char *name, void *opaque,
+                                     Error **errp)
+{
+    SelfvirtState *s = SELFVIRT_NIC(obj);
+    g_autoptr(GString) list = g_string_new(NULL);
+    g_autofree char *str = NULL;
+
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active) {
+            g_string_append_printf(list, "%s%u", list->len ? "," : "", i);
+        }
+    }
+    str = g_strdup(list->len ? list->str : "none");
+    visit_type_str(v, name, &str, errp);
+}
+
+/* A uint32 field the board updates atomically: a counter, the width */
+static void selfvirt_get_u32(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    uint32_t val = qatomic_read((uint32_t *)object_field_prop_ptr(obj,
+                                                                  opaque));
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+static const PropertyInfo selfvirt_prop_mode = {
+    .type = "str",
+    .description = "board mode (read-only): self-virtualizing or nic",
+    .get = selfvirt_get_mode,
+};
+
+static const PropertyInfo selfvirt_prop_promisc = {
+    .type = "bool",
+    .description = "promiscuous wire port (read-only; plain NIC mode)",
+    .get = selfvirt_get_promisc,
+};
+
+static const PropertyInfo selfvirt_prop_active_vifs = {
+    .type = "str",
+    .description = "the VIFs management created (read-only)",
+    .get = selfvirt_get_active_vifs,
+};
+
+static const PropertyInfo selfvirt_prop_u32_ro = {
+    .type = "uint32",
+    .description = "board counter or state (read-only)",
+    .get = selfvirt_get_u32,
+};
+
+#define SELFVIRT_PROP_RO(_name, _info, _field) { \
+    .name = _name, .info = &(_info), \
+    .offset = offsetof(SelfvirtState, _field) }
+#define SELFVIRT_PROP_STAT(id, name) \
+    SELFVIRT_PROP_RO("stat-" name, selfvirt_prop_u32_ro, \
+                     stats[SELFVIRT_STAT_##id])
+
 static const Property selfvirt_properties[] = {
     DEFINE_NIC_PROPERTIES(SelfvirtState, port.conf),
     DEFINE_PROP_UINT32("vifs", SelfvirtState, num_vifs, 8),
     DEFINE_PROP_SIZE("sdram-size", SelfvirtState, sdram_size, 256 * MiB),
     DEFINE_PROP_UINT32("window-page-shift", SelfvirtState,
                        win.page_shift_reset, 20),
-    DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq.width, 16),
+    DEFINE_PROP_UINT32("irq-id-width", SelfvirtState, irq.width_max, 16),
     DEFINE_PROP_STRING("irq-mode", SelfvirtState, irq.mode_name),
     DEFINE_PROP_UINT32("engines", SelfvirtState, me.count, 8),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, me.contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
     DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
+    /* read-only: the board's state */
+    SELFVIRT_PROP_RO("board-mode", selfvirt_prop_mode, sw.mode),
+    SELFVIRT_PROP_RO("promiscuous", selfvirt_prop_promisc, sw.promisc),
+    SELFVIRT_PROP_RO("active-vifs", selfvirt_prop_active_vifs, vif),
+    SELFVIRT_PROP_RO("irq-id-width-used", selfvirt_prop_u32_ro, irq.width),
+    SELFVIRT_BOARD_STATS(SELFVIRT_PROP_STAT)
 };
 
 static bool selfvirt_is_msix(void *opaque, int version_id)
@@ -409,7 +496,9 @@ static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
         { vif->signals & ~(SELFVIRT_SIGNAL_TX | SELFVIRT_SIGNAL_RX),
           "signals" },
         { vif->rq_flags & ~(SELFVIRT_RQ_EGRESS_ASLEEP |
-                            SELFVIRT_RQ_RX_BLOCKED), "rq_flags" },
+                            SELFVIRT_RQ_RX_BLOCKED | SELFVIRT_RQ_HALTED),
+          "rq_flags" },
+        { (vif->rq_flags & SELFVIRT_RQ_HALTED) && !vif->stopped, "rq_flags" },
         { vif->rate.mbps > SELFVIRT_RATE_MAX_MBPS, "rate" },
         { vif->weight < 1 || vif->weight > SELFVIRT_WEIGHT_MAX, "weight" },
         { vif->egress_ctx >= s->me.egress_contexts, "egress_ctx" },
@@ -466,10 +555,39 @@ static int selfvirt_post_load(void *opaque, int version_id)
     return 0;
 }
 
+/* Only a board whose identifier width management narrowed sends it. */
+static bool selfvirt_irq_width_needed(void *opaque)
+{
+    SelfvirtState *s = opaque;
+
+    return s->irq.width != s->irq.width_max;
+}
+
+static const VMStateDescription selfvirt_vmstate_irq_width = {
+    .name = "selfvirt-nic/irq-width",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = selfvirt_irq_width_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(irq.width, SelfvirtState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* A stream without the subsection had the board's own width. */
+static int selfvirt_pre_load(void *opaque)
+{
+    SelfvirtState *s = opaque;
+
+    s->irq.width = s->irq.width_max;
+    return 0;
+}
+
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
     .version_id = 2,
     .minimum_version_id = 2,
+    .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SelfvirtState),
@@ -490,6 +608,10 @@ static const VMStateDescription selfvirt_vmstate = {
         VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 2,
                              selfvirt_vmstate_vif, SelfvirtVif),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &selfvirt_vmstate_irq_width,
+        NULL
     },
 };
 

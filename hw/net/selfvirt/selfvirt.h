@@ -130,6 +130,11 @@ typedef struct SelfvirtVif {
     /* egress: its context's alone */
     uint32_t tx_cons;         /* free-running */
     bool stopped;             /* malformed descriptor: VIF halted */
+    struct {                  /* why, for VIF_STATUS (not migrated) */
+        uint32_t reason;      /* enum selfvirt_halt_reason */
+        uint32_t index;       /* tx_cons at the halt */
+        struct selfvirt_tx_desc desc;
+    } halt;
     SelfvirtRate rate;
 
     /* ingress */
@@ -160,7 +165,8 @@ typedef struct SelfvirtWindows {
 /* ---- signals (selfvirt_irq.c) ---- */
 
 typedef struct SelfvirtSignals {
-    uint32_t width;           /* property irq-id-width */
+    uint32_t width_max;       /* property irq-id-width, the reset value */
+    uint32_t width;           /* the width management chose: IRQ_INFO */
     char *mode_name;          /* property irq-mode */
     uint32_t mode;            /* SELFVIRT_IRQ_MODE_*, from mode_name */
     uint32_t id;              /* the identifier; engines set bits atomically */

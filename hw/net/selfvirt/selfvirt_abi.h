@@ -71,6 +71,11 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_IRQ_INFO(width, mode) ((uint32_t)(width) | (uint32_t)(mode) << 8)
 #define   SELFVIRT_IRQ_INFO_WIDTH(v)    ((v) & 0x1f)  /* identifier bits */
 #define   SELFVIRT_IRQ_INFO_MODE(v)     (((v) >> 8) & 0x3)
+/*
+ * Writing IRQ_INFO sets the identifier width the board uses, 1 up to its
+ * irq-id-width property (reset value); the mode bits are read-only.
+ * Refused (csr_refused) while any VIF exists: the bits would move under it.
+ */
 #define   SELFVIRT_IRQ_MODE_IDENTIFIER  0
 #define   SELFVIRT_IRQ_MODE_MSIX        1
 #define SELFVIRT_REG_MAX_FRAME          0x024  /* bytes, without FCS */
@@ -165,6 +170,21 @@ enum selfvirt_mbox_cmd {
     SELFVIRT_CMD_VIF_SET = 5,     /* ARG0 vif, ARG1 attr, ARG2.. value */
     SELFVIRT_CMD_VIF_STATS = 6,   /* ARG0 vif: RES0..7 = selfvirt_vif_stat */
     SELFVIRT_CMD_SET_MODE = 7,    /* ARG0 selfvirt_mode, ARG1 bit0 promisc */
+    SELFVIRT_CMD_VIF_STATUS = 8,  /* ARG0 vif: see SELFVIRT_VIF_STATUS_* */
+};
+
+/*
+ * VIF_STATUS: RES0 SELFVIRT_VIF_HALTED if the board halted the VIF's send
+ * queue, RES1 why (selfvirt_halt_reason), RES2 tx_cons at the halt (the
+ * descriptor's index), RES3..RES6 that descriptor's four words as posted
+ * (buf, len, flags | mss << 16, reserved).  Setting the VIF's queues
+ * (SELFVIRT_ATTR_QUEUES) restarts it.
+ */
+#define SELFVIRT_VIF_HALTED             (1u << 0)
+enum selfvirt_halt_reason {
+    SELFVIRT_HALT_NONE = 0,
+    SELFVIRT_HALT_PROD_AHEAD = 1,   /* tx_prod more than a ring ahead */
+    SELFVIRT_HALT_BAD_DESC = 2,     /* buf/len/flags/mss out of range */
 };
 
 /*
@@ -290,6 +310,8 @@ struct selfvirt_rq_status {
 };
 #define SELFVIRT_RQ_EGRESS_ASLEEP       (1u << 0)  /* ring DOORBELL to post */
 #define SELFVIRT_RQ_RX_BLOCKED          (1u << 1)  /* ring DOORBELL on rx_cons */
+#define SELFVIRT_RQ_HALTED              (1u << 2)  /* send queue halted:
+                                                    * VIF_STATUS tells why */
 #define SELFVIRT_RQ_DESC_OFF            64
 SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rq_status) == SELFVIRT_RQ_DESC_OFF);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rq_status, tx_cons) == 4);

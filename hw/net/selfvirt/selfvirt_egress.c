@@ -265,15 +265,30 @@ static SelfvirtEgress selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
 
 /* ---- a VIF's send queue ---- */
 
-/* A malformed queue: the VIF halts, until management sets it up again. */
-static void selfvirt_egress_halt(SelfvirtState *s, unsigned v)
+/*
+ * A malformed queue: the VIF halts, until management sets its queues up
+ * again.  The driver learns it from its flags word and a transmit signal,
+ * and why from VIF_STATUS: the reason and the descriptor as posted.
+ */
+static void selfvirt_egress_halt(SelfvirtState *s, unsigned v,
+                                 uint32_t reason,
+                                 const struct selfvirt_tx_desc *d)
 {
     SelfvirtVif *vif = &s->vif[v];
 
     trace_selfvirt_vif_stopped(v, vif->tx_cons);
     vif->stopped = true;
+    vif->halt.reason = reason;
+    vif->halt.index = vif->tx_cons;
+    if (d) {
+        vif->halt.desc = *d;
+    } else {
+        memset(&vif->halt.desc, 0, sizeof(vif->halt.desc));
+    }
     qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
     selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+    selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_HALTED, 0);
+    selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_TX);
 }
 
 /*
@@ -294,7 +309,7 @@ static bool selfvirt_egress_next_desc(SelfvirtState *s, unsigned v,
         qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: tx_prod %u is "
                       "more than %u ahead of %u: VIF stopped\n", v, prod,
                       vif->tx_entries, vif->tx_cons);
-        selfvirt_egress_halt(s, v);
+        selfvirt_egress_halt(s, v, SELFVIRT_HALT_PROD_AHEAD, NULL);
         return false;
     }
     smp_rmb();     /* the descriptor was written before tx_prod */
@@ -307,7 +322,7 @@ static bool selfvirt_egress_next_desc(SelfvirtState *s, unsigned v,
                       "VIF stopped\n", v, vif->tx_cons, le32_to_cpu(d->buf),
                       le32_to_cpu(d->len), le16_to_cpu(d->flags),
                       le16_to_cpu(d->mss));
-        selfvirt_egress_halt(s, v);
+        selfvirt_egress_halt(s, v, SELFVIRT_HALT_BAD_DESC, d);
         return false;
     }
     return true;

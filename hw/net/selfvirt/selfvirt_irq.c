@@ -104,6 +104,8 @@ static void selfvirt_irq_bh(void *opaque)
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr)
 {
     switch (addr) {
+    case SELFVIRT_REG_IRQ_INFO:
+        return SELFVIRT_IRQ_INFO(s->irq.width, s->irq.mode);
     case SELFVIRT_REG_IRQ_ID:
         return qatomic_read(&s->irq.id);
     case SELFVIRT_REG_IRQ_MASK:
@@ -114,11 +116,37 @@ uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr)
     g_assert_not_reached();
 }
 
+/*
+ * The identifier width management chose: 1 up to the board's.  Each VIF's
+ * bits depend on it, so it changes only while no VIF exists.
+ */
+static void selfvirt_irq_set_width(SelfvirtState *s, uint32_t width)
+{
+    if (width < 1 || width > s->irq.width_max) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: identifier width %u out of "
+                      "1..%u, ignored\n", width, s->irq.width_max);
+        return;
+    }
+    if (selfvirt_vif_active_any(s)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: identifier width change to "
+                      "%u while VIFs are live, refused\n", width);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+        return;
+    }
+    s->irq.width = width;
+    qatomic_and(&s->irq.id, selfvirt_irq_all(s));
+    s->irq.mask = selfvirt_irq_all(s);
+    trace_selfvirt_irq_width(width);
+}
+
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
 {
     uint32_t all = selfvirt_irq_all(s);
 
     switch (addr) {
+    case SELFVIRT_REG_IRQ_INFO:
+        selfvirt_irq_set_width(s, SELFVIRT_IRQ_INFO_WIDTH(val));
+        break;
     case SELFVIRT_REG_IRQ_ID:
         qatomic_and(&s->irq.id, ~val);
         break;
@@ -139,6 +167,7 @@ void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
 
 void selfvirt_irq_reset(SelfvirtState *s)
 {
+    s->irq.width = s->irq.width_max;
     qatomic_set(&s->irq.id, 0);
     s->irq.mask = selfvirt_irq_all(s);
     s->irq.msix_pending[0] = s->irq.msix_pending[1] = 0;
@@ -179,6 +208,7 @@ bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
             return false;
         }
     }
+    s->irq.width = s->irq.width_max;
     s->irq.mask = selfvirt_irq_all(s);
     return true;
 }
@@ -190,6 +220,11 @@ bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp)
     unsigned vectors = s->irq.mode == SELFVIRT_IRQ_MODE_MSIX
                        ? SELFVIRT_MSIX_VECTORS(s) : 0;
 
+    if (s->irq.width < 1 || s->irq.width > s->irq.width_max) {
+        error_setg(errp, "identifier width %u out of 1..%u", s->irq.width,
+                   s->irq.width_max);
+        return false;
+    }
     if ((s->irq.id & ~all) || (s->irq.mask & ~all)) {
         error_setg(errp, "interrupt identifier bits beyond its width");
         return false;

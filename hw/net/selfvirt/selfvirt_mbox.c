@@ -46,13 +46,21 @@ static void selfvirt_mac_from_args(uint8_t *mac, uint32_t lo, uint32_t hi)
     stw_le_p(mac + 4, hi);
 }
 
+/* New queues, or no VIF: its send queue runs again. */
+static void selfvirt_vif_unhalt(SelfvirtVif *vif)
+{
+    vif->stopped = false;
+    memset(&vif->halt, 0, sizeof(vif->halt));
+    vif->rq_flags &= ~SELFVIRT_RQ_HALTED;
+}
+
 /* VIF @vif gone: nothing of it left inside the board. */
 static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
 {
     assert(selfvirt_engines_parked(s));
     selfvirt_ingress_vif_reset(s, vif);
     vif->active = false;
-    vif->stopped = false;
+    selfvirt_vif_unhalt(vif);
     vif->tx_cons = 0;
 }
 
@@ -317,7 +325,7 @@ static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
     vif->rx_entries = c.rx_entries;
     vif->rx_buf_size = c.rx_buf_size;
     vif->tx_cons = vif->rx_prod = 0;
-    vif->stopped = false;
+    selfvirt_vif_unhalt(vif);
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
     selfvirt_vif_publish(s, vif, true, true);
     selfvirt_engines_resume(s);
@@ -402,6 +410,29 @@ static uint32_t selfvirt_cmd_stats(SelfvirtState *s)
     return SELFVIRT_ST_OK;
 }
 
+/* Whether the board halted the VIF's send queue, why, and on what. */
+static uint32_t selfvirt_cmd_vif_status(SelfvirtState *s)
+{
+    uint32_t st;
+    SelfvirtVif *vif = selfvirt_vif_arg(s, &st);
+    uint32_t *r = s->mbox.res;
+
+    if (!vif) {
+        return st;
+    }
+    selfvirt_engines_pause(s);     /* the halt record is egress's */
+    r[0] = vif->stopped ? SELFVIRT_VIF_HALTED : 0;
+    r[1] = vif->halt.reason;
+    r[2] = vif->halt.index;
+    r[3] = le32_to_cpu(vif->halt.desc.buf);
+    r[4] = le32_to_cpu(vif->halt.desc.len);
+    r[5] = le16_to_cpu(vif->halt.desc.flags) |
+           (uint32_t)le16_to_cpu(vif->halt.desc.mss) << 16;
+    r[6] = le32_to_cpu(vif->halt.desc.reserved);
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
 static uint32_t selfvirt_cmd_set_mode(SelfvirtState *s)
 {
     uint32_t mode = s->mbox.arg[0];
@@ -480,6 +511,9 @@ static void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
         break;
     case SELFVIRT_CMD_SET_MODE:
         st = selfvirt_cmd_set_mode(s);
+        break;
+    case SELFVIRT_CMD_VIF_STATUS:
+        st = selfvirt_cmd_vif_status(s);
         break;
     default:
         st = selfvirt_mbox_fail(SELFVIRT_ST_BAD_CMD, "unknown command %u",
