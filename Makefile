@@ -12,7 +12,6 @@ MODULE := guest-driver/selfvirt.ko
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test \
 	tests/qtest/selfvirt/selfvirt-isolation-test \
 	tests/qtest/selfvirt/selfvirt-migration-test \
-	tests/qtest/selfvirt/selfvirt-rate-test \
 	tests/qtest/device-introspect-test
 
 -include $(BUILD)/config.mk
@@ -42,8 +41,8 @@ driver: $(BUILD)/.deps-ok
 	@test -n "$(KDIR)" || { echo "make: no Linux 6.12 headers in /usr/src (scripts/install-deps.sh)"; exit 1; }
 	$(MAKE) -C guest-driver KDIR=$(KDIR)
 
-guest: driver
-	scripts/build-guest.sh $(BUILD)/guest $(MODULE) $(KREL)
+guest: driver tools
+	SELFVIRT_TOOLS=$(UNIT_BUILD) scripts/build-guest.sh $(BUILD)/guest $(MODULE) $(KREL)
 
 # The L1 image of the nested tests: the guest image with QEMU and L2 inside
 nested: qemu guest
@@ -61,14 +60,30 @@ driver-6.1: $(BUILD)/.deps-ok
 	rm -f $(DRIVER61)/selfvirt.mod.c
 	$(MAKE) -C $(KDIR61) M=$(DRIVER61) SELFVIRT_TOP=$(TOP) modules
 
-guest-6.1: driver-6.1
-	scripts/build-guest.sh $(BUILD)/guest-6.1 $(DRIVER61)/selfvirt.ko $(KREL61)
+guest-6.1: driver-6.1 tools
+	SELFVIRT_TOOLS=$(UNIT_BUILD) scripts/build-guest.sh $(BUILD)/guest-6.1 $(DRIVER61)/selfvirt.ko $(KREL61)
 
 # Guest tests in a 6.1 guest (not part of "make check": they double its time)
 check-guest-6.1: qemu guest-6.1
 	SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
-check: all driver-6.1 check-qtest check-host check-guest
+check: all driver-6.1 check-unit check-qtest check-host check-guest
+
+# The project's own meson build (meson.build): unit tests of the ABI and of
+# the device's pure logic; the guest tools
+UNIT_BUILD := $(BUILD)/meson
+$(UNIT_BUILD)/build.ninja: meson.build $(BUILD)/.deps-ok
+	@if test -d $(UNIT_BUILD)/meson-private; then \
+	    meson setup --reconfigure $(UNIT_BUILD) $(TOP); \
+	else \
+	    meson setup $(UNIT_BUILD) $(TOP); \
+	fi
+
+tools: $(UNIT_BUILD)/build.ninja
+	meson compile -C $(UNIT_BUILD)
+
+check-unit: tools
+	meson test -C $(UNIT_BUILD) --print-errorlogs
 
 # The project's qtests, and QEMU's own introspection test over every device
 check-qtest: qemu

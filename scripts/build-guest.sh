@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the guest image: Debian's 6.12 kernel and a small initramfs with
-# busybox, iperf3, iproute2, ethtool, QEMU's guest agent, mdevctl, a few stock
-# modules (bridge, peer NICs, VFIO and mdev) and the project's own module.
+# busybox, iperf3, iproute2 (ip, devlink), ethtool, QEMU's guest agent, mdevctl,
+# a few stock modules (bridge, peer NICs, VFIO and mdev) and the project's own
+# module.
 #
 #   scripts/build-guest.sh OUT_DIR MODULE.ko KREL
 #
@@ -48,16 +49,18 @@ mkdir -p "$root/bin" "$root/lib" "$root/lib64" "$root/etc" "$root/proc" \
     "$root/var/run" "$root/usr/lib/x86_64-linux-gnu" "$root/usr/bin"
 ln -s lib "$root/usr/lib64" 2>/dev/null || true
 cp /bin/busybox "$root/bin/busybox"
-for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool "$pkgs/usr/sbin/qemu-ga" \
+for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool /usr/sbin/devlink \
+    "$pkgs/usr/sbin/qemu-ga" \
     "$pkgs/usr/bin/mdevctl"; do
     cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
-# the user-space VFIO test of a VIF handed out as an mdev (test_mdev.py)
-${CC:-cc} -O2 -Wall -Wextra -Werror -I"$top/hw/net" \
-    -o "$root/usr/bin/selfvirt-vfio" "$top/tests/guest/selfvirt-vfio.c"
-# the paper's latency probe over packet sockets (the experiment kit)
-${CC:-cc} -O2 -Wall -Wextra -Werror \
-    -o "$root/usr/bin/psapp" "$top/tests/guest/psapp.c"
+# the project's guest tools, from its meson build ("make tools"): the
+# user-space VFIO test of an mdev VIF (test_mdev.py) and the paper's
+# latency probe over packet sockets (the experiment kit)
+tools=${SELFVIRT_TOOLS:?build-guest: set SELFVIRT_TOOLS to the meson build (make tools)}
+for tool in selfvirt-vfio psapp; do
+    cp "$tools/$tool" "$root/usr/bin/"
+done
 
 # Shared libraries of those programs, from the guest packages first, else the
 # build machine (the same Debian release).

@@ -25,8 +25,7 @@ sanitizers)
     cc=
     targets="qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test
         tests/qtest/selfvirt/selfvirt-isolation-test
-        tests/qtest/selfvirt/selfvirt-migration-test
-        tests/qtest/selfvirt/selfvirt-rate-test"
+        tests/qtest/selfvirt/selfvirt-migration-test"
     ;;
 fuzzing)
     command -v clang >/dev/null || {

@@ -21,6 +21,7 @@
 #include "qemu/timer.h"
 #include "net/eth.h"
 #include "selfvirt.h"
+#include "selfvirt_tx_desc.h"
 #include "standard-headers/linux/virtio_net.h"
 #include "trace.h"
 
@@ -51,16 +52,10 @@ void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t v)
 static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
                                 const struct selfvirt_tx_desc *d)
 {
-    uint32_t data_size = s->part_size - SELFVIRT_SQ_DATA_OFF(vif->tx_entries);
-    uint32_t buf = le32_to_cpu(d->buf), len = le32_to_cpu(d->len);
-    uint16_t flags = le16_to_cpu(d->flags), mss = le16_to_cpu(d->mss);
-    uint32_t max = (flags & SELFVIRT_TX_TSO) ? SELFVIRT_TSO_MAX_FRAME
-                                             : s->port.max_frame;
-
-    return len >= ETH_HLEN && len <= max && buf <= data_size &&
-           len <= data_size - buf && !(flags & ~SELFVIRT_TX_FLAGS) &&
-           (!(flags & SELFVIRT_TX_TSO) ||
-            (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX));
+    return selfvirt_tx_desc_valid(
+        s->part_size - SELFVIRT_SQ_DATA_OFF(vif->tx_entries),
+        s->port.max_frame, le32_to_cpu(d->buf), le32_to_cpu(d->len),
+        le16_to_cpu(d->flags), le16_to_cpu(d->mss));
 }
 
 /* TSO needs a TCP segment: on anything else it would bypass max-frame. */

@@ -3,12 +3,15 @@
  *
  * The paper's management interface gives each VIF a bandwidth.  Pure
  * logic, no device state: the egress engine passes the clock in, and the
- * unit test (tests/qtest/selfvirt-rate-test.c) drives it with any clock.
+ * unit test (tests/unit/test-rate.c) drives it with any clock.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HW_NET_SELFVIRT_RATE_H
 #define HW_NET_SELFVIRT_RATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #define SELFVIRT_RATE_NS_PER_S  1000000000ll
 
@@ -17,6 +20,11 @@ typedef struct SelfvirtRate {
     int64_t tokens;         /* bytes the VIF may send now */
     int64_t stamp_ns;       /* when tokens was last brought up to date */
 } SelfvirtRate;
+
+static inline int64_t selfvirt_rate_min(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
 
 static inline void selfvirt_rate_set(SelfvirtRate *r, uint32_t mbps)
 {
@@ -51,9 +59,11 @@ static inline void selfvirt_rate_refill(SelfvirtRate *r, int64_t now_ns)
         return;
     }
     /* past the time that fills the bucket, idling adds nothing: no overflow */
-    elapsed = MIN(elapsed, room * SELFVIRT_RATE_NS_PER_S / bytes_per_s + 1);
-    r->tokens = MIN(r->tokens + elapsed * bytes_per_s / SELFVIRT_RATE_NS_PER_S,
-                    selfvirt_rate_burst(r));
+    elapsed = selfvirt_rate_min(elapsed, room * SELFVIRT_RATE_NS_PER_S /
+                                         bytes_per_s + 1);
+    r->tokens = selfvirt_rate_min(r->tokens + elapsed * bytes_per_s /
+                                  SELFVIRT_RATE_NS_PER_S,
+                                  selfvirt_rate_burst(r));
     r->stamp_ns = now_ns;
 }
 
@@ -73,8 +83,9 @@ static inline bool selfvirt_rate_check(SelfvirtRate *r, int64_t now_ns,
     if (r->tokens >= (int64_t)len) {
         return true;
     }
-    *wait_ns = MIN(*wait_ns, (len - r->tokens) * SELFVIRT_RATE_NS_PER_S /
-                   selfvirt_rate_bytes_per_s(r) + 1);
+    *wait_ns = selfvirt_rate_min(*wait_ns, (len - r->tokens) *
+                                 SELFVIRT_RATE_NS_PER_S /
+                                 selfvirt_rate_bytes_per_s(r) + 1);
     return false;
 }
 

@@ -18,6 +18,7 @@
 #include "system/dma.h"
 #include "hw/pci/pci.h"
 #include "selfvirt.h"
+#include "selfvirt_window_xlate.h"
 #include "trace.h"
 
 /*
@@ -30,22 +31,18 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
                                       dma_addr_t *addr, uint64_t *avail)
 {
     uint32_t shift = qatomic_read(&s->win.page_shift);
-    uint64_t page = off >> shift;
-    uint32_t lo, hi, n;
+    int64_t page = selfvirt_window_page(off, shift, count);
+    uint64_t a;
 
-    if (page >= count) {
+    if (page < 0) {
         return false;
     }
-    n = first + page;
-    lo = qatomic_read(&s->win.lo[n]);
-    hi = qatomic_read(&s->win.hi[n]);
-    if (!(lo & SELFVIRT_WIN_VALID)) {
+    if (!selfvirt_window_addr(qatomic_read(&s->win.lo[first + page]),
+                              qatomic_read(&s->win.hi[first + page]),
+                              shift, off, &a, avail)) {
         return false;
     }
-    *addr = ((uint64_t)hi << 32 |
-             (lo & ~((1u << SELFVIRT_WIN_MIN_SHIFT) - 1))) +
-            (off & ((1ull << shift) - 1));
-    *avail = (1ull << shift) - (off & ((1ull << shift) - 1));
+    *addr = a;
     return true;
 }
 

@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "qemu/osdep.h"
+#include <glib.h>
+#include <stdint.h>
 #include "selfvirt_rate.h"
 
 #define MS 1000000ll
@@ -45,7 +46,7 @@ static void test_idle_then_send(void)
 {
     static const uint32_t rates[] = { 10000, 100000 };
 
-    for (unsigned i = 0; i < ARRAY_SIZE(rates); i++) {
+    for (unsigned i = 0; i < G_N_ELEMENTS(rates); i++) {
         for (int64_t idle = 1 * S; idle <= 3600 * S; idle *= 3) {
             SelfvirtRate r;
             int64_t wait = INT64_MAX, t = 1 * S;
