@@ -10,6 +10,7 @@
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
 #include <linux/rtnetlink.h>
+#include <net/devlink.h>
 #include "selfvirt.h"
 
 static unsigned int vifs = 1;
@@ -119,12 +120,18 @@ static ssize_t vifs_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vifs);
 
-/* "create_vif": write a VIF index, or "any" */
+/*
+ * The files below are the devlink interface's older twins (devlink.c):
+ * each takes the instance lock and calls what the devlink operation calls.
+ */
+
+/* "create_vif": write a VIF index, or "any" (devlink port add) */
 static ssize_t create_vif_store(struct device *dev,
 				struct device_attribute *attr,
 				const char *buf, size_t count)
 {
 	struct selfvirt_board *b = dev_get_drvdata(dev);
+	struct devlink *devlink = priv_to_devlink(b);
 	int index = -1, err;
 	unsigned int n;
 
@@ -133,78 +140,71 @@ static ssize_t create_vif_store(struct device *dev,
 			return -EINVAL;
 		index = n;
 	}
-	mutex_lock(&b->admin_lock);
+	devl_lock(devlink);
 	err = selfvirt_vif_create(b, index, b->tx_entries, b->rx_entries,
 				  b->rx_buf);
-	mutex_unlock(&b->admin_lock);
+	devl_unlock(devlink);
 	return err < 0 ? err : count;
 }
 static DEVICE_ATTR_WO(create_vif);
 
+/* "destroy_vif": write a VIF index (devlink port del) */
 static ssize_t destroy_vif_store(struct device *dev,
 				 struct device_attribute *attr,
 				 const char *buf, size_t count)
 {
 	struct selfvirt_board *b = dev_get_drvdata(dev);
+	struct devlink *devlink = priv_to_devlink(b);
 	unsigned int index;
-
-	int err = 0;
+	int err;
 
 	if (kstrtouint(buf, 0, &index) || index >= SELFVIRT_WIN_ENTRIES)
 		return -EINVAL;
-	/* two writers must not both find the VIF and both destroy it */
-	mutex_lock(&b->admin_lock);
-	if (b->mdev[index])
-		err = -EBUSY;		/* a VM's: remove its mdev */
-	else if (!b->vif[index])
-		err = -ENOENT;
-	else
-		selfvirt_vif_destroy(b, index);
-	mutex_unlock(&b->admin_lock);
+	devl_lock(devlink);
+	err = selfvirt_vif_remove(b, index, NULL);
+	devl_unlock(devlink);
 	return err ? err : count;
 }
 static DEVICE_ATTR_WO(destroy_vif);
 
-/* "vif_rate": write "INDEX MBITS" (0: unlimited) */
+/* "vif_rate": write "INDEX MBITS", 0 for none (devlink port function rate) */
 static ssize_t vif_rate_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t count)
 {
 	struct selfvirt_board *b = dev_get_drvdata(dev);
-	u32 args[3] = { 0, SELFVIRT_ATTR_RATE, 0 };
+	struct devlink *devlink = priv_to_devlink(b);
+	unsigned int index, mbps;
 	int err;
 
-	if (sscanf(buf, "%u %u", &args[0], &args[2]) != 2)
+	if (sscanf(buf, "%u %u", &index, &mbps) != 2 ||
+	    index >= SELFVIRT_WIN_ENTRIES || mbps > SELFVIRT_RATE_MAX_MBPS)
 		return -EINVAL;
-	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+	devl_lock(devlink);
+	err = selfvirt_vif_set_rate(b, index, mbps, NULL);
+	devl_unlock(devlink);
 	return err ? err : count;
 }
 static DEVICE_ATTR_WO(vif_rate);
 
-/*
- * "reset": reset the board under the VIFs.  Their interfaces stay (and
- * stay in their namespaces); frames in flight are lost, nothing else.
- */
 static int selfvirt_setup_board(struct selfvirt_board *b);
 
-static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
-			   const char *buf, size_t count)
+/*
+ * Reset the board under the VIFs.  Their interfaces stay (and stay in
+ * their namespaces); frames in flight are lost, nothing else.
+ */
+static int selfvirt_board_reset(struct selfvirt_board *b)
 {
-	struct selfvirt_board *b = dev_get_drvdata(dev);
 	unsigned int i;
-	int err, ret = 0;
+	int err, ret;
 
-	if (!sysfs_streq(buf, "1"))
-		return -EINVAL;
-	mutex_lock(&b->admin_lock);
-	rtnl_lock();
-	mutex_lock(&b->vif_lock);
+	devl_assert_locked(priv_to_devlink(b));
+	ASSERT_RTNL();
+	lockdep_assert_held(&b->vif_lock);
 	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++) {
 		if (b->mdev[i]) {
 			/* a VM's rings would vanish under it */
-			mutex_unlock(&b->vif_lock);
-			rtnl_unlock();
-			mutex_unlock(&b->admin_lock);
-			dev_err(dev, "no reset while VIF %u is a VM's (mdev)\n", i);
+			dev_err(&b->pdev->dev, "no reset while VIF %u is a VM's (mdev)\n",
+				i);
 			return -EBUSY;
 		}
 	}
@@ -223,11 +223,29 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 			ret = err;
 		}
 	}
+	return ret;
+}
+
+/* "reset": write 1 */
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct selfvirt_board *b = dev_get_drvdata(dev);
+	struct devlink *devlink = priv_to_devlink(b);
+	int err;
+
+	if (!sysfs_streq(buf, "1"))
+		return -EINVAL;
+	devl_lock(devlink);
+	rtnl_lock();
+	mutex_lock(&b->vif_lock);
+	err = selfvirt_board_reset(b);
 	mutex_unlock(&b->vif_lock);
 	rtnl_unlock();
-	mutex_unlock(&b->admin_lock);
-	dev_info(dev, "board reset\n");
-	return ret ? ret : count;
+	devl_unlock(devlink);
+	if (!err)
+		dev_info(dev, "board reset\n");
+	return err ? err : count;
 }
 static DEVICE_ATTR_WO(reset);
 
@@ -423,15 +441,57 @@ static bool selfvirt_params_ok(struct device *dev)
 	return true;
 }
 
-/* Mode, window page size and interrupt mask: after power-on or a reset. */
+/**
+ * selfvirt_board_set_mode - the board's mode and promiscuous switch (SET_MODE)
+ * @b: the board
+ *
+ * Promiscuous if the devlink parameter says so, or, in NIC mode, if the
+ * one interface is.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_board_set_mode(struct selfvirt_board *b)
+{
+	struct selfvirt_vif *vif = READ_ONCE(b->vif[0]);
+	u32 args[2] = { b->nic_mode ? SELFVIRT_MODE_NIC : SELFVIRT_MODE_SELF_VIRT,
+			READ_ONCE(b->promisc) };
+
+	if (b->nic_mode && vif && (READ_ONCE(vif->netdev->flags) & IFF_PROMISC))
+		args[1] = 1;
+	return selfvirt_mbox(b, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+}
+
+/* The identifier width chosen with devlink, if not the board's own. */
+static int selfvirt_setup_irq_width(struct selfvirt_board *b)
+{
+	u32 v;
+
+	if (b->irq_mode != SELFVIRT_IRQ_MODE_IDENTIFIER ||
+	    b->irq_width == b->irq_width_max)
+		return 0;
+	selfvirt_wr(b, SELFVIRT_REG_IRQ_INFO, SELFVIRT_IRQ_INFO(b->irq_width, 0));
+	v = selfvirt_rd(b, SELFVIRT_REG_IRQ_INFO);
+	if (SELFVIRT_IRQ_INFO_WIDTH(v) != b->irq_width) {
+		dev_err(&b->pdev->dev, "board kept a %u-bit identifier, not %u\n",
+			SELFVIRT_IRQ_INFO_WIDTH(v), b->irq_width);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Identifier width, mode, window page size and interrupt mask: after
+ * power-on or a reset, before any VIF is on the board.
+ */
 static int selfvirt_setup_board(struct selfvirt_board *b)
 {
 	int err;
 
-	if (b->nic_mode) {
-		u32 args[2] = { SELFVIRT_MODE_NIC, 0 };
-
-		err = selfvirt_mbox(b, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+	err = selfvirt_setup_irq_width(b);
+	if (err)
+		return err;
+	if (b->nic_mode || b->promisc) {
+		err = selfvirt_board_set_mode(b);
 		if (err)
 			return err;
 	}
@@ -442,8 +502,57 @@ static int selfvirt_setup_board(struct selfvirt_board *b)
 }
 
 /**
- * selfvirt_board_alloc - the driver's state of a board or a VIF function
+ * selfvirt_board_reinit - reset the board, no VIF on it, and set it up
+ * @b: the board, with the mode and identifier width to apply
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_board_reinit(struct selfvirt_board *b)
+{
+	int err;
+
+	devl_assert_locked(priv_to_devlink(b));
+	err = selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
+	if (err)
+		return err;
+	return selfvirt_setup_board(b);
+}
+
+/**
+ * selfvirt_board_create_vifs - the VIFs of probe: "vifs", or one in NIC mode
+ * @b: the board, with no VIF
+ *
+ * Return: 0 or a negative errno; the VIFs made stay.
+ */
+int selfvirt_board_create_vifs(struct selfvirt_board *b)
+{
+	unsigned int i, n = b->nic_mode ? 1 : min(vifs, b->max_vifs);
+	int err;
+
+	devl_assert_locked(priv_to_devlink(b));
+	for (i = 0; i < n; i++) {
+		err = selfvirt_vif_create(b, i, b->tx_entries, b->rx_entries,
+					  b->rx_buf);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Locks and driver data, for a board or a VIF function. */
+static void selfvirt_board_init(struct selfvirt_board *b, struct pci_dev *pdev)
+{
+	b->pdev = pdev;
+	mutex_init(&b->mbox_lock);
+	mutex_init(&b->vif_lock);
+	pci_set_drvdata(pdev, b);
+}
+
+/**
+ * selfvirt_board_alloc - the driver's state of a VIF function
  * @pdev: its PCI device, whose driver data it becomes
+ *
+ * A board's is a devlink instance's instead: selfvirt_devlink_alloc().
  *
  * Return: the state (device-managed), or NULL.
  */
@@ -452,28 +561,50 @@ struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev)
 	struct selfvirt_board *b;
 
 	b = devm_kzalloc(&pdev->dev, sizeof(*b), GFP_KERNEL);
-	if (!b)
-		return NULL;
-	b->pdev = pdev;
-	mutex_init(&b->mbox_lock);
-	mutex_init(&b->vif_lock);
-	mutex_init(&b->admin_lock);
-	pci_set_drvdata(pdev, b);
+	if (b)
+		selfvirt_board_init(b, pdev);
 	return b;
+}
+
+/* The VIFs of probe, under the instance lock; none left on failure. */
+static int selfvirt_probe_vifs(struct selfvirt_board *b)
+{
+	struct devlink *devlink = priv_to_devlink(b);
+	unsigned int i;
+	int err;
+
+	devl_lock(devlink);
+	err = selfvirt_board_create_vifs(b);
+	if (err)
+		for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+			selfvirt_vif_destroy(b, i);
+	devl_unlock(devlink);
+	return err;
+}
+
+static void selfvirt_destroy_vifs(struct selfvirt_board *b)
+{
+	struct devlink *devlink = priv_to_devlink(b);
+	unsigned int i;
+
+	devl_lock(devlink);
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		selfvirt_vif_destroy(b, i);
+	devl_unlock(devlink);
 }
 
 static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct selfvirt_board *b;
-	unsigned int i;
 	int err;
 
 	if (id->device == SELFVIRT_VIF_PCI_DEVICE_ID)
 		return selfvirt_function_probe(pdev);
-	b = selfvirt_board_alloc(pdev);
+	b = selfvirt_devlink_alloc(pdev);
 	if (!b)
 		return -ENOMEM;
+	selfvirt_board_init(b, pdev);
 	if (!selfvirt_params_ok(dev))
 		return -EINVAL;
 
@@ -508,6 +639,14 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
 	if (err)
 		goto err_unmap_sdram;
+	/* the board's own identifier width, not one a previous user chose */
+	b->irq_width_max = SELFVIRT_IRQ_INFO_WIDTH(selfvirt_rd(b, SELFVIRT_REG_IRQ_INFO));
+	if (!b->irq_width_max || b->irq_width_max > SELFVIRT_IRQ_ID_BITS) {
+		dev_err(dev, "identifier width %u after reset\n", b->irq_width_max);
+		err = -ENODEV;
+		goto err_unmap_sdram;
+	}
+	b->irq_width = b->irq_width_max;
 	b->nic_mode = nic_mode;
 	b->tx_entries = tx_entries;
 	b->rx_entries = rx_entries;
@@ -519,11 +658,9 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (err)
 		goto err_irq;
 
-	for (i = 0; i < (nic_mode ? 1 : min(vifs, b->max_vifs)); i++) {
-		err = selfvirt_vif_create(b, i, tx_entries, rx_entries, rx_buf);
-		if (err < 0)
-			goto err_vifs;
-	}
+	err = selfvirt_probe_vifs(b);
+	if (err)
+		goto err_irq;
 	err = sysfs_create_group(&dev->kobj, &selfvirt_board_group);
 	if (err)
 		goto err_vifs;
@@ -532,13 +669,17 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		if (err)
 			goto err_sysfs;
 	}
+	err = selfvirt_devlink_register(b);
+	if (err)
+		goto err_mdev;
 	return 0;
 
+err_mdev:
+	selfvirt_mdev_parent_unregister(b);
 err_sysfs:
 	sysfs_remove_group(&dev->kobj, &selfvirt_board_group);
 err_vifs:
-	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
-		selfvirt_vif_destroy(b, i);
+	selfvirt_destroy_vifs(b);
 err_irq:
 	selfvirt_teardown_irq(b);
 err_unmap_sdram:
@@ -551,17 +692,16 @@ err_release_sdram:
 static void selfvirt_remove(struct pci_dev *pdev)
 {
 	struct selfvirt_board *b = pci_get_drvdata(pdev);
-	unsigned int i;
 
 	if (b->vif_function) {
 		selfvirt_function_remove(pdev);
 		return;
 	}
-	/* first the VMs' VIFs: their users are asked to let them go */
+	selfvirt_devlink_unregister(b);
+	/* the VMs' VIFs: their users are asked to let them go */
 	selfvirt_mdev_parent_unregister(b);
 	sysfs_remove_group(&pdev->dev.kobj, &selfvirt_board_group);
-	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
-		selfvirt_vif_destroy(b, i);
+	selfvirt_destroy_vifs(b);
 	selfvirt_mbox(b, SELFVIRT_CMD_RESET, NULL, 0, NULL, 0);
 	selfvirt_teardown_irq(b);
 	pci_iounmap(pdev, b->sdram);

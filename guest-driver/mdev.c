@@ -559,12 +559,66 @@ static int selfvirt_mdev_alloc_rq(struct selfvirt_mdev *md)
 	return 0;
 }
 
+/* Undo selfvirt_mdev_take(): the board forgets the VIF. */
+static void selfvirt_mdev_drop(struct selfvirt_mdev *md)
+{
+	struct selfvirt_board *b = md->board;
+
+	selfvirt_port_destroy(b, md->q.index);
+	mutex_lock(&b->vif_lock);
+	b->mdev[md->q.index] = NULL;
+	/* the board quiesces the VIF: no DMA into its pages after this */
+	if (md->bound)
+		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
+	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
+	mutex_unlock(&b->vif_lock);
+	synchronize_irq(b->pdev->irq);
+}
+
+/*
+ * A VIF slot, windows and queues on the board, and the VIF's devlink
+ * port; with the instance lock held, so that no reload runs meanwhile.
+ */
+static int selfvirt_mdev_take(struct selfvirt_mdev *md)
+{
+	struct selfvirt_board *b = md->board;
+	int err, first;
+
+	devl_assert_locked(priv_to_devlink(b));
+	if (b->nic_mode) {
+		dev_err(&b->pdev->dev, "no mdev VIFs in NIC mode\n");
+		return -EBUSY;
+	}
+	mutex_lock(&b->vif_lock);
+	first = selfvirt_windows_get(b, md->rq_dma, md->rq_size, &md->q.win_count);
+	if (first < 0) {
+		mutex_unlock(&b->vif_lock);
+		return first;
+	}
+	md->q.win_first = first;
+	err = selfvirt_mdev_bind(md);
+	if (err) {
+		selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
+		mutex_unlock(&b->vif_lock);
+		return err;
+	}
+	b->mdev[md->q.index] = md;
+	md->bound = true;
+	mutex_unlock(&b->vif_lock);
+
+	err = selfvirt_port_create(b, md->q.index, NULL, md);
+	if (err)
+		selfvirt_mdev_drop(md);
+	return err;
+}
+
 /* vfio_device_ops.init: take a VIF slot, windows and queues on the board. */
 static int selfvirt_mdev_init_dev(struct vfio_device *vdev)
 {
 	struct selfvirt_mdev *md = container_of(vdev, struct selfvirt_mdev, vdev);
 	struct selfvirt_board *b = selfvirt_mdev_board(to_mdev_device(vdev->dev));
-	int err, first;
+	struct devlink *devlink = priv_to_devlink(b);
+	int err;
 
 	md->board = b;
 	mutex_init(&md->lock);
@@ -577,43 +631,26 @@ static int selfvirt_mdev_init_dev(struct vfio_device *vdev)
 	if (err)
 		return err;
 
-	mutex_lock(&b->vif_lock);
-	first = selfvirt_windows_get(b, md->rq_dma, md->rq_size, &md->q.win_count);
-	if (first < 0) {
-		err = first;
-		goto err_unlock;
-	}
-	md->q.win_first = first;
-	err = selfvirt_mdev_bind(md);
+	devl_lock(devlink);
+	err = selfvirt_mdev_take(md);
+	devl_unlock(devlink);
 	if (err)
-		goto err_windows;
-	b->mdev[md->q.index] = md;
-	md->bound = true;
-	mutex_unlock(&b->vif_lock);
-
+		goto err_free_rq;
 	err = selfvirt_vectors_request(b, md->q.index, &md->vectors, "sv-mdev",
 				       selfvirt_mdev_msix, md);
 	if (err)
-		goto err_unbind;
+		goto err_drop;
 	selfvirt_mdev_config_init(md);
 	dev_info(&b->pdev->dev, "VIF %u: mdev %s, MAC %pM, receive queue in windows %u+%u\n",
 		 md->q.index, dev_name(vdev->dev), md->q.mac, md->q.win_first,
 		 md->q.win_count);
 	return 0;
 
-err_unbind:
-	mutex_lock(&b->vif_lock);
-	b->mdev[md->q.index] = NULL;
-	selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
-	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
-	mutex_unlock(&b->vif_lock);
-	synchronize_irq(b->pdev->irq);
-	selfvirt_mdev_free_rq(md);
-	return err;
-err_windows:
-	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
-err_unlock:
-	mutex_unlock(&b->vif_lock);
+err_drop:
+	devl_lock(devlink);
+	selfvirt_mdev_drop(md);
+	devl_unlock(devlink);
+err_free_rq:
 	selfvirt_mdev_free_rq(md);
 	return err;
 }
@@ -623,19 +660,25 @@ static void selfvirt_mdev_release_dev(struct vfio_device *vdev)
 {
 	struct selfvirt_mdev *md = container_of(vdev, struct selfvirt_mdev, vdev);
 	struct selfvirt_board *b = md->board;
+	struct devlink *devlink = priv_to_devlink(b);
 
 	selfvirt_vectors_free(b, md->q.index, &md->vectors, md);
-	mutex_lock(&b->vif_lock);
-	b->mdev[md->q.index] = NULL;
-	/* the board quiesces the VIF: no DMA into its pages after this */
-	if (md->bound)
-		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &md->q.index, 1, NULL, 0);
-	selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
-	mutex_unlock(&b->vif_lock);
-	synchronize_irq(b->pdev->irq);
+	devl_lock(devlink);
+	selfvirt_mdev_drop(md);
+	devl_unlock(devlink);
 	selfvirt_mdev_free_rq(md);
 	mutex_destroy(&md->lock);
 	dev_info(&b->pdev->dev, "VIF %u: mdev released\n", md->q.index);
+}
+
+/**
+ * selfvirt_mdev_mac - the MAC of a VM's VIF
+ * @md: the mediated device
+ * @mac: ETH_ALEN bytes for it
+ */
+void selfvirt_mdev_mac(struct selfvirt_mdev *md, u8 *mac)
+{
+	ether_addr_copy(mac, md->q.mac);
 }
 
 static int selfvirt_mdev_open(struct vfio_device *vdev)

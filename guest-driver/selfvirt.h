@@ -9,6 +9,7 @@
 #include <linux/netdevice.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/version.h>
+#include <net/devlink.h>
 #if __has_include(<linux/unaligned.h>)
 #include <linux/unaligned.h>
 #else
@@ -32,6 +33,33 @@
 
 struct selfvirt_board;
 struct selfvirt_mdev;
+struct selfvirt_vif;
+
+/* Why the board halted a VIF's send queue (SELFVIRT_CMD_VIF_STATUS) */
+struct selfvirt_halt {
+	bool halted;
+	u32 reason;		/* enum selfvirt_halt_reason */
+	u32 index;		/* the descriptor's */
+	u32 desc[4];		/* its words as posted */
+};
+
+/**
+ * struct selfvirt_port - a VIF as a devlink port (devlink.c)
+ * @dl: the devlink port: flavour pcisf, sfnum and index the VIF slot
+ * @board: the board
+ * @index: the VIF slot
+ * @vif: the VIF if an interface's, else NULL
+ * @md: the mediated device if the VIF is a VM's, else NULL
+ * @tx_reporter: the "tx" health reporter (interface VIFs)
+ */
+struct selfvirt_port {
+	struct devlink_port dl;
+	struct selfvirt_board *board;
+	unsigned int index;
+	struct selfvirt_vif *vif;
+	struct selfvirt_mdev *md;
+	struct devlink_health_reporter *tx_reporter;
+};
 
 /* A VIF's queues as bound to the board: the VIF_CREATE arguments and answer */
 struct selfvirt_vif_binding {
@@ -65,6 +93,12 @@ struct selfvirt_vif {
 	struct napi_struct napi;
 	unsigned int index;
 	struct work_struct rx_mode_work;	/* mailbox: may sleep */
+	struct selfvirt_port *port;	/* none for a VIF function's */
+	bool inactive;		/* devlink port function state inactive */
+	bool quiesced;		/* detached, NAPI off: reset, restart, inactive */
+	unsigned long halted;	/* bit 0: the board halted the send queue */
+	struct work_struct halt_work;	/* reports it: mailbox, devlink */
+	struct selfvirt_halt halt;	/* the last halt the board told */
 
 	/* send queue, in the board's SDRAM (write-combining, never read) */
 	void __iomem *part;
@@ -112,8 +146,11 @@ struct selfvirt_board {
 	void __iomem *sdram;		/* write-combining */
 	resource_size_t sdram_len;
 	struct mutex mbox_lock;		/* one mailbox command at a time */
-	struct mutex vif_lock;		/* VIF table changes */
-	struct mutex admin_lock;	/* sysfs create, destroy, reset: one at a time */
+	/*
+	 * VIF table changes.  Creating, destroying and resetting VIFs is
+	 * serialized by the devlink instance lock, taken before RTNL and this.
+	 */
+	struct mutex vif_lock;
 
 	u32 caps;
 	u32 max_vifs;
@@ -121,12 +158,14 @@ struct selfvirt_board {
 	u32 contexts;
 	u32 win_entries;
 	u32 irq_width;
+	u32 irq_width_max;	/* the board's at probe */
 	u32 irq_mode;
 	u32 max_frame;
 	u32 part_size;
 	u32 win_shift;
 	u8 base_mac[ETH_ALEN];
 	bool nic_mode;
+	bool promisc;		/* devlink param "promiscuous" */
 	bool vif_function;	/* a VIF function (in a VM): no mailbox */
 
 	/* queue geometry of new VIFs (module parameters) */
@@ -139,6 +178,8 @@ struct selfvirt_board {
 	/* a VIF slot belongs to an interface, to a mediated device or to none */
 	struct selfvirt_vif *vif[SELFVIRT_WIN_ENTRIES];
 	struct selfvirt_mdev *mdev[SELFVIRT_WIN_ENTRIES];
+	/* and a devlink port, under the instance lock */
+	struct selfvirt_port *port[SELFVIRT_WIN_ENTRIES];
 #if IS_ENABLED(CONFIG_VFIO_MDEV)
 	struct mdev_parent mdev_parent;
 	struct mdev_type mdev_type;
@@ -160,11 +201,28 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 
 /* main.c */
 struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev);
+int selfvirt_board_set_mode(struct selfvirt_board *b);
+int selfvirt_board_reinit(struct selfvirt_board *b);
+int selfvirt_board_create_vifs(struct selfvirt_board *b);
 int selfvirt_vectors_request(struct selfvirt_board *b, unsigned int index,
 			     struct selfvirt_vectors *v, const char *prefix,
 			     irq_handler_t handler, void *data);
 void selfvirt_vectors_free(struct selfvirt_board *b, unsigned int index,
 			   struct selfvirt_vectors *v, void *data);
+
+/* devlink.c */
+struct selfvirt_board *selfvirt_devlink_alloc(struct pci_dev *pdev);
+int selfvirt_devlink_register(struct selfvirt_board *b);
+void selfvirt_devlink_unregister(struct selfvirt_board *b);
+int selfvirt_port_create(struct selfvirt_board *b, unsigned int index,
+			 struct selfvirt_vif *vif, struct selfvirt_mdev *md);
+void selfvirt_port_destroy(struct selfvirt_board *b, unsigned int index);
+void selfvirt_port_netdev_set(struct selfvirt_vif *vif);
+void selfvirt_port_netdev_clear(struct selfvirt_vif *vif);
+void selfvirt_vif_tx_halted(struct selfvirt_vif *vif);
+#ifndef SET_NETDEV_DEVLINK_PORT	/* Linux 6.1 */
+struct devlink_port *selfvirt_port_of_netdev(struct net_device *netdev);
+#endif
 
 /* function.c: the VIF function, one VIF as a VM sees it */
 int selfvirt_function_probe(struct pci_dev *pdev);
@@ -189,6 +247,12 @@ void selfvirt_windows_put(struct selfvirt_board *b, unsigned int first,
 int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf);
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index);
+int selfvirt_vif_remove(struct selfvirt_board *b, unsigned int index,
+			struct netlink_ext_ack *extack);
+int selfvirt_vif_set_rate(struct selfvirt_board *b, unsigned int index,
+			  u32 mbps, struct netlink_ext_ack *extack);
+int selfvirt_vif_set_active(struct selfvirt_vif *vif, bool active);
+int selfvirt_vif_restart(struct selfvirt_vif *vif);
 int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 				 size_t rq_size, u32 queues, u32 rx_buf,
 				 const u8 *mac);
@@ -205,6 +269,7 @@ void selfvirt_mdev_driver_unregister(void);
 int selfvirt_mdev_parent_register(struct selfvirt_board *b);
 void selfvirt_mdev_parent_unregister(struct selfvirt_board *b);
 void selfvirt_mdev_signal(struct selfvirt_mdev *md);
+void selfvirt_mdev_mac(struct selfvirt_mdev *md, u8 *mac);
 #else
 static inline int selfvirt_mdev_driver_register(void) { return 0; }
 static inline void selfvirt_mdev_driver_unregister(void) { }
@@ -214,6 +279,7 @@ static inline int selfvirt_mdev_parent_register(struct selfvirt_board *b)
 }
 static inline void selfvirt_mdev_parent_unregister(struct selfvirt_board *b) { }
 static inline void selfvirt_mdev_signal(struct selfvirt_mdev *md) { }
+static inline void selfvirt_mdev_mac(struct selfvirt_mdev *md, u8 *mac) { }
 #endif
 
 #endif /* _SELFVIRT_H_ */

@@ -90,9 +90,14 @@ static u32 selfvirt_tx_free_bytes(struct selfvirt_vif *vif)
 /* Reclaim what the board has consumed; returns frames completed. */
 static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 {
-	u32 cons = le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->tx_cons));
+	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
+	u32 cons = le32_to_cpu(READ_ONCE(st->tx_cons));
 	unsigned int n = 0;
 	u64 bytes = 0;
+
+	/* a malformed descriptor: the board sends no more (devlink health) */
+	if (unlikely(le32_to_cpu(READ_ONCE(st->flags)) & SELFVIRT_RQ_HALTED))
+		selfvirt_vif_tx_halted(vif);
 
 	if (cons - vif->tx_cons > vif->tx_prod - vif->tx_cons) {
 		netdev_err(vif->netdev, "board reports tx_cons %u beyond %u\n",
@@ -141,6 +146,7 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	u32 len = skb->len, need = ALIGN(len, SELFVIRT_TX_ALIGN), slot, off;
 	struct selfvirt_tx_desc d = {};
+	u32 st_flags;
 	void __iomem *desc;
 
 	if (len < ETH_HLEN || len > SELFVIRT_TSO_MAX_FRAME) {
@@ -201,9 +207,11 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 			 vif->tx_prod);
 	/* the index out before EGRESS_ASLEEP is read (the board: the reverse) */
 	mb();
-	if (le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags)) &
-	    SELFVIRT_RQ_EGRESS_ASLEEP)
+	st_flags = le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags));
+	if (st_flags & SELFVIRT_RQ_EGRESS_ASLEEP)
 		selfvirt_doorbell(vif);
+	if (unlikely(st_flags & SELFVIRT_RQ_HALTED))
+		selfvirt_vif_tx_halted(vif);
 	return NETDEV_TX_OK;
 }
 
@@ -413,7 +421,8 @@ static int selfvirt_stop(struct net_device *dev)
 	selfvirt_update_signals(vif, 1, 0);
 	netif_stop_queue(dev);
 	netif_carrier_off(dev);
-	napi_disable(&vif->napi);
+	if (!vif->quiesced)	/* else disabled already */
+		napi_disable(&vif->napi);
 	/* frames still arriving are consumed so the board is not blocked */
 	return 0;
 }
@@ -488,10 +497,8 @@ static void selfvirt_rx_mode_work(struct work_struct *work)
 {
 	struct selfvirt_vif *vif = container_of(work, struct selfvirt_vif,
 						rx_mode_work);
-	u32 args[2] = { SELFVIRT_MODE_NIC,
-			!!(READ_ONCE(vif->netdev->flags) & IFF_PROMISC) };
 
-	selfvirt_mbox(vif->board, SELFVIRT_CMD_SET_MODE, args, 2, NULL, 0);
+	selfvirt_board_set_mode(vif->board);
 }
 
 /* Called with the address lock held: the mailbox waits, so defer it. */
@@ -513,6 +520,9 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 	.ndo_set_rx_mode = selfvirt_set_rx_mode,
 	.ndo_set_features = selfvirt_set_features,
 	.ndo_validate_addr = eth_validate_addr,
+#ifndef SET_NETDEV_DEVLINK_PORT	/* Linux 6.1: netdev->devlink_port later */
+	.ndo_get_devlink_port = selfvirt_port_of_netdev,
+#endif
 };
 
 /* ---- ethtool ---- */
@@ -578,6 +588,76 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 
 static void selfvirt_vif_resume(struct selfvirt_vif *vif);
 
+/*
+ * The board re-lays out the VIF's rings (ATTR_QUEUES, which also restarts
+ * a halted send queue) while the interface is quiesced; the rings start
+ * empty.  *@tx_end and *@tx_len: the bookkeeping for @tx entries, swapped
+ * with the VIF's on success; NULL to keep the VIF's sizes.
+ */
+static int selfvirt_vif_set_queues(struct selfvirt_vif *vif, u32 tx, u32 rx,
+				   u32 **tx_end, u32 **tx_len)
+{
+	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, SELFVIRT_QUEUES(tx, rx),
+			0 };
+	int err;
+
+	ASSERT_RTNL();
+	selfvirt_vif_quiesce(vif);
+	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
+	if (!err) {
+		if (tx_end) {
+			swap(vif->tx_end, *tx_end);
+			swap(vif->tx_len, *tx_len);
+		}
+		vif->tx_entries = tx;
+		vif->rx_entries = rx;
+		vif->data_size = vif->board->part_size - SELFVIRT_SQ_DATA_OFF(tx);
+		clear_bit(0, &vif->halted);
+	}
+	selfvirt_vif_resume(vif);
+	return err;
+}
+
+/**
+ * selfvirt_vif_restart - empty the VIF's rings and start them again
+ * @vif: the VIF, e.g. with a send queue the board halted
+ *
+ * Under RTNL.  Frames in the rings are lost.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vif_restart(struct selfvirt_vif *vif)
+{
+	return selfvirt_vif_set_queues(vif, vif->tx_entries, vif->rx_entries,
+				       NULL, NULL);
+}
+
+/**
+ * selfvirt_vif_set_active - start or stop a VIF (devlink port function state)
+ * @vif: the VIF
+ * @active: true to start it
+ *
+ * Under RTNL.  A stopped VIF's interface is detached, without carrier, and
+ * the board raises no signal for it; starting it empties its rings.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vif_set_active(struct selfvirt_vif *vif, bool active)
+{
+	ASSERT_RTNL();
+	if (active == !vif->inactive)
+		return 0;
+	if (!active) {
+		selfvirt_vif_quiesce(vif);
+		netif_carrier_off(vif->netdev);
+		selfvirt_update_signals(vif, 1, 0);
+		vif->inactive = true;
+		return 0;
+	}
+	vif->inactive = false;
+	return selfvirt_vif_restart(vif);
+}
+
 static void selfvirt_get_ringparam(struct net_device *dev,
 				   struct ethtool_ringparam *ring,
 				   struct kernel_ethtool_ringparam *kring,
@@ -603,8 +683,6 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	u32 tx = ring->tx_pending, rx = ring->rx_pending;
-	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, SELFVIRT_QUEUES(tx, rx),
-			0 };
 	u32 *tx_end, *tx_len;
 	int err;
 
@@ -636,19 +714,9 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 		kfree(tx_len);
 		return -ENOMEM;
 	}
-
-	selfvirt_vif_quiesce(vif);
-	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
-	if (!err) {
-		swap(vif->tx_end, tx_end);
-		swap(vif->tx_len, tx_len);
-		vif->tx_entries = tx;
-		vif->rx_entries = rx;
-		vif->data_size = vif->board->part_size - SELFVIRT_SQ_DATA_OFF(tx);
-	}
+	err = selfvirt_vif_set_queues(vif, tx, rx, &tx_end, &tx_len);
 	kfree(tx_end);
 	kfree(tx_len);
-	selfvirt_vif_resume(vif);
 	return err;
 }
 
@@ -819,6 +887,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	struct selfvirt_vif *vif;
 	int err;
 
+	devl_assert_locked(priv_to_devlink(b));
 	vif = selfvirt_vif_alloc(b, tx_entries, rx_entries, rx_buf);
 	if (!vif)
 		return -ENOMEM;
@@ -837,14 +906,20 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 				       selfvirt_vif_msix, vif);
 	if (err)
 		goto err_unbind;
-	err = register_netdev(vif->netdev);
+	err = selfvirt_port_create(b, vif->index, vif, NULL);
 	if (err)
 		goto err_irq;
+	err = register_netdev(vif->netdev);
+	if (err)
+		goto err_port;
+	selfvirt_port_netdev_set(vif);
 	netdev_info(vif->netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
 		    vif->index, vif->netdev->dev_addr, tx_entries, q.part_off,
 		    rx_entries, rx_buf, vif->win_first, vif->win_count);
 	return vif->index;
 
+err_port:
+	selfvirt_port_destroy(b, vif->index);
 err_irq:
 	selfvirt_vectors_free(b, vif->index, &vif->vectors, vif);
 err_unbind:
@@ -942,6 +1017,10 @@ void selfvirt_vif_destroy_function(struct selfvirt_board *b)
  */
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
 {
+	ASSERT_RTNL();
+	if (vif->quiesced)
+		return;		/* stopped by devlink already */
+	vif->quiesced = true;
 	netif_device_detach(vif->netdev);
 	if (netif_running(vif->netdev))
 		napi_disable(&vif->napi);
@@ -956,8 +1035,12 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 	vif->data_tail = 0;
 	vif->rx_cons = 0;
 	vif->signal_enable = 0;		/* what the reset board holds */
+	if (vif->inactive)
+		return;			/* until devlink starts it */
+	vif->quiesced = false;
 	if (netif_running(vif->netdev)) {
 		napi_enable(&vif->napi);
+		netif_carrier_on(vif->netdev);
 		selfvirt_update_signals(vif, 1, 0);
 		napi_schedule(&vif->napi);
 	}
@@ -1001,18 +1084,73 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
  * selfvirt_vif_destroy - remove an interface VIF and its interface
  * @b: the board
  * @index: the VIF slot; nothing happens if no interface VIF is there
+ *
+ * With the devlink instance lock held.
  */
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index)
 {
 	struct selfvirt_vif *vif = b->vif[index];
 
+	devl_assert_locked(priv_to_devlink(b));
 	if (!vif)
 		return;
+	selfvirt_port_netdev_clear(vif);
 	unregister_netdev(vif->netdev);
 	cancel_work_sync(&vif->rx_mode_work);
+	selfvirt_port_destroy(b, index);
 	selfvirt_vectors_free(b, index, &vif->vectors, vif);
 	selfvirt_vif_unbind(vif);
 	netif_napi_del(&vif->napi);
 	selfvirt_vif_free(vif);
 	dev_info(&b->pdev->dev, "VIF %u destroyed\n", index);
+}
+
+/**
+ * selfvirt_vif_remove - destroy an interface VIF on request
+ * @b: the board
+ * @index: the VIF slot
+ * @extack: where to say why not, or NULL
+ *
+ * With the devlink instance lock held: "devlink port del", destroy_vif.
+ *
+ * Return: 0, -EBUSY for a VM's VIF, -ENOENT for none.
+ */
+int selfvirt_vif_remove(struct selfvirt_board *b, unsigned int index,
+			struct netlink_ext_ack *extack)
+{
+	devl_assert_locked(priv_to_devlink(b));
+	if (b->mdev[index] || (b->port[index] && b->port[index]->md)) {
+		NL_SET_ERR_MSG_MOD(extack, "the VIF is a VM's (mdev): remove the mdev");
+		return -EBUSY;
+	}
+	if (!b->vif[index]) {
+		NL_SET_ERR_MSG_MOD(extack, "no interface VIF in that slot");
+		return -ENOENT;
+	}
+	selfvirt_vif_destroy(b, index);
+	return 0;
+}
+
+/**
+ * selfvirt_vif_set_rate - cap a VIF's egress on the board (ATTR_RATE)
+ * @b: the board
+ * @index: the VIF slot, an interface's or a VM's
+ * @mbps: Mbit/s, at most SELFVIRT_RATE_MAX_MBPS; 0 for no cap
+ * @extack: where to say why not, or NULL
+ *
+ * With the devlink instance lock held: devlink rate, vif_rate.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vif_set_rate(struct selfvirt_board *b, unsigned int index,
+			  u32 mbps, struct netlink_ext_ack *extack)
+{
+	u32 args[3] = { index, SELFVIRT_ATTR_RATE, mbps };
+	int err;
+
+	devl_assert_locked(priv_to_devlink(b));
+	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+	if (err)
+		NL_SET_ERR_MSG_MOD(extack, "the board refused the VIF's rate");
+	return err;
 }
