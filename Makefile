@@ -94,7 +94,14 @@ check-qtest: qemu
 check-host: qemu
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/host
 
-check-guest: qemu guest nested
+# The guest image with the kernel's own driver selftests (test_kselftest.py),
+# from Debian's linux-source of the guest kernel's version
+KSELFTEST := $(BUILD)/kselftest
+kselftest-image: guest
+	scripts/build-kselftest.sh $(KSELFTEST) $(BUILD)/guest \
+	    "$$(dpkg-deb -f $(BUILD)/guest/debs/linux-image-$(KREL)_*.deb Version)"
+
+check-guest: qemu guest nested kselftest-image
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
 # The qtests and guest tests against a second QEMU built with ASan and

@@ -13,6 +13,10 @@
 #include <linux/interrupt.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/version.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#include <net/netdev_queues.h>	/* qstats */
+#endif
 #include "selfvirt.h"
 
 #define SELFVIRT_NAPI_WEIGHT	64
@@ -427,25 +431,67 @@ static int selfvirt_stop(struct net_device *dev)
 	return 0;
 }
 
+/* One direction's counters, consistent with each other */
+static void selfvirt_stats_read(struct selfvirt_vif_stats *st, u64 *packets,
+				u64 *bytes)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&st->syncp);
+		*packets = u64_stats_read(&st->packets);
+		*bytes = u64_stats_read(&st->bytes);
+	} while (u64_stats_fetch_retry(&st->syncp, start));
+}
+
 static void selfvirt_get_stats64(struct net_device *dev,
 				 struct rtnl_link_stats64 *s)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
-	unsigned int start;
 
-	do {
-		start = u64_stats_fetch_begin(&vif->rx_stats.syncp);
-		s->rx_packets = u64_stats_read(&vif->rx_stats.packets);
-		s->rx_bytes = u64_stats_read(&vif->rx_stats.bytes);
-	} while (u64_stats_fetch_retry(&vif->rx_stats.syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&vif->tx_stats.syncp);
-		s->tx_packets = u64_stats_read(&vif->tx_stats.packets);
-		s->tx_bytes = u64_stats_read(&vif->tx_stats.bytes);
-	} while (u64_stats_fetch_retry(&vif->tx_stats.syncp, start));
+	selfvirt_stats_read(&vif->rx_stats, &s->rx_packets, &s->rx_bytes);
+	selfvirt_stats_read(&vif->tx_stats, &s->tx_packets, &s->tx_bytes);
 	s->rx_dropped = vif->rx_dropped;
 	s->tx_dropped = dev->stats.tx_dropped;
 }
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+/*
+ * Queue statistics (netdev netlink qstats): a VIF has one queue pair,
+ * whose counters are the interface's; nothing lies outside it.
+ */
+static void selfvirt_qstats_rx(struct net_device *dev, int idx,
+			       struct netdev_queue_stats_rx *rx)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	selfvirt_stats_read(&vif->rx_stats, &rx->packets, &rx->bytes);
+}
+
+static void selfvirt_qstats_tx(struct net_device *dev, int idx,
+			       struct netdev_queue_stats_tx *tx)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	selfvirt_stats_read(&vif->tx_stats, &tx->packets, &tx->bytes);
+}
+
+static void selfvirt_qstats_base(struct net_device *dev,
+				 struct netdev_queue_stats_rx *rx,
+				 struct netdev_queue_stats_tx *tx)
+{
+	rx->packets = 0;
+	rx->bytes = 0;
+	tx->packets = 0;
+	tx->bytes = 0;
+}
+
+static const struct netdev_stat_ops selfvirt_stat_ops = {
+	.get_queue_stats_rx = selfvirt_qstats_rx,
+	.get_queue_stats_tx = selfvirt_qstats_tx,
+	.get_base_stats = selfvirt_qstats_base,
+};
+#endif
 
 static int selfvirt_set_mac(struct net_device *dev, void *p)
 {
@@ -782,6 +828,9 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 
 	eth_hw_addr_set(netdev, mac);
 	netdev->netdev_ops = &selfvirt_netdev_ops;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	netdev->stat_ops = &selfvirt_stat_ops;
+#endif
 	netdev->ethtool_ops = &selfvirt_ethtool_ops;
 	netdev->dev_port = vif->index;
 	netdev->hw_features = NETIF_F_SG | NETIF_F_RXCSUM;

@@ -10,11 +10,12 @@ BPO_LIST=/etc/apt/sources.list.d/selfvirt-bookworm-backports.sources
 HOST_PKGS="build-essential pkg-config ninja-build libglib2.0-dev libpixman-1-dev
 libslirp-dev flex bison python3-venv python3-setuptools ccache xz-utils cpio
 dpkg-dev file kmod iproute2 ethtool python3-matplotlib python3-pytest
-valgrind"
+valgrind rsync"
 BPO_PKGS="meson python3-pycotap seabios qemu-system-data"
 # The guest: Debian's 6.12 kernel headers (to build the module) and, downloaded only,
 # the kernel image and the userland packed into the initramfs.
-GUEST_PKGS="linux-headers-6.12-amd64 linux-headers-amd64 busybox-static iperf3 libiperf0 libsctp1"
+GUEST_PKGS="linux-headers-6.12-amd64 linux-headers-amd64 busybox-static iperf3 libiperf0 libsctp1
+socat python3-yaml"
 
 # --check: exit 0 when everything is installed (meson new enough), else 1.
 if [ "${1:-}" = "--check" ]; then

@@ -49,6 +49,8 @@ QEMU = os.environ.get('SELFVIRT_QEMU', os.path.join(CONFIG['QEMU_BUILD'],
 GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
 # the L1 image of the nested tests (make nested)
 NESTED_DIR = os.path.join(BUILD, 'nested')
+# the guest image with the kernel's driver selftests (make kselftest-image)
+KSELFTEST_DIR = os.path.join(BUILD, 'kselftest')
 OUT_DIR = os.path.join(BUILD, 'test-output')
 
 
@@ -307,12 +309,14 @@ def quote(s):
 
 
 @contextlib.contextmanager
-def guests(test_name, specs, nested=()):
+def guests(test_name, specs, nested=(), append='', image=GUEST_DIR):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
     in order (a stream server before its client) and waited for together.
     Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested).
+    ``append`` is added to the kernel command lines of the others, which
+    boot ``image`` (default: the guest image).
     On failure the consoles are copied to build/test-output/TEST/.
     """
     workdir = tempfile.mkdtemp(prefix='selfvirt-')
@@ -324,7 +328,7 @@ def guests(test_name, specs, nested=()):
                 g = Guest(name, workdir, devices, mem='1536M', image=NESTED_DIR,
                           l2_agent=True)
             else:
-                g = Guest(name, workdir, devices)
+                g = Guest(name, workdir, devices, append=append, image=image)
             started.append(g)
             g.launch()
         for g in started:
