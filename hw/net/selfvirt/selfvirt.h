@@ -222,6 +222,8 @@ typedef struct SelfvirtPort {
     QEMUBH *tx_bh;
     QEMUBH *rx_flush_bh;
     bool in_blocked;          /* the net layer holds frames for us */
+    bool tx_queued;           /* it holds one of ours (BQL): wait for it */
+    QEMUTimer *tx_peer_timer; /* meanwhile: is the peer still there? */
 } SelfvirtPort;
 
 /* ---- the micro-engines (selfvirt_engines.c) ---- */

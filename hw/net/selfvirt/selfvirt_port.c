@@ -18,6 +18,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "hw/net/net_rx_pkt.h"
+#include "qemu/timer.h"
 #include "selfvirt.h"
 #include "trace.h"
 
@@ -128,14 +129,18 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
     unsigned n = 0;
 
     while (n < 32 && (fr = selfvirt_fifo_pop(&s->port.in))) {
+        int64_t t = selfvirt_stage_clock(e);
+
         if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
             selfvirt_port_rx_csum(e, fr);
         }
+        t = selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_PKT_RX, t, 1);
         if (!selfvirt_port_switch(e, fr)) {
             /* the board's ingress is behind, not a guest: wait for it */
             selfvirt_fifo_unpop(&s->port.in, fr);
             break;
         }
+        selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_DEMUX, t, 1);
         n++;
     }
     if (n && qatomic_read(&s->port.in_blocked)) {
@@ -177,6 +182,7 @@ static void selfvirt_port_send_cb(void *opaque, const struct iovec *iov,
 bool selfvirt_port_tx_context(SelfvirtEngine *e)
 {
     SelfvirtState *s = e->s;
+    int64_t start = selfvirt_stage_clock(e);
     SelfvirtFrame *fr;
     unsigned n = 0;
 
@@ -199,6 +205,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
         g_free(fr);
         n++;
     }
+    selfvirt_stage_add(e, SELFVIRT_STAGE_WIRE_TX, start, n);
     if (n) {
         qemu_bh_schedule(s->port.tx_bh);
         selfvirt_engine_kick_egress(s);   /* they may wait for room in out */
@@ -206,7 +213,45 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
     return n > 0;
 }
 
-/* With the BQL: the frames go out through the netdev. */
+/* With the BQL: the net layer sent the frame it had queued for us. */
+static void selfvirt_port_sent(NetClientState *nc, ssize_t len)
+{
+    SelfvirtState *s = qemu_get_nic_opaque(nc);
+
+    s->port.tx_queued = false;
+    timer_del(s->port.tx_peer_timer);
+    qemu_bh_schedule(s->port.tx_bh);
+}
+
+#define SELFVIRT_PEER_CHECK_NS  (100 * SCALE_MS)
+
+/*
+ * With the BQL: a frame of ours still waits in the net layer.  A peer that
+ * went away (a stream whose other end closed) will never take it: drop it
+ * (selfvirt_port_sent() runs) rather than hold the port for ever.
+ */
+static void selfvirt_port_peer_check(void *opaque)
+{
+    SelfvirtState *s = opaque;
+    NetClientState *nc = qemu_get_queue(s->port.nic);
+
+    if (!s->port.tx_queued) {
+        return;
+    }
+    if (!nc->peer || nc->peer->link_down) {
+        qemu_purge_queued_packets(nc);
+        return;
+    }
+    timer_mod(s->port.tx_peer_timer,
+              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + SELFVIRT_PEER_CHECK_NS);
+}
+
+/*
+ * With the BQL: the frames go out through the netdev.  A peer that takes
+ * no more makes the net layer queue the frame; the rest wait on the board
+ * (and so do the VIFs' send queues) until it is sent: never more than one
+ * of ours in the net layer's queue, which drops past its limit.
+ */
 static void selfvirt_port_tx_bh(void *opaque)
 {
     SelfvirtState *s = opaque;
@@ -214,10 +259,16 @@ static void selfvirt_port_tx_bh(void *opaque)
     SelfvirtFrame *fr;
 
     assert(bql_locked());
-    while ((fr = selfvirt_fifo_pop(&s->port.send))) {
+    while (!s->port.tx_queued && (fr = selfvirt_fifo_pop(&s->port.send))) {
         if (!nc->link_down) {
             trace_selfvirt_wire_tx(fr->len);
-            qemu_send_packet(nc, fr->data, fr->len);
+            if (!qemu_send_packet_async(nc, fr->data, fr->len,
+                                        selfvirt_port_sent)) {
+                s->port.tx_queued = true;
+                timer_mod(s->port.tx_peer_timer,
+                          qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                          SELFVIRT_PEER_CHECK_NS);
+            }
             selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
         }
         g_free(fr);
@@ -247,6 +298,8 @@ void selfvirt_port_init(SelfvirtState *s)
                                       &dev->mem_reentrancy_guard);
     port->rx_flush_bh = qemu_bh_new_guarded(selfvirt_port_rx_flush_bh, s,
                                             &dev->mem_reentrancy_guard);
+    port->tx_peer_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                       selfvirt_port_peer_check, s);
 }
 
 /* After the engines have stopped. */
@@ -254,6 +307,7 @@ void selfvirt_port_fini(SelfvirtState *s)
 {
     SelfvirtPort *port = &s->port;
 
+    timer_free(port->tx_peer_timer);
     qemu_del_nic(port->nic);
     qemu_bh_delete(port->tx_bh);
     qemu_bh_delete(port->rx_flush_bh);
