@@ -17,80 +17,20 @@
 #include "qemu/osdep.h"
 #include "net/eth.h"
 #include "selfvirt.h"
+#include "selfvirt_coalesce_rules.h"
 #include "trace.h"
 
 #define COALESCE_MAX_SEGS   64          /* as GRO's limit */
-#define COALESCE_HDR_MAX    256         /* L2-L4 headers compared */
 
-/* Offsets of the header fields every segment has its own */
-#define IP4_LEN     offsetof(struct ip_header, ip_len)
-#define IP4_ID      offsetof(struct ip_header, ip_id)
-#define IP4_SUM     offsetof(struct ip_header, ip_sum)
-#define IP6_PLEN    offsetof(struct ip6_header, ip6_plen)
-#define TCP_SEQ     offsetof(struct tcp_header, th_seq)
-#define TCP_FLAGS   (offsetof(struct tcp_header, th_offset_flags) + 1)
-#define TCP_SUM     offsetof(struct tcp_header, th_sum)
-
-/* A TCP segment that may be merged: its offsets and payload length. */
-typedef struct CoalesceSeg {
-    unsigned l3, l4, l5;
-    uint32_t seq;
-    uint32_t plen;
-    bool ip4;
-} CoalesceSeg;
-
-static bool coalesce_parse(const SelfvirtFrame *fr, CoalesceSeg *t)
+/* @fr: a verified TCP frame from the wire, and one GRO would merge? */
+static bool coalesce_parse(const SelfvirtFrame *fr, SelfvirtTcpSeg *t)
 {
-    const uint8_t *d = fr->data;
-    uint8_t flags;
-
     if (!fr->csum_ok || !fr->tcp_l5_off || fr->src_vif >= 0 || fr->tx_flags) {
         return false;
     }
-    t->l3 = eth_get_l2_hdr_length(d);
-    if (t->l3 != ETH_HLEN) {
-        return false;           /* VLAN-tagged: left alone */
-    }
-    t->l4 = fr->tcp_l4_off;
-    t->l5 = fr->tcp_l5_off;
-    if (t->l5 >= fr->len || t->l4 + sizeof(struct tcp_header) > t->l5 ||
-        t->l3 + sizeof(struct ip_header) > t->l4 || t->l5 > COALESCE_HDR_MAX) {
-        return false;           /* no payload, or headers that do not fit */
-    }
-    t->ip4 = (d[t->l3] >> 4) == 4;
-    /* the IP length must end at the frame: no Ethernet padding */
-    if (t->ip4 ? t->l3 + lduw_be_p(d + t->l3 + IP4_LEN) != fr->len
-               : t->l3 + sizeof(struct ip6_header) +
-                 lduw_be_p(d + t->l3 + IP6_PLEN) != fr->len) {
-        return false;
-    }
-    flags = d[t->l4 + TCP_FLAGS];
-    if ((flags & ~TH_PUSH) != TH_ACK) {
-        return false;           /* SYN, FIN, RST, URG, ECE, CWR: flush */
-    }
-    t->seq = ldl_be_p(d + t->l4 + TCP_SEQ);
-    t->plen = fr->len - t->l5;
-    return true;
-}
-
-/*
- * @fr's headers without the fields each segment has its own: two segments
- * of one flow that GRO would merge have the same key.
- */
-static void coalesce_key(const SelfvirtFrame *fr, const CoalesceSeg *t,
-                         uint8_t *key)
-{
-    memcpy(key, fr->data, t->l5);
-    if (t->ip4) {
-        stw_be_p(key + t->l3 + IP4_LEN, 0);
-        stw_be_p(key + t->l3 + IP4_ID, 0);
-        stw_be_p(key + t->l3 + IP4_SUM, 0);
-    } else {
-        stw_be_p(key + t->l3 + IP6_PLEN, 0);
-    }
-    stl_be_p(key + t->l4 + TCP_SEQ, 0);
-    key[t->l4 + TCP_FLAGS] &= ~TH_PUSH;
-    stw_be_p(key + t->l4 + TCP_SUM, 0);
+    return selfvirt_tcp_seg_parse(fr->data, fr->len,
+                                  eth_get_l2_hdr_length(fr->data),
+                                  fr->tcp_l4_off, fr->tcp_l5_off, t);
 }
 
 /*
@@ -102,9 +42,10 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
                                  SelfvirtFrame *head, uint32_t limit)
 {
     SelfvirtFrame *seg[COALESCE_MAX_SEGS], *next, *fr;
-    uint8_t key[COALESCE_HDR_MAX], next_key[COALESCE_HDR_MAX];
+    uint8_t key[SELFVIRT_COALESCE_HDR_MAX];
+    uint8_t next_key[SELFVIRT_COALESCE_HDR_MAX];
     uint32_t len, mss, last_plen, next_seq;
-    CoalesceSeg th, tn;
+    SelfvirtTcpSeg th, tn;
     unsigned n = 1;
     uint8_t *p;
 
@@ -112,18 +53,19 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         !coalesce_parse(head, &th)) {
         return head;
     }
-    coalesce_key(head, &th, key);
+    selfvirt_tcp_seg_key(head->data, &th, key);
     seg[0] = head;
     len = head->len;
     mss = last_plen = th.plen;
     next_seq = th.seq + th.plen;
     while (n < COALESCE_MAX_SEGS && last_plen == mss &&
-           !(seg[n - 1]->data[th.l4 + TCP_FLAGS] & TH_PUSH) &&
+           !(seg[n - 1]->data[th.l4 + SELFVIRT_TCP_FLAGS] &
+             SELFVIRT_TCP_PSH) &&
            (next = selfvirt_fifo_peek(&vif->pending)) &&
            coalesce_parse(next, &tn) && tn.l5 == th.l5 && tn.l4 == th.l4 &&
            tn.plen <= mss && tn.seq == next_seq &&
            len + tn.plen <= limit && len + tn.plen - th.l3 <= 65535) {
-        coalesce_key(next, &tn, next_key);
+        selfvirt_tcp_seg_key(next->data, &tn, next_key);
         if (memcmp(key, next_key, th.l5)) {
             break;              /* another flow, or other options */
         }
@@ -145,17 +87,17 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         memcpy(p, seg[i]->data + th.l5, plen);
         p += plen;
         /* the merged header pushes if any segment did */
-        fr->data[th.l4 + TCP_FLAGS] |=
-            seg[i]->data[th.l4 + TCP_FLAGS] & TH_PUSH;
+        fr->data[th.l4 + SELFVIRT_TCP_FLAGS] |=
+            seg[i]->data[th.l4 + SELFVIRT_TCP_FLAGS] & SELFVIRT_TCP_PSH;
         g_free(seg[i]);
     }
     g_free(head);
     if (th.ip4) {
-        stw_be_p(fr->data + th.l3 + IP4_LEN, len - th.l3);
+        stw_be_p(fr->data + th.l3 + SELFVIRT_IP4_LEN, len - th.l3);
         eth_fix_ip4_checksum(fr->data + th.l3, th.l4 - th.l3);
     } else {
-        stw_be_p(fr->data + th.l3 + IP6_PLEN,
-                 len - th.l3 - sizeof(struct ip6_header));
+        stw_be_p(fr->data + th.l3 + SELFVIRT_IP6_PLEN,
+                 len - th.l3 - SELFVIRT_IP6_HLEN);
     }
     /*
      * To the host it is now an unsegmented TCP frame, checksums verified
