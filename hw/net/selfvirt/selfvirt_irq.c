@@ -127,10 +127,7 @@ static void selfvirt_irq_set_width(SelfvirtState *s, uint32_t width)
                       "1..%u, ignored\n", width, s->irq.width_max);
         return;
     }
-    if (selfvirt_vif_active_any(s)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: identifier width change to "
-                      "%u while VIFs are live, refused\n", width);
-        selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+    if (selfvirt_csr_refused_while_live(s, "identifier width", width)) {
         return;
     }
     s->irq.width = width;

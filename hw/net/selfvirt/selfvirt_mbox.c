@@ -75,6 +75,22 @@ bool selfvirt_vif_active_any(SelfvirtState *s)
 }
 
 /*
+ * A register write that would move what live VIFs use (window page size,
+ * identifier width): refused and counted while any VIF exists.
+ */
+bool selfvirt_csr_refused_while_live(SelfvirtState *s, const char *what,
+                                     uint32_t val)
+{
+    if (!selfvirt_vif_active_any(s)) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: %s change to %u while VIFs "
+                  "are live, refused\n", what, val);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+    return true;
+}
+
+/*
  * Can VIF @v have configuration @c next to the other live VIFs?  The one
  * check for the mailbox (CREATE, SET QUEUES) and for a migration stream.
  */

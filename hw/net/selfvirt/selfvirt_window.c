@@ -146,11 +146,8 @@ void selfvirt_window_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
                           SELFVIRT_WIN_MIN_SHIFT, SELFVIRT_WIN_MAX_SHIFT);
             return;
         }
-        if (selfvirt_vif_active_any(s)) {
-            /* one page size for the table: a change would move live rings */
-            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: window page shift "
-                          "change to %u while VIFs are live, refused\n", val);
-            selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+        /* one page size for the table: a change would move live rings */
+        if (selfvirt_csr_refused_while_live(s, "window page shift", val)) {
             return;
         }
         qatomic_set(&s->win.page_shift, val);
