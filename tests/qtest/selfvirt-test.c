@@ -364,6 +364,71 @@ static void test_qom_state(void)
     board_stop(&b);
 }
 
+/* A stage's frames and time, as qom-get of stage-times reads them. */
+static void stage_time(Board *b, const char *stage, int64_t *frames,
+                       int64_t *ns)
+{
+    QDict *rsp = qom_get(b, "stage-times");
+    QDict *st = qdict_get_qdict(qdict_get_qdict(rsp, "return"), stage);
+
+    g_assert_nonnull(st);
+    *frames = qdict_get_int(st, "frames");
+    *ns = qdict_get_int(st, "ns");
+    qobject_unref(rsp);
+}
+
+/*
+ * The paper's Fig. 4 from the model's own clock: with stage-timing=on a
+ * frame VIF to wire, wire to VIF and VIF to VIF go through every stage;
+ * off, nothing is timed.
+ */
+static void test_stage_times(void)
+{
+    static const char *const stages[] = {
+        "egress-msg-recv", "egress-pkt-tx", "wire-tx", "ingress-pkt-rx",
+        "ingress-demux", "ingress-msg-send",
+    };
+    uint8_t f[64], got[128];
+    int64_t frames, ns;
+    Board b;
+
+    for (int on = 0; on <= 1; on++) {
+        board_start(&b, on ? ",vifs=4,id=sv,stage-timing=on" : ",vifs=4,id=sv");
+        g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+        g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+        frame_init(f, sizeof(f), mac_far, mac_vif0);
+        post_frame(&b, 0, f, sizeof(f));
+        g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
+        frame_init(f, sizeof(f), mac_vif1, mac_far);
+        wire_send(&b, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
+        frame_init(f, sizeof(f), mac_vif1, mac_vif0);
+        post_frame(&b, 0, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 2));
+        for (size_t i = 0; i < G_N_ELEMENTS(stages); i++) {
+            stage_time(&b, stages[i], &frames, &ns);
+            if (!on) {
+                g_assert_cmpint(frames, ==, 0);
+                g_assert_cmpint(ns, ==, 0);
+                continue;
+            }
+            g_assert_cmpint(frames, >=, 1);
+            g_assert_cmpint(ns, >, 0);
+        }
+        if (on) {
+            stage_time(&b, "egress-msg-recv", &frames, &ns);
+            g_assert_cmpint(frames, ==, 2);     /* two frames from VIF 0 */
+            stage_time(&b, "ingress-msg-send", &frames, &ns);
+            g_assert_cmpint(frames, ==, 2);     /* two into VIF 1's ring */
+            /* a board reset starts the sums again */
+            csr_wr(&b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+            stage_time(&b, "egress-msg-recv", &frames, &ns);
+            g_assert_cmpint(frames, ==, 0);
+        }
+        board_stop(&b);
+    }
+}
+
 /* Wire to VIF, VIF to wire, broadcast both ways. */
 static void test_wire(void)
 {
@@ -1102,6 +1167,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/halt-status", test_halt_status);
     qtest_add_func("/selfvirt/identifier-width", test_identifier_width);
     qtest_add_func("/selfvirt/qom-state", test_qom_state);
+    qtest_add_func("/selfvirt/stage-times", test_stage_times);
     qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
     qtest_add_func("/selfvirt/engines-inline", test_engines_inline);

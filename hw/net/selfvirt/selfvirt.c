@@ -270,6 +270,7 @@ void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope)
         selfvirt_irq_reset(s);
         selfvirt_mbox_reset(s);
         memset(s->stats, 0, sizeof(s->stats));
+        selfvirt_stage_reset(s);
     }
     selfvirt_engines_resume(s);
 }
@@ -441,6 +442,7 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
     DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
+    DEFINE_PROP_BOOL("stage-timing", SelfvirtState, me.stage_timing, false),
     /* read-only: the board's state */
     SELFVIRT_PROP_RO("board-mode", selfvirt_prop_mode, sw.mode),
     SELFVIRT_PROP_RO("promiscuous", selfvirt_prop_promisc, sw.promisc),
@@ -632,6 +634,10 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
     rc->phases.hold = selfvirt_qdev_reset_hold;
 
     device_class_set_props(dc, selfvirt_properties);
+    object_class_property_set_description(klass, "stage-timing",
+        "time the micro-engines' stages (qom-get stage-times): two clock "
+        "reads per stage and frame");
+    selfvirt_stage_class_init(klass);
     for (unsigned i = 0; i < ARRAY_SIZE(selfvirt_prop_ranges); i++) {
         const SelfvirtPropRange *p = &selfvirt_prop_ranges[i];
         g_autofree char *desc = g_strdup_printf("%s, %u..%u", p->what,

@@ -17,6 +17,7 @@
  *   selfvirt_frame.c     frames inside the board and the queues between
  *                        engines; offloads with QEMU's net_tx_pkt
  *   selfvirt_coalesce.c  receive coalescing
+ *   selfvirt_stage.c     the engines' stage times (the paper's Fig. 4)
  *
  * Calls run one way: the engine loop dispatches to the contexts (port,
  * egress, ingress), which call down into the switch, frames, windows and
@@ -35,6 +36,8 @@
 #include "qemu/queue.h"
 #include "qemu/units.h"
 #include "qemu/thread.h"
+#include "qemu/stats64.h"
+#include "qemu/timer.h"
 #include "qom/object.h"
 #include "system/runstate.h"
 #include "selfvirt_abi.h"
@@ -235,6 +238,32 @@ enum SelfvirtEngineRole {
     SELFVIRT_ME_EGRESS,       /* pool: one context per VIF send queue */
 };
 
+/*
+ * The micro-engines' stages, for the paper's Fig. 4: X(ID, "name").  With
+ * stage-timing=on each engine times the stages it runs and counts their
+ * frames (selfvirt_stage.c); qom-get of "stage-times" reads the sums.
+ */
+#define SELFVIRT_STAGES(X) \
+    X(EGRESS_MSG_RECV, "egress-msg-recv"),    /* descriptor, frame copied */ \
+    X(EGRESS_PKT_TX, "egress-pkt-tx"),        /* switched to wire or VIF */ \
+    X(WIRE_TX, "wire-tx"),                    /* offloads, to the netdev */ \
+    X(INGRESS_PKT_RX, "ingress-pkt-rx"),      /* from the port, checksum */ \
+    X(INGRESS_DEMUX, "ingress-demux"),        /* MAC lookup, pending queue */ \
+    X(INGRESS_MSG_SEND, "ingress-msg-send"),  /* into the ring, signal */
+
+#define SELFVIRT_STAGE_ENUM(id, name)   SELFVIRT_STAGE_##id
+typedef enum SelfvirtStage {
+    SELFVIRT_STAGES(SELFVIRT_STAGE_ENUM)
+    SELFVIRT_STAGE_COUNT
+} SelfvirtStage;
+#undef SELFVIRT_STAGE_ENUM
+
+/* One stage's sums in one engine: written by that engine only. */
+typedef struct SelfvirtStageTime {
+    Stat64 ns;
+    Stat64 frames;
+} SelfvirtStageTime;
+
 typedef struct SelfvirtEngine {
     struct SelfvirtState *s;
     QemuThread thread;
@@ -246,6 +275,7 @@ typedef struct SelfvirtEngine {
     bool asleep;
     struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
     struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
+    SelfvirtStageTime stage[SELFVIRT_STAGE_COUNT];
 } SelfvirtEngine;
 
 typedef struct SelfvirtEngines {
@@ -254,6 +284,7 @@ typedef struct SelfvirtEngines {
     uint32_t contexts;        /* property contexts: per engine */
     uint32_t poll_us;         /* property poll-us */
     bool inline_mode;         /* property x-engines-inline: no threads */
+    bool stage_timing;        /* property stage-timing */
     unsigned egress_contexts;
     uint32_t next_egress_ctx; /* round-robin for new VIFs */
     bool running;             /* threads started */
@@ -337,6 +368,8 @@ void selfvirt_vifs_reset(SelfvirtState *s);
 bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
                             const SelfvirtVif *c, Error **errp);
 bool selfvirt_vif_active_any(SelfvirtState *s);
+bool selfvirt_csr_refused_while_live(SelfvirtState *s, const char *what,
+                                     uint32_t val);
 
 /* selfvirt_switch.c */
 void selfvirt_switch_reset(SelfvirtState *s);
@@ -391,6 +424,18 @@ void selfvirt_engine_kick_role(SelfvirtState *s,
 void selfvirt_engine_kick_egress(SelfvirtState *s);
 SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
 unsigned selfvirt_engines_next_egress_ctx(SelfvirtState *s);
+
+/* selfvirt_stage.c */
+int64_t selfvirt_stage_add(SelfvirtEngine *e, SelfvirtStage stage,
+                           int64_t start, unsigned frames);
+void selfvirt_stage_reset(SelfvirtState *s);
+void selfvirt_stage_class_init(ObjectClass *klass);
+
+/* When a stage starts: a clock reading with stage-timing=on, else 0. */
+static inline int64_t selfvirt_stage_clock(SelfvirtEngine *e)
+{
+    return e->s->me.stage_timing ? get_clock() : 0;
+}
 
 /* selfvirt_coalesce.c */
 SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,

@@ -232,8 +232,13 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
     g_assert_not_reached();     /* a frame from a VIF has a way out */
 }
 
+/*
+ * Descriptor @d's frame: copied out of SDRAM and checked (message receive),
+ * then switched (packet transmit).  @start: when the engine took @d.
+ */
 static SelfvirtEgress selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
-                                            const struct selfvirt_tx_desc *d)
+                                            const struct selfvirt_tx_desc *d,
+                                            int64_t start)
 {
     SelfvirtState *s = e->s;
     SelfvirtVif *vif = &s->vif[v];
@@ -255,7 +260,10 @@ static SelfvirtEgress selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
         g_free(fr);
         return r;
     }
-    return selfvirt_egress_forward(e, v, fr);
+    start = selfvirt_stage_add(e, SELFVIRT_STAGE_EGRESS_MSG_RECV, start, 1);
+    r = selfvirt_egress_forward(e, v, fr);
+    selfvirt_stage_add(e, SELFVIRT_STAGE_EGRESS_PKT_TX, start, 1);
+    return r;
 }
 
 /* ---- a VIF's send queue ---- */
@@ -364,16 +372,21 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
     if (!vif->active || vif->stopped) {
         return false;
     }
-    while (done < weight && selfvirt_egress_next_desc(s, v, &d)) {
-        uint32_t len = le32_to_cpu(d.len);
+    while (done < weight) {
+        int64_t start = selfvirt_stage_clock(e);
+        uint32_t len;
         SelfvirtEgress r;
 
+        if (!selfvirt_egress_next_desc(s, v, &d)) {
+            break;
+        }
+        len = le32_to_cpu(d.len);
         if (!selfvirt_rate_check(&vif->rate,
                                  qemu_clock_get_ns(QEMU_CLOCK_REALTIME),
                                  len, wait_ns)) {
             break;
         }
-        r = selfvirt_egress_frame(e, v, &d);
+        r = selfvirt_egress_frame(e, v, &d, start);
         if (r == EGRESS_RETRY) {
             break;
         }

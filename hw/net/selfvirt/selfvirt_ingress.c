@@ -295,9 +295,9 @@ static void selfvirt_ingress_publish(SelfvirtState *s, unsigned v)
 
 /*
  * Move VIF @v's pending frames into its receive queue while there is
- * room.  Returns true if it did any work.
+ * room.  Returns the frames it took: delivered or dropped.
  */
-static bool selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
+static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
 {
     SelfvirtVif *vif = &s->vif[v];
     uint32_t capacity = selfvirt_vif_rx_capacity(vif);
@@ -306,7 +306,7 @@ static bool selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
     SelfvirtFrame *fr;
 
     if (!vif->active) {
-        return false;
+        return 0;
     }
     while (budget-- && (fr = selfvirt_fifo_pop(&vif->pending))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
@@ -357,7 +357,7 @@ static bool selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
     if (done) {
         selfvirt_ingress_publish(s, v);
     }
-    return done + dropped > 0;
+    return done + dropped;
 }
 
 /* Ingress context @ctx: its VIFs' pending queues into their rings. */
@@ -368,7 +368,11 @@ bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx)
 
     for (unsigned v = ctx; v < s->num_vifs; v += s->me.contexts) {
         if (!selfvirt_fifo_empty(&s->vif[v].pending)) {
-            work |= selfvirt_ingress_deliver(s, v);
+            int64_t start = selfvirt_stage_clock(e);
+            unsigned n = selfvirt_ingress_deliver(s, v);
+
+            selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_MSG_SEND, start, n);
+            work |= n > 0;
         }
     }
     if (work) {
