@@ -28,6 +28,9 @@ MODULE_PARM_DESC(rx_buf, "receive buffer bytes; sets the largest MTU (default 20
 static bool nic_mode;
 module_param(nic_mode, bool, 0444);
 MODULE_PARM_DESC(nic_mode, "plain NIC mode: one interface with the board's MAC");
+bool selfvirt_cost_stats;
+module_param_named(cost_stats, selfvirt_cost_stats, bool, 0644);
+MODULE_PARM_DESC(cost_stats, "count the host's costs per message and interrupt (ethtool -S host_*)");
 
 static const struct pci_device_id selfvirt_pci_tbl[] = {
 	{ PCI_DEVICE(SELFVIRT_PCI_VENDOR_ID, SELFVIRT_PCI_DEVICE_ID) },
@@ -306,6 +309,7 @@ static const struct attribute_group selfvirt_board_group = {
 static irqreturn_t selfvirt_intr(int irq, void *data)
 {
 	struct selfvirt_board *b = data;
+	u64 start = selfvirt_cost_start();
 	u32 id = selfvirt_rd(b, SELFVIRT_REG_IRQ_ID);
 	unsigned int i;
 
@@ -327,6 +331,7 @@ static irqreturn_t selfvirt_intr(int irq, void *data)
 		else if (md)
 			selfvirt_mdev_signal(md);
 	}
+	selfvirt_cost_end(&b->cost_master, start, 1);
 	return IRQ_HANDLED;
 }
 

@@ -8,6 +8,7 @@
 #include <linux/pci.h>
 #include <linux/netdevice.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/timekeeping.h>
 #include <linux/version.h>
 #include <net/devlink.h>
 #if __has_include(<linux/unaligned.h>)
@@ -80,6 +81,34 @@ struct selfvirt_vectors {
 	char name[2][IFNAMSIZ + 8];	/* transmit done, received */
 };
 
+/*
+ * Host costs, the paper's section 4.3.1: time spent and events, counted
+ * only with the module parameter cost_stats (two clock reads per event).
+ * Each has one writer: the transmit path, NAPI, or an interrupt handler.
+ */
+struct selfvirt_cost {
+	u64 ns;
+	u64 events;
+};
+
+extern bool selfvirt_cost_stats;
+
+/* When a costed event starts: a clock reading, or 0 when not counting. */
+static inline u64 selfvirt_cost_start(void)
+{
+	return READ_ONCE(selfvirt_cost_stats) ? ktime_get_ns() : 0;
+}
+
+/* @events since @start, if selfvirt_cost_start() read the clock. */
+static inline void selfvirt_cost_end(struct selfvirt_cost *c, u64 start,
+				     u64 events)
+{
+	if (start && events) {
+		c->ns += ktime_get_ns() - start;
+		c->events += events;
+	}
+}
+
 struct selfvirt_vif_stats {
 	u64_stats_t packets;
 	u64_stats_t bytes;
@@ -137,6 +166,9 @@ struct selfvirt_vif {
 	u64 doorbells;
 	u64 polls;
 	u64 redundant_polls;	/* woken, found nothing: shared bits */
+	struct selfvirt_cost cost_send;	/* a frame into the send queue */
+	struct selfvirt_cost cost_recv;	/* a frame out of the receive queue */
+	struct selfvirt_cost cost_vector; /* its MSI-X vectors' handler */
 };
 
 /* The board, as the management (the paper's dom0) driver sees it. */
@@ -187,6 +219,7 @@ struct selfvirt_board {
 #endif
 	u64 irqs;
 	u64 irqs_none;
+	struct selfvirt_cost cost_master; /* identifier: read, clear, demux */
 };
 
 static inline u32 selfvirt_rd(struct selfvirt_board *b, u32 reg)

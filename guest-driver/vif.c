@@ -144,8 +144,7 @@ static void selfvirt_copy_skb_toio(void __iomem *dst, const struct sk_buff *skb)
 	}
 }
 
-static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
-				       struct net_device *dev)
+static netdev_tx_t selfvirt_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	u32 len = skb->len, need = ALIGN(len, SELFVIRT_TX_ALIGN), slot, off;
@@ -217,6 +216,18 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 	if (unlikely(st_flags & SELFVIRT_RQ_HALTED))
 		selfvirt_vif_tx_halted(vif);
 	return NETDEV_TX_OK;
+}
+
+/* A frame into the send queue: the paper's message send, costed */
+static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
+				       struct net_device *dev)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u64 start = selfvirt_cost_start();
+	netdev_tx_t ret = selfvirt_xmit(skb, dev);
+
+	selfvirt_cost_end(&vif->cost_send, start, ret == NETDEV_TX_OK);
+	return ret;
 }
 
 /* ---- receive ---- */
@@ -303,9 +314,13 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 		struct sk_buff *skb = NULL;
 		u32 n;
 
+		u64 start = selfvirt_cost_start();
+
 		done++;
 		if (selfvirt_rx_chain_ok(vif, prod, &n))
 			skb = selfvirt_rx_skb(vif, n);
+		/* the paper's message receive: the copy out of the ring */
+		selfvirt_cost_end(&vif->cost_recv, start, !!skb);
 		vif->rx_cons += n;
 		if (!skb) {
 			vif->rx_dropped++;
@@ -399,7 +414,11 @@ void selfvirt_vif_signal(struct selfvirt_vif *vif)
  */
 irqreturn_t selfvirt_vif_msix(int irq, void *data)
 {
-	selfvirt_vif_signal(data);
+	struct selfvirt_vif *vif = data;
+	u64 start = selfvirt_cost_start();
+
+	selfvirt_vif_signal(vif);
+	selfvirt_cost_end(&vif->cost_vector, start, 1);
 	return IRQ_HANDLED;
 }
 
@@ -576,6 +595,10 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 #define SELFVIRT_VSTAT_NAME(id, name) "board_" name
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "doorbells", "rx_dropped",
+	/* host costs (module parameter cost_stats): this VIF's, the board's */
+	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
+	"host_vector_irq_ns", "host_vector_irqs",
+	"host_master_irq_ns", "host_master_irqs",
 	SELFVIRT_VIF_STATS(SELFVIRT_VSTAT_NAME)
 };
 #undef SELFVIRT_VSTAT_NAME
@@ -623,6 +646,14 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	data[i++] = vif->redundant_polls;
 	data[i++] = vif->doorbells;
 	data[i++] = vif->rx_dropped;
+	data[i++] = vif->cost_send.ns;
+	data[i++] = vif->cost_send.events;
+	data[i++] = vif->cost_recv.ns;
+	data[i++] = vif->cost_recv.events;
+	data[i++] = vif->cost_vector.ns;
+	data[i++] = vif->cost_vector.events;
+	data[i++] = vif->board->cost_master.ns;
+	data[i++] = vif->board->cost_master.events;
 	if (vif->board->vif_function)
 		return;
 	/* the board's own counters: a mailbox read, off the fast path */
