@@ -11,6 +11,7 @@ Failures leave the guests' consoles in the test's output folder.
 
 import base64
 import contextlib
+import json
 import os
 import random
 import re
@@ -196,6 +197,18 @@ class Guest:
         self._connect_agent(30)
         return took
 
+    def kill_and_restart(self, timeout=180):
+        """Kill this guest's QEMU (SIGKILL: nothing is shut down), then boot
+        the guest again in a new QEMU with the same devices."""
+        with contextlib.suppress(Exception):
+            self.qga.close()
+        self.qga = None
+        self.vm.shutdown(hard=True, timeout=10)
+        self.generation += 1
+        self.vm = self._machine()
+        self.vm.launch()
+        self.wait_ready(timeout)
+
     def run(self, cmd, timeout=60, check=True):
         """Run a shell command in the guest; return (rc, stdout, stderr)."""
         pid = self.qga.cmd('guest-exec', path='/bin/sh',
@@ -351,15 +364,24 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# the board at 00:05.0: its devlink handle, and its sysfs files (the
+# board's counters, and the compatibility wrappers over devlink)
+DEVLINK_DEV = 'pci/0000:00:05.0'
 BOARD_SYSFS = '/sys/bus/pci/devices/0000:00:05.0/selfvirt'
+
+
+def vif_ports(g):
+    """The board's VIFs with an interface: {index: ifname}, from devlink."""
+    ports = json.loads(g.out('devlink -j port show'))['port']
+    return {name.rsplit('/', 1)[1]: p['netdev'] for name, p in ports.items()
+            if name.startswith(DEVLINK_DEV + '/') and 'netdev' in p}
 
 
 def vif_netns(g, vifs, host, params=''):
     """Load the driver with @vifs VIFs, one per namespace vN, 10.9.N.host."""
     g.run(f'modprobe selfvirt vifs={vifs} {params}')
-    lines = g.out(f'cat {BOARD_SYSFS}/vifs')
-    names = dict(line.split() for line in lines.splitlines())
-    assert len(names) == vifs, lines
+    names = vif_ports(g)
+    assert len(names) == vifs, names
     for idx, ifname in names.items():
         ns = f'v{idx}'
         g.run(f'ip netns add {ns}; ip link set {ifname} netns {ns}; '
@@ -418,6 +440,14 @@ def nc_send(g, netns, dst, path='/tmp/src'):
           'echo \\$? > /tmp/nc.rc" < /dev/null > /dev/null 2>&1 &')
 
 
+def wait_listening(g, netns, port=5001, timeout=10):
+    """Wait until a TCP socket listens on @port in namespace @netns (a
+    command prefix, as for nc_listen)."""
+    g.run(f'for i in $(seq {timeout * 5}); do {netns} cat /proc/net/tcp '
+          f'/proc/net/tcp6 | grep -qE ":{port:04X} [0:]+ 0A" && exit 0; '
+          'sleep 0.2; done; exit 1', timeout=timeout + 10)
+
+
 def wait_for_file(g, path, timeout=90):
     deadline = time.monotonic() + timeout
     while g.run(f'test -e {path}', check=False)[0] != 0:
@@ -429,11 +459,12 @@ def sha256(g, path):
     return g.out(f'sha256sum {path}').split()[0]
 
 
-def start_transfer(sender, receiver, netns, dst, vif_sysfs, rate_mbps=30):
+def start_transfer(sender, receiver, netns, dst, rate_mbps=30):
     """Send 8 MiB of random data from @sender to @dst on @receiver (nc),
     the sender's VIF 0 limited to @rate_mbps so that it lasts a few
     seconds; return once it is under way."""
-    sender.run(f'echo "0 {rate_mbps}" > {vif_sysfs}/vif_rate')
+    sender.run(f'devlink port function rate set {DEVLINK_DEV}/0 '
+               f'tx_max {rate_mbps}mbit')
     sender.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
     nc_listen(receiver, netns)
     time.sleep(0.5)

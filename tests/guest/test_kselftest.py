@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from harness import BOARD_SYSFS, KSELFTEST_DIR, guests
+from harness import KSELFTEST_DIR, guests, vif_ports
 
 KSFT = '/opt/kselftest/drivers/net'
 # /usr/bin first: iproute2's ip and iputils' ping, not busybox's applets
@@ -37,8 +37,7 @@ def totals(out):
 def dut_and_peer(g):
     """VIF 0 up in the root namespace, VIF 1 in namespace peer."""
     g.run('modprobe selfvirt vifs=2')
-    names = dict(line.split() for line in
-                 g.out(f'cat {BOARD_SYSFS}/vifs').splitlines())
+    names = vif_ports(g)
     dut, peer = names['0'], names['1']
     g.run(f'ip netns add peer; ip link set {peer} netns peer; '
           f'ip -n peer link set {peer} up; '

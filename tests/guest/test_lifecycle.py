@@ -2,7 +2,8 @@
 
 import re
 
-from harness import BOARD_SYSFS as SYSFS, guests, ping_ok, vif_netns
+from harness import (BOARD_SYSFS as SYSFS, DEVLINK_DEV as DEV, guests,
+                     ping_ok, vif_netns, vif_ports)
 
 
 def start_traffic(g, seconds=30):
@@ -39,29 +40,31 @@ def test_reset_destroy_and_reload_under_traffic():
 
         # destroy the receiving VIF under traffic, then make a new one
         start_traffic(g)
-        g.run(f'echo 1 > {SYSFS}/destroy_vif')
-        assert not re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
-        rc, _, _ = g.run(f'echo 7 > {SYSFS}/destroy_vif', check=False)
+        g.run(f'devlink port del {DEV}/1')
+        assert '1' not in vif_ports(g)
+        rc, _, _ = g.run(f'devlink port del {DEV}/7', check=False)
         assert rc != 0, 'destroying a VIF that does not exist succeeded'
-        g.run(f'echo any > {SYSFS}/create_vif')
-        assert re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
+        g.run(f'devlink port add {DEV} flavour pcisf pfnum 0')
+        assert '1' in vif_ports(g)
         stats = g.out('ip netns exec v0 ethtool -S vif')
         assert re.search(r'board_tx_errors: 0', stats), stats
         assert re.search(r'board_win_aborts: 0', stats), stats
 
 
 def test_concurrent_destroy_and_create():
-    """Writers racing on destroy_vif and create_vif: one wins, none oopses."""
+    """devlink and the sysfs wrappers racing to destroy and create VIF 1:
+    one wins, none oopses."""
     dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    add = f'devlink port add {DEV} flavour pcisf pfnum 0 sfnum 1'
     with guests('concurrent-destroy', [('g0', [dev])]) as (g,):
         g.run('modprobe selfvirt vifs=2')
         for _ in range(5):
-            g.run(f'for i in 1 2 3; do (echo 1 > {SYSFS}/destroy_vif &) ; done; '
-                  'sleep 2; '
-                  f'for i in 1 2 3; do (echo 1 > {SYSFS}/create_vif &) ; done; '
-                  'sleep 2', timeout=60, check=False)
-            assert re.search(r'^1 ', g.out(f'cat {SYSFS}/vifs'), re.M)
+            g.run(f'for i in 1 2; do (devlink port del {DEV}/1 &); '
+                  f'(echo 1 > {SYSFS}/destroy_vif &); done; sleep 2; '
+                  f'for i in 1 2; do ({add} &); (echo 1 > {SYSFS}/create_vif &); '
+                  'done; sleep 2', timeout=60, check=False)
+            assert '1' in vif_ports(g)
         dmesg = g.out('dmesg')
         for bad in ('BUG', 'WARNING', 'Oops', 'general protection'):
             assert bad not in dmesg, dmesg[-3000:]
-        assert len(g.out(f'cat {SYSFS}/vifs').splitlines()) == 2
+        assert sorted(vif_ports(g)) == ['0', '1']

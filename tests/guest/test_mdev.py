@@ -54,7 +54,7 @@ def test_mdev_vif_from_user_space(irq_mode):
         vif = mdev_attr(g, u, 'vif')
         assert vif == 2, vif
         # the mdev's VIF is a VM's: the board's own controls leave it alone
-        rc, _, _ = g.run(f'echo {vif} > {BOARD}/selfvirt/destroy_vif', check=False)
+        rc, _, _ = g.run(f'devlink port del pci/0000:00:05.0/{vif}', check=False)
         assert rc != 0
         rc, _, _ = g.run(f'echo 1 > {BOARD}/selfvirt/reset', check=False)
         assert rc != 0

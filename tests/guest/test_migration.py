@@ -8,7 +8,7 @@ the board's counters came along with the VIF.  Frames inside the board
 when the VM stops are not carried in the stream; TCP sends them again.
 """
 
-from harness import (BOARD_SYSFS, check_transfer, guests, start_transfer,
+from harness import (check_transfer, guests, start_transfer,
                      vif_board_stat, vif_netns)
 from test_traffic import guest_pair
 
@@ -17,7 +17,7 @@ RATE_MBPS = 30          # 8 MiB take about 2.2 s
 
 
 def transfer_across_migration(sender, receiver, dst, migrating):
-    start_transfer(sender, receiver, NS, dst, BOARD_SYSFS, RATE_MBPS)
+    start_transfer(sender, receiver, NS, dst, RATE_MBPS)
     rx_before = vif_board_stat(migrating, 'v0', 'rx_frames')
     took = migrating.migrate()
     print(f'{migrating} migrated in {took:.1f} s')

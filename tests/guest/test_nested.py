@@ -141,3 +141,51 @@ def test_nested_image_has_what_l2_needs():
         assert 'QEMU emulator version' in a.out('qemu-system-x86_64 --version')
         assert a.run('test -s /l2/vmlinuz && test -s /l2/initramfs.cpio.gz',
                      check=False)[0] == 0
+
+
+def test_l1_migrates_while_l2_sends_through_its_mdev():
+    """Live migration of L1 (the board, its driver, the mdev and the L2 VM
+    running inside) while L2 sends a file through its VIF: the TCP flow
+    survives and the file arrives intact; L2 is reachable afterwards."""
+    server, client = wire_pair('nested-mig')
+    board = 'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,mac=52:54:00:5f:0'
+    with guests('nested-migration', [('a', [server, ['-device', board + '0:00']]),
+                                     ('b', [client, ['-device', board + '1:00']])],
+                nested=('a',)) as (a, b):
+        vif_netns(a, 1, 1)
+        vif_netns(b, 1, 2)
+        a.run('modprobe kvm_amd; modprobe vfio_iommu_type1')
+        u = str(uuid.uuid4())
+        a.run(f'echo {u} > {TYPE}/create')
+        vif = mdev_attr(a, u, 'vif')
+        l2 = Nested('l2', a, [['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']])
+        l2.launch()
+        try:
+            l2.wait_ready()
+            l2.run('modprobe selfvirt; ip link set eth0 up; '
+                   'ip addr add 10.9.1.3/16 dev eth0')
+            assert ping_ok_l2(l2, '10.9.0.2')
+            # 4 MiB at 3 Mbit/s on the board: about 11 s, the migration inside
+            a.run(f'devlink port function rate set pci/0000:00:05.0/{vif} '
+                  'tx_max 3mbit')
+            l2.run('dd if=/dev/urandom of=/tmp/src bs=64k count=64 2>/dev/null')
+            want = sha256(l2, '/tmp/src')
+            nc_listen(b, '/usr/bin/ip netns exec v0')
+            time.sleep(1)
+            l2.run('setsid sh -c "nc 10.9.0.2 5001 < /tmp/src" '
+                   '< /dev/null > /dev/null 2>&1 &')
+            time.sleep(3)
+            assert b.out('stat -c %s /tmp/dst').strip() != str(4 << 20)
+            took = a.migrate()
+            print(f'L1 with its L2 VM migrated in {took:.1f} s')
+            wait_for_file(b, '/tmp/nc.done', timeout=120)
+            assert sha256(b, '/tmp/dst') == want
+            assert ping_ok(b, 'v0', '10.9.1.3', count=3)
+            assert board_stat(a, 'bad_desc') == 0
+        finally:
+            l2.shutdown()
+
+
+def ping_ok_l2(l2, dst):
+    out = l2.out(f'ping -c 2 -W 5 {dst}', timeout=60)
+    return '2 packets received' in out

@@ -8,7 +8,8 @@ import struct
 
 import pytest
 
-from harness import check_transfer, guests, nc_listen, nc_send, vif_netns
+from harness import (check_transfer, guests, nc_listen, nc_send, vif_netns,
+                     wait_listening)
 
 GUESTS = 4
 VIFS = 2                        # per guest: 8 VIFs on the segment
@@ -73,9 +74,6 @@ def test_four_guests_on_one_segment():
         src, dst = gs[0], gs[GUESTS - 1]
         src.run('dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null')
         nc_listen(dst, NS1)
-        # the listener first: port 5001 = 0x1389 in state LISTEN (0A)
-        dst.run('for i in $(seq 50); do ip netns exec v1 cat /proc/net/tcp '
-                '/proc/net/tcp6 | grep -qE ":1389 [0:]+ 0A" && exit 0; '
-                'sleep 0.2; done; exit 1')
+        wait_listening(dst, NS1)
         nc_send(src, NS1, f'10.9.1.{GUESTS}')
         check_transfer(src, dst)

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from harness import (BOARD_SYSFS, board_stat, guests, iperf3_mbps, vif_netns,
-                     wire_pair)
+from harness import (DEVLINK_DEV, board_stat, guests, iperf3_mbps,
+                     vif_netns, wire_pair)
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -154,10 +154,10 @@ def test_vif_mac_and_rate():
         g.run('ip -n v1 link set vif address 52:54:00:aa:00:01')
         out = g.out('ip netns exec v0 ping -c 2 -W 3 10.9.1.1', timeout=30)
         assert '2 packets received' in out, out
-        sysfs = BOARD_SYSFS
-        rc, _, _ = g.run(f'echo "9 10" > {sysfs}/vif_rate', check=False)
+        rc, _, _ = g.run(f'devlink port function rate set {DEVLINK_DEV}/9 '
+                         'tx_max 10mbit', check=False)
         assert rc != 0, 'a rate for a VIF that does not exist was accepted'
-        g.run(f'echo "0 20" > {sysfs}/vif_rate')
+        g.run(f'devlink port function rate set {DEVLINK_DEV}/0 tx_max 20mbit')
         g.run('ip netns exec v1 iperf3 -s -D -1')
         g.run('sleep 1')
         out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 4', timeout=40)
