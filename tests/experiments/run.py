@@ -9,6 +9,12 @@ namespace i of the right one, all n flows started together:
   Fig. 2  latency: psapp (64-byte AF_PACKET probes, a random 0..100 ms
           between probes), the mean over flows of each flow's median
   Fig. 3  aggregate TCP throughput: n iperf3 flows
+  Fig. 4  the micro-engines' stage costs (the board's own clock,
+          stage-timing=on): egress on the sending board, ingress on the
+          receiving one, with 1, 8 and 32 VIFs moving TCP; in the same
+          boots the host's costs of section 4.3.1 (the driver's cost_stats:
+          message send and receive, interrupt virtualization), in
+          identifier and MSI-X mode
   Fig. 7  8 guests on identifiers 1..8 bits wide: the latency of the guest
           in the last spot of a shared bit (VIF 7: the driver polls the
           VIFs of a bit in index order), MSI-X as the reference
@@ -22,7 +28,8 @@ Rounds repeat every setup in turn, so that host load hits them alike.
 Raw samples go to OUT/*.csv, figures and report.md to OUT (analysis.py).
 
   tests/experiments/run.py [--out DIR] [--quick] [--rounds N]
-      [--setups sv,sv-msix,bridged] [--ns 1,2,4,...]
+      [--setups sv,sv-msix,bridged (or '' for none)] [--ns 1,2,4,...]
+      [--widths 1,2,...] [--no-fig7] [--no-fig4]
       [--variant LABEL:DEVICE_PROPS[:MODULE_PARAMS]] ...
 
 A variant re-runs the sv setup with other board properties or driver
@@ -48,6 +55,7 @@ FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
 QUICK = {'ns': [1, 16, 32], 'rounds': 1, 'probes': 15, 'seconds': 3,
          'widths': [1, 2, 4, 8]}
 FIG7_GUESTS = 8
+FIG4_NS = [1, 8, 32]        # the paper's VIF counts
 BASE_SETUPS = {
     # name: (board properties, driver parameters)
     'sv': ('', ''),
@@ -163,6 +171,25 @@ def measure_throughput(a, b, n, seconds, dom0=False):
 class Recorder:
     def __init__(self):
         self.lat, self.thr, self.host, self.ident = [], [], [], []
+        self.stages, self.costs = [], []
+
+    def stage_point(self, rnd, mode, n, before, after):
+        """Fig. 4 and 4.3.1: each board's stage sums and its driver's
+        costs over one point: {board: (stage_times, host_costs)}."""
+        for board, (stages, costs) in after.items():
+            was_stages, was_costs = before[board]
+            for stage, now in stages.items():
+                was = was_stages[stage]
+                self.stages.append({
+                    'round': rnd, 'mode': mode, 'n': n, 'board': board,
+                    'stage': stage, 'frames': now['frames'] - was['frames'],
+                    'ns': now['ns'] - was['ns']})
+            for metric, now in costs.items():
+                was = was_costs[metric]
+                self.costs.append({
+                    'round': rnd, 'mode': mode, 'n': n, 'board': board,
+                    'metric': metric, 'events': now['events'] - was['events'],
+                    'ns': now['ns'] - was['ns']})
 
     def identifier(self, rnd, width, latency):
         for flow, rtts in enumerate(latency):
@@ -196,6 +223,12 @@ class Recorder:
                            ['round', 'setup', 'n', 'flow', 'mbps'], self.thr)
         analysis.write_csv(os.path.join(out, 'fig7_identifier.csv'),
                            ['round', 'width', 'flow', 'rtt_us'], self.ident)
+        analysis.write_csv(os.path.join(out, 'fig4_stages.csv'),
+                           ['round', 'mode', 'n', 'board', 'stage', 'frames',
+                            'ns'], self.stages)
+        analysis.write_csv(os.path.join(out, 'host_costs.csv'),
+                           ['round', 'mode', 'n', 'board', 'metric', 'events',
+                            'ns'], self.costs)
         analysis.write_csv(os.path.join(out, 'host.csv'),
                            ['round', 'setup', 'n', 'seconds', 'steal_pct',
                             'load1', 'probes_lost'], self.host)
@@ -250,6 +283,63 @@ def run_identifier(rnd, width, cfg, rec, progress):
         progress.finish_point()
 
 
+def stage_times(g):
+    """The board's stage sums in guest @g's QEMU (qom-get stage-times)."""
+    return g.vm.qmp('qom-get', path='/machine/peripheral/sv',
+                    property='stage-times')['return']
+
+
+HOST_COSTS = ('host_send', 'host_recv', 'host_vector_irq', 'host_master_irq')
+
+
+def host_costs(g, n):
+    """The driver's host costs (ethtool -S host_*, cost_stats=1), summed
+    over the VIFs of namespaces v0..v(n-1); the master interrupt's are the
+    board's, shown by every VIF: taken once."""
+    out = g.out(f'for i in $(seq 0 {n - 1}); do echo "vif $i"; '
+                '/usr/bin/ip netns exec v$i ethtool -S vif | grep host_; done',
+                timeout=120)
+    sums = {m: {'ns': 0, 'events': 0} for m in HOST_COSTS}
+    vif = None
+    for line in out.splitlines():
+        if line.startswith('vif '):
+            vif = int(line.split()[1])
+            continue
+        key, _, val = line.strip().partition(': ')
+        metric = key[:-3] if key.endswith('_ns') else key[:-1]
+        field = 'ns' if key.endswith('_ns') else 'events'
+        if metric in sums and (metric != 'host_master_irq' or vif == 0):
+            sums[metric][field] += int(val)
+    return sums
+
+
+def run_stages(rnd, mode, cfg, rec, progress):
+    """Fig. 4 and section 4.3.1: one boot with 32 VIFs a side, the boards'
+    stage clocks and the drivers' cost counters on; n TCP flows for each
+    n of FIG4_NS, the sums around each.  @mode: identifier or msix."""
+    nmax = max(FIG4_NS)
+    server, client = wire_pair()
+    dev = (f'selfvirt-nic,netdev=wire,vifs={nmax},addr=05.0,id=sv,'
+           f'stage-timing=on,irq-mode={mode}')
+    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
+             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
+    with guests(f'experiments-fig4-{mode}', specs) as (a, b):
+        vif_netns(a, nmax, 1, 'cost_stats=1')
+        vif_netns(b, nmax, 2, 'cost_stats=1')
+        for n in FIG4_NS:
+            progress.step(f'round {rnd}/{cfg["rounds"]} fig4 {mode} n={n}')
+            t0, cpu0 = time.monotonic(), host_cpu()
+            boards = {'left': a, 'right': b}
+            before = {k: (stage_times(g), host_costs(g, n))
+                      for k, g in boards.items()}
+            measure_throughput(a, b, n, cfg['seconds'])
+            after = {k: (stage_times(g), host_costs(g, n))
+                     for k, g in boards.items()}
+            rec.stage_point(rnd, mode, n, before, after)
+            rec.host_point(rnd, f'fig4-{mode}', n, 0, t0, cpu0)
+            progress.finish_point()
+
+
 def parse_variant(text):
     parts = text.split(':')
     if len(parts) not in (2, 3) or not re.fullmatch(r'[\w.-]+', parts[0]):
@@ -290,7 +380,9 @@ def main():
     ap.add_argument('--widths', type=int_list(1, 16, 'identifier widths'),
                     help='Fig. 7 identifier widths, e.g. 1,4,8')
     ap.add_argument('--no-fig7', action='store_true',
-                    help='only Figs. 2, 3 and 6')
+                    help='no Fig. 7 (identifier widths)')
+    ap.add_argument('--no-fig4', action='store_true',
+                    help='no Fig. 4 (stage costs)')
     ap.add_argument('--variant', type=parse_variant, action='append',
                     default=[], help='LABEL:DEVICE_PROPS[:MODULE_PARAMS]')
     args = ap.parse_args()
@@ -305,7 +397,7 @@ def main():
             ap.error('--rounds must be at least 1')
         cfg['rounds'] = args.rounds
     setups = []
-    for s in args.setups.split(','):
+    for s in filter(None, args.setups.split(',')):
         if s not in BASE_SETUPS:
             ap.error(f"unknown setup '{s}'; choose from "
                      f"{', '.join(BASE_SETUPS)}")
@@ -314,7 +406,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     per_boot = [len(cfg['ns']) + ('nic_mode=1' in p) for _, _, p in setups]
-    progress = Progress(cfg['rounds'] * (sum(per_boot) + len(widths)))
+    fig4 = [] if args.no_fig4 else FIG4_NS
+    fig4_modes = ('identifier', 'msix')
+    progress = Progress(cfg['rounds'] * (sum(per_boot) + len(widths) +
+                                         len(fig4) * len(fig4_modes)))
     rec = Recorder()
     for rnd in range(1, cfg['rounds'] + 1):
         for setup, props, params in setups:
@@ -323,10 +418,15 @@ def main():
         for width in widths:
             run_identifier(rnd, width, cfg, rec, progress)
             rec.save(args.out)
+        for mode in fig4_modes if fig4 else ():
+            run_stages(rnd, mode, cfg, rec, progress)
+            rec.save(args.out)
     meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
             f'n = {cfg["ns"]}, {cfg["probes"]} probes per flow, iperf3 '
-            f'{cfg["seconds"]} s; setups {", ".join(s for s, _, _ in setups)}'
+            f'{cfg["seconds"]} s; setups '
+            f'{", ".join(s for s, _, _ in setups) or "none"}'
             f'; Fig. 7 widths {widths or "none"}'
+            f'; Fig. 4 VIFs {fig4 or "none"}'
             f'; {time.strftime("%Y-%m-%d %H:%M")}, '
             f'{(time.monotonic() - progress.t0) / 60:.0f} min.')
     results = analysis.report(args.out, meta)
