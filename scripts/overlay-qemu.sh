@@ -33,6 +33,14 @@ append_once "$src/tests/qtest/meson.build" "subdir('selfvirt')"
 append_once "$src/tests/qtest/fuzz/meson.build" \
     "specific_fuzz_ss.add(when: 'CONFIG_SELFVIRT_PCI', if_true: files('../selfvirt/selfvirt-fuzz.c'))"
 
+# An entry in QEMU's generic-fuzz configs, beside igb's and e1000e's:
+# generic-fuzz-selfvirt-nic, engines inline so that a crash input replays
+fuzzcfg="$src/tests/qtest/fuzz/generic_fuzz_configs.h"
+grep -q '"selfvirt-nic"' "$fuzzcfg" ||
+    sed -i 's|^        .name = "cirrus-vga",$|        .name = "selfvirt-nic",\n        .args = "-M q35 -nodefaults -netdev user,id=net0 "\n        "-device selfvirt-nic,netdev=net0,vifs=4,sdram-size=16M,"\n        "x-engines-inline=on",\n        .objects = "selfvirt*",\n    },{\n        .name = "cirrus-vga",|' "$fuzzcfg"
+grep -q '"selfvirt-nic"' "$fuzzcfg" ||
+    { echo "overlay: could not add selfvirt-nic to $fuzzcfg" >&2; exit 1; }
+
 # Trace events of a sub-directory must be listed in the top-level meson.build.
 grep -q "'hw/net/selfvirt'," "$src/meson.build" ||
     sed -i "s|^    'hw/net',\$|    'hw/net',\n    'hw/net/selfvirt',|" "$src/meson.build"
