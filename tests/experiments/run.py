@@ -168,6 +168,14 @@ def measure_throughput(a, b, n, seconds, dom0=False):
             for i in range(len(fl))]
 
 
+def deltas(before, after, count):
+    """(key, count, ns) for each key of {key: {count: c, 'ns': t}}: what
+    @after adds to @before."""
+    for key, now in after.items():
+        was = before[key]
+        yield key, now[count] - was[count], now['ns'] - was['ns']
+
+
 class Recorder:
     def __init__(self):
         self.lat, self.thr, self.host, self.ident = [], [], [], []
@@ -178,18 +186,13 @@ class Recorder:
         costs over one point: {board: (stage_times, host_costs)}."""
         for board, (stages, costs) in after.items():
             was_stages, was_costs = before[board]
-            for stage, now in stages.items():
-                was = was_stages[stage]
-                self.stages.append({
-                    'round': rnd, 'mode': mode, 'n': n, 'board': board,
-                    'stage': stage, 'frames': now['frames'] - was['frames'],
-                    'ns': now['ns'] - was['ns']})
-            for metric, now in costs.items():
-                was = was_costs[metric]
-                self.costs.append({
-                    'round': rnd, 'mode': mode, 'n': n, 'board': board,
-                    'metric': metric, 'events': now['events'] - was['events'],
-                    'ns': now['ns'] - was['ns']})
+            point = {'round': rnd, 'mode': mode, 'n': n, 'board': board}
+            for stage, frames, ns in deltas(was_stages, stages, 'frames'):
+                self.stages.append(dict(point, stage=stage, frames=frames,
+                                        ns=ns))
+            for metric, events, ns in deltas(was_costs, costs, 'events'):
+                self.costs.append(dict(point, metric=metric, events=events,
+                                       ns=ns))
 
     def identifier(self, rnd, width, latency):
         for flow, rtts in enumerate(latency):
