@@ -12,8 +12,8 @@ import time
 import pytest
 
 from harness import (BOARD_SYSFS, check_transfer, guests, nc_listen, nc_send,
-                     sha256, start_transfer, vif_board_stat, vif_netns,
-                     wait_for_file, wait_listening)
+                     ping_ok, sha256, start_transfer, vif_board_stat,
+                     vif_netns, wait_for_file, wait_listening)
 from test_traffic import guest_pair
 
 RATE_MBPS = 30          # 8 MiB take about 2.2 s
@@ -90,15 +90,24 @@ def test_peer_killed_and_restarted():
         start_transfer(a, b, NS, DST, RATE_MBPS)
         b.kill_and_restart()
         vif_netns(b, 1, 2)
-        a.run('killall nc', check=False)    # its peer is gone for good
+        # the old transfer's peer is gone for good; its exit status lands
+        # in /tmp/nc.rc, which must be there before the next transfer's
+        a.run('killall nc', check=False)
+        wait_for_file(a, '/tmp/nc.rc', timeout=30)
         out = a.out(f'{NS} ping -c 2 -W 3 {DST}', timeout=30)
         assert '2 packets received' in out, out
         nc_listen(b, NS)
         wait_listening(b, NS)
         nc_send(a, NS, DST)
         check_transfer(a, b)
-        time.sleep(1)                       # the last ACKs are in
-        drv, board = vif_counters(a)
+        # nothing stuck in the sender's queues: its driver and board count
+        # the same frames (a ping's answer makes the driver clean the send
+        # completions it has not looked at yet)
+        for _ in range(3):
+            assert ping_ok(a, 'v0', DST, count=1)
+            drv, board = vif_counters(a)
+            if drv == board:
+                break
         assert drv == board, (drv, board)
         assert vif_board_stat(a, 'v0', 'tx_errors') == 0
         assert vif_board_stat(a, 'v0', 'rx_drops') == 0
