@@ -129,22 +129,27 @@ FIG4_STAGES = {
 FIG4_BOARD = {'egress': 'left', 'ingress': 'right'}
 
 
-def stage_points(rows):
-    """{path: {stage: {n: us per frame}}}: the median over rounds of each
-    round's time / frames."""
+def us_per_unit(rows, what, count):
+    """{(mode, board, the row's @what): {n: us per @count}}: the median
+    over rounds of each round's ns / @count (Fig. 4 and the host costs)."""
     per = defaultdict(list)
     for r in rows:
-        if r.get('mode', 'identifier') == 'identifier' and int(r['frames']) > 0:
-            per[(r['board'], r['stage'], int(r['n']))].append(
-                int(r['ns']) / int(r['frames']) / 1000)
-    out = {}
-    for path, stages in FIG4_STAGES.items():
-        out[path] = {}
-        for stage, _ in stages:
-            out[path][stage] = {
-                n: statistics.median(v) for (board, st, n), v in per.items()
-                if board == FIG4_BOARD[path] and st == stage}
+        if int(r[count]) > 0:
+            key = (r.get('mode', 'identifier'), r['board'], r[what],
+                   int(r['n']))
+            per[key].append(int(r['ns']) / int(r[count]) / 1000)
+    out = defaultdict(dict)
+    for (mode, board, name, n), v in per.items():
+        out[(mode, board, name)][n] = statistics.median(v)
     return out
+
+
+def stage_points(rows):
+    """{path: {stage: {n: us per frame}}}, identifier mode (the paper's)."""
+    per = us_per_unit(rows, 'stage', 'frames')
+    return {path: {st: per.get(('identifier', FIG4_BOARD[path], st), {})
+                   for st, _ in stages}
+            for path, stages in FIG4_STAGES.items()}
 
 
 def path_cost(stages, path, n):
@@ -164,20 +169,10 @@ IRQ_METRIC = {'identifier': 'host_master_irq', 'msix': 'host_vector_irq'}
 
 def cost_points(rows):
     """{mode: {cost: {n: us per event}}}, the median over rounds."""
-    per = defaultdict(list)
-    for r in rows:
-        if int(r['events']) > 0:
-            per[(r['mode'], r['board'], r['metric'], int(r['n']))].append(
-                int(r['ns']) / int(r['events']) / 1000)
-    out = {}
-    for mode, irq in IRQ_METRIC.items():
-        out[mode] = {}
-        for cost, board, metric in HOST_COSTS:
-            metric = metric or irq
-            out[mode][cost] = {
-                n: statistics.median(v) for (m, b, me, n), v in per.items()
-                if (m, b, me) == (mode, board, metric)}
-    return out
+    per = us_per_unit(rows, 'metric', 'events')
+    return {mode: {cost: per.get((mode, board, metric or irq), {})
+                   for cost, board, metric in HOST_COSTS}
+            for mode, irq in IRQ_METRIC.items()}
 
 
 class Claim:
