@@ -99,7 +99,10 @@ static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 	unsigned int n = 0;
 	u64 bytes = 0;
 
-	/* a malformed descriptor: the board sends no more (devlink health) */
+	/*
+	 * a malformed descriptor: the board sends no more (devlink health);
+	 * it raised a transmit signal, so NAPI gets here
+	 */
 	if (unlikely(le32_to_cpu(READ_ONCE(st->flags)) & SELFVIRT_RQ_HALTED))
 		selfvirt_vif_tx_halted(vif);
 
@@ -149,7 +152,6 @@ static netdev_tx_t selfvirt_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	u32 len = skb->len, need = ALIGN(len, SELFVIRT_TX_ALIGN), slot, off;
 	struct selfvirt_tx_desc d = {};
-	u32 st_flags;
 	void __iomem *desc;
 
 	if (len < ETH_HLEN || len > SELFVIRT_TSO_MAX_FRAME) {
@@ -210,11 +212,9 @@ static netdev_tx_t selfvirt_xmit(struct sk_buff *skb, struct net_device *dev)
 			 vif->tx_prod);
 	/* the index out before EGRESS_ASLEEP is read (the board: the reverse) */
 	mb();
-	st_flags = le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags));
-	if (st_flags & SELFVIRT_RQ_EGRESS_ASLEEP)
+	if (le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->flags)) &
+	    SELFVIRT_RQ_EGRESS_ASLEEP)
 		selfvirt_doorbell(vif);
-	if (unlikely(st_flags & SELFVIRT_RQ_HALTED))
-		selfvirt_vif_tx_halted(vif);
 	return NETDEV_TX_OK;
 }
 
