@@ -1076,6 +1076,40 @@ static void test_engines_inline(void)
     board_stop(&b);
 }
 
+/*
+ * With -name debug-threads=on the engines' threads carry their roles
+ * (ps -L, top -H, perf): Linux takes at most 15 characters.
+ */
+static void test_engine_thread_names(void)
+{
+    static const char *const want[] = {
+        "svme0-wire-rx", "svme1-wire-tx", "svme2-ingress", "svme3-egress",
+        "svme4-egress",
+    };
+    QTestState *qts = qtest_init("-M pc -nodefaults -name debug-threads=on "
+                                 "-device selfvirt-nic,engines=5");
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task", qtest_pid(qts));
+    g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
+    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash,
+                                                        g_str_equal,
+                                                        g_free, NULL);
+    const char *tid;
+
+    g_assert_nonnull(tasks);
+    while ((tid = g_dir_read_name(tasks))) {
+        g_autofree char *path = g_strdup_printf("%s/%s/comm", dir, tid);
+        char *comm;
+
+        if (g_file_get_contents(path, &comm, NULL, NULL)) {
+            g_hash_table_add(names, g_strchomp(comm));
+        }
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
+        g_assert_true(g_hash_table_contains(names, want[i]));
+    }
+    qtest_quit(qts);
+}
+
 /* A VIF's SDRAM partition is page-aligned for every VIF count (mmap). */
 static void test_partition_aligned(void)
 {
@@ -1171,6 +1205,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/properties", test_properties);
     qtest_add_func("/selfvirt/partition-aligned", test_partition_aligned);
     qtest_add_func("/selfvirt/engines-inline", test_engines_inline);
+    qtest_add_func("/selfvirt/engine-thread-names", test_engine_thread_names);
     qtest_add_func("/selfvirt/bad-properties", test_bad_properties);
     qtest_add_func("/selfvirt/wire", test_wire);
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);

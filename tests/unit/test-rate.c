@@ -29,6 +29,20 @@ static int64_t send_frames(SelfvirtRate *r, int64_t t, unsigned n,
     return t;
 }
 
+/* No limit: every frame goes, at any time, and no clock is needed. */
+static void test_unlimited(void)
+{
+    SelfvirtRate r;
+    int64_t wait = INT64_MAX;
+
+    selfvirt_rate_set(&r, 0);
+    g_assert_false(selfvirt_rate_limited(&r));
+    g_assert_true(selfvirt_rate_check(&r, 0, 65536, &wait));
+    g_assert_cmpint(wait, ==, INT64_MAX);
+    selfvirt_rate_set(&r, 100);
+    g_assert_true(selfvirt_rate_limited(&r));
+}
+
 /* 100 Mbit/s is 12.5 MB/s: 12500 frames of 1000 bytes take about 1 s. */
 static void test_rate(void)
 {
@@ -98,6 +112,7 @@ static void test_clock_backwards(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/selfvirt/rate/unlimited", test_unlimited);
     g_test_add_func("/selfvirt/rate/rate", test_rate);
     g_test_add_func("/selfvirt/rate/idle-then-send", test_idle_then_send);
     g_test_add_func("/selfvirt/rate/retry-pays-once", test_retry_pays_once);

@@ -345,6 +345,7 @@ static void selfvirt_exit(PCIDevice *pdev)
     selfvirt_engines_fini(s);
     selfvirt_ingress_fini(s);
     selfvirt_port_fini(s);
+    selfvirt_engines_free_frames(s);
     selfvirt_irq_fini(s);
 }
 

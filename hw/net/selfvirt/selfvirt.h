@@ -72,6 +72,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 /* A frame inside the board, between micro-engines. */
 typedef struct SelfvirtFrame {
     QSIMPLEQ_ENTRY(SelfvirtFrame) next;
+    struct SelfvirtFramePool *pool;          /* where it returns, or NULL */
+    QSLIST_ENTRY(SelfvirtFrame) pool_next;
     uint32_t len;
     uint16_t tx_flags;      /* SELFVIRT_TX_*: offloads still to do */
     uint16_t mss;
@@ -83,6 +85,22 @@ typedef struct SelfvirtFrame {
 } SelfvirtFrame;
 
 typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
+
+/*
+ * An engine's frames of up to SELFVIRT_FRAME_POOL_DATA bytes: whichever
+ * thread frees one (the ingress engine, mostly) hands it back to the
+ * engine that allocated it, instead of to malloc, which is slow at frees
+ * from another thread.  The owner takes all returns at once, so the
+ * lock-free list has one consumer.
+ */
+#define SELFVIRT_FRAME_POOL_DATA  2048    /* payload of a pooled frame */
+#define SELFVIRT_FRAME_POOL_MAX   1024    /* then frames come from malloc */
+
+typedef struct SelfvirtFramePool {
+    QSLIST_HEAD(, SelfvirtFrame) returned;  /* any thread, atomically */
+    QSLIST_HEAD(, SelfvirtFrame) free;      /* the owning engine only */
+    unsigned allocated;                     /* the owning engine only */
+} SelfvirtFramePool;
 
 /* A bounded frame queue shared by threads; its lock is a leaf. */
 typedef struct SelfvirtFifo {
@@ -96,6 +114,11 @@ typedef struct SelfvirtFifo {
 
 SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif);
 SelfvirtFrame *selfvirt_frame_new(const void *data, uint32_t len);
+SelfvirtFrame *selfvirt_frame_pool_new(SelfvirtFramePool *p,
+                                       const void *data, uint32_t len);
+void selfvirt_frame_free(SelfvirtFrame *fr);
+void selfvirt_frame_pool_init(SelfvirtFramePool *p);
+void selfvirt_frame_pool_destroy(SelfvirtFramePool *p);
 SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov, int iovcnt,
                                        int src_vif);
 SelfvirtFrame *selfvirt_frame_copy(const SelfvirtFrame *fr);
@@ -275,6 +298,8 @@ typedef struct SelfvirtEngine {
     bool asleep;
     struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
     struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
+    SelfvirtFramePool frames; /* the frames it copies out of SDRAM */
+    bool ingress_pending;     /* queued frames ingress was not told of */
     SelfvirtStageTime stage[SELFVIRT_STAGE_COUNT];
 } SelfvirtEngine;
 
@@ -342,6 +367,24 @@ typedef enum SelfvirtResetScope {
 void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope);
 
 /* selfvirt_window.c */
+
+/*
+ * Host memory behind a window page, kept mapped for the writes of one
+ * engine turn (one translation instead of one per write).  Only for a
+ * bounded run of writes: a mapping does not follow later changes of the
+ * window table (management parks the engines first) or of guest memory.
+ */
+typedef struct SelfvirtWindowMap {
+    MemoryRegionCache cache;
+    uint64_t off;             /* the window offset the mapping starts at */
+    uint64_t len;             /* bytes mapped; 0: none */
+} SelfvirtWindowMap;
+
+void selfvirt_window_map_init(SelfvirtWindowMap *m);
+void selfvirt_window_map_destroy(SelfvirtWindowMap *m);
+bool selfvirt_window_write_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                  SelfvirtWindowMap *m, uint64_t off,
+                                  const void *buf, uint64_t len);
 bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif,
                            uint64_t off, const void *buf, uint64_t len);
 bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,
@@ -398,6 +441,7 @@ void selfvirt_ingress_fini(SelfvirtState *s);
 void selfvirt_ingress_vif_reset(SelfvirtState *s, SelfvirtVif *vif);
 SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
                                    SelfvirtEngine *e);
+void selfvirt_ingress_kick_pending(SelfvirtEngine *e);
 bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e);
 void selfvirt_ingress_queue_burst(SelfvirtState *s, unsigned v,
@@ -413,6 +457,7 @@ void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
 /* selfvirt_engines.c */
 void selfvirt_engines_init(SelfvirtState *s);
 void selfvirt_engines_fini(SelfvirtState *s);
+void selfvirt_engines_free_frames(SelfvirtState *s);
 void selfvirt_engines_reset(SelfvirtState *s);
 void selfvirt_engines_pause(SelfvirtState *s);
 void selfvirt_engines_resume(SelfvirtState *s);

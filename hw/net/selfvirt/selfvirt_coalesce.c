@@ -89,9 +89,9 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         /* the merged header pushes if any segment did */
         fr->data[th.l4 + SELFVIRT_TCP_FLAGS] |=
             seg[i]->data[th.l4 + SELFVIRT_TCP_FLAGS] & SELFVIRT_TCP_PSH;
-        g_free(seg[i]);
+        selfvirt_frame_free(seg[i]);
     }
-    g_free(head);
+    selfvirt_frame_free(head);
     if (th.ip4) {
         stw_be_p(fr->data + th.l3 + SELFVIRT_IP4_LEN, len - th.l3);
         eth_fix_ip4_checksum(fr->data + th.l3, th.l4 - th.l3);

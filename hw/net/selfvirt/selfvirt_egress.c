@@ -143,11 +143,11 @@ static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     case SELFVIRT_ROOM:
         break;
     case SELFVIRT_ROOM_WAIT:
-        g_free(fr);
+        selfvirt_frame_free(fr);
         return EGRESS_RETRY;
     case SELFVIRT_ROOM_NONE:
         selfvirt_ingress_drop(s, dst, fr->len);
-        g_free(fr);
+        selfvirt_frame_free(fr);
         return EGRESS_SENT;
     }
     fr->tx_flags |= SELFVIRT_TX_CSUM;
@@ -159,7 +159,7 @@ static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     }
     trace_selfvirt_tso_local(v, dst, fr->len, fr->mss);
     ok = selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_local_seg_cb, &ls);
-    g_free(fr);
+    selfvirt_frame_free(fr);
     if (!ok) {
         return EGRESS_BAD;
     }
@@ -205,7 +205,7 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
             return selfvirt_egress_local_tso(e, v, r.vif, fr);
         }
         if (!selfvirt_ingress_queue(s, r.vif, fr, e)) {
-            g_free(fr);
+            selfvirt_frame_free(fr);
             return EGRESS_RETRY;
         }
         selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
@@ -219,12 +219,12 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
              * the port filled since the first look (another egress engine,
              * or the guest changed the frame): this VIF's loss, counted
              */
-            g_free(fr);
+            selfvirt_frame_free(fr);
             return EGRESS_REFUSED;
         }
         return EGRESS_SENT;
     case SELFVIRT_DEST_SOURCE:
-        g_free(fr);
+        selfvirt_frame_free(fr);
         return EGRESS_SENT;
     case SELFVIRT_DEST_UNKNOWN:
         break;
@@ -251,13 +251,13 @@ static SelfvirtEgress selfvirt_egress_frame(SelfvirtEngine *e, unsigned v,
     if (selfvirt_egress_must_wait(e, v, data)) {
         return EGRESS_RETRY;
     }
-    fr = selfvirt_frame_new(data, le32_to_cpu(d->len));
+    fr = selfvirt_frame_pool_new(&e->frames, data, le32_to_cpu(d->len));
     fr->tx_flags = le16_to_cpu(d->flags);
     fr->mss = le16_to_cpu(d->mss);
     fr->src_vif = v;
     r = selfvirt_egress_check(s, v, fr);
     if (r != EGRESS_SENT) {
-        g_free(fr);
+        selfvirt_frame_free(fr);
         return r;
     }
     start = selfvirt_stage_add(e, SELFVIRT_STAGE_EGRESS_MSG_RECV, start, 1);
@@ -381,7 +381,8 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
             break;
         }
         len = le32_to_cpu(d.len);
-        if (!selfvirt_rate_check(&vif->rate,
+        if (selfvirt_rate_limited(&vif->rate) &&
+            !selfvirt_rate_check(&vif->rate,
                                  qemu_clock_get_ns(QEMU_CLOCK_REALTIME),
                                  len, wait_ns)) {
             break;
@@ -396,6 +397,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
         vif->tx_cons++;
         done++;
     }
+    selfvirt_ingress_kick_pending(e);
     if (done) {
         selfvirt_egress_complete(s, v);
     }

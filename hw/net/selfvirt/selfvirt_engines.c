@@ -40,8 +40,17 @@
  */
 void selfvirt_engine_kick(SelfvirtEngine *e)
 {
+    qatomic_set(&e->kicked, true);
+    /*
+     * kicked before asleep is read, as the sleeper sets asleep before it
+     * reads kicked: one of the two sees the other.  A running engine (the
+     * common case under load, a kick per frame) costs no lock.
+     */
+    smp_mb();
+    if (!qatomic_read(&e->asleep)) {
+        return;
+    }
     qemu_mutex_lock(&e->lock);
-    e->kicked = true;
     if (e->asleep) {
         selfvirt_stat_inc(e->s, SELFVIRT_STAT_ENGINE_WAKEUPS);
         qemu_cond_signal(&e->cond);
@@ -196,8 +205,9 @@ static void selfvirt_engine_sleep(SelfvirtEngine *e, int64_t wait_ns)
 
     trace_selfvirt_engine_sleep(e - me->engine, wait_ns);
     qemu_mutex_lock(&e->lock);
-    e->asleep = true;
-    while (!e->kicked && !qatomic_read(&me->stop) &&
+    qatomic_set(&e->asleep, true);
+    smp_mb();     /* asleep before kicked is read: see selfvirt_engine_kick */
+    while (!qatomic_read(&e->kicked) && !qatomic_read(&me->stop) &&
            !qatomic_read(&me->pause_req)) {
         if (wait_ns != INT64_MAX) {
             qemu_cond_timedwait(&e->cond, &e->lock,
@@ -206,7 +216,7 @@ static void selfvirt_engine_sleep(SelfvirtEngine *e, int64_t wait_ns)
         }
         qemu_cond_wait(&e->cond, &e->lock);
     }
-    e->asleep = false;
+    qatomic_set(&e->asleep, false);
     qemu_mutex_unlock(&e->lock);
     trace_selfvirt_engine_wake(e - me->engine);
 }
@@ -315,7 +325,8 @@ void selfvirt_engines_init(SelfvirtState *s)
     qemu_cond_init(&me->pause_cond);
     for (unsigned i = 0; i < me->count; i++) {
         SelfvirtEngine *e = &me->engine[i];
-        g_autofree char *name = g_strdup_printf("selfvirt-me%u-%s", i,
+        /* -name debug-threads=on: at most 15 characters, or Linux refuses */
+        g_autofree char *name = g_strdup_printf("svme%u-%s", i,
             i < SELFVIRT_ME_EGRESS ? names[i] : "egress");
 
         e->s = s;
@@ -323,9 +334,11 @@ void selfvirt_engines_init(SelfvirtState *s)
         e->egress_base = i >= SELFVIRT_ME_EGRESS
                          ? (i - SELFVIRT_ME_EGRESS) * me->contexts : 0;
         e->kicked = false;
+        e->ingress_pending = false;
         e->asleep = false;
         qemu_mutex_init(&e->lock);
         qemu_cond_init(&e->cond);
+        selfvirt_frame_pool_init(&e->frames);
         net_tx_pkt_init(&e->tx_pkt, 2);
         net_rx_pkt_init(&e->rx_pkt);
         if (!me->inline_mode) {
@@ -361,6 +374,17 @@ void selfvirt_engines_fini(SelfvirtState *s)
     me->running = false;
     qemu_cond_destroy(&me->pause_cond);
     qemu_mutex_destroy(&me->pause_lock);
+}
+
+/*
+ * After selfvirt_engines_fini, once the queues are flushed and every frame
+ * has gone back to the engine that allocated it.
+ */
+void selfvirt_engines_free_frames(SelfvirtState *s)
+{
+    for (unsigned i = 0; i < s->me.count; i++) {
+        selfvirt_frame_pool_destroy(&s->me.engine[i].frames);
+    }
 }
 
 /* Contexts are handed out from the first again; with the engines parked. */

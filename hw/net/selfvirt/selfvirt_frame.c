@@ -15,17 +15,80 @@
 #include "qemu/iov.h"
 #include "selfvirt.h"
 
-/* A frame of @len bytes, its metadata cleared: the caller fills the data. */
-SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif)
+static void selfvirt_frame_init(SelfvirtFrame *fr, uint32_t len, int src_vif)
 {
-    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
-
     fr->len = len;
     fr->tx_flags = 0;
     fr->mss = 0;
     fr->csum_ok = false;
     fr->tcp_l4_off = fr->tcp_l5_off = 0;
     fr->src_vif = src_vif;
+}
+
+/* A frame of @len bytes, its metadata cleared: the caller fills the data. */
+SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif)
+{
+    SelfvirtFrame *fr = g_malloc(sizeof(*fr) + len);
+
+    fr->pool = NULL;
+    selfvirt_frame_init(fr, len, src_vif);
+    return fr;
+}
+
+void selfvirt_frame_free(SelfvirtFrame *fr)
+{
+    if (fr && fr->pool) {
+        QSLIST_INSERT_HEAD_ATOMIC(&fr->pool->returned, fr, pool_next);
+    } else {
+        g_free(fr);
+    }
+}
+
+void selfvirt_frame_pool_init(SelfvirtFramePool *p)
+{
+    QSLIST_INIT(&p->returned);
+    QSLIST_INIT(&p->free);
+    p->allocated = 0;
+}
+
+/* Every frame the pool allocated is back: none is in a queue any more. */
+void selfvirt_frame_pool_destroy(SelfvirtFramePool *p)
+{
+    SelfvirtFrame *fr;
+
+    do {
+        while ((fr = QSLIST_FIRST(&p->free))) {
+            QSLIST_REMOVE_HEAD(&p->free, pool_next);
+            g_free(fr);
+        }
+        QSLIST_MOVE_ATOMIC(&p->free, &p->returned);
+    } while (!QSLIST_EMPTY(&p->free));
+    p->allocated = 0;
+}
+
+/* A copy of @len bytes at @data, from @p (owned by the calling engine). */
+SelfvirtFrame *selfvirt_frame_pool_new(SelfvirtFramePool *p,
+                                       const void *data, uint32_t len)
+{
+    SelfvirtFrame *fr;
+
+    if (QSLIST_EMPTY(&p->free)) {
+        QSLIST_MOVE_ATOMIC(&p->free, &p->returned);   /* take all returns */
+    }
+    fr = QSLIST_FIRST(&p->free);
+    if (len > SELFVIRT_FRAME_POOL_DATA ||
+        (!fr && p->allocated == SELFVIRT_FRAME_POOL_MAX)) {
+        return selfvirt_frame_new(data, len);
+    }
+    if (fr) {
+        QSLIST_REMOVE_HEAD(&p->free, pool_next);
+    } else {
+        fr = g_malloc(sizeof(*fr) + SELFVIRT_FRAME_POOL_DATA);
+        fr->pool = p;
+        p->allocated++;
+    }
+    selfvirt_frame_init(fr, len, -1);
+    memcpy(fr->data, data, len);
     return fr;
 }
 
@@ -175,6 +238,6 @@ void selfvirt_fifo_flush(SelfvirtFifo *f)
     SelfvirtFrame *fr;
 
     while ((fr = selfvirt_fifo_pop(f))) {
-        g_free(fr);
+        selfvirt_frame_free(fr);
     }
 }

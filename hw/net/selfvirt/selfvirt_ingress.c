@@ -97,7 +97,8 @@ SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
 
 /*
  * Queue @fr for VIF @v, or drop it and count; false: wait (the board's
- * ingress is behind), the frame stays the caller's.
+ * ingress is behind), the frame stays the caller's.  Engine @e tells
+ * ingress once per batch, with selfvirt_ingress_kick_pending().
  */
 bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e)
@@ -110,12 +111,24 @@ bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
             return false;
         case SELFVIRT_ROOM_NONE:
             selfvirt_ingress_drop(s, v, fr->len);
-            g_free(fr);
+            selfvirt_frame_free(fr);
             return true;
         }
     }
-    selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
+    e->ingress_pending = true;
     return true;
+}
+
+/*
+ * At the end of a batch (and before it can sleep), engine @e wakes ingress
+ * for the frames it queued: one wake-up per batch, not per frame.
+ */
+void selfvirt_ingress_kick_pending(SelfvirtEngine *e)
+{
+    if (e->ingress_pending) {
+        e->ingress_pending = false;
+        selfvirt_engine_kick_role(e->s, SELFVIRT_ME_INGRESS);
+    }
 }
 
 /*
@@ -146,7 +159,7 @@ void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr)
         copy = selfvirt_frame_copy(fr);
         if (!selfvirt_fifo_push(pending, copy)) {
             selfvirt_ingress_drop(s, i, copy->len);
-            g_free(copy);
+            selfvirt_frame_free(copy);
             continue;
         }
         selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
@@ -231,10 +244,11 @@ static uint16_t selfvirt_rx_flags(const SelfvirtFrame *fr)
 
 /*
  * Write frame @fr into VIF @v's receive slots from rx_prod on, chained
- * over @slots slots.  False if a window master-aborted.
+ * over @slots slots, through mapping @m.  False if a window master-aborted.
  */
 static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
-                              SelfvirtFrame *fr, uint32_t slots)
+                              SelfvirtWindowMap *m, SelfvirtFrame *fr,
+                              uint32_t slots)
 {
     SelfvirtVif *vif = &s->vif[v];
     uint16_t flags = selfvirt_rx_flags(fr);
@@ -254,9 +268,10 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
                                         slot);
 
         /* the descriptor after the data: the host trusts it once it sees it */
-        if (!selfvirt_window_write(s, vif, buf, fr->data + off, n) ||
-            !selfvirt_window_write(s, vif, SELFVIRT_RQ_DESC(slot), &d,
-                                   sizeof(d))) {
+        if (!selfvirt_window_write_mapped(s, vif, m, buf, fr->data + off,
+                                          n) ||
+            !selfvirt_window_write_mapped(s, vif, m, SELFVIRT_RQ_DESC(slot),
+                                          &d, sizeof(d))) {
             return false;
         }
         off += n;
@@ -278,15 +293,19 @@ static void selfvirt_ingress_bad_cons(SelfvirtState *s, unsigned v,
 }
 
 /* Frames are in the ring: publish rx_prod, then signal if the VIF wants. */
-static void selfvirt_ingress_publish(SelfvirtState *s, unsigned v)
+static void selfvirt_ingress_publish(SelfvirtState *s, unsigned v,
+                                     SelfvirtWindowMap *m)
 {
     SelfvirtVif *vif = &s->vif[v];
+    uint32_t rx_prod = cpu_to_le32(vif->rx_prod);
 
     if (vif->rq_flags & SELFVIRT_RQ_RX_BLOCKED) {
         selfvirt_vif_set_flags(s, vif, 0, SELFVIRT_RQ_RX_BLOCKED);
     }
     smp_wmb();     /* frames and descriptors before rx_prod */
-    selfvirt_vif_publish(s, vif, true, false);
+    selfvirt_window_write_mapped(s, vif, m,
+                                 offsetof(struct selfvirt_rq_status, rx_prod),
+                                 &rx_prod, sizeof(rx_prod));
     smp_mb();     /* publish rx_prod, then read the driver's enables */
     if (selfvirt_signal_enabled(s, v, SELFVIRT_SIGNAL_RX)) {
         selfvirt_irq_signal(s, v, SELFVIRT_SIGNAL_RX);
@@ -303,18 +322,20 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
     uint32_t capacity = selfvirt_vif_rx_capacity(vif);
     /* a turn is bounded: a guest moving rx_cons to and fro cannot keep it */
     unsigned budget = vif->rx_entries, done = 0, dropped = 0;
+    SelfvirtWindowMap map;
     SelfvirtFrame *fr;
 
     if (!vif->active) {
         return 0;
     }
+    selfvirt_window_map_init(&map);
     while (budget-- && (fr = selfvirt_fifo_pop(&vif->pending))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
         uint32_t used = vif->rx_prod - cons;
         uint32_t slots;
 
         if (used > vif->rx_entries) {
-            g_free(fr);
+            selfvirt_frame_free(fr);
             selfvirt_ingress_bad_cons(s, v, cons);
             break;
         }
@@ -322,7 +343,7 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
             /* larger than the VIF's buffers (jumbo or unsegmented TSO) */
             trace_selfvirt_rx_drop(v, fr->len, capacity);
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
-            g_free(fr);
+            selfvirt_frame_free(fr);
             dropped++;
             continue;
         }
@@ -343,7 +364,7 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
             }
             continue;
         }
-        if (selfvirt_rx_write(s, v, fr, slots)) {
+        if (selfvirt_rx_write(s, v, &map, fr, slots)) {
             vif->rx_prod += slots;
             qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES]);
             qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], fr->len);
@@ -352,11 +373,12 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
             dropped++;
         }
         trace_selfvirt_rx_frame(v, fr->len, vif->rx_prod);
-        g_free(fr);
+        selfvirt_frame_free(fr);
     }
     if (done) {
-        selfvirt_ingress_publish(s, v);
+        selfvirt_ingress_publish(s, v, &map);
     }
+    selfvirt_window_map_destroy(&map);
     return done + dropped;
 }
 

@@ -50,7 +50,7 @@ static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
     }
     fr = selfvirt_frame_new(buf, len);
     if (!selfvirt_fifo_push(&s->port.in, fr)) {
-        g_free(fr);
+        selfvirt_frame_free(fr);
         qatomic_set(&s->port.in_blocked, true);
         return 0;     /* the net layer queues it and waits for a flush */
     }
@@ -117,7 +117,7 @@ static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
     case SELFVIRT_DEST_SOURCE:
         g_assert_not_reached();     /* only frames from a VIF */
     }
-    g_free(fr);
+    selfvirt_frame_free(fr);
     return true;
 }
 
@@ -143,6 +143,7 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
         selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_DEMUX, t, 1);
         n++;
     }
+    selfvirt_ingress_kick_pending(e);
     if (n && qatomic_read(&s->port.in_blocked)) {
         qemu_bh_schedule(s->port.rx_flush_bh);
     }
@@ -202,7 +203,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
 
             selfvirt_port_send_cb(s, &iov, 1, NULL, 0);
         }
-        g_free(fr);
+        selfvirt_frame_free(fr);
         n++;
     }
     selfvirt_stage_add(e, SELFVIRT_STAGE_WIRE_TX, start, n);
@@ -271,7 +272,7 @@ static void selfvirt_port_tx_bh(void *opaque)
             }
             selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_FRAMES);
         }
-        g_free(fr);
+        selfvirt_frame_free(fr);
     }
     if (!selfvirt_fifo_empty(&s->port.out)) {
         selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);

@@ -67,6 +67,12 @@ static inline void selfvirt_rate_refill(SelfvirtRate *r, int64_t now_ns)
     r->stamp_ns = now_ns;
 }
 
+/* Is there a limit at all?  (Unlimited VIFs need not read a clock.) */
+static inline bool selfvirt_rate_limited(const SelfvirtRate *r)
+{
+    return r->mbps != 0;
+}
+
 /*
  * May a frame of @len bytes go at time @now_ns (a monotonic clock)?  If
  * not, *@wait_ns is lowered to when it may.  Nothing is charged: a frame

@@ -46,73 +46,114 @@ static bool selfvirt_window_translate(SelfvirtState *s, uint32_t first,
     return true;
 }
 
+void selfvirt_window_map_init(SelfvirtWindowMap *m)
+{
+    m->len = 0;
+}
+
+void selfvirt_window_map_destroy(SelfvirtWindowMap *m)
+{
+    if (m->len) {
+        address_space_cache_destroy(&m->cache);
+        m->len = 0;
+    }
+}
+
 /*
- * One DMA write of the board into host memory: one translation, and only
- * to RAM that QEMU can write directly.  MMIO and ram_device regions (and
- * a platform IOMMU in front of the board: the window table is the board's
+ * Map from window offset @off to the end of its page, as far as that is
+ * RAM QEMU can write directly.  MMIO and ram_device regions (and a
+ * platform IOMMU in front of the board: the window table is the board's
  * own translation) would be written through their callbacks, which need
- * the BQL that an engine thread never takes.
+ * the BQL that an engine thread never takes: those are master aborts.
  */
-static bool selfvirt_window_dma(SelfvirtState *s, dma_addr_t addr,
-                                const uint8_t *buf, uint64_t len)
+static bool selfvirt_window_map_at(SelfvirtState *s, SelfvirtVif *vif,
+                                   SelfvirtWindowMap *m, uint64_t off)
 {
     AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    dma_addr_t addr;
+    uint64_t avail;
+    int64_t n;
+
+    selfvirt_window_map_destroy(m);
+    if (!selfvirt_window_translate(s, vif->win_first, vif->win_count, off,
+                                   &addr, &avail)) {
+        return false;
+    }
+    n = address_space_cache_init(&m->cache, as, addr, avail, true);
+    if (n <= 0 || !m->cache.ptr) {
+        address_space_cache_destroy(&m->cache);
+        return false;
+    }
+    m->off = off;
+    m->len = n;
+    return true;
+}
+
+/* Map the page holding @off: from its start if that reaches @off. */
+static bool selfvirt_window_map(SelfvirtState *s, SelfvirtVif *vif,
+                                SelfvirtWindowMap *m, uint64_t off)
+{
+    uint64_t page = 1ull << qatomic_read(&s->win.page_shift);
+    uint64_t start = off & ~(page - 1);
+
+    if (start != off && selfvirt_window_map_at(s, vif, m, start) &&
+        off < m->off + m->len) {
+        return true;
+    }
+    return selfvirt_window_map_at(s, vif, m, off);
+}
+
+static void selfvirt_window_abort(SelfvirtState *s, SelfvirtVif *vif,
+                                  uint64_t off)
+{
+    selfvirt_stat_inc(s, SELFVIRT_STAT_WIN_ABORTS);
+    qatomic_inc(&vif->stats[SELFVIRT_VSTAT_WIN_ABORTS]);
+    trace_selfvirt_window_abort(vif - s->vif, off);
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %td: upstream write at "
+                  "window offset 0x%" PRIx64 " master-aborted (invalid "
+                  "window entry or not RAM)\n", vif - s->vif, off);
+}
+
+/*
+ * Write @len bytes at offset @off of @vif's window range, through and into
+ * mapping @m.  The write never leaves the VIF's own entries.  Returns
+ * false on a master abort (counted, logged); the bytes before it landed.
+ */
+bool selfvirt_window_write_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                  SelfvirtWindowMap *m, uint64_t off,
+                                  const void *buf, uint64_t len)
+{
+    const uint8_t *p = buf;
 
     while (len) {
-        MemoryRegionCache cache;
-        int64_t n = address_space_cache_init(&cache, as, addr, len, true);
-        bool direct = n > 0 && cache.ptr;
+        uint64_t chunk;
 
-        if (direct) {
-            address_space_write_cached(&cache, 0, buf, n);
-            address_space_cache_invalidate(&cache, 0, n);   /* dirty, TBs */
-        }
-        address_space_cache_destroy(&cache);
-        if (!direct) {
+        if ((off < m->off || off - m->off >= m->len) &&
+            !selfvirt_window_map(s, vif, m, off)) {
+            selfvirt_window_abort(s, vif, off);
             return false;
         }
-        addr += n;
-        buf += n;
-        len -= n;
+        chunk = MIN(len, m->len - (off - m->off));
+        address_space_write_cached(&m->cache, off - m->off, p, chunk);
+        address_space_cache_invalidate(&m->cache, off - m->off, chunk);
+        off += chunk;
+        p += chunk;
+        len -= chunk;
     }
     return true;
 }
 
-/*
- * Write @len bytes at offset @off of @vif's window range.  The write never
- * leaves the VIF's own entries; it is all or nothing.  Returns false on a
- * master abort (counted, logged).
- */
+/* One write with a mapping of its own (a single index or flags word). */
 bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif, uint64_t off,
                            const void *buf, uint64_t len)
 {
-    const uint8_t *p = buf;
-    uint64_t done = 0;
+    SelfvirtWindowMap m;
+    bool ok;
 
-    while (done < len) {
-        dma_addr_t addr;
-        uint64_t avail, chunk;
-
-        if (!selfvirt_window_translate(s, vif->win_first, vif->win_count,
-                                       off + done, &addr, &avail)) {
-            goto abort;
-        }
-        chunk = MIN(avail, len - done);
-        if (!selfvirt_window_dma(s, addr, p + done, chunk)) {
-            goto abort;
-        }
-        done += chunk;
-    }
-    return true;
-
-abort:
-    selfvirt_stat_inc(s, SELFVIRT_STAT_WIN_ABORTS);
-    qatomic_inc(&vif->stats[SELFVIRT_VSTAT_WIN_ABORTS]);
-    trace_selfvirt_window_abort(vif - s->vif, off + done);
-    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %td: upstream write at "
-                  "window offset 0x%" PRIx64 " master-aborted (invalid "
-                  "window entry or not RAM)\n", vif - s->vif, off + done);
-    return false;
+    selfvirt_window_map_init(&m);
+    ok = selfvirt_window_write_mapped(s, vif, &m, off, buf, len);
+    selfvirt_window_map_destroy(&m);
+    return ok;
 }
 
 /* Does the range hold @need bytes? (checked when a VIF is created) */
