@@ -11,9 +11,16 @@ Two TCG guests joined by a stream netdev, one NIC each; the same workload
   virtio-net, e1000, igb, rtl8139   QEMU's own models as peers
 
 Models are interleaved round by round so that host load hits them alike.
-Prints medians, and ratios to virtio-net and to the best peer.
+Prints medians, and ratios to virtio-net and to the best peer, with the
+host CPU the two QEMU processes used per Gbit/s during iperf3, and the
+host's steal time over the whole run.
 
-  tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...]
+--idle S also measures, per model, what one guest's QEMU uses in S
+seconds with its NIC up and idle: selfvirt models with 32 VIFs up (the
+device's idle cost is the difference to the peers, whose QEMU idles the
+same TCG guest).
+
+  tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...] [--idle S]
 """
 
 import argparse
@@ -21,7 +28,8 @@ import statistics
 import sys
 import time
 
-from harness import guests, iperf3_mbps, ping_rtts, wire_pair
+from harness import (guests, host_cpu_times, iperf3_mbps, ping_rtts,
+                     steal_percent, wire_pair)
 
 MODELS = {
     # name: (device, guest module, module parameters)
@@ -37,10 +45,10 @@ MODELS = {
 PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
 
 
-def setup(g, model, host):
+def setup(g, model, host, params=None):
     """Bring the NIC up; return the network namespace to run in ('' = root)."""
-    dev, module, params = MODELS[model]
-    g.run(f'modprobe {module} {params}')
+    dev, module, default_params = MODELS[model]
+    g.run(f'modprobe {module} {default_params if params is None else params}')
     g.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
           'sleep 0.1; done; ip link set eth0 up')
     if model != 'selfvirt-br':
@@ -68,9 +76,35 @@ def one_run(model, seconds):
         rtts = ping_rtts(out)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
+        cpu0 = a.cpu_seconds() + b.cpu_seconds()
+        t0 = time.monotonic()
         out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
                     timeout=seconds + 60)
-        return iperf3_mbps(out), statistics.median(rtts)
+        cores = (a.cpu_seconds() + b.cpu_seconds() - cpu0) / \
+            (time.monotonic() - t0)
+        mbps = iperf3_mbps(out)
+        return mbps, statistics.median(rtts), cores / (mbps / 1000)
+
+
+def idle_run(model, seconds):
+    """Host CPU cores one guest's QEMU uses with its NIC up and idle."""
+    dev = MODELS[model][0]
+    params = None
+    if model.startswith('selfvirt') and model != 'selfvirt-br':
+        dev = dev.replace('vifs=8', 'vifs=32')
+        params = 'vifs=32'
+    server, _ = wire_pair()
+    with guests(f'idle-{model}', [('idle', [server, [
+            '-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']])]) as (g,):
+        # no IPv6: its router solicitations and DAD on 32 links are traffic
+        g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
+              'net.ipv6.conf.default.disable_ipv6=1')
+        setup(g, model, 1, params)
+        g.run('for l in /sys/class/net/*; do ip link set ${l##*/} up; done')
+        time.sleep(3)
+        cpu0, t0 = g.cpu_seconds(), time.monotonic()
+        time.sleep(seconds)
+        return (g.cpu_seconds() - cpu0) / (time.monotonic() - t0)
 
 
 def main():
@@ -78,36 +112,53 @@ def main():
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--seconds', type=int, default=5)
     ap.add_argument('--models', default=','.join(MODELS))
+    ap.add_argument('--idle', type=int, default=0, metavar='S',
+                    help='also measure each idle guest for S seconds')
     args = ap.parse_args()
     models = args.models.split(',')
     for m in models:
         if m not in MODELS:
             ap.error(f"unknown model '{m}'; choose from {', '.join(MODELS)}")
-    if args.runs < 1 or args.seconds < 1:
-        ap.error('--runs and --seconds must be at least 1')
+    if args.runs < 1 or args.seconds < 1 or args.idle < 0:
+        ap.error('--runs and --seconds must be at least 1, --idle at least 0')
 
+    host0 = host_cpu_times()
     results = {m: [] for m in models}
+    idle = {m: [] for m in models}
     for r in range(args.runs):
         for m in models:
-            mbps, rtt = one_run(m, args.seconds)
-            results[m].append((mbps, rtt))
+            mbps, rtt, cpu = one_run(m, args.seconds)
+            results[m].append((mbps, rtt, cpu))
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
-                  f'RTT {rtt:.2f} ms', flush=True)
+                  f'RTT {rtt:.2f} ms, {cpu:.2f} host cores per Gbit/s',
+                  flush=True)
+            if args.idle:
+                idle[m].append(idle_run(m, args.idle))
+                print(f'round {r + 1}/{args.runs} {m:>12}: idle guest '
+                      f'{100 * idle[m][-1]:.1f}% of a core', flush=True)
+    steal = steal_percent(host0, host_cpu_times())
 
-    med = {m: (statistics.median(x[0] for x in v),
-               statistics.median(x[1] for x in v)) for m, v in results.items()}
+    med = {m: tuple(statistics.median(x[i] for x in v) for i in range(3))
+           for m, v in results.items()}
     peers = [m for m in PEERS if m in med]
     best = max(peers, key=lambda m: med[m][0]) if peers else None
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
-          '1 flow, two TCG guests on a stream netdev')
+          '1 flow, two TCG guests on a stream netdev; '
+          f'host steal {steal:.1f}%')
     print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '
-          f'{"/best peer":>11}')
+          f'{"/best peer":>11} {"RTT/e1000":>10} {"cores/Gbit/s":>13}'
+          + (f' {"idle core %":>12}' if args.idle else ''))
     for m in models:
-        mbps, rtt = med[m]
+        mbps, rtt, cpu = med[m]
         vs_virtio = (f'{mbps / med["virtio-net"][0]:.2f}'
                      if 'virtio-net' in med else '-')
         vs_best = f'{mbps / med[best][0]:.2f}' if best else '-'
-        print(f'{m:>12} {mbps:8.1f} {rtt:7.2f} {vs_virtio:>8} {vs_best:>11}')
+        vs_e1000 = f'{rtt / med["e1000"][1]:.2f}' if 'e1000' in med else '-'
+        line = (f'{m:>12} {mbps:8.1f} {rtt:7.2f} {vs_virtio:>8} '
+                f'{vs_best:>11} {vs_e1000:>10} {cpu:13.2f}')
+        if args.idle:
+            line += f' {100 * statistics.median(idle[m]):12.1f}'
+        print(line)
     if best:
         print(f'best peer: {best}')
     return 0

@@ -132,6 +132,12 @@ class Guest:
     def __str__(self):
         return self.name
 
+    def cpu_seconds(self):
+        """CPU time (user + system) the guest's QEMU process has used."""
+        with open(f'/proc/{self.vm.get_pid()}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
     def console(self):
         try:
             with open(self.console_path, encoding='utf-8',
@@ -401,6 +407,19 @@ def vif_board_stat(g, netns, name):
     (ethtool -S board_@name: VIF_STATS, as the board counts it)."""
     out = g.out(f'ip netns exec {netns} ethtool -S vif')
     return int(re.search(rf'board_{name}: (\d+)', out)[1])
+
+
+def host_cpu_times():
+    """The host's /proc/stat CPU line: total and steal jiffies."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[7]
+
+
+def steal_percent(before, after):
+    """Steal time between two host_cpu_times() readings, in percent."""
+    total = after[0] - before[0]
+    return 100.0 * (after[1] - before[1]) / total if total else 0.0
 
 
 def iperf3_mbps(out):
