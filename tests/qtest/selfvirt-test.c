@@ -153,6 +153,46 @@ static void test_vif_to_vif(void)
     board_stop(&b);
 }
 
+/*
+ * inline-wake: on an idle board the doorbell's vCPU runs the sleeping
+ * egress and ingress engines' turns itself, so a frame crosses the board
+ * without waking a thread; with inline-wake=off every frame wakes one.
+ */
+static void test_inline_wake(void)
+{
+    for (int on = 0; on <= 1; on++) {
+        Board b;
+        uint8_t frame[64], got[64];
+        uint32_t wakeups;
+
+        board_start(&b, on ? ",vifs=4" : ",vifs=4,inline-wake=off");
+        g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+        g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+        WAIT_FOR(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_EGRESS_ASLEEP,
+                 "VIF 0's egress engine never went to sleep");
+        g_usleep(50 * 1000);        /* ingress too: nothing to do */
+        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
+        for (uint32_t i = 1; i <= 5; i++) {
+            frame_init(frame, sizeof(frame), mac_vif1, mac_vif0);
+            frame[20] = i;
+            post_frame(&b, 0, frame, sizeof(frame));
+            WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == i,
+                     "VIF 1 did not receive frame %u", i);
+            qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
+                          SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
+            g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
+        }
+        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
+                  wakeups;
+        if (on) {
+            g_assert_cmpuint(wakeups, ==, 0);
+        } else {
+            g_assert_cmpuint(wakeups, >=, 1);
+        }
+        board_stop(&b);
+    }
+}
+
 /* A window gone invalid: the write master-aborts and is counted. */
 static void test_window_abort(void)
 {
@@ -1196,6 +1236,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/mailbox-errors", test_mailbox_errors);
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
+    qtest_add_func("/selfvirt/inline-wake", test_inline_wake);
     qtest_add_func("/selfvirt/window-abort", test_window_abort);
     qtest_add_func("/selfvirt/bad-buffer-halts", test_bad_buffer_halts);
     qtest_add_func("/selfvirt/halt-status", test_halt_status);

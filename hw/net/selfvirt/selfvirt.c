@@ -443,6 +443,7 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
     DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
+    DEFINE_PROP_BOOL("inline-wake", SelfvirtState, me.wake_inline, true),
     DEFINE_PROP_BOOL("stage-timing", SelfvirtState, me.stage_timing, false),
     /* read-only: the board's state */
     SELFVIRT_PROP_RO("board-mode", selfvirt_prop_mode, sw.mode),
@@ -650,6 +651,9 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
         "board SDRAM holding the send queues, power of two 16M..2G");
     object_class_property_set_description(klass, "irq-mode",
         "'identifier' (the paper's, default) or 'msix' (a vector per signal)");
+    object_class_property_set_description(klass, "inline-wake",
+        "a vCPU or the main loop that wakes a sleeping micro-engine runs "
+        "its turn itself (no thread hand-off when the board is idle)");
     object_class_property_set_description(klass, "x-engines-inline",
         "testing only: run the micro-engines on the calling thread, so "
         "that a fuzzer's input replays");

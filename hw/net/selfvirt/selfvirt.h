@@ -249,6 +249,7 @@ typedef struct SelfvirtPort {
     QEMUBH *rx_flush_bh;
     bool in_blocked;          /* the net layer holds frames for us */
     bool tx_queued;           /* it holds one of ours (BQL): wait for it */
+    bool tx_running;          /* in selfvirt_port_tx_bh (BQL) */
     QEMUTimer *tx_peer_timer; /* meanwhile: is the peer still there? */
 } SelfvirtPort;
 
@@ -294,6 +295,7 @@ typedef struct SelfvirtEngine {
     unsigned egress_base;     /* first global egress context it runs */
     QemuMutex lock;
     QemuCond cond;
+    QemuMutex run_lock;       /* held by whoever runs its contexts */
     bool kicked;
     bool asleep;
     struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
@@ -309,6 +311,7 @@ typedef struct SelfvirtEngines {
     uint32_t contexts;        /* property contexts: per engine */
     uint32_t poll_us;         /* property poll-us */
     bool inline_mode;         /* property x-engines-inline: no threads */
+    bool wake_inline;         /* property inline-wake */
     bool stage_timing;        /* property stage-timing */
     unsigned egress_contexts;
     uint32_t next_egress_ctx; /* round-robin for new VIFs */
@@ -464,6 +467,8 @@ void selfvirt_engines_resume(SelfvirtState *s);
 bool selfvirt_engines_parked(SelfvirtState *s);
 void selfvirt_engines_run_inline(SelfvirtState *s);
 void selfvirt_engine_kick(SelfvirtEngine *e);
+void selfvirt_engine_wake(SelfvirtEngine *e);
+bool selfvirt_engines_finish_here(SelfvirtState *s);
 void selfvirt_engine_kick_role(SelfvirtState *s,
                                enum SelfvirtEngineRole role);
 void selfvirt_engine_kick_egress(SelfvirtState *s);

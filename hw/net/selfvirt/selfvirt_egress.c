@@ -43,7 +43,7 @@ void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t v)
         return;
     }
     trace_selfvirt_doorbell(v);
-    selfvirt_engine_kick(selfvirt_egress_engine(s, &s->vif[v]));
+    selfvirt_engine_wake(selfvirt_egress_engine(s, &s->vif[v]));
     selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
 }
 

@@ -20,6 +20,14 @@
  * through bottom halves.  Management pauses them (parked, no DMA in flight)
  * before it changes what they work on.
  *
+ * Waking a sleeping thread costs more than a frame's work on a host whose
+ * cores run vCPUs.  With inline-wake=on (the default), a thread that holds
+ * the BQL and wakes a sleeping engine (a doorbell's vCPU, the netdev's
+ * main loop) runs that engine's turn itself, and the interrupt or the
+ * netdev send that ends it without a bottom half: an idle board moves a
+ * frame with no thread hand-off, as QEMU's NICs do, while a busy one keeps
+ * its engine threads.  The engine's run_lock makes one runner at a time.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -58,9 +66,55 @@ void selfvirt_engine_kick(SelfvirtEngine *e)
     qemu_mutex_unlock(&e->lock);
 }
 
+static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns);
+
+/*
+ * With the BQL: run sleeping engine @e's turn on this thread.  False if
+ * it is awake (or busy, or paused, or the property is off): kick it then.
+ * A second turn that still finds work, or a rate limiter's wait, hands
+ * the rest to the engine's thread.
+ */
+static bool selfvirt_engine_run_here(SelfvirtEngine *e)
+{
+    SelfvirtEngines *me = &e->s->me;
+    int64_t wait_ns = INT64_MAX;
+    bool more;
+
+    assert(bql_locked());
+    if (!me->wake_inline || !me->running || me->pause_req ||
+        !qatomic_read(&e->asleep) || qemu_mutex_trylock(&e->run_lock)) {
+        return false;
+    }
+    more = selfvirt_engine_run_contexts(e, &wait_ns) &&
+           selfvirt_engine_run_contexts(e, &wait_ns);
+    qemu_mutex_unlock(&e->run_lock);
+    if (more || wait_ns != INT64_MAX) {
+        selfvirt_engine_kick(e);
+    }
+    return true;
+}
+
+/*
+ * May this thread end a turn itself (send to the netdev, raise the
+ * interrupt) instead of through a bottom half?  Yes with inline-wake and
+ * the BQL: it is a vCPU or the main loop running a sleeping engine's turn.
+ */
+bool selfvirt_engines_finish_here(SelfvirtState *s)
+{
+    return s->me.wake_inline && s->me.running && bql_locked();
+}
+
+/* Have engine @e run: here if this thread holds the BQL and @e sleeps. */
+void selfvirt_engine_wake(SelfvirtEngine *e)
+{
+    if (!bql_locked() || !selfvirt_engine_run_here(e)) {
+        selfvirt_engine_kick(e);
+    }
+}
+
 void selfvirt_engine_kick_role(SelfvirtState *s, enum SelfvirtEngineRole role)
 {
-    selfvirt_engine_kick(&s->me.engine[role]);
+    selfvirt_engine_wake(&s->me.engine[role]);
 }
 
 void selfvirt_engine_kick_egress(SelfvirtState *s)
@@ -198,6 +252,17 @@ static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns)
     g_assert_not_reached();
 }
 
+/* The engine's own thread runs its contexts. */
+static bool selfvirt_engine_run_locked(SelfvirtEngine *e, int64_t *wait_ns)
+{
+    bool work;
+
+    qemu_mutex_lock(&e->run_lock);
+    work = selfvirt_engine_run_contexts(e, wait_ns);
+    qemu_mutex_unlock(&e->run_lock);
+    return work;
+}
+
 /* Sleep until kicked, paused, stopped, or @wait_ns (the rate limiter's). */
 static void selfvirt_engine_sleep(SelfvirtEngine *e, int64_t wait_ns)
 {
@@ -235,7 +300,7 @@ static void *selfvirt_engine_thread(void *opaque)
 
         selfvirt_engine_check_pause(s);
         qatomic_set(&e->kicked, false);
-        if (selfvirt_engine_run_contexts(e, &wait_ns)) {
+        if (selfvirt_engine_run_locked(e, &wait_ns)) {
             last_work = get_clock();
             continue;
         }
@@ -249,7 +314,7 @@ static void *selfvirt_engine_thread(void *opaque)
         if (egress) {
             selfvirt_egress_set_asleep(e, true);
             smp_mb();     /* ASLEEP visible before tx_prod is read again */
-            if (selfvirt_engine_run_contexts(e, &wait_ns)) {
+            if (selfvirt_engine_run_locked(e, &wait_ns)) {
                 selfvirt_egress_set_asleep(e, false);
                 continue;
             }
@@ -337,6 +402,7 @@ void selfvirt_engines_init(SelfvirtState *s)
         e->ingress_pending = false;
         e->asleep = false;
         qemu_mutex_init(&e->lock);
+        qemu_mutex_init(&e->run_lock);
         qemu_cond_init(&e->cond);
         selfvirt_frame_pool_init(&e->frames);
         net_tx_pkt_init(&e->tx_pkt, 2);
@@ -369,6 +435,7 @@ void selfvirt_engines_fini(SelfvirtState *s)
         net_tx_pkt_uninit(e->tx_pkt);
         net_rx_pkt_uninit(e->rx_pkt);
         qemu_cond_destroy(&e->cond);
+        qemu_mutex_destroy(&e->run_lock);
         qemu_mutex_destroy(&e->lock);
     }
     me->running = false;

@@ -32,6 +32,8 @@ static uint32_t selfvirt_irq_all(SelfvirtState *s)
     return (1u << s->irq.width) - 1;
 }
 
+static void selfvirt_irq_update(SelfvirtState *s);
+
 /* Called from any thread. */
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
 {
@@ -47,7 +49,11 @@ void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
     }
     qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
     trace_selfvirt_irq_signal(vif, signal);
-    qemu_bh_schedule(s->irq.bh);
+    if (selfvirt_engines_finish_here(s)) {
+        selfvirt_irq_update(s);     /* a vCPU or the main loop: no BH */
+    } else {
+        qemu_bh_schedule(s->irq.bh);
+    }
 }
 
 /* With the BQL: drive the master interrupt, or send pending MSI-X. */

@@ -179,6 +179,22 @@ static void selfvirt_port_send_cb(void *opaque, const struct iovec *iov,
                          selfvirt_frame_from_iov(iov, iovcnt, -1));
 }
 
+static void selfvirt_port_tx_bh(void *opaque);
+
+/*
+ * The frames in send go to the netdev: right away on a thread that may
+ * (selfvirt_engines_finish_here, and not from inside the tx BH), else
+ * from the tx BH.
+ */
+static void selfvirt_port_flush(SelfvirtState *s)
+{
+    if (selfvirt_engines_finish_here(s) && !s->port.tx_running) {
+        selfvirt_port_tx_bh(s);
+    } else {
+        qemu_bh_schedule(s->port.tx_bh);
+    }
+}
+
 /* The wire-tx engine's one context. */
 bool selfvirt_port_tx_context(SelfvirtEngine *e)
 {
@@ -208,7 +224,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
     }
     selfvirt_stage_add(e, SELFVIRT_STAGE_WIRE_TX, start, n);
     if (n) {
-        qemu_bh_schedule(s->port.tx_bh);
+        selfvirt_port_flush(s);
         selfvirt_engine_kick_egress(s);   /* they may wait for room in out */
     }
     return n > 0;
@@ -260,6 +276,7 @@ static void selfvirt_port_tx_bh(void *opaque)
     SelfvirtFrame *fr;
 
     assert(bql_locked());
+    s->port.tx_running = true;
     while (!s->port.tx_queued && (fr = selfvirt_fifo_pop(&s->port.send))) {
         if (!nc->link_down) {
             trace_selfvirt_wire_tx(fr->len);
@@ -278,6 +295,7 @@ static void selfvirt_port_tx_bh(void *opaque)
         selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
         selfvirt_engines_run_inline(s);
     }
+    s->port.tx_running = false;
 }
 
 /* ---- the port's life ---- */

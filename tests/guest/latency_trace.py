@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Where a ping's round trip goes: selfvirt-nic's trace events, hop by hop.
+
+Two TCG guests on a stream netdev, one selfvirt-nic each (the bench.py
+set-up); guest A pings B.  Both QEMUs log the board's trace events with
+timestamps (-trace, -msg timestamp=on; one host clock for both), and this
+tool lines them up per echo request and reply:
+
+  doorbell -> wire        the guest's doorbell exit, the egress and wire-tx
+                          engines and the tx bottom half, to the net layer
+                          (selfvirt_doorbell, _wire_tx)
+  wire                    the stream socket and the peer's main loop
+                          (_wire_tx, the peer's _wire_rx)
+  wire -> ring            wire-rx and ingress engines to the window write
+                          (_wire_rx, _rx_frame)
+  ring -> interrupt       the signal's bottom half to the MSI or MSI-X
+                          message (_rx_frame, _irq_level / _msix_notify)
+  B's guest               B's interrupt to its reply's doorbell (the guest
+                          kernel: interrupt, NAPI, ICMP, the driver's xmit)
+  A's guest               what is left of ping's RTT: A's send path before
+                          its doorbell and its receive path after its
+                          interrupt
+
+Prints the median of every hop over the pings, and the sum against ping's
+own median RTT.  A benchmark, not a test.
+
+  tests/guest/latency_trace.py [--count N] [--irq-mode identifier|msix]
+                               [--board PROPS]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+from harness import guests, host_cpu_times, ping_rtts, steal_percent, \
+    wire_pair
+
+EVENTS = ['selfvirt_doorbell', 'selfvirt_wire_tx',
+          'selfvirt_wire_rx', 'selfvirt_rx_frame', 'selfvirt_irq_level',
+          'selfvirt_msix_notify']
+LINE = re.compile(r'^(\d+)@(\d+)\.(\d+):(selfvirt_\w+) ?(.*)$')
+
+
+def read_trace(path):
+    """[(seconds, event, args)] from a QEMU log-backend trace file."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            m = LINE.match(line.strip())
+            if m:
+                out.append((int(m[2]) + int(m[3]) / 1e6, m[4], m[5]))
+    return out
+
+
+def next_event(trace, i, name, pred=lambda a: True):
+    """Index of the first @name at or after @i whose args pass @pred."""
+    while i < len(trace):
+        if trace[i][1] == name and pred(trace[i][2]):
+            return i
+        i += 1
+    return None
+
+
+def one_way(src, dst, i, j):
+    """Hops of one frame: @src from index @i, @dst from index @j.
+
+    Returns (hops, next i, next j) or None when the traces end.
+    """
+    d = next_event(src, i, 'selfvirt_doorbell')
+    if d is None:
+        return None
+    w = next_event(src, d, 'selfvirt_wire_tx')
+    if w is None:
+        return None
+    r = next_event(dst, j, 'selfvirt_wire_rx')
+    while r is not None and dst[r][0] < src[w][0]:
+        r = next_event(dst, r + 1, 'selfvirt_wire_rx')
+    ring = r is not None and next_event(dst, r, 'selfvirt_rx_frame')
+    irq = ring and next((k for k in range(ring, len(dst))
+                         if dst[k][1] == 'selfvirt_msix_notify' or
+                         (dst[k][1] == 'selfvirt_irq_level' and
+                          dst[k][2].endswith('level 1'))), None)
+    if not irq:
+        return None
+    t = lambda tr, k: tr[k][0] * 1e3     # noqa: E731 (ms)
+    hops = {
+        'doorbell -> wire': t(src, w) - t(src, d),
+        'wire': t(dst, r) - t(src, w),
+        'wire -> ring': t(dst, ring) - t(dst, r),
+        'ring -> interrupt': t(dst, irq) - t(dst, ring),
+    }
+    return hops, t(src, d), t(dst, irq), w + 1, irq + 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--count', type=int, default=50)
+    ap.add_argument('--irq-mode', choices=['identifier', 'msix'],
+                    default='identifier')
+    ap.add_argument('--board', default='', metavar='PROPS',
+                    help='more selfvirt-nic properties, e.g. inline-wake=off')
+    args = ap.parse_args()
+    if args.count < 5:
+        ap.error('--count must be at least 5')
+
+    server, client = wire_pair()
+    dev = f'selfvirt-nic,vifs=8,irq-mode={args.irq_mode},netdev=wire'
+    if args.board:
+        dev += f',{args.board}'
+    tmp = tempfile.mkdtemp(prefix='selfvirt-trace-')
+    paths = [os.path.join(tmp, f'{n}.trace') for n in 'ab']
+    log = [['-msg', 'timestamp=on', '-D', p] for p in paths]
+    host0 = host_cpu_times()
+    with guests('latency-trace', [
+            ('a', [server, log[0],
+                   ['-device', f'{dev},mac=52:54:00:5f:00:00']]),
+            ('b', [client, log[1],
+                   ['-device', f'{dev},mac=52:54:00:5f:01:00']])]) as (a, b):
+        for g, host in ((a, 1), (b, 2)):
+            g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
+                  'net.ipv6.conf.default.disable_ipv6=1')
+            g.run('modprobe selfvirt vifs=1; for i in $(seq 50); do '
+                  '[ -e /sys/class/net/eth0 ] && break; sleep 0.1; done; '
+                  f'ip link set eth0 up; ip addr add 10.9.0.{host}/24 dev eth0')
+        a.run('ping -c 3 -W 3 10.9.0.2', timeout=30)     # ARP, first wake-ups
+        for g in (a, b):
+            for e in EVENTS:
+                g.vm.cmd('trace-event-set-state', name=e, enable=True)
+        out = a.out(f'ping -c {args.count} -i 0.1 10.9.0.2',
+                    timeout=args.count + 30)
+        for g in (a, b):
+            g.vm.cmd('trace-event-set-state', name='selfvirt_*', enable=False)
+        time.sleep(0.5)
+        ta, tb = read_trace(paths[0]), read_trace(paths[1])
+    shutil.rmtree(tmp, ignore_errors=True)
+    steal = steal_percent(host0, host_cpu_times())
+
+    rtts = ping_rtts(out)
+    hops = {}
+    rest, b_guest = [], []
+    i = j = 0
+    while True:
+        req = one_way(ta, tb, i, j)
+        if not req:
+            break
+        h1, a_door, b_irq, i, j = req
+        rep = one_way(tb, ta, j, i)
+        if not rep:
+            break
+        h2, b_door, a_irq, j, i = rep
+        for k, v in h1.items():
+            hops.setdefault(f'A->B {k}', []).append(v)
+        b_guest.append(b_door - b_irq)
+        for k, v in h2.items():
+            hops.setdefault(f'B->A {k}', []).append(v)
+        rest.append(a_irq - a_door)
+    if len(b_guest) < args.count // 2:
+        print(f'only {len(b_guest)} of {args.count} pings found in the '
+              'traces', file=sys.stderr)
+        return 1
+
+    rtt = statistics.median(rtts)
+    board = statistics.median(rest)
+    print(f'{len(b_guest)} pings, irq-mode={args.irq_mode} {args.board}, '
+          f'host steal '
+          f'{steal:.1f}%; medians in ms')
+    for k, v in hops.items():
+        if k.startswith('B->A') and k.endswith('doorbell -> wire'):
+            print(f'{"B guest: interrupt -> reply doorbell":40} '
+                  f'{statistics.median(b_guest):7.3f}')
+        print(f'{k:40} {statistics.median(v):7.3f}')
+    print(f'{"A doorbell -> A interrupt (all above)":40} {board:7.3f}')
+    print(f'{"A guest: ping RTT minus the above":40} {rtt - board:7.3f}')
+    print(f'{"ping RTT":40} {rtt:7.3f}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
