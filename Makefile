@@ -147,6 +147,11 @@ demo: all
 bench: all
 	$(PYTHON) tests/guest/bench.py --runs 5 --seconds 5
 
+# Where a ping's round trip goes, hop by hop, from the board's trace events
+# of two guests (about 1 minute).  LATENCY_ARGS: --board inline-wake=off, ...
+bench-latency: all
+	$(PYTHON) tests/guest/latency_trace.py --count 50 $(LATENCY_ARGS)
+
 # The paper's central experiment: an L2 VM on its own VIF against an L2 VM
 # behind an L1 bridge (about 10 minutes).
 bench-nested: all
@@ -172,4 +177,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean
