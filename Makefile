@@ -148,7 +148,7 @@ bench: all
 	$(PYTHON) tests/guest/bench.py --runs 5 --seconds 5
 
 # Where a ping's round trip goes, hop by hop, from the board's trace events
-# of two guests (about 1 minute).  LATENCY_ARGS: --board inline-wake=off, ...
+# of two guests (about 1 minute).  LATENCY_ARGS: --board inline-wake-us=0, ...
 bench-latency: all
 	$(PYTHON) tests/guest/latency_trace.py --count 50 $(LATENCY_ARGS)
 

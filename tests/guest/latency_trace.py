@@ -103,7 +103,7 @@ def main():
     ap.add_argument('--irq-mode', choices=['identifier', 'msix'],
                     default='identifier')
     ap.add_argument('--board', default='', metavar='PROPS',
-                    help='more selfvirt-nic properties, e.g. inline-wake=off')
+                    help='more selfvirt-nic properties, e.g. inline-wake-us=0')
     args = ap.parse_args()
     if args.count < 5:
         ap.error('--count must be at least 5')

@@ -216,6 +216,10 @@ static const SelfvirtPropRange selfvirt_prop_ranges[] = {
                SELFVIRT_MAX_MAX_FRAME, "largest frame in bytes (jumbo)"),
     PROP_RANGE("poll-us", me.poll_us, 0, SELFVIRT_POLL_US_MAX,
                "microseconds an idle egress engine polls before it sleeps"),
+    PROP_RANGE("inline-wake-us", me.inline_wake_us, 0,
+               SELFVIRT_INLINE_WAKE_US_MAX,
+               "a micro-engine asleep this long runs its turn on the vCPU "
+               "or main loop that wakes it (0: never)"),
 };
 
 static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
@@ -443,7 +447,8 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
     DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
-    DEFINE_PROP_BOOL("inline-wake", SelfvirtState, me.wake_inline, true),
+    DEFINE_PROP_UINT32("inline-wake-us", SelfvirtState, me.inline_wake_us,
+                       1000),
     DEFINE_PROP_BOOL("stage-timing", SelfvirtState, me.stage_timing, false),
     /* read-only: the board's state */
     SELFVIRT_PROP_RO("board-mode", selfvirt_prop_mode, sw.mode),
@@ -651,9 +656,6 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
         "board SDRAM holding the send queues, power of two 16M..2G");
     object_class_property_set_description(klass, "irq-mode",
         "'identifier' (the paper's, default) or 'msix' (a vector per signal)");
-    object_class_property_set_description(klass, "inline-wake",
-        "a vCPU or the main loop that wakes a sleeping micro-engine runs "
-        "its turn itself (no thread hand-off when the board is idle)");
     object_class_property_set_description(klass, "x-engines-inline",
         "testing only: run the micro-engines on the calling thread, so "
         "that a fuzzer's input replays");

@@ -66,6 +66,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_MIN_MAX_FRAME  1514
 #define SELFVIRT_MAX_MAX_FRAME  (16 * KiB)
 #define SELFVIRT_POLL_US_MAX    1000
+#define SELFVIRT_INLINE_WAKE_US_MAX 1000000
 
 /* ---- frames and the queues between engines (selfvirt_frame.c) ---- */
 
@@ -298,6 +299,7 @@ typedef struct SelfvirtEngine {
     QemuMutex run_lock;       /* held by whoever runs its contexts */
     bool kicked;
     bool asleep;
+    int64_t asleep_since;     /* get_clock() when it last went to sleep */
     struct NetTxPkt *tx_pkt;  /* TSO/checksum state of this thread */
     struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
     SelfvirtFramePool frames; /* the frames it copies out of SDRAM */
@@ -311,7 +313,7 @@ typedef struct SelfvirtEngines {
     uint32_t contexts;        /* property contexts: per engine */
     uint32_t poll_us;         /* property poll-us */
     bool inline_mode;         /* property x-engines-inline: no threads */
-    bool wake_inline;         /* property inline-wake */
+    uint32_t inline_wake_us;  /* property inline-wake-us, 0: off */
     bool stage_timing;        /* property stage-timing */
     unsigned egress_contexts;
     uint32_t next_egress_ctx; /* round-robin for new VIFs */

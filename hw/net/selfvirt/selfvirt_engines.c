@@ -21,12 +21,14 @@
  * before it changes what they work on.
  *
  * Waking a sleeping thread costs more than a frame's work on a host whose
- * cores run vCPUs.  With inline-wake=on (the default), a thread that holds
- * the BQL and wakes a sleeping engine (a doorbell's vCPU, the netdev's
- * main loop) runs that engine's turn itself, and the interrupt or the
- * netdev send that ends it without a bottom half: an idle board moves a
- * frame with no thread hand-off, as QEMU's NICs do, while a busy one keeps
- * its engine threads.  The engine's run_lock makes one runner at a time.
+ * cores run vCPUs.  A thread that holds the BQL and wakes an engine that
+ * has slept at least inline-wake-us (an idle board: a doorbell's vCPU, the
+ * netdev's main loop) runs that engine's turn itself, and the interrupt or
+ * the netdev send that ends it without a bottom half: one frame crosses
+ * an idle board with no thread hand-off, as with QEMU's other NICs.  An
+ * engine that slept less is streaming; its thread takes the work, in
+ * parallel with the vCPU.  The engine's run_lock makes one runner at a
+ * time.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -69,10 +71,10 @@ void selfvirt_engine_kick(SelfvirtEngine *e)
 static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns);
 
 /*
- * With the BQL: run sleeping engine @e's turn on this thread.  False if
- * it is awake (or busy, or paused, or the property is off): kick it then.
- * A second turn that still finds work, or a rate limiter's wait, hands
- * the rest to the engine's thread.
+ * With the BQL: run idle engine @e's turn on this thread.  False if it is
+ * awake, or slept less than inline-wake-us (or is paused, or the property
+ * is 0): kick it then.  A second turn that still finds work, or a rate
+ * limiter's wait, hands the rest to the engine's thread.
  */
 static bool selfvirt_engine_run_here(SelfvirtEngine *e)
 {
@@ -81,8 +83,11 @@ static bool selfvirt_engine_run_here(SelfvirtEngine *e)
     bool more;
 
     assert(bql_locked());
-    if (!me->wake_inline || !me->running || me->pause_req ||
-        !qatomic_read(&e->asleep) || qemu_mutex_trylock(&e->run_lock)) {
+    if (!me->inline_wake_us || !me->running || me->pause_req ||
+        !qatomic_read(&e->asleep) ||
+        get_clock() - qatomic_read(&e->asleep_since) <
+        me->inline_wake_us * SCALE_US ||
+        qemu_mutex_trylock(&e->run_lock)) {
         return false;
     }
     more = selfvirt_engine_run_contexts(e, &wait_ns) &&
@@ -96,12 +101,13 @@ static bool selfvirt_engine_run_here(SelfvirtEngine *e)
 
 /*
  * May this thread end a turn itself (send to the netdev, raise the
- * interrupt) instead of through a bottom half?  Yes with inline-wake and
- * the BQL: it is a vCPU or the main loop running a sleeping engine's turn.
+ * interrupt) instead of through a bottom half?  Yes with inline-wake-us
+ * and the BQL: it is a vCPU or the main loop running an idle engine's
+ * turn (or a register write of management's, which may end its own).
  */
 bool selfvirt_engines_finish_here(SelfvirtState *s)
 {
-    return s->me.wake_inline && s->me.running && bql_locked();
+    return s->me.inline_wake_us && s->me.running && bql_locked();
 }
 
 /* Have engine @e run: here if this thread holds the BQL and @e sleeps. */
@@ -270,6 +276,7 @@ static void selfvirt_engine_sleep(SelfvirtEngine *e, int64_t wait_ns)
 
     trace_selfvirt_engine_sleep(e - me->engine, wait_ns);
     qemu_mutex_lock(&e->lock);
+    qatomic_set(&e->asleep_since, get_clock());
     qatomic_set(&e->asleep, true);
     smp_mb();     /* asleep before kicked is read: see selfvirt_engine_kick */
     while (!qatomic_read(&e->kicked) && !qatomic_read(&me->stop) &&
