@@ -161,10 +161,17 @@ bool selfvirt_port_busy(SelfvirtState *s)
 /* A frame from a VIF for the wire; false: no room, it stays the caller's. */
 bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr)
 {
+    bool tso = fr->tx_flags & SELFVIRT_TX_TSO;
+
     if (!selfvirt_fifo_push(&s->port.out, fr)) {
         return false;
     }
-    selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
+    if (tso) {
+        /* dozens of segments to cut and send: the engine's, not a vCPU's */
+        selfvirt_engine_kick(&s->me.engine[SELFVIRT_ME_WIRE_TX]);
+    } else {
+        selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
+    }
     return true;
 }
 
