@@ -2,7 +2,7 @@
 """Benchmark: TCP throughput and ping RTT between two guests, per NIC model.
 
 Two TCG guests joined by a stream netdev, one NIC each; the same workload
-(ping, then one iperf3 TCP flow) through:
+(ping, the raw-socket probe, then one iperf3 TCP flow) through:
 
   selfvirt      a selfvirt-nic VIF (self-virtualizing mode, identifier)
   selfvirt-msix the same with irq-mode=msix (a vector per VIF signal)
@@ -11,7 +11,8 @@ Two TCG guests joined by a stream netdev, one NIC each; the same workload
   virtio-net, e1000, igb, rtl8139   QEMU's own models as peers
 
 Models are interleaved round by round so that host load hits them alike.
-Prints medians, and ratios to virtio-net and to the best peer, with the
+Prints medians (ping RTT, the experiment kit's raw-socket probe psapp,
+iperf3), and ratios to virtio-net, the best peer and e1000, with the
 host CPU the two QEMU processes used per Gbit/s during iperf3, and the
 host's steal time over the whole run.
 
@@ -24,6 +25,7 @@ same TCG guest).
 """
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -62,6 +64,19 @@ def setup(g, model, host, params=None):
     return 'ip netns exec d1 '
 
 
+def probe_us(a, b, ns_a, ns_b, model, probes=30):
+    """Median RTT of the experiment kit's raw-socket probe (psapp), in us."""
+    ifname = 'vif' if model == 'selfvirt-br' else 'eth0'
+    mac = b.out(f'{ns_b}cat /sys/class/net/{ifname}/address').strip()
+    b.run(f'setsid {ns_b}psapp server {ifname} -t 60 '
+          '< /dev/null > /dev/null 2>&1 &')
+    time.sleep(0.5)
+    out = a.out(f'{ns_a}psapp client {ifname} {mac} -n {probes} -w 20',
+                timeout=60)
+    b.run('pkill psapp', check=False)
+    return float(re.search(r'median_us ([\d.]+)', out)[1])
+
+
 def one_run(model, seconds):
     dev = MODELS[model][0]
     server, client = wire_pair()
@@ -74,6 +89,7 @@ def one_run(model, seconds):
         a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
         out = a.out(f'{ns_a}ping -c 10 -i 0.2 10.9.0.2', timeout=30)
         rtts = ping_rtts(out)
+        probe = probe_us(a, b, ns_a, ns_b, model)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
         cpu0 = a.cpu_seconds() + b.cpu_seconds()
@@ -83,7 +99,7 @@ def one_run(model, seconds):
         cores = (a.cpu_seconds() + b.cpu_seconds() - cpu0) / \
             (time.monotonic() - t0)
         mbps = iperf3_mbps(out)
-        return mbps, statistics.median(rtts), cores / (mbps / 1000)
+        return mbps, statistics.median(rtts), cores / (mbps / 1000), probe
 
 
 def idle_run(model, seconds):
@@ -127,18 +143,18 @@ def main():
     idle = {m: [] for m in models}
     for r in range(args.runs):
         for m in models:
-            mbps, rtt, cpu = one_run(m, args.seconds)
-            results[m].append((mbps, rtt, cpu))
+            mbps, rtt, cpu, probe = one_run(m, args.seconds)
+            results[m].append((mbps, rtt, cpu, probe))
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
-                  f'RTT {rtt:.2f} ms, {cpu:.2f} host cores per Gbit/s',
-                  flush=True)
+                  f'RTT {rtt:.2f} ms, probe {probe:.0f} us, {cpu:.2f} host '
+                  'cores per Gbit/s', flush=True)
             if args.idle:
                 idle[m].append(idle_run(m, args.idle))
                 print(f'round {r + 1}/{args.runs} {m:>12}: idle guest '
                       f'{100 * idle[m][-1]:.1f}% of a core', flush=True)
     steal = steal_percent(host0, host_cpu_times())
 
-    med = {m: tuple(statistics.median(x[i] for x in v) for i in range(3))
+    med = {m: tuple(statistics.median(x[i] for x in v) for i in range(4))
            for m, v in results.items()}
     peers = [m for m in PEERS if m in med]
     best = max(peers, key=lambda m: med[m][0]) if peers else None
@@ -146,16 +162,20 @@ def main():
           '1 flow, two TCG guests on a stream netdev; '
           f'host steal {steal:.1f}%')
     print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '
-          f'{"/best peer":>11} {"RTT/e1000":>10} {"cores/Gbit/s":>13}'
+          f'{"/best peer":>11} {"RTT/e1000":>10} {"probe us":>9} '
+          f'{"/e1000":>7} {"cores/Gbit/s":>13}'
           + (f' {"idle core %":>12}' if args.idle else ''))
     for m in models:
-        mbps, rtt, cpu = med[m]
+        mbps, rtt, cpu, probe = med[m]
         vs_virtio = (f'{mbps / med["virtio-net"][0]:.2f}'
                      if 'virtio-net' in med else '-')
         vs_best = f'{mbps / med[best][0]:.2f}' if best else '-'
         vs_e1000 = f'{rtt / med["e1000"][1]:.2f}' if 'e1000' in med else '-'
+        probe_e1000 = (f'{probe / med["e1000"][3]:.2f}' if 'e1000' in med
+                       else '-')
         line = (f'{m:>12} {mbps:8.1f} {rtt:7.2f} {vs_virtio:>8} '
-                f'{vs_best:>11} {vs_e1000:>10} {cpu:13.2f}')
+                f'{vs_best:>11} {vs_e1000:>10} {probe:9.0f} {probe_e1000:>7} '
+                f'{cpu:13.2f}')
         if args.idle:
             line += f' {100 * statistics.median(idle[m]):12.1f}'
         print(line)
