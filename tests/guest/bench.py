@@ -68,13 +68,16 @@ def probe_us(a, b, ns_a, ns_b, model, probes=30):
     """Median RTT of the experiment kit's raw-socket probe (psapp), in us."""
     ifname = 'vif' if model == 'selfvirt-br' else 'eth0'
     mac = b.out(f'{ns_b}cat /sys/class/net/{ifname}/address').strip()
-    b.run(f'setsid {ns_b}psapp server {ifname} -t 60 '
-          '< /dev/null > /dev/null 2>&1 &')
+    # iproute2's ip: setsid would find busybox's applet first on PATH
+    b.run(f'setsid {ns_b.replace("ip netns", "/usr/bin/ip netns")}'
+          f'psapp server {ifname} -t 60 < /dev/null > /dev/null 2>&1 &')
     time.sleep(0.5)
     out = a.out(f'{ns_a}psapp client {ifname} {mac} -n {probes} -w 20',
                 timeout=60)
     b.run('pkill psapp', check=False)
-    return float(re.search(r'median_us ([\d.]+)', out)[1])
+    m = re.search(r'received (\d+) lost \d+ median_us ([\d.]+)', out)
+    assert m and int(m[1]) > 0, f'psapp: no probe came back: {out}'
+    return float(m[2])
 
 
 def one_run(model, seconds):
