@@ -261,28 +261,19 @@ static inline uint32_t tcp_frame(uint8_t *f, const uint8_t *dst,
                                  const uint8_t *src, uint32_t seq,
                                  uint8_t flags, uint32_t plen, uint16_t sport)
 {
-    struct eth_header *eth = (void *)f;
-    struct ip_header *ip = (void *)(eth + 1);
-    struct tcp_header *tcp = (void *)(ip + 1);
-    uint8_t *payload = (uint8_t *)(tcp + 1);
-    uint32_t tcp_len = sizeof(*tcp) + plen;
-    uint32_t pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + IP_PROTO_TCP +
-                      tcp_len;
-
-    memcpy(eth->h_dest, dst, ETH_ALEN);
-    memcpy(eth->h_source, src, ETH_ALEN);
-    eth->h_proto = cpu_to_be16(ETH_P_IP);
-    *ip = (struct ip_header) {
+    /* headers built aligned, then copied: in the frame they are not */
+    struct eth_header eth = { .h_proto = cpu_to_be16(ETH_P_IP) };
+    uint32_t tcp_len = sizeof(struct tcp_header) + plen;
+    struct ip_header ip = {
         .ip_ver_len = 0x45,
-        .ip_len = cpu_to_be16(sizeof(*ip) + tcp_len),
+        .ip_len = cpu_to_be16(sizeof(ip) + tcp_len),
         .ip_off = cpu_to_be16(IP_DF),
         .ip_ttl = 64,
         .ip_p = IP_PROTO_TCP,
         .ip_src = cpu_to_be32(0x0a000001),
         .ip_dst = cpu_to_be32(0x0a000002),
     };
-    ip->ip_sum = cpu_to_be16(csum16((uint8_t *)ip, sizeof(*ip), 0));
-    *tcp = (struct tcp_header) {
+    struct tcp_header tcp = {
         .th_sport = cpu_to_be16(sport),
         .th_dport = cpu_to_be16(5201),
         .th_seq = cpu_to_be32(seq),
@@ -290,11 +281,23 @@ static inline uint32_t tcp_frame(uint8_t *f, const uint8_t *dst,
         .th_offset_flags = cpu_to_be16(5 << 12 | flags),
         .th_win = cpu_to_be16(512),
     };
+    uint8_t *l3 = f + sizeof(eth), *l4 = l3 + sizeof(ip);
+    uint32_t pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + IP_PROTO_TCP +
+                      tcp_len;
+    uint16_t sum;
+
+    memcpy(eth.h_dest, dst, ETH_ALEN);
+    memcpy(eth.h_source, src, ETH_ALEN);
+    memcpy(f, &eth, sizeof(eth));
+    ip.ip_sum = cpu_to_be16(csum16((uint8_t *)&ip, sizeof(ip), 0));
+    memcpy(l3, &ip, sizeof(ip));
+    memcpy(l4, &tcp, sizeof(tcp));
     for (uint32_t i = 0; i < plen; i++) {
-        payload[i] = seq + i;
+        l4[sizeof(tcp) + i] = seq + i;
     }
-    tcp->th_sum = cpu_to_be16(csum16((uint8_t *)tcp, tcp_len, pseudo));
-    return sizeof(*eth) + sizeof(*ip) + tcp_len;
+    sum = cpu_to_be16(csum16(l4, tcp_len, pseudo));
+    memcpy(l4 + offsetof(struct tcp_header, th_sum), &sum, sizeof(sum));
+    return sizeof(eth) + sizeof(ip) + tcp_len;
 }
 
 /* Wait for a migration to end; returns "completed" or "failed". */
