@@ -47,8 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
-from harness import (guests, iperf3_mbps, vif_netns,  # noqa: E402
-                     wire_pair)
+from harness import (guests, host_cpu_times, iperf3_mbps,  # noqa: E402
+                     vif_netns, wire_pair)
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
         'widths': [1, 2, 3, 4, 5, 6, 7, 8]}
@@ -84,13 +84,6 @@ class Progress:
 
     def finish_point(self):
         self.done += 1
-
-
-def host_cpu():
-    """(total, steal) jiffies of the host, from /proc/stat."""
-    with open('/proc/stat') as f:
-        vals = [int(x) for x in f.readline().split()[1:]]
-    return sum(vals), vals[7] if len(vals) > 7 else 0
 
 
 def setup_bridge(g, host, n):
@@ -201,7 +194,7 @@ class Recorder:
 
     def host_point(self, rnd, setup, n, lost, t0, cpu0):
         """The host's load while a point ran (from @t0, /proc/stat @cpu0)."""
-        total, steal = host_cpu()
+        total, steal = host_cpu_times()
         dt = max(total - cpu0[0], 1)
         self.host.append({'round': rnd, 'setup': setup, 'n': n,
                           'seconds': f'{time.monotonic() - t0:.1f}',
@@ -258,7 +251,7 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
         for n, dom0 in points:
             name = 'dom0' if dom0 else setup
             progress.step(f'round {rnd}/{cfg["rounds"]} {name} n={n}')
-            t0, cpu0 = time.monotonic(), host_cpu()
+            t0, cpu0 = time.monotonic(), host_cpu_times()
             lat = measure_latency(a, b, n, cfg['probes'], dom0)
             thr = measure_throughput(a, b, n, cfg['seconds'], dom0)
             rec.point(rnd, name, n, lat, thr, t0, cpu0)
@@ -279,7 +272,7 @@ def run_identifier(rnd, width, cfg, rec, progress):
         vif_netns(b, FIG7_GUESTS, 2)
         progress.step(f'round {rnd}/{cfg["rounds"]} fig7 {what}, '
                       f'{FIG7_GUESTS} guests')
-        t0, cpu0 = time.monotonic(), host_cpu()
+        t0, cpu0 = time.monotonic(), host_cpu_times()
         lat = measure_latency(a, b, FIG7_GUESTS, cfg['probes'])
         rec.identifier(rnd, width, lat[0])
         rec.host_point(rnd, f'fig7-{width}', FIG7_GUESTS, lat[1], t0, cpu0)
@@ -331,7 +324,7 @@ def run_stages(rnd, mode, cfg, rec, progress):
         vif_netns(b, nmax, 2, 'cost_stats=1')
         for n in FIG4_NS:
             progress.step(f'round {rnd}/{cfg["rounds"]} fig4 {mode} n={n}')
-            t0, cpu0 = time.monotonic(), host_cpu()
+            t0, cpu0 = time.monotonic(), host_cpu_times()
             boards = {'left': a, 'right': b}
             before = {k: (stage_times(g), host_costs(g, n))
                       for k, g in boards.items()}

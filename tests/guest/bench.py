@@ -61,16 +61,15 @@ def setup(g, model, host, params=None):
           'ip netns add d1; ip link add h1 type veth peer name vif netns d1; '
           'ip link set h1 master br0; ip link set h1 up; '
           f'ip -n d1 link set vif up; ip -n d1 addr add 10.9.0.{host}/24 dev vif')
-    return 'ip netns exec d1 '
+    return '/usr/bin/ip netns exec d1 '   # not busybox's ip (setsid)
 
 
 def probe_us(a, b, ns_a, ns_b, model, probes=30):
     """Median RTT of the experiment kit's raw-socket probe (psapp), in us."""
     ifname = 'vif' if model == 'selfvirt-br' else 'eth0'
     mac = b.out(f'{ns_b}cat /sys/class/net/{ifname}/address').strip()
-    # iproute2's ip: setsid would find busybox's applet first on PATH
-    b.run(f'setsid {ns_b.replace("ip netns", "/usr/bin/ip netns")}'
-          f'psapp server {ifname} -t 60 < /dev/null > /dev/null 2>&1 &')
+    b.run(f'setsid {ns_b}psapp server {ifname} -t 60 '
+          '< /dev/null > /dev/null 2>&1 &')
     time.sleep(0.5)
     out = a.out(f'{ns_a}psapp client {ifname} {mac} -n {probes} -w 20',
                 timeout=60)

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 
+from bench import setup
 from harness import guests, host_cpu_times, ping_rtts, steal_percent, \
     wire_pair
 
@@ -124,9 +125,7 @@ def main():
         for g, host in ((a, 1), (b, 2)):
             g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
                   'net.ipv6.conf.default.disable_ipv6=1')
-            g.run('modprobe selfvirt vifs=1; for i in $(seq 50); do '
-                  '[ -e /sys/class/net/eth0 ] && break; sleep 0.1; done; '
-                  f'ip link set eth0 up; ip addr add 10.9.0.{host}/24 dev eth0')
+            setup(g, 'selfvirt', host)
         a.run('ping -c 3 -W 3 10.9.0.2', timeout=30)     # ARP, first wake-ups
         for g in (a, b):
             for e in EVENTS:

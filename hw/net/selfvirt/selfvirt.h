@@ -454,8 +454,8 @@ void selfvirt_ingress_queue_burst(SelfvirtState *s, unsigned v,
 void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr);
 void selfvirt_ingress_drop(SelfvirtState *s, unsigned v, uint32_t len);
 bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx);
-void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif,
-                          bool rx, bool tx);
+void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif);
+void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif);
 void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
                             uint32_t set, uint32_t clear);
 

@@ -351,7 +351,7 @@ static void selfvirt_egress_complete(SelfvirtState *s, unsigned v)
     SelfvirtVif *vif = &s->vif[v];
     struct selfvirt_sq_ctrl *ctrl = (void *)selfvirt_part(s, v);
 
-    selfvirt_vif_publish(s, vif, false, true);
+    selfvirt_vif_publish_tx_cons(s, vif);
     smp_mb();     /* publish tx_cons, then read the driver's enables */
     if (qatomic_read(&vif->signals) &
         le32_to_cpu(qatomic_read(&ctrl->signal_enable)) & SELFVIRT_SIGNAL_TX) {

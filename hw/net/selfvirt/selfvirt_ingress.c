@@ -168,26 +168,27 @@ void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr)
 
 /* ---- the receive ring writer ---- */
 
-/* Publish the VIF's receive producer and/or transmit consumer index. */
-void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif, bool rx, bool tx)
+/* Publish the VIF's whole status: indexes and flags (management). */
+void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif)
 {
     struct selfvirt_rq_status st = {
         .rx_prod = cpu_to_le32(vif->rx_prod),
         .tx_cons = cpu_to_le32(vif->tx_cons),
     };
 
-    if (rx && tx) {
-        QEMU_LOCK_GUARD(&vif->flags_lock);
-        st.flags = cpu_to_le32(vif->rq_flags);
-        selfvirt_window_write(s, vif, 0, &st,
-                              offsetof(struct selfvirt_rq_status, reserved));
-    } else if (rx) {
-        selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
-                                               rx_prod), &st.rx_prod, 4);
-    } else if (tx) {
-        selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
-                                               tx_cons), &st.tx_cons, 4);
-    }
+    QEMU_LOCK_GUARD(&vif->flags_lock);
+    st.flags = cpu_to_le32(vif->rq_flags);
+    selfvirt_window_write(s, vif, 0, &st,
+                          offsetof(struct selfvirt_rq_status, reserved));
+}
+
+/* Publish the VIF's transmit consumer index (egress). */
+void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif)
+{
+    uint32_t tx_cons = cpu_to_le32(vif->tx_cons);
+
+    selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status, tx_cons),
+                          &tx_cons, sizeof(tx_cons));
 }
 
 /*

@@ -227,7 +227,7 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
     vif->active = true;
     selfvirt_switch_rebuild(s);
-    selfvirt_vif_publish(s, vif, true, true);
+    selfvirt_vif_publish(s, vif);
     selfvirt_engines_resume(s);
 
     s->mbox.res[0] = v;
@@ -343,7 +343,7 @@ static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
     vif->tx_cons = vif->rx_prod = 0;
     selfvirt_vif_unhalt(vif);
     memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
-    selfvirt_vif_publish(s, vif, true, true);
+    selfvirt_vif_publish(s, vif);
     selfvirt_engines_resume(s);
     return SELFVIRT_ST_OK;
 }
