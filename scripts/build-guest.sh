@@ -55,10 +55,11 @@ for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool /usr/sbin/devlink \
     cp "$prog" "$root/usr/bin/"   # /usr/bin: ahead of busybox's applets
 done
 # the project's guest tools, from its meson build ("make tools"): the
-# user-space VFIO test of an mdev VIF (test_mdev.py) and the paper's
-# latency probe over packet sockets (the experiment kit)
+# user-space VFIO test of an mdev VIF (test_mdev.py, and the kit's Figs.
+# 5, 9 and 10), the paper's latency probe over packet sockets and the
+# CPU-to-CPU ping-pong (the experiment kit)
 tools=${SELFVIRT_TOOLS:?build-guest: set SELFVIRT_TOOLS to the meson build (make tools)}
-for tool in selfvirt-vfio psapp; do
+for tool in selfvirt-vfio psapp cpu-pingpong; do
     cp "$tools/$tool" "$root/usr/bin/"
 done
 

@@ -9,6 +9,18 @@
  *   selfvirt-vfio --pci BDF hostile     inside the VM: the same garbage
  *                                       written straight into the function's
  *                                       BARs (sysfs resource files)
+ *   selfvirt-vfio UUID pingpong UUID_B poll|irq SECONDS
+ *                                       the paper's mailbox ping-pong (its
+ *                                       Figs. 9/10): a 32-bit word into this
+ *                                       VIF's send queue (the board's SDRAM),
+ *                                       back in UUID_B's receive queue (host
+ *                                       memory), seen by polling or by the
+ *                                       MSI; every round trip (rtt-hist.h)
+ *   selfvirt-vfio UUID bandwidth UUID_B MIB
+ *                                       the paper's Fig. 5: host writes and
+ *                                       reads of the SDRAM BAR, 1500 bytes at
+ *                                       a time, and the board moving
+ *                                       1500-byte frames SDRAM to host memory
  *
  * Prints "name value" lines; exits 0 when every check passed.
  */
@@ -20,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/vfio.h>
@@ -27,6 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include "selfvirt/selfvirt_abi.h"
+#include "rtt-hist.h"
 
 #define REGION(bar)     (VFIO_PCI_BAR0_REGION_INDEX + (bar))
 
@@ -431,14 +445,201 @@ static int run_hostile(struct vif *v)
     return 0;
 }
 
+/* Frames the send queue holds at once: descriptors, and 2 KiB buffers. */
+static uint32_t tx_slots(struct vif *v)
+{
+    uint32_t rooms = (v->part_size - SELFVIRT_SQ_DATA_OFF(v->tx_entries)) / 2048;
+
+    return rooms < v->tx_entries ? rooms : v->tx_entries;
+}
+
+static int rx_ready(struct vif *v)
+{
+    return le32_at(v->rq, offsetof(struct selfvirt_rq_status, rx_prod)) != v->rx_cons;
+}
+
+/* The frame in the next receive slot: its length, and its bytes at @data. */
+static uint32_t rx_peek(struct vif *v, const volatile uint8_t **data)
+{
+    uint32_t slot = v->rx_cons % v->rx_entries;
+
+    *data = v->rq + SELFVIRT_RQ_SLOT(v->rx_entries, v->rx_buf, slot);
+    return le32_at(v->rq, SELFVIRT_RQ_DESC(slot));
+}
+
+static void rx_consume(struct vif *v)
+{
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), ++v->rx_cons);
+    doorbell_if(v, SELFVIRT_RQ_RX_BLOCKED);
+}
+
+/* Wait for @b's next frame: spin on rx_prod, or sleep on its MSI. */
+static int rx_wait(struct vif *b, int use_irq)
+{
+    struct pollfd p = { .fd = b->irq, .events = POLLIN };
+    uint64_t n;
+
+    while (!rx_ready(b)) {
+        if (!use_irq)
+            continue;
+        if (poll(&p, 1, 5000) <= 0 || read(b->irq, &n, sizeof(n)) != sizeof(n))
+            return -1;
+    }
+    return 0;
+}
+
+/* An Ethernet header from @a to @b (local experimental EtherType). */
+static void eth_header(uint8_t *f, const struct vif *a, const struct vif *b)
+{
+    memcpy(f, b->mac, 6);
+    memcpy(f + 6, a->mac, 6);
+    f[12] = 0x88, f[13] = 0xb5;
+}
+
+static void signals(struct vif *v, uint32_t enable)
+{
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, signal_enable), enable);
+    __sync_synchronize();
+}
+
+/*
+ * The paper's ping-pong: one 32-bit word from the CPU to the board's
+ * SDRAM mailbox (@a's send queue) and from the board to the CPU's mailbox
+ * in host memory (@b's receive queue).  The board polls its mailbox or
+ * sleeps until the doorbell (its poll-us); the CPU polls or takes the MSI.
+ */
+static int run_pingpong(struct vif *a, struct vif *b, int use_irq, double seconds)
+{
+    struct rtt_hist h;
+    uint8_t f[18];
+    const volatile uint8_t *data;
+    uint64_t t0;
+    uint32_t word, got, r;
+    long bad = 0;
+
+    signals(a, 0);
+    signals(b, use_irq ? SELFVIRT_SIGNAL_RX : 0);
+    eth_header(f, a, b);
+    rtt_hist_init(&h);
+    for (r = 0; !rtt_hist_done(&h, seconds); r++) {
+        word = 0x5356u ^ r * 2654435761u;
+        memcpy(f + 14, &word, 4);
+        t0 = rtt_now_ns();
+        send_frame(a, f, sizeof(f));
+        if (rx_wait(b, use_irq) < 0) {
+            check(0, "pingpong round %u: no answer in 5 s", r);
+            return -1;
+        }
+        rtt_hist_add(&h, rtt_now_ns() - t0);
+        if (rx_peek(b, &data) < sizeof(f))
+            bad++;
+        memcpy(&got, (const void *)(data + 14), 4);
+        bad += got != word;
+        rx_consume(b);
+    }
+    rtt_hist_print(&h);
+    check(bad == 0, "pingpong_words %lu of %u intact", r - bad, r);
+    return 0;
+}
+
+/*
+ * MiB/s of 1500-byte copies into (@to_dst) or out of a 1 MiB buffer @buf,
+ * against @other.  One untimed pass first: the pages are mapped and
+ * written before the clock starts, so first touches are not measured.
+ */
+static double copy_rate(volatile uint8_t *buf, uint8_t *other, int to_buf,
+                        unsigned long mib)
+{
+    unsigned long i, chunks = mib * 1048576ul / 1500, warm = 1048576 / 1500;
+    size_t off = 0;
+    uint64_t t0 = 0;
+
+    for (i = 0; i < warm + chunks; i++) {
+        if (i == warm)
+            t0 = rtt_now_ns();
+        if (to_buf || i < warm)
+            memcpy((void *)(buf + off), other, 1500);
+        else
+            memcpy(other, (const void *)(buf + off), 1500);
+        off = off + 3000 > 1048576 ? 0 : off + 1500;
+    }
+    return chunks * 1500.0 / 1048576 / ((rtt_now_ns() - t0) / 1e9);
+}
+
+/*
+ * Frames of 1500 bytes from @a to @b for @mib MiB: the host writes them
+ * into the SDRAM, the board copies them out and up into host memory, the
+ * host takes them from there.  Every frame's sequence number is checked.
+ */
+static double stream_rate(struct vif *a, struct vif *b, unsigned long mib)
+{
+    unsigned long frames = mib * 1048576ul / 1500, sent = 0, got = 0, next = 0;
+    const volatile uint8_t *data;
+    uint8_t f[1500] = { 0 };
+    uint32_t seq, limit = tx_slots(a) < b->rx_entries ? tx_slots(a) : b->rx_entries;
+    uint64_t t0 = rtt_now_ns(), progress = t0;
+    long bad = 0;
+
+    signals(a, 0);
+    signals(b, 0);
+    eth_header(f, a, b);
+    /* never more in flight than @b's ring holds: nothing may be dropped */
+    while (got < frames && rtt_now_ns() - progress < 5000000000ull) {
+        if (sent < frames && sent - got < limit - 1) {
+            seq = sent++;
+            memcpy(f + 14, &seq, 4);
+            send_frame(a, f, sizeof(f));
+        }
+        if (!rx_ready(b))
+            continue;
+        if (rx_peek(b, &data) != sizeof(f))
+            bad++;
+        memcpy(&seq, (const void *)(data + 14), 4);
+        bad += seq != next;
+        next = seq + 1;
+        got++;
+        progress = rtt_now_ns();
+        rx_consume(b);
+    }
+    check(bad == 0 && got == frames, "stream_frames %lu of %lu, in order",
+          got, frames);
+    return got * 1500.0 / 1048576 / ((rtt_now_ns() - t0) / 1e9);
+}
+
+static int run_bandwidth(struct vif *a, struct vif *b, unsigned long mib)
+{
+    volatile uint8_t *sdram = a->sq + SELFVIRT_SQ_DATA_OFF(a->tx_entries);
+    static uint8_t ram[1 << 20], frame[1500];
+
+    if (a->part_size - SELFVIRT_SQ_DATA_OFF(a->tx_entries) < sizeof(ram)) {
+        check(0, "bandwidth: the SDRAM partition is smaller than 1 MiB");
+        return -1;
+    }
+    memset(frame, 0x5a, sizeof(frame));
+    printf("host_write_sdram_mibs %.1f\n", copy_rate(sdram, frame, 1, mib));
+    printf("host_read_sdram_mibs %.1f\n", copy_rate(sdram, frame, 0, mib));
+    printf("host_write_ram_mibs %.1f\n", copy_rate(ram, frame, 1, mib));
+    printf("host_read_ram_mibs %.1f\n", copy_rate(ram, frame, 0, mib));
+    printf("board_sdram_to_host_mibs %.1f\n", stream_rate(a, b, mib));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct vif v = { 0 };
+    struct vif v = { 0 }, peer = { 0 };
+    char *end;
+    double n = 0;
 
     if (argc < 3) {
         fprintf(stderr, "usage: %s UUID ping IP PEER_IP | UUID hostile | "
-                "--pci BDF hostile\n", argv[0]);
+                "--pci BDF hostile | UUID pingpong UUID_B poll|irq SECONDS | "
+                "UUID bandwidth UUID_B MIB (1..600)\n", argv[0]);
         return 2;
+    }
+    if (argc == 5 || argc == 6) {
+        n = strtod(argv[argc - 1], &end);
+        if (*end || !(n > 0 && n <= 600))
+            n = 0;
     }
     srand(getpid());
     if (!strcmp(argv[1], "--pci") && argc == 4 && !strcmp(argv[3], "hostile")) {
@@ -451,8 +652,16 @@ int main(int argc, char **argv)
         run_ping(&v, argv[3], argv[4]);
     else if (!strcmp(argv[2], "hostile"))
         run_hostile(&v);
+    else if (!strcmp(argv[2], "pingpong") && argc == 6 && n &&
+             (!strcmp(argv[4], "poll") || !strcmp(argv[4], "irq"))) {
+        setup(&peer, argv[3]);
+        run_pingpong(&v, &peer, !strcmp(argv[4], "irq"), n);
+    } else if (!strcmp(argv[2], "bandwidth") && argc == 5 && n == (int)n) {
+        setup(&peer, argv[3]);
+        run_bandwidth(&v, &peer, n);
+    }
     else
-        check(0, "unknown command %s", argv[2]);
+        check(0, "bad command or argument: %s", argv[2]);
     printf("failures %d\n", failures);
     return failures ? 1 : 0;
 }
