@@ -69,6 +69,19 @@ def test_mdev_vif_from_user_space(irq_mode):
         assert signals > 0
         assert ping_ok(g, 'v0', '10.9.1.1')
 
+        # the experiment kit's mailbox ping-pong and stream between two
+        # mdevs (Figs. 5, 9, 10): every word back, every frame in order
+        u2 = create_mdev(g)
+        for host in ('poll', 'irq'):
+            out = vfio(g, u, 'pingpong', u2, host, '0.3')
+            assert re.search(r'^ok pingpong_words (\d+) of \1 intact', out,
+                             re.M), out
+            assert re.search(r'^pingpong_hist \d', out, re.M), out
+        out = vfio(g, u, 'bandwidth', u2, '4')
+        assert 'ok stream_frames 2796 of 2796, in order' in out, out
+        assert mdev_attr(g, u2, 'signals') > 0      # the irq ping-pong's
+        g.run(f'echo 1 > /sys/bus/mdev/devices/{u2}/remove')
+
         # a hostile user hurts only its own VIF
         bad_before = board_stat(g, 'bad_desc')
         out = vfio(g, u, 'hostile')
