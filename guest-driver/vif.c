@@ -375,8 +375,10 @@ static int selfvirt_poll(struct napi_struct *napi, int budget)
 	int done = selfvirt_rx(vif, budget);
 
 	vif->polls++;
-	if (!done && !cleaned)
+	if (!done && !cleaned) {
 		vif->redundant_polls++;
+		vif->empty_polls++;
+	}
 	if (done < budget && napi_complete_done(napi, done)) {
 		selfvirt_update_signals(vif, 0, -1);
 		/* work that arrived while signals were off raised none */
@@ -594,7 +596,8 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 
 #define SELFVIRT_VSTAT_NAME(id, name) "board_" name
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
-	"vif_index", "polls", "redundant_polls", "doorbells", "rx_dropped",
+	"vif_index", "polls", "redundant_polls", "empty_polls", "doorbells",
+	"rx_dropped",
 	/* host costs (module parameter cost_stats): this VIF's, the board's */
 	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
 	"host_vector_irq_ns", "host_vector_irqs",
@@ -644,6 +647,7 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	data[i++] = vif->index;
 	data[i++] = vif->polls;
 	data[i++] = vif->redundant_polls;
+	data[i++] = vif->empty_polls;
 	data[i++] = vif->doorbells;
 	data[i++] = vif->rx_dropped;
 	data[i++] = vif->cost_send.ns;

@@ -13,8 +13,20 @@ can run them on a small recorded sample (tests/experiments/sample/):
   host_costs.csv       round,mode,n,board,metric,events,ns
                                                        the drivers' costs
                                                        (section 4.3.1)
+  wakeups.csv          round,mode,n,board,polls,redundant_polls,empty_polls
+                                                       the VIFs' wake-ups over
+                                                       the same points
   host.csv             round,setup,n,seconds,steal_pct,load1,probes_lost
                        the host's load at each point; probes without echo
+  fig9_pingpong.csv    round,board,pair,host,rtt_us,count
+                                                       every round trip of the
+                                                       mailbox ping-pong, as
+                                                       counts per 0.1 us
+  fig10_board_cpu.csv  round,board,pair,host,rounds,seconds,engines_ns,
+                       vcpus_ns,doorbells,signals      what each ping-pong
+                                                       cost the board's
+                                                       engines and the vCPUs
+  fig5_bandwidth.csv   round,board,path,mibs          1500-byte copies, MiB/s
 
 The paper's latency figure (section 4.2.1) is, for n flows, the mean over
 flows of each flow's median round trip; its throughput figure the sum of
@@ -33,7 +45,10 @@ SETUPS = {
     'sv-msix': 'self-virtualized VIFs (MSI-X)',
     'bridged': 'plain NIC + Linux bridge, a veth per guest',
     'dom0': 'plain NIC, the bridging host itself (dom0)',
+    'vm-sv': 'an L2 VM on its own VIF (mdev, vfio-pci)',
+    'vm-bridged': 'an L2 VM behind its L1\'s bridge (virtio-net)',
 }
+MARKERS = {'vm-sv': 's', 'vm-bridged': 'D'}
 
 
 def setup_label(setup):
@@ -47,6 +62,12 @@ def setup_label(setup):
 def read_csv(path):
     with open(path, newline='') as f:
         return list(csv.DictReader(f))
+
+
+def read_optional(out_dir, name):
+    """The rows of @name in @out_dir, or none when it was not run."""
+    path = os.path.join(out_dir, name)
+    return read_csv(path) if os.path.exists(path) else []
 
 
 def write_csv(path, fields, rows):
@@ -175,6 +196,95 @@ def cost_points(rows):
             for mode, irq in IRQ_METRIC.items()}
 
 
+IRQ_ID_WIDTH = 16          # the device's default identifier width
+
+
+def wakeup_points(rows):
+    """{mode: {n: wake-ups in vain per useful poll}}: both boards' VIFs
+    summed, the median over rounds.  In vain: redundant_polls (an empty
+    poll, or a signal while polling); useful: the polls that found work."""
+    per = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per[r['mode']][(int(r['n']), r['round'])].append(r)
+    out = defaultdict(lambda: defaultdict(list))
+    for mode, points in per.items():
+        for (n, _), boards in points.items():
+            vain = sum(int(b['redundant_polls']) for b in boards)
+            useful = sum(int(b['polls']) - int(b['empty_polls'])
+                         for b in boards)
+            if useful > 0:
+                out[mode][n].append(vain / useful)
+    return {mode: {n: statistics.median(v) for n, v in by.items()}
+            for mode, by in out.items()}
+
+
+def wakeup_theory(vifs, width=IRQ_ID_WIDTH):
+    """Wake-ups in vain per useful one when a VIF signals and the others
+    on its bit have nothing: VIF i signals on bits 2i and 2i+1 (mod width),
+    so ceil(2 * vifs / width) VIFs share a bit and k VIFs wake k - 1 in
+    vain."""
+    return max(-(-2 * vifs // width), 1) - 1
+
+
+def claim_wakeups(wk):
+    name = ('shared identifier bits wake VIFs in vain beyond 8 VIFs; MSI-X '
+            'does not')
+    paper = 'more than 8 VIFs: domains signalled redundantly (section 4.3.1)'
+    try:
+        i8, i32 = wk['identifier'][8], wk['identifier'][32]
+        m32 = wk['msix'][32]
+    except KeyError:
+        return not_run(name, paper, '8 and 32 VIFs not measured in both modes')
+    ok = i32 > i8 and m32 < i32 / 2
+    return Claim(name, paper, f'identifier {i8:.2f} at 8 VIFs, {i32:.2f} at '
+                 f'32 (theory {wakeup_theory(32)}); MSI-X {m32:.2f} at 32',
+                 'PASS' if ok else 'FAIL',
+                 f'identifier {i32 - i8:+.2f} from 8 to 32 VIFs; MSI-X '
+                 f'{m32 / i32 if i32 else 0:.2f}x the identifier at 32 (PASS: '
+                 'a rise, and MSI-X below half)')
+
+
+def plot_wakeups(wk, path):
+    """Wake-ups in vain per useful poll against VIFs, with the theory."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ns = sorted({n for by in wk.values() for n in by})
+    ax.plot(ns, [wakeup_theory(n) for n in ns], 'k:', label='theory: a bit '
+            'shared by k VIFs wakes k-1 in vain')
+    for mode, by in sorted(wk.items()):
+        pts = sorted(by.items())
+        ax.plot([n for n, _ in pts], [v for _, v in pts], marker='o',
+                label='identifier (16 bits)' if mode == 'identifier' else
+                'MSI-X')
+    ax.set_xscale('log', base=2)
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_xlabel('VIFs (each moving one TCP flow)')
+    ax.set_ylabel('wake-ups in vain per useful poll')
+    ax.set_title('Redundant wake-ups')
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def wakeups_table(wk):
+    ns = sorted({n for by in wk.values() for n in by})
+    lines = ['| | ' + ' | '.join(f'{n} VIF(s)' for n in ns) + ' |',
+             '|---|' + '---|' * len(ns),
+             '| theory (identifier) | ' + ' | '.join(
+                 str(wakeup_theory(n)) for n in ns) + ' |']
+    for mode, by in sorted(wk.items()):
+        lines.append(f'| {mode} | ' + ' | '.join(
+            f'{by[n]:.2f}' if n in by else '-' for n in ns) + ' |')
+    return '\n'.join(lines) + '\n\n(wake-ups in vain per useful poll, ' \
+        'both boards, median over rounds)'
+
+
 class Claim:
     """One of the paper's claims against our figures."""
 
@@ -204,6 +314,22 @@ def claim_latency_n1(lat):
     lower = 1 - sv / br
     return Claim(name, paper, f'{sv:.3f} ms vs {br:.3f} ms: {lower:.0%} lower',
                  'PASS' if sv < br else 'FAIL',
+                 f'{lower - 0.5:+.0%} against the paper\'s 50%')
+
+
+def claim_vms(lat, thr):
+    name = ('an L2 VM on its own VIF against one behind its L1\'s bridge '
+            '(n = 1): lower latency, more TCP')
+    paper = 'about 50% lower latency than the driver domain\'s bridge'
+    try:
+        sv, br = lat['vm-sv'][1], lat['vm-bridged'][1]
+        tsv, tbr = thr['vm-sv'][1], thr['vm-bridged'][1]
+    except KeyError:
+        return not_run(name, paper, 'no L2 VMs (run without --no-nested)')
+    lower = 1 - sv / br
+    return Claim(name, paper, f'{sv:.3f} vs {br:.3f} ms ({lower:.0%} lower); '
+                 f'{tsv:.0f} vs {tbr:.0f} Mbit/s ({tsv / tbr:.2f}x)',
+                 'PASS' if sv < br and tsv > tbr else 'FAIL',
                  f'{lower - 0.5:+.0%} against the paper\'s 50%')
 
 
@@ -317,15 +443,188 @@ def costs_table(costs):
     return 'us per event, median over rounds\n\n' + '\n'.join(rows)
 
 
-def claims(lat, thr, spot=None, stages=None, costs=None):
+# Figs. 9/10: the ping-pongs, in the figures' order
+PINGPONGS = [
+    # (board, pair, host): label
+    (('polls', 'cpu-cpu', 'poll'), 'CPU-CPU\npoll/poll'),
+    (('polls', 'cpu-cpu', 'irq'), 'CPU-CPU\npoll/IRQ'),
+    (('polls', 'cpu-board', 'poll'), 'CPU-board\npoll/poll'),
+    (('polls', 'cpu-board', 'irq'), 'CPU-board\npoll/IRQ'),
+]
+BOARD_POLICIES = {
+    'polls': 'board polls SDRAM',
+    'sleeps': 'board sleeps until the doorbell',
+    'inline': 'doorbell runs the board (default)',
+}
+FIG5_PATHS = {
+    'host_write_sdram': 'host writes\nboard SDRAM',
+    'host_read_sdram': 'host reads\nboard SDRAM',
+    'host_write_ram': 'host writes\nhost RAM',
+    'host_read_ram': 'host reads\nhost RAM',
+    'board_sdram_to_host': 'board: SDRAM\nto host RAM',
+}
+
+
+def weighted_quantile(pairs, q):
+    """The @q quantile of samples given as sorted (value, count) pairs."""
+    total = sum(n for _, n in pairs)
+    seen = 0
+    for value, n in pairs:
+        seen += n
+        if seen >= q * total:
+            return value
+    return pairs[-1][0]
+
+
+def pingpong_counts(rows):
+    """{(board, pair, host): {round: [(us, count), ...] ascending}}."""
+    per = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per[(r['board'], r['pair'], r['host'])][r['round']].append(
+            (float(r['rtt_us']), int(r['count'])))
+    return {k: {rnd: sorted(v) for rnd, v in by.items()}
+            for k, by in per.items()}
+
+
+def pingpong_points(rows):
+    """{(board, pair, host): us}: the median over rounds of each round's
+    median round trip."""
+    return {k: statistics.median(weighted_quantile(v, 0.5)
+                                 for v in by.values())
+            for k, by in pingpong_counts(rows).items()}
+
+
+def pingpong_boxes(rows):
+    """{(board, pair, host): boxplot stats} over all rounds' round trips:
+    quartiles, whiskers at the 5th and 95th percentiles."""
+    boxes = {}
+    for k, by in pingpong_counts(rows).items():
+        pooled = defaultdict(int)
+        for v in by.values():
+            for us, n in v:
+                pooled[us] += n
+        pairs = sorted(pooled.items())
+        q = [weighted_quantile(pairs, x) for x in (0.05, 0.25, 0.5, 0.75, 0.95)]
+        boxes[k] = {'whislo': q[0], 'q1': q[1], 'med': q[2], 'q3': q[3],
+                    'whishi': q[4], 'fliers': [],
+                    'n': sum(n for _, n in pairs)}
+    return boxes
+
+
+def board_cpu_points(rows):
+    """{(board, pair, host): {...}}: the board's engines' CPU per round
+    trip (us) and as a share of one core over the ping-pong's seconds, the
+    doorbells and signals per round trip; medians over rounds."""
+    per = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        key = (r['board'], r['pair'], r['host'])
+        n = max(int(r['rounds']), 1)
+        engines_us = int(r['engines_ns']) / 1000
+        m = per[key]
+        m['engines_us'].append(engines_us / n)
+        m['engines_share'].append(engines_us / 1e6 / float(r['seconds']))
+        m['doorbells'].append(int(r['doorbells']) / n)
+        m['signals'].append(int(r['signals']) / n)
+    return {k: {f: statistics.median(v) for f, v in m.items()}
+            for k, m in per.items()}
+
+
+def bandwidth_points(rows):
+    """{board: {path: MiB/s}}, the median over rounds."""
+    per = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per[r['board']][r['path']].append(float(r['mibs']))
+    return {b: {p: statistics.median(v) for p, v in by.items()}
+            for b, by in per.items()}
+
+
+def claim_core_to_core(pp):
+    name = 'two CPUs exchange a word faster than a CPU and the board (Fig. 9)'
+    paper = 'CPU-CPU below CPU-NP, poll/poll and poll/IRQ'
+    keys = [k for k, _ in PINGPONGS]
+    if not all(k in pp for k in keys):
+        return not_run(name, paper, 'the four ping-pongs not measured')
+    cc_poll, cc_irq, cb_poll, cb_irq = (pp[k] for k in keys)
+    ok = cc_poll < cb_poll and cc_irq < cb_irq
+    return Claim(name, paper, f'poll/poll {cc_poll:.1f} vs {cb_poll:.1f} us, '
+                 f'poll/IRQ {cc_irq:.1f} vs {cb_irq:.1f} us',
+                 'PASS' if ok else 'FAIL',
+                 f'the board {cb_poll / cc_poll:.1f}x and {cb_irq / cc_irq:.1f}x '
+                 'the CPU-CPU round trip')
+
+
+def claim_polling_beats_irq(pp):
+    name = 'polling for the answer beats taking its interrupt (Fig. 9)'
+    paper = 'poll/poll below poll/IRQ: the IRQ costs context switches and demultiplexing'
+    try:
+        poll = pp[('polls', 'cpu-board', 'poll')]
+        irq = pp[('polls', 'cpu-board', 'irq')]
+    except KeyError:
+        return not_run(name, paper, 'CPU-board ping-pongs not measured')
+    return Claim(name, paper, f'CPU-board {poll:.1f} us polling, {irq:.1f} us '
+                 'with the MSI', 'PASS' if poll < irq else 'FAIL',
+                 f'the interrupt adds {irq - poll:.1f} us ({irq / poll:.1f}x)')
+
+
+def claim_sleeping_board(pp, cpu):
+    name = ('a board that sleeps until the doorbell answers almost as fast '
+            'as one that polls, for less CPU (Fig. 10, section 5.2)')
+    paper = 'power-efficient polling (MWAIT): minor latency degradation'
+    key_p, key_s = ('polls', 'cpu-board', 'poll'), ('sleeps', 'cpu-board', 'poll')
+    if key_p not in pp or key_s not in pp or key_p not in cpu or key_s not in cpu:
+        return not_run(name, paper, 'polling and sleeping boards not measured')
+    ratio = pp[key_s] / pp[key_p]
+    cp, cs = cpu[key_p]['engines_share'], cpu[key_s]['engines_share']
+    return Claim(name, paper, f'{pp[key_p]:.1f} us polling ({cp:.0%} of a core), '
+                 f'{pp[key_s]:.1f} us sleeping ({cs:.0%})',
+                 'PASS' if ratio <= 1.5 and cs < cp else 'FAIL',
+                 f'sleeping {ratio:.1f}x the round trip (PASS: at most 1.5x, '
+                 'and less CPU)')
+
+
+def claim_pci_asymmetry(bw):
+    name = 'host reads of the board are much slower than writes (Fig. 5)'
+    paper = 'PCI favours writes over reads'
+    m = bw.get('polls') or next(iter(bw.values()), None)
+    if not m or 'host_read_sdram' not in m or 'host_write_sdram' not in m:
+        return not_run(name, paper, 'BAR copies not measured')
+    r, w = m['host_read_sdram'], m['host_write_sdram']
+    return Claim(name, paper, f'read {r:.0f}, write {w:.0f} MiB/s',
+                 'PASS' if r < w / 2 else 'FAIL',
+                 f'read/write {r / w:.2f} (PASS: below 0.5)')
+
+
+def claim_board_bottleneck(bw):
+    name = "the board's path up to host memory is the bottleneck (Fig. 5)"
+    paper = 'the NP-NIC ingress path limits throughput'
+    m = bw.get('polls') or next(iter(bw.values()), None)
+    paths = ('board_sdram_to_host', 'host_write_sdram', 'host_read_ram')
+    if not m or not all(p in m for p in paths):
+        return not_run(name, paper, 'the stream and the copies not measured')
+    board, write, read = (m[p] for p in paths)
+    return Claim(name, paper, f'board {board:.0f} MiB/s; host writes into '
+                 f'SDRAM {write:.0f}, reads host RAM {read:.0f}',
+                 'PASS' if board < min(write, read) else 'FAIL',
+                 f'the board {board / min(write, read):.2f}x the slower host copy')
+
+
+def claims(lat, thr, spot=None, stages=None, costs=None, pp=None, cpu=None,
+           bw=None, wk=None):
     return [
         claim_latency_n1(lat),
         claim_throughput(thr),
         claim_identifier_step(lat),
         claim_dom0(lat),
+        claim_vms(lat, thr),
         claim_stages(stages or {}),
         claim_host_costs(costs or {}),
         claim_identifier_width(spot or {}),
+        claim_wakeups(wk or {}),
+        claim_core_to_core(pp or {}),
+        claim_polling_beats_irq(pp or {}),
+        claim_sleeping_board(pp or {}, cpu or {}),
+        claim_pci_asymmetry(bw or {}),
+        claim_board_bottleneck(bw or {}),
     ]
 
 
@@ -341,7 +640,7 @@ def plot_lines(points, ylabel, title, path, dotted=('dom0',)):
             ax.axhline(by_n[ns[0]], linestyle=':', color='grey',
                        label=setup_label(setup))
             continue
-        ax.plot(ns, [by_n[n] for n in ns], marker='o',
+        ax.plot(ns, [by_n[n] for n in ns], marker=MARKERS.get(setup, 'o'),
                 label=setup_label(setup))
     ax.set_xscale('log', base=2)
     all_n = sorted({n for by_n in points.values() for n in by_n})
@@ -482,6 +781,109 @@ def table(points, unit, fmt):
     return '\n'.join(lines) + f'\n\n({unit})'
 
 
+def plot_pingpong(boxes, path):
+    """Fig. 9: boxplots of the round trips, CPU-CPU and CPU-board."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    shown = [(k, label) for k, label in PINGPONGS if k in boxes]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.bxp([dict(boxes[k], label=label) for k, label in shown],
+           showfliers=False)
+    ax.tick_params(axis='x', labelsize=8)
+    ax.set_yscale('log')
+    ax.set_ylabel('round trip (us, log scale; whiskers 5-95%)')
+    ax.set_title('Fig. 9: ping-pong of a 32-bit word (board polling)')
+    ax.grid(True, axis='y', alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_board_polling(pp, cpu, path):
+    """Fig. 10: (a) the CPU-board round trip and (b) the CPU the board's
+    engine threads used while it ran, for each board policy, the host
+    polling or taking the MSI."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    boards = [b for b in BOARD_POLICIES
+              if any((b, 'cpu-board', h) in pp for h in ('poll', 'irq'))]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for i, host in enumerate(('poll', 'irq')):
+        keys = [(b, 'cpu-board', host) for b in boards]
+        xs = [k + i * 0.4 for k in range(len(boards))]
+        label = 'host polls' if host == 'poll' else 'host takes the MSI'
+        axes[0].bar(xs, [pp.get(k, 0) for k in keys], 0.4, label=label)
+        axes[1].bar(xs, [100 * cpu.get(k, {}).get('engines_share', 0)
+                         for k in keys], 0.4, label=label)
+    for ax, ylabel, title in ((axes[0], 'round trip (us, median)', '(a) latency'),
+                              (axes[1], "board's engine threads: % of a core",
+                               '(b) board CPU')):
+        ax.set_xticks([k + 0.2 for k in range(len(boards))])
+        ax.set_xticklabels([BOARD_POLICIES[b].replace(' until', '\nuntil')
+                            .replace(' runs', '\nruns') for b in boards],
+                           fontsize=7)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(axis='y', alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle('Fig. 10: the board polling against sleeping until the doorbell')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def pingpong_table(pp, cpu):
+    lines = ['| board | pair | host | round trip (us) | board CPU per round '
+             'trip (us) | board CPU (share of a core) | doorbells per round '
+             'trip | signals per round trip |', '|---|---|---|---|---|---|---|---|']
+    for key in sorted(pp, key=lambda k: (list(BOARD_POLICIES).index(k[0])
+                                         if k[0] in BOARD_POLICIES else 9,) + k[1:]):
+        board, pair, host = key
+        c = cpu.get(key, {})
+        board_cells = ('-', '-', '-', '-') if pair == 'cpu-cpu' else (
+            f'{c.get("engines_us", 0):.2f}', f'{c.get("engines_share", 0):.0%}',
+            f'{c.get("doorbells", 0):.2f}', f'{c.get("signals", 0):.2f}')
+        lines.append(f'| {BOARD_POLICIES.get(board, board)} | {pair} | {host} | '
+                     f'{pp[key]:.1f} | ' + ' | '.join(board_cells) + ' |')
+    return '\n'.join(lines) + '\n\n(medians over rounds)'
+
+
+def plot_bandwidth(bw, path):
+    """Fig. 5: MiB/s of 1500-byte copies, a bar per path."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    m = bw.get('polls') or next(iter(bw.values()))
+    paths = [p for p in FIG5_PATHS if p in m]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.bar(range(len(paths)), [m[p] for p in paths], 0.6)
+    ax.set_xticks(range(len(paths)))
+    ax.set_xticklabels([FIG5_PATHS[p] for p in paths], fontsize=8)
+    ax.set_ylabel('MiB/s, 1500 bytes at a time')
+    ax.set_title('Fig. 5: host and board copies across the board\'s BAR')
+    ax.grid(axis='y', alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def bandwidth_table(bw):
+    boards = [b for b in BOARD_POLICIES if b in bw] + \
+        [b for b in bw if b not in BOARD_POLICIES]
+    lines = ['| path | ' + ' | '.join(BOARD_POLICIES.get(b, b) for b in boards)
+             + ' |', '|---|' + '---|' * len(boards)]
+    for p, label in FIG5_PATHS.items():
+        cells = [f'{bw[b][p]:.0f}' if p in bw[b] else '-' for b in boards]
+        lines.append(f'| {label.replace(chr(10), " ")} | ' + ' | '.join(cells)
+                     + ' |')
+    return '\n'.join(lines) + '\n\n(MiB/s, median over rounds)'
+
+
 def host_load(rows):
     if not rows:
         return 'not recorded'
@@ -514,6 +916,45 @@ dispatch to every VIF of a set bit) or, with MSI-X, a VIF's own vector
 handler, on the receiving guest.
 """
 
+WAKEUPS_NOTE = """From the Fig. 4 boots: n VIFs a side, each moving one
+TCP flow, and over each point the VIFs' ethtool -S counters: a wake-up in
+vain is a poll that found nothing or a signal while the VIF was already
+being polled (redundant_polls), a useful one a poll that found work (polls
+- empty_polls).  The theory is the paper's worst case, where the other
+VIFs on a set bit have nothing; with every VIF busy some of them do.
+"""
+
+MAILBOX_NOTE = """The board used from user space, as a VM's QEMU
+would (tests/guest/selfvirt-vfio.c): two VIFs handed out as mdevs, the
+first's send queue (the board's SDRAM, mapped straight into the process)
+the board's mailbox, the second's receive queue (host memory, read-only)
+the CPU's.  A round trip: the word written with its descriptor and
+tx_prod into the SDRAM, the board's egress engine takes it and switches it
+to the second VIF, its ingress engine writes it up into host memory; the
+CPU spins on rx_prod (poll) or sleeps on the mdev's MSI eventfd (IRQ).  The
+board polls its SDRAM (poll-us=1000: its engines spin for 1 ms after their
+last frame), sleeps until the doorbell (poll-us=0: the CPU sees
+EGRESS_ASLEEP and writes the mdev's DOORBELL register, a trap into the
+management driver), or, the device's default, the doorbell's vCPU runs
+the sleeping engine's turn itself (inline-wake-us).  The CPU-CPU reference
+is two threads on the guest's two vCPUs (tests/guest/cpu-pingpong.c): a
+word through memory both ways, or one way woken by FUTEX_WAKE, an
+inter-processor interrupt.  The board's CPU is its engine threads'
+(schedstat of the svme* threads of QEMU), per round trip and as a share
+of one core while the round trips ran.
+"""
+
+FIG5_NOTE = """1500-byte memcpy()s in a user process through the mdev's
+mapping of the board's SDRAM BAR (a 1 MiB range, written once before the
+clock starts), against the same copies in the process's own memory; and
+the board's own path, 1500-byte frames from one VIF's SDRAM send queue to
+another VIF's receive queue in host memory (the egress engine's copy out
+of SDRAM, the ingress engine's write through the window), every frame's
+sequence number checked.  The SDRAM BAR is RAM to TCG: a host read of it
+is a memory read, with no PCI read round trip, so the paper's asymmetry
+cannot appear.
+"""
+
 EMULATION = """## What the emulation changes
 
 - The paper's guests are Xen domUs and its baseline bridges in dom0, a
@@ -534,6 +975,14 @@ EMULATION = """## What the emulation changes
   kernel, microseconds: the width's effect is expected to be small.
 - psapp's probes wait 0..100 ms between round trips, as in the paper; a
   quick run has few probes per flow, so its medians are noisy.
+- The paper's power-efficient polling is MWAIT: the core sleeps in
+  hardware until the mailbox's cache line is written.  The board here
+  sleeps on a futex and the host wakes it with a doorbell, a register
+  write that traps into the management driver and then into QEMU: a
+  software wake-up, tens of microseconds, where MWAIT's was a fraction
+  of one (Fig. 10).
+- A host read of the board's SDRAM is a plain memory read under TCG
+  (Fig. 5): no PCI read latency, so reads are as fast as writes.
 """
 
 
@@ -555,6 +1004,11 @@ def report(out_dir, meta=''):
     cost_path = os.path.join(out_dir, 'host_costs.csv')
     costs = cost_points(read_csv(cost_path)) \
         if os.path.exists(cost_path) else {}
+    pp_rows = read_optional(out_dir, 'fig9_pingpong.csv')
+    pp, boxes = pingpong_points(pp_rows), pingpong_boxes(pp_rows)
+    cpu = board_cpu_points(read_optional(out_dir, 'fig10_board_cpu.csv'))
+    bw = bandwidth_points(read_optional(out_dir, 'fig5_bandwidth.csv'))
+    wk = wakeup_points(read_optional(out_dir, 'wakeups.csv'))
     if lat:
         plot_lines(lat, 'RTT (ms): mean over flows of each flow\'s median',
                    'Fig. 2: latency (psapp, 64-byte raw probes)',
@@ -563,7 +1017,15 @@ def report(out_dir, meta=''):
         plot_lines(thr, 'aggregate TCP (Mbit/s)',
                    'Fig. 3: aggregate TCP throughput (iperf3)',
                    os.path.join(out_dir, 'fig3_throughput.png'))
-    results = claims(lat, thr, spot, stages, costs)
+    results = claims(lat, thr, spot, stages, costs, pp, cpu, bw, wk)
+    if wk:
+        plot_wakeups(wk, os.path.join(out_dir, 'wakeups.png'))
+    if bw:
+        plot_bandwidth(bw, os.path.join(out_dir, 'fig5_bandwidth.png'))
+    if boxes:
+        plot_pingpong(boxes, os.path.join(out_dir, 'fig9_pingpong.png'))
+        plot_board_polling(pp, cpu, os.path.join(out_dir,
+                                                 'fig10_board_polling.png'))
     has_stages = any(v for p in stages.values() for v in p.values())
     if has_stages:
         plot_stages(stages, os.path.join(out_dir, 'fig4_stages.png'))
@@ -573,7 +1035,7 @@ def report(out_dir, meta=''):
                 default=None)
     if n_max:
         plot_profile(lat_rows, n_max, os.path.join(out_dir, 'fig6_profile.png'))
-    rounds = len({r['round'] for r in lat_rows})
+    rounds = len({r['round'] for r in lat_rows + pp_rows})
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:
         f.write('# selfvirt: the paper\'s evaluation under emulation\n\n')
         if meta:
@@ -596,6 +1058,9 @@ def report(out_dir, meta=''):
         if any(v for m in costs.values() for v in m.values()):
             f.write('\n## Host costs (section 4.3.1)\n\n' +
                     costs_table(costs) + '\n\n' + COSTS_NOTE)
+        if wk:
+            f.write('\n## Redundant wake-ups\n\n![wake-ups](wakeups.png)'
+                    '\n\n' + wakeups_table(wk) + '\n\n' + WAKEUPS_NOTE)
         if n_max:
             f.write(f'\n## Fig. 6: latency profile at n = {n_max}\n\n'
                     '![Fig. 6](fig6_profile.png)\n\n' +
@@ -604,5 +1069,14 @@ def report(out_dir, meta=''):
             f.write('\n## Fig. 7: identifier width, 8 guests\n\n'
                     '![Fig. 7](fig7_identifier.png)\n\n' +
                     identifier_table(spot) + '\n')
+        if bw:
+            f.write('\n## Fig. 5: copies across the BAR, 1500 bytes at a time'
+                    '\n\n![Fig. 5](fig5_bandwidth.png)\n\n' +
+                    bandwidth_table(bw) + '\n\n' + FIG5_NOTE)
+        if boxes:
+            f.write('\n## Figs. 9 and 10: the mailbox ping-pong\n\n'
+                    '![Fig. 9](fig9_pingpong.png)\n\n'
+                    '![Fig. 10](fig10_board_polling.png)\n\n' +
+                    pingpong_table(pp, cpu) + '\n\n' + MAILBOX_NOTE)
         f.write('\n' + EMULATION)
     return results

@@ -11,25 +11,43 @@ namespace i of the right one, all n flows started together:
   Fig. 3  aggregate TCP throughput: n iperf3 flows
   Fig. 4  the micro-engines' stage costs (the board's own clock,
           stage-timing=on): egress on the sending board, ingress on the
-          receiving one, with 1, 8 and 32 VIFs moving TCP; in the same
-          boots the host's costs of section 4.3.1 (the driver's cost_stats:
-          message send and receive, interrupt virtualization), in
-          identifier and MSI-X mode
+          receiving one, with 1, 8, 16 and 32 VIFs, each moving TCP; in the
+          same boots the host's costs of section 4.3.1 (the driver's
+          cost_stats: message send and receive, interrupt virtualization)
+          and the redundant wake-ups (polls in vain per useful poll, from
+          the VIFs' ethtool -S), in identifier and MSI-X mode
   Fig. 7  8 guests on identifiers 1..8 bits wide: the latency of the guest
           in the last spot of a shared bit (VIF 7: the driver polls the
           VIFs of a bit in index order), MSI-X as the reference
+  Figs. 5, 9, 10  the board used from user space through two mdev VIFs
+          (selfvirt-vfio): Fig. 5 the host's writes and reads of the
+          SDRAM BAR 1500 bytes at a time, and the board moving 1500-byte
+          frames from SDRAM up to host memory; Fig. 9 the ping-pong of a
+          32-bit word CPU -> board's SDRAM -> host memory -> CPU, the CPU
+          polling or taking the MSI, against two CPUs' ping-pong in
+          memory (cpu-pingpong); Fig. 10 the board polling its SDRAM
+          (poll-us=1000) against sleeping until the doorbell (poll-us=0),
+          and against the default, the doorbell's vCPU running the
+          sleeping engine's turn (inline-wake-us), with the CPU time of
+          the board's engines for each
 
 for each setup: sv (a VIF per namespace, interrupt identifier), sv-msix
 (the same with a vector per VIF signal), bridged (the board in plain NIC
 mode, a Linux bridge and a veth per namespace: the paper's driver
 domain), dom0 (one flow from the bridging guest itself, n = 1).
 
+With VMs as the guests (one L1 with KVM on TCG's SVM): vm-sv, an L2 VM on a
+VIF of its own (an mdev, vfio-pci), and
+vm-bridged, an L2 VM behind a bridge in its L1 (plain NIC mode, virtio-net
+on a tap), n = 1, beside the namespaces' lines of Figs. 2 and 3.
+
 Rounds repeat every setup in turn, so that host load hits them alike.
 Raw samples go to OUT/*.csv, figures and report.md to OUT (analysis.py).
 
   tests/experiments/run.py [--out DIR] [--quick] [--rounds N]
       [--setups sv,sv-msix,bridged (or '' for none)] [--ns 1,2,4,...]
-      [--widths 1,2,...] [--no-fig7] [--no-fig4]
+      [--widths 1,2,...] [--no-fig7] [--no-fig4] [--no-mailbox]
+      [--no-nested]
       [--variant LABEL:DEVICE_PROPS[:MODULE_PARAMS]] ...
 
 A variant re-runs the sv setup with other board properties or driver
@@ -42,20 +60,22 @@ import os
 import re
 import sys
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
-from harness import (guests, host_cpu_times, iperf3_mbps,  # noqa: E402
-                     vif_netns, wire_pair)
+import bench_nested                                 # noqa: E402
+from harness import (Nested, grow_vif_netns, guests,  # noqa: E402
+                     host_cpu_times, iperf3_mbps, vif_netns, wire_pair)
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
-        'widths': [1, 2, 3, 4, 5, 6, 7, 8]}
+        'widths': [1, 2, 3, 4, 5, 6, 7, 8], 'pingpong_s': 3, 'mib': 64}
 QUICK = {'ns': [1, 16, 32], 'rounds': 1, 'probes': 15, 'seconds': 3,
-         'widths': [1, 2, 4, 8]}
+         'widths': [1, 2, 4, 8], 'pingpong_s': 1, 'mib': 16}
 FIG7_GUESTS = 8
-FIG4_NS = [1, 8, 32]        # the paper's VIF counts
+FIG4_NS = [1, 8, 16, 32]    # the paper's VIF counts, and 16
 BASE_SETUPS = {
     # name: (board properties, driver parameters)
     'sv': ('', ''),
@@ -63,6 +83,16 @@ BASE_SETUPS = {
     'bridged': ('', 'nic_mode=1'),
 }
 MAX_WAIT_MS = 100           # psapp: a random 0..100 ms between probes
+# Fig. 10: the board's engines poll its SDRAM for poll-us after their last
+# frame (the device's maximum, longer than any round trip), or sleep at
+# once until the doorbell wakes them; or (the device's default) the vCPU
+# that rings the doorbell of an engine asleep runs the engine's turn itself
+# VMs as the guests (an L2 VM in an L1), n = 1: bench_nested's shapes
+NESTED_SHAPES = {'vm-sv': 'direct', 'vm-bridged': 'bridged'}
+BOARD_POLICIES = {'polls': 'poll-us=1000,inline-wake-us=0',
+                  'sleeps': 'poll-us=0,inline-wake-us=0',
+                  'inline': 'poll-us=0'}
+MDEV_TYPE = '/sys/bus/pci/devices/0000:00:05.0/mdev_supported_types/selfvirt-vif'
 
 
 class Progress:
@@ -122,11 +152,13 @@ def in_ns(netns, cmd):
     return f'/usr/bin/ip netns exec {netns} {cmd}' if netns else cmd
 
 
-def measure_latency(a, b, n, probes, dom0=False):
+def measure_latency(a, b, n, probes, dom0=False, client=None):
     """n psapp flows started together: every RTT in us, per flow, and the
-    probes lost (no echo within psapp's 1 s)."""
+    probes lost (no echo within psapp's 1 s).  @client: (namespace,
+    interface) of a single flow's client in @a, when not the server's."""
     fl = flows(n, dom0)
     macs = macs_of(b, fl)
+    clients = [client] if client else [(ns, ifname) for ns, ifname, _ in fl]
     limit = int(probes * (MAX_WAIT_MS / 1000 + 1) + 30)
     # servers in their own sessions, so that the agent's command returns
     b.run(' '.join(f'setsid {in_ns(ns, f"psapp server {ifname} -t {limit}")}'
@@ -135,7 +167,7 @@ def measure_latency(a, b, n, probes, dom0=False):
     cmds = ' & '.join(
         in_ns(ns, f'psapp client {ifname} {mac} -n {probes} '
                   f'-w {MAX_WAIT_MS}') + f' > /tmp/psapp{i}.out'
-        for i, ((ns, ifname, _), mac) in enumerate(zip(fl, macs)))
+        for i, ((ns, ifname), mac) in enumerate(zip(clients, macs)))
     a.run(f'{cmds}; wait', timeout=limit + 60)
     b.run('pkill psapp', check=False)
     result, lost = [], 0
@@ -148,13 +180,16 @@ def measure_latency(a, b, n, probes, dom0=False):
     return result, lost
 
 
-def measure_throughput(a, b, n, seconds, dom0=False):
-    """n iperf3 flows started together; Mbit/s of each."""
+def measure_throughput(a, b, n, seconds, dom0=False, client_ns=None):
+    """n iperf3 flows started together; Mbit/s of each.  @client_ns: the
+    namespace of a single flow's client in @a ('' none), when not the
+    server's."""
     fl = flows(n, dom0)
     b.run('; '.join(in_ns(ns, 'iperf3 -s -D -1') for ns, _, _ in fl))
     time.sleep(0.5)
     cmds = ' & '.join(
-        in_ns(ns, f'iperf3 -c {addr} -t {seconds}') + f' > /tmp/iperf{i}.out'
+        in_ns(ns if client_ns is None else client_ns,
+              f'iperf3 -c {addr} -t {seconds}') + f' > /tmp/iperf{i}.out'
         for i, (ns, _, addr) in enumerate(fl))
     a.run(f'{cmds}; wait', timeout=seconds + 120)
     return [iperf3_mbps(a.out(f'cat /tmp/iperf{i}.out'))
@@ -173,12 +208,24 @@ class Recorder:
     def __init__(self):
         self.lat, self.thr, self.host, self.ident = [], [], [], []
         self.stages, self.costs = [], []
+        self.pingpong, self.board_cpu, self.bandwidth = [], [], []
+        self.wakeups = []
+
+    def mailbox(self, rnd, board, pair, host, hist, cpu):
+        """Figs. 9/10: every round trip of one ping-pong ({us: count}), and
+        what the board's engines and the vCPUs spent on it."""
+        self.pingpong += [{'round': rnd, 'board': board, 'pair': pair,
+                           'host': host, 'rtt_us': us, 'count': n}
+                          for us, n in hist.items()]
+        self.board_cpu.append(dict({'round': rnd, 'board': board,
+                                    'pair': pair, 'host': host}, **cpu))
 
     def stage_point(self, rnd, mode, n, before, after):
-        """Fig. 4 and 4.3.1: each board's stage sums and its driver's
-        costs over one point: {board: (stage_times, host_costs)}."""
-        for board, (stages, costs) in after.items():
-            was_stages, was_costs = before[board]
+        """Fig. 4, 4.3.1 and the wake-ups: each board's stage sums, its
+        driver's costs and its VIFs' wake-ups over one point:
+        {board: (stage_times, host_costs, wakeups)}."""
+        for board, (stages, costs, wakeups) in after.items():
+            was_stages, was_costs, was_wakeups = before[board]
             point = {'round': rnd, 'mode': mode, 'n': n, 'board': board}
             for stage, frames, ns in deltas(was_stages, stages, 'frames'):
                 self.stages.append(dict(point, stage=stage, frames=frames,
@@ -186,6 +233,8 @@ class Recorder:
             for metric, events, ns in deltas(was_costs, costs, 'events'):
                 self.costs.append(dict(point, metric=metric, events=events,
                                        ns=ns))
+            self.wakeups.append(dict(point, **{
+                k: wakeups[k] - was_wakeups[k] for k in WAKEUPS}))
 
     def identifier(self, rnd, width, latency):
         for flow, rtts in enumerate(latency):
@@ -225,6 +274,18 @@ class Recorder:
         analysis.write_csv(os.path.join(out, 'host_costs.csv'),
                            ['round', 'mode', 'n', 'board', 'metric', 'events',
                             'ns'], self.costs)
+        analysis.write_csv(os.path.join(out, 'wakeups.csv'),
+                           ['round', 'mode', 'n', 'board', *WAKEUPS],
+                           self.wakeups)
+        analysis.write_csv(os.path.join(out, 'fig9_pingpong.csv'),
+                           ['round', 'board', 'pair', 'host', 'rtt_us',
+                            'count'], self.pingpong)
+        analysis.write_csv(os.path.join(out, 'fig10_board_cpu.csv'),
+                           ['round', 'board', 'pair', 'host', 'rounds',
+                            'seconds', 'engines_ns', 'vcpus_ns', 'doorbells',
+                            'signals'], self.board_cpu)
+        analysis.write_csv(os.path.join(out, 'fig5_bandwidth.csv'),
+                           ['round', 'board', 'path', 'mibs'], self.bandwidth)
         analysis.write_csv(os.path.join(out, 'host.csv'),
                            ['round', 'setup', 'n', 'seconds', 'steal_pct',
                             'load1', 'probes_lost'], self.host)
@@ -258,6 +319,52 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
             progress.finish_point()
 
 
+def l2_vm(a, setup, rnd):
+    """An L2 VM in L1 @a for @setup, started, its interface up: 'vm-sv' on
+    a VIF of a's board of its own (an mdev, vfio-pci), 'vm-bridged' behind
+    a bridge in @a (plain NIC mode, a tap and virtio-net)."""
+    devices, u = bench_nested.l1_setup(a, NESTED_SHAPES[setup])
+    l2 = Nested(f'l2-{setup}-{rnd}', a, devices)
+    l2.launch()
+    l2.wait_ready()
+    l2.run('modprobe selfvirt' if u else 'modprobe virtio_net')
+    l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
+           'sleep 0.1; done; ip link set eth0 up; '
+           'ip addr add 10.9.1.3/16 dev eth0')
+    l2.run('ping -c 3 -W 5 10.9.0.2', timeout=60)      # ARP, first wake-ups
+    return l2, u
+
+
+def run_nested(rnd, cfg, rec, progress):
+    """Figs. 2 and 3 with VMs as the guests, n = 1: one L2 VM in the left
+    L1 (the paper's domU), on its own VIF or behind the L1's bridge (the
+    driver domain), psapp and iperf3 to namespace v0 of the right L1."""
+    server, client = wire_pair()
+    dev = 'selfvirt-nic,netdev=wire,vifs=4,addr=05.0'
+    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
+             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
+    with guests('experiments-nested', specs, nested=('left',)) as (a, b):
+        a.run('modprobe kvm_amd')
+        vif_netns(b, 1, 2)
+        for setup in NESTED_SHAPES:
+            progress.step(f'round {rnd}/{cfg["rounds"]} {setup} n=1 (an L2 '
+                          'VM: boot, psapp, iperf3)')
+            t0, cpu0 = time.monotonic(), host_cpu_times()
+            l2, u = l2_vm(a, setup, rnd)
+            try:
+                lat = measure_latency(l2, b, 1, cfg['probes'],
+                                      client=('', 'eth0'))
+                thr = measure_throughput(l2, b, 1, cfg['seconds'],
+                                         client_ns='')
+            finally:
+                l2.shutdown()
+                if u:
+                    a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove',
+                          check=False, timeout=60)
+            rec.point(rnd, setup, 1, lat, thr, t0, cpu0)
+            progress.finish_point()
+
+
 def run_identifier(rnd, width, cfg, rec, progress):
     """Fig. 7: one boot with an identifier @width bits wide ('msix': a
     vector per signal instead), 8 guests, psapp in all of them."""
@@ -286,33 +393,40 @@ def stage_times(g):
 
 
 HOST_COSTS = ('host_send', 'host_recv', 'host_vector_irq', 'host_master_irq')
+WAKEUPS = ('polls', 'redundant_polls', 'empty_polls')
 
 
-def host_costs(g, n):
+def driver_counts(g, n):
     """The driver's host costs (ethtool -S host_*, cost_stats=1), summed
-    over the VIFs of namespaces v0..v(n-1); the master interrupt's are the
-    board's, shown by every VIF: taken once."""
+    over the VIFs of namespaces v0..v(n-1), the master interrupt's taken
+    once (the board's, shown by every VIF); and their wake-ups (polls,
+    redundant_polls, empty_polls), summed."""
     out = g.out(f'for i in $(seq 0 {n - 1}); do echo "vif $i"; '
-                '/usr/bin/ip netns exec v$i ethtool -S vif | grep host_; done',
-                timeout=120)
+                '/usr/bin/ip netns exec v$i ethtool -S vif | '
+                'grep -E "host_|polls"; done', timeout=120)
     sums = {m: {'ns': 0, 'events': 0} for m in HOST_COSTS}
+    wakeups = dict.fromkeys(WAKEUPS, 0)
     vif = None
     for line in out.splitlines():
         if line.startswith('vif '):
             vif = int(line.split()[1])
             continue
         key, _, val = line.strip().partition(': ')
+        if key in wakeups:
+            wakeups[key] += int(val)
+            continue
         metric = key[:-3] if key.endswith('_ns') else key[:-1]
         field = 'ns' if key.endswith('_ns') else 'events'
         if metric in sums and (metric != 'host_master_irq' or vif == 0):
             sums[metric][field] += int(val)
-    return sums
+    return sums, wakeups
 
 
 def run_stages(rnd, mode, cfg, rec, progress):
-    """Fig. 4 and section 4.3.1: one boot with 32 VIFs a side, the boards'
-    stage clocks and the drivers' cost counters on; n TCP flows for each
-    n of FIG4_NS, the sums around each.  @mode: identifier or msix."""
+    """Fig. 4, section 4.3.1 and the redundant wake-ups: one boot, the
+    boards' stage clocks and the drivers' cost counters on; for each n of
+    FIG4_NS, n VIFs a side (more added between points) and n TCP flows,
+    the sums around each.  @mode: identifier or msix."""
     nmax = max(FIG4_NS)
     server, client = wire_pair()
     dev = (f'selfvirt-nic,netdev=wire,vifs={nmax},addr=05.0,id=sv,'
@@ -320,20 +434,95 @@ def run_stages(rnd, mode, cfg, rec, progress):
     specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
              ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
     with guests(f'experiments-fig4-{mode}', specs) as (a, b):
-        vif_netns(a, nmax, 1, 'cost_stats=1')
-        vif_netns(b, nmax, 2, 'cost_stats=1')
+        boards = {'left': a, 'right': b}
+        for g, host in ((a, 1), (b, 2)):
+            vif_netns(g, 1, host, 'cost_stats=1')
         for n in FIG4_NS:
             progress.step(f'round {rnd}/{cfg["rounds"]} fig4 {mode} n={n}')
+            for g, host in ((a, 1), (b, 2)):
+                grow_vif_netns(g, n, host)
             t0, cpu0 = time.monotonic(), host_cpu_times()
-            boards = {'left': a, 'right': b}
-            before = {k: (stage_times(g), host_costs(g, n))
+            before = {k: (stage_times(g), *driver_counts(g, n))
                       for k, g in boards.items()}
             measure_throughput(a, b, n, cfg['seconds'])
-            after = {k: (stage_times(g), host_costs(g, n))
+            after = {k: (stage_times(g), *driver_counts(g, n))
                      for k, g in boards.items()}
             rec.stage_point(rnd, mode, n, before, after)
             rec.host_point(rnd, f'fig4-{mode}', n, 0, t0, cpu0)
             progress.finish_point()
+
+
+def create_mdevs(g, count):
+    """@count mdev VIFs on the board of guest @g: their UUIDs."""
+    g.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
+    uuids = [str(uuid.uuid4()) for _ in range(count)]
+    g.run('; '.join(f'echo {u} > {MDEV_TYPE}/create' for u in uuids))
+    return uuids
+
+
+def mdev_counts(g, u):
+    """(doorbells trapped, signals forwarded) of mdev @u so far."""
+    out = g.out(f'cd /sys/bus/mdev/devices/{u}/selfvirt; cat doorbells signals')
+    doorbells, signals = (int(x) for x in out.split())
+    return doorbells, signals
+
+
+def pingpong(g, cmd, seconds):
+    """One ping-pong in guest @g: its round trips ({us: count}), and what
+    it cost: the CPU of the board's engines and of the vCPUs, and the
+    ping-pong's own rounds and seconds."""
+    before = (g.thread_cpu_ns('svme'), g.thread_cpu_ns('CPU '))
+    out = g.out(cmd, timeout=seconds + 120)
+    after = (g.thread_cpu_ns('svme'), g.thread_cpu_ns('CPU '))
+    hist = re.search(r'^pingpong_hist ([\d.:,]+)$', out, re.M)
+    done = re.search(r'^rounds (\d+) seconds ([\d.]+)$', out, re.M)
+    assert hist and done and 'FAIL' not in out, out
+    counts = dict(x.split(':') for x in hist[1].split(','))
+    return counts, {'rounds': int(done[1]), 'seconds': done[2],
+                    'engines_ns': after[0] - before[0],
+                    'vcpus_ns': after[1] - before[1]}
+
+
+def run_mailbox(rnd, board, cfg, rec, progress):
+    """Figs. 5, 9 and 10: one boot with 2 vCPUs, the board polling its
+    SDRAM or sleeping until the doorbell (@board), two mdev VIFs used from
+    user space, and the CPU-to-CPU reference (in the polling boot)."""
+    dev = f'selfvirt-nic,vifs=2,addr=05.0,{BOARD_POLICIES[board]}'
+    seconds = cfg['pingpong_s']
+    with guests(f'experiments-mailbox-{board}', [('g', [['-device', dev]])],
+                smp=2) as (g,):
+        a, b = create_mdevs(g, 2)
+        tests = [('cpu-board', host) for host in ('poll', 'irq')]
+        if board == 'polls':
+            tests += [('cpu-cpu', host) for host in ('poll', 'irq')]
+        for pair, host in tests:
+            progress.step(f'round {rnd}/{cfg["rounds"]} mailbox: board '
+                          f'{board}, {pair} ping-pong, host {host}')
+            t0, cpu0 = time.monotonic(), host_cpu_times()
+            if pair == 'cpu-cpu':
+                cmd = f'cpu-pingpong {host} {seconds}'
+            else:
+                cmd = f'selfvirt-vfio {a} pingpong {b} {host} {seconds}'
+            doorbells, _ = mdev_counts(g, a)
+            _, signals = mdev_counts(g, b)
+            hist, cpu = pingpong(g, cmd, seconds)
+            cpu['doorbells'] = mdev_counts(g, a)[0] - doorbells
+            cpu['signals'] = mdev_counts(g, b)[1] - signals
+            rec.mailbox(rnd, board, pair, host, hist, cpu)
+            rec.host_point(rnd, f'mailbox-{board}-{pair}-{host}', 1, 0, t0,
+                           cpu0)
+            progress.finish_point()
+        progress.step(f'round {rnd}/{cfg["rounds"]} Fig. 5: board {board}, '
+                      f'{cfg["mib"]} MiB each way')
+        t0, cpu0 = time.monotonic(), host_cpu_times()
+        out = g.out(f'selfvirt-vfio {a} bandwidth {b} {cfg["mib"]}',
+                    timeout=300)
+        assert 'FAIL' not in out, out
+        for path, mibs in re.findall(r'^(\w+)_mibs ([\d.]+)$', out, re.M):
+            rec.bandwidth.append({'round': rnd, 'board': board, 'path': path,
+                                  'mibs': mibs})
+        rec.host_point(rnd, f'fig5-{board}', 1, 0, t0, cpu0)
+        progress.finish_point()
 
 
 def parse_variant(text):
@@ -379,6 +568,10 @@ def main():
                     help='no Fig. 7 (identifier widths)')
     ap.add_argument('--no-fig4', action='store_true',
                     help='no Fig. 4 (stage costs)')
+    ap.add_argument('--no-nested', action='store_true',
+                    help='no L2 VMs as the guests (Figs. 2/3 at n = 1)')
+    ap.add_argument('--no-mailbox', action='store_true',
+                    help='no Figs. 5, 9 and 10 (the mdev VIFs from user space)')
     ap.add_argument('--variant', type=parse_variant, action='append',
                     default=[], help='LABEL:DEVICE_PROPS[:MODULE_PARAMS]')
     args = ap.parse_args()
@@ -403,10 +596,16 @@ def main():
 
     per_boot = [len(cfg['ns']) + ('nic_mode=1' in p) for _, _, p in setups]
     fig4 = [] if args.no_fig4 else FIG4_NS
-    # a quick run keeps to its 10 minutes: Fig. 4 in identifier mode only
-    fig4_modes = ('identifier',) if args.quick else ('identifier', 'msix')
+    fig4_modes = ('identifier', 'msix')
+    boards = [] if args.no_mailbox else list(BOARD_POLICIES)
+    nested = not args.no_nested
+    # a boot per board policy: 2 ping-pongs and Fig. 5, and the polling
+    # one 2 ping-pongs of two CPUs
+    mailbox_points = 3 * len(boards) + 2 * ('polls' in boards)
     progress = Progress(cfg['rounds'] * (sum(per_boot) + len(widths) +
-                                         len(fig4) * len(fig4_modes)))
+                                         len(fig4) * len(fig4_modes) +
+                                         mailbox_points +
+                                         len(NESTED_SHAPES) * nested))
     rec = Recorder()
     for rnd in range(1, cfg['rounds'] + 1):
         for setup, props, params in setups:
@@ -418,13 +617,22 @@ def main():
         for mode in fig4_modes if fig4 else ():
             run_stages(rnd, mode, cfg, rec, progress)
             rec.save(args.out)
+        for board in boards:
+            run_mailbox(rnd, board, cfg, rec, progress)
+            rec.save(args.out)
+        if nested:
+            run_nested(rnd, cfg, rec, progress)
+            rec.save(args.out)
     meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
             f'n = {cfg["ns"]}, {cfg["probes"]} probes per flow, iperf3 '
             f'{cfg["seconds"]} s; setups '
             f'{", ".join(s for s, _, _ in setups) or "none"}'
             f'; Fig. 7 widths {widths or "none"}'
             f'; Fig. 4 VIFs {fig4 or "none"}'
-            f'; {time.strftime("%Y-%m-%d %H:%M")}, '
+            f'; L2 VMs {"yes" if nested else "no"}'
+            + (f'; Figs. 5/9/10: ping-pongs of {cfg["pingpong_s"]} s, '
+               f'{cfg["mib"]} MiB copied' if boards else '; Figs. 5/9/10 none')
+            + f'; {time.strftime("%Y-%m-%d %H:%M")}, '
             f'{(time.monotonic() - progress.t0) / 60:.0f} min.')
     results = analysis.report(args.out, meta)
     for c in results:

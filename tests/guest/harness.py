@@ -107,7 +107,9 @@ class Guest:
             f'{self.name}.{self.generation}'
         self.console_path = os.path.join(self.workdir, f'{tag}.console')
         self.qga_path = os.path.join(self.workdir, f'{tag}.qga')
-        args = ['-nodefaults', '-M', 'pc', *accel_args(),
+        # thread names (debug-threads): the board's engines are svme*
+        args = ['-name', f'{tag},debug-threads=on',
+                '-nodefaults', '-M', 'pc', *accel_args(),
                 '-m', mem, '-smp', str(smp),
                 '-kernel', os.path.join(self.image, 'vmlinuz'),
                 '-initrd', os.path.join(self.image, 'initramfs.cpio.gz'),
@@ -137,6 +139,22 @@ class Guest:
         with open(f'/proc/{self.vm.get_pid()}/stat') as f:
             fields = f.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def thread_cpu_ns(self, prefix):
+        """CPU time (ns, schedstat) of the QEMU threads named @prefix*:
+        'svme' the board's engines, 'CPU ' the vCPUs."""
+        task = f'/proc/{self.vm.get_pid()}/task'
+        total = 0
+        for tid in os.listdir(task):
+            try:
+                with open(f'{task}/{tid}/comm') as f:
+                    if not f.read().startswith(prefix):
+                        continue
+                with open(f'{task}/{tid}/schedstat') as f:
+                    total += int(f.read().split()[0])
+            except FileNotFoundError:
+                pass                # the thread ended in between
+        return total
 
     def console(self):
         try:
@@ -328,14 +346,14 @@ def quote(s):
 
 
 @contextlib.contextmanager
-def guests(test_name, specs, nested=(), append='', image=GUEST_DIR):
+def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
     in order (a stream server before its client) and waited for together.
     Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested).
     ``append`` is added to the kernel command lines of the others, which
-    boot ``image`` (default: the guest image).
+    boot ``image`` (default: the guest image) with ``smp`` vCPUs.
     On failure the consoles are copied to build/test-output/TEST/.
     """
     workdir = tempfile.mkdtemp(prefix='selfvirt-')
@@ -347,7 +365,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR):
                 g = Guest(name, workdir, devices, mem='1536M', image=NESTED_DIR,
                           l2_agent=True)
             else:
-                g = Guest(name, workdir, devices, append=append, image=image)
+                g = Guest(name, workdir, devices, append=append, image=image,
+                          smp=smp)
             started.append(g)
             g.launch()
         for g in started:
@@ -383,17 +402,35 @@ def vif_ports(g):
             if name.startswith(DEVLINK_DEV + '/') and 'netdev' in p}
 
 
-def vif_netns(g, vifs, host, params=''):
-    """Load the driver with @vifs VIFs, one per namespace vN, 10.9.N.host."""
-    g.run(f'modprobe selfvirt vifs={vifs} {params}')
-    names = vif_ports(g)
-    assert len(names) == vifs, names
+def _to_netns(g, names, host):
+    """Each VIF {index: ifname} into its namespace vN, 10.9.N.host."""
     for idx, ifname in names.items():
         ns = f'v{idx}'
         g.run(f'ip netns add {ns}; ip link set {ifname} netns {ns}; '
               f'ip -n {ns} link set {ifname} name vif up; '
               f'ip -n {ns} addr add 10.9.{idx}.{host}/16 dev vif')
+
+
+def vif_netns(g, vifs, host, params=''):
+    """Load the driver with @vifs VIFs, one per namespace vN, 10.9.N.host."""
+    g.run(f'modprobe selfvirt vifs={vifs} {params}')
+    names = vif_ports(g)
+    assert len(names) == vifs, names
+    _to_netns(g, names, host)
     return names
+
+
+def grow_vif_netns(g, vifs, host):
+    """More VIFs (devlink port add), up to @vifs in all, each in its
+    namespace as vif_netns() makes them."""
+    ports = json.loads(g.out('devlink -j port show'))['port']
+    have = sum(name.startswith(DEVLINK_DEV + '/') for name in ports)
+    g.run('; '.join(f'devlink port add {DEVLINK_DEV} flavour pcisf pfnum 0 '
+                    f'sfnum {i}' for i in range(have, vifs)) or 'true')
+    # devlink names a port's netdev only in its own namespace: the new ones
+    names = vif_ports(g)
+    assert len(names) == vifs - have, names
+    _to_netns(g, names, host)
 
 
 def board_stat(g, name):
