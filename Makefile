@@ -157,9 +157,9 @@ bench-latency: all
 bench-nested: all
 	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5
 
-# The paper's section 4 experiments: CSVs, figures and report.md in
-# build/experiments (QUICK=1: a reduced set, about 9 minutes; the full set
-# about 43 minutes).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
+# The paper's section 4 and 5 experiments: CSVs, figures and report.md in
+# build/experiments (QUICK=1: a reduced set, about 6 minutes; the full set
+# about 30 minutes).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
 experiments: qemu guest
 	$(PYTHON) tests/experiments/run.py --out $(BUILD)/experiments \
 	    $(if $(QUICK),--quick) $(EXPERIMENTS_ARGS)

@@ -165,8 +165,7 @@ struct selfvirt_vif {
 	u64 rx_dropped;		/* too large, or malformed descriptor */
 	u64 doorbells;
 	u64 polls;
-	u64 redundant_polls;	/* woken in vain: an empty poll, or a
-				 * signal while already polling */
+	u64 redundant_polls;	/* in vain: empty poll, signal while polling */
 	u64 empty_polls;	/* polls that found nothing */
 	struct selfvirt_cost cost_send;	/* a frame into the send queue */
 	struct selfvirt_cost cost_recv;	/* a frame out of the receive queue */

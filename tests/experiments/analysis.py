@@ -21,7 +21,7 @@ can run them on a small recorded sample (tests/experiments/sample/):
   fig9_pingpong.csv    round,board,pair,host,rtt_us,count
                                                        every round trip of the
                                                        mailbox ping-pong, as
-                                                       counts per 0.1 us
+                                                       counts per 1% bucket
   fig10_board_cpu.csv  round,board,pair,host,rounds,seconds,engines_ns,
                        vcpus_ns,doorbells,signals      what each ping-pong
                                                        cost the board's

@@ -67,8 +67,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
 import bench_nested                                 # noqa: E402
-from harness import (Nested, grow_vif_netns, guests,  # noqa: E402
-                     host_cpu_times, iperf3_mbps, vif_netns, wire_pair)
+from harness import (grow_vif_netns, guests, host_cpu_times,  # noqa: E402
+                     iperf3_mbps, vif_netns, wire_pair)
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
         'widths': [1, 2, 3, 4, 5, 6, 7, 8], 'pingpong_s': 3, 'mib': 64}
@@ -323,16 +323,14 @@ def l2_vm(a, setup, rnd):
     """An L2 VM in L1 @a for @setup, started, its interface up: 'vm-sv' on
     a VIF of a's board of its own (an mdev, vfio-pci), 'vm-bridged' behind
     a bridge in @a (plain NIC mode, a tap and virtio-net)."""
-    devices, u = bench_nested.l1_setup(a, NESTED_SHAPES[setup])
-    l2 = Nested(f'l2-{setup}-{rnd}', a, devices)
-    l2.launch()
+    (l2,), uuids = bench_nested.boot_l2s(a, NESTED_SHAPES[setup], rnd, 1)
     l2.wait_ready()
-    l2.run('modprobe selfvirt' if u else 'modprobe virtio_net')
+    l2.run('modprobe selfvirt' if uuids else 'modprobe virtio_net')
     l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
            'sleep 0.1; done; ip link set eth0 up; '
            'ip addr add 10.9.1.3/16 dev eth0')
     l2.run('ping -c 3 -W 5 10.9.0.2', timeout=60)      # ARP, first wake-ups
-    return l2, u
+    return l2, uuids[0] if uuids else None
 
 
 def run_nested(rnd, cfg, rec, progress):
@@ -484,9 +482,9 @@ def pingpong(g, cmd, seconds):
 
 
 def run_mailbox(rnd, board, cfg, rec, progress):
-    """Figs. 5, 9 and 10: one boot with 2 vCPUs, the board polling its
-    SDRAM or sleeping until the doorbell (@board), two mdev VIFs used from
-    user space, and the CPU-to-CPU reference (in the polling boot)."""
+    """Figs. 5, 9 and 10: one boot with 2 vCPUs and the board's policy
+    @board (BOARD_POLICIES), two mdev VIFs used from user space, and the
+    CPU-to-CPU reference (in the polling boot)."""
     dev = f'selfvirt-nic,vifs=2,addr=05.0,{BOARD_POLICIES[board]}'
     seconds = cfg['pingpong_s']
     with guests(f'experiments-mailbox-{board}', [('g', [['-device', dev]])],

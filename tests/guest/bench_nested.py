@@ -1,33 +1,42 @@
 #!/usr/bin/python3
-"""Benchmark: the paper's central experiment, an L2 VM with direct access.
+"""Benchmark: the paper's central experiment, L2 VMs with direct access.
 
 Two L1 guests on a stream netdev, each with a selfvirt-nic.  L1 ``a``
-runs one L2 VM (KVM on TCG's emulated SVM) in one of two shapes:
+runs n L2 VMs (KVM on TCG's emulated SVM) in one of two shapes:
 
-  direct    the L2 VM has a VIF of a's board of its own (an mdev, vfio-pci):
-            frames go from L2 to the board with no L1 software on the way
-  bridged   a's board in plain NIC mode, bridged in L1 with the tap of the
-            L2 VM's virtio-net (QEMU's backend in L1; the build has no vhost):
-            the driver-domain path
+  direct    each L2 VM has a VIF of a's board of its own (an mdev,
+            vfio-pci): frames go from L2 to the board with no L1 software
+            on the way
+  bridged   a's board in plain NIC mode, bridged in L1 with the tap of each
+            L2 VM's virtio-net (QEMU's backend in L1; the build has no
+            vhost): the driver-domain path
 
-The L2 VM pings and runs one iperf3 TCP flow to a namespace VIF of L1
-``b`` across the wire.  Shapes are interleaved round by round; medians are
-printed, with L1 traps per L2 frame on the direct path (trapped doorbells
-and forwarded signals) and the host's steal time.
+L2 VM i pings and runs one iperf3 TCP flow to namespace VIF i of L1 ``b``
+across the wire (the paper's n,n:1x1), all n together.  Shapes are
+interleaved round by round; medians are printed: the sum of the n flows,
+the mean of the VMs' median RTTs, and on the direct path the L1 traps per
+L2 frame (trapped doorbells and forwarded signals), with the host's steal
+time.
 
-  tests/guest/bench_nested.py [--runs N] [--seconds S] [--board PROPS]
+  tests/guest/bench_nested.py [--runs N] [--seconds S] [--vms 1,2,4]
+      [--board PROPS]
 """
 
 import argparse
 import json
 import statistics
 import sys
+import time
 import uuid
 
-from harness import Nested, guests, ping_rtts, vif_netns, wire_pair
+from harness import (L2_AGENTS, Nested, guests, ping_rtts, quote, vif_netns,
+                     wire_pair)
 from test_mdev import TYPE, mdev_attr
 
-PEER = '10.9.0.2'
+
+def peer(i):
+    """The address of L2 VM @i's peer: namespace v@i of L1 b."""
+    return f'10.9.{i}.2'
 
 
 def host_cpu():
@@ -37,22 +46,29 @@ def host_cpu():
     return sum(v), v[7]
 
 
-def l1_setup(a, shape):
-    """a's board for @shape; return the L2 devices and the mdev or None."""
+def l1_setup(a, shape, vms=1):
+    """a's board for @shape and @vms L2 VMs; return each VM's devices, and
+    the mdevs (direct) or none."""
     a.run('rmmod selfvirt 2>/dev/null; ip link del br0 2>/dev/null; '
-          'ip tuntap del tap0 mode tap 2>/dev/null', check=False)
+          'for t in $(ls /sys/class/net | grep ^tap); do '
+          'ip tuntap del $t mode tap; done', check=False)
     if shape == 'direct':
         a.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
-        u = str(uuid.uuid4())
-        a.run(f'echo {u} > {TYPE}/create')
-        return [['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']], u
-    a.run('modprobe selfvirt nic_mode=1; modprobe tun; '
-          'modprobe bridge; ip link add br0 type bridge; '
-          'ip link set eth0 master br0; ip tuntap add tap0 mode tap; '
-          'ip link set tap0 master br0; ip link set eth0 up; '
-          'ip link set tap0 up; ip link set br0 up')
-    return [['-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no',
-             '-device', 'virtio-net-pci,netdev=n0,romfile=']], None
+        uuids = [str(uuid.uuid4()) for _ in range(vms)]
+        a.run('; '.join(f'echo {u} > {TYPE}/create' for u in uuids))
+        return [[['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']]
+                for u in uuids], uuids
+    a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe bridge; '
+          'ip link add br0 type bridge; ip link set eth0 master br0; '
+          'ip link set eth0 up; ip link set br0 up')
+    for i in range(vms):
+        a.run(f'ip tuntap add tap{i} mode tap; ip link set tap{i} master br0; '
+              f'ip link set tap{i} up')
+    # each VM a MAC of its own: they share the bridge
+    return [[['-netdev', f'tap,id=n0,ifname=tap{i},script=no,downscript=no',
+              '-device', f'virtio-net-pci,netdev=n0,romfile=,'
+                         f'mac=52:54:00:c0:00:{i:02x}']]
+            for i in range(vms)], []
 
 
 def l2_frames(l2):
@@ -61,43 +77,90 @@ def l2_frames(l2):
     return sum(int(x) for x in out.split())
 
 
-def traps(a, u):
-    """(trapped doorbells, forwarded signals) of mdev @u so far."""
-    return mdev_attr(a, u, 'doorbells'), mdev_attr(a, u, 'signals')
+def traps(a, uuids):
+    """(trapped doorbells, forwarded signals) of the mdevs so far."""
+    return (sum(mdev_attr(a, u, 'doorbells') for u in uuids),
+            sum(mdev_attr(a, u, 'signals') for u in uuids))
 
 
-def one_run(a, shape, seconds, n):
-    devices, u = l1_setup(a, shape)
-    l2 = Nested(f'l2-{shape}-{n}', a, devices)
-    l2.launch()
+def in_background(l2s, cmd_of, timeout):
+    """cmd_of(i) in every L2 VM i at once; each one's output."""
+    for i, l2 in enumerate(l2s):
+        l2.run(f'rm -f /tmp/bg.out /tmp/bg.done; setsid sh -c '
+               f'{quote(cmd_of(i) + " > /tmp/bg.out 2>&1; touch /tmp/bg.done")}'
+               ' < /dev/null > /dev/null 2>&1 &')
+    deadline = time.monotonic() + timeout
+    outs = []
+    for l2 in l2s:
+        while l2.run('test -e /tmp/bg.done', check=False)[0]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{l2}: no end of the command')
+            time.sleep(1)
+        outs.append(l2.out('cat /tmp/bg.out'))
+    return outs
+
+
+def boot_l2s(a, shape, rnd, vms):
+    """@vms L2 VMs for @shape, booted and on the wire; and the mdevs."""
+    devices, uuids = l1_setup(a, shape, vms)
+    mem = '256M' if vms <= 2 else '192M'
+    l2s = [Nested(f'l2-{shape}-{rnd}-{i}', a, devs, mem=mem, slot=i)
+           for i, devs in enumerate(devices)]
+    for l2 in l2s:
+        l2.launch()
+    return l2s, uuids
+
+
+def one_run(a, shape, seconds, rnd, vms=1):
+    """(Mbit/s of the n flows summed, mean of the VMs' median RTT in ms,
+    L1 traps per L2 frame, (doorbells, signals) per frame) for @vms VMs."""
+    l2s, uuids = [], []
     try:
-        l2.wait_ready()
-        l2.run('modprobe selfvirt' if u else 'modprobe virtio_net')
-        l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
-               'sleep 0.1; done; ip link set eth0 up; '
-               'ip addr add 10.9.1.3/16 dev eth0')
-        l2.run(f'ping -c 3 -W 5 {PEER}', timeout=60)        # warm ARP
-        out = l2.out(f'ping -c 20 -i 0.2 {PEER}', timeout=60)
-        rtt = statistics.median(ping_rtts(out))
-        frames0, traps0 = l2_frames(l2), traps(a, u) if u else (0, 0)
-        out = l2.out(f'iperf3 -J -c {PEER} -t {seconds}', timeout=seconds + 90)
-        mbps = json.loads(out)['end']['sum_received']['bits_per_second'] / 1e6
-        frames = l2_frames(l2) - frames0
-        if not u or not frames:
+        l2s, uuids = boot_l2s(a, shape, rnd, vms)
+        for i, l2 in enumerate(l2s):
+            l2.wait_ready()
+            l2.run('modprobe selfvirt' if uuids else 'modprobe virtio_net')
+            l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && '
+                   'break; sleep 0.1; done; ip link set eth0 up; '
+                   f'ip addr add 10.9.{i}.3/16 dev eth0')
+            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)   # warm ARP
+        outs = in_background(l2s, lambda i: f'ping -c 20 -i 0.2 {peer(i)}', 120)
+        rtt = statistics.mean(statistics.median(ping_rtts(o)) for o in outs)
+        frames0 = sum(l2_frames(l2) for l2 in l2s)
+        traps0 = traps(a, uuids)
+        outs = in_background(l2s, lambda i: f'iperf3 -J -c {peer(i)} '
+                             f'-t {seconds}', seconds + 120)
+        mbps = sum(json.loads(o)['end']['sum_received']['bits_per_second']
+                   for o in outs) / 1e6
+        frames = sum(l2_frames(l2) for l2 in l2s) - frames0
+        if not uuids or not frames:
             return mbps, rtt, None, None
-        bells, signals = (x - y for x, y in zip(traps(a, u), traps0))
+        bells, signals = (x - y for x, y in zip(traps(a, uuids), traps0))
         return mbps, rtt, (bells + signals) / frames, (bells / frames, signals / frames)
     finally:
-        l2.shutdown()
-        if u:
+        for l2 in l2s:
+            l2.shutdown()
+        for u in uuids:
             a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', check=False,
                   timeout=60)
+
+
+def vm_counts(text):
+    try:
+        vms = sorted({int(x) for x in text.split(',')})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of VM counts")
+    if vms[0] < 1 or vms[-1] > L2_AGENTS:
+        raise argparse.ArgumentTypeError(f'VM counts must be 1..{L2_AGENTS}')
+    return vms
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--seconds', type=int, default=5)
+    ap.add_argument('--vms', type=vm_counts, default=[1],
+                    help=f'L2 VMs at once, e.g. 1,2,4 (at most {L2_AGENTS})')
     ap.add_argument('--board', default='',
                     help='more selfvirt-nic properties, e.g. poll-us=200')
     args = ap.parse_args()
@@ -105,39 +168,44 @@ def main():
         ap.error('--runs and --seconds must be at least 1')
 
     server, client = wire_pair('bench-nested')
-    board = f'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,' \
+    board = f'selfvirt-nic,vifs=8,addr=05.0,netdev=wire,' \
         f'{args.board + "," if args.board else ""}mac=52:54:00:5f:0'
-    results = {'direct': [], 'bridged': []}
+    results = {(n, s): [] for n in args.vms for s in ('direct', 'bridged')}
     cpu0 = host_cpu()
+    l1_mem = '1536M' if max(args.vms) <= 2 else '2048M'
     with guests('bench-nested', [('a', [server, ['-device', board + '0:00']]),
                                  ('b', [client, ['-device', board + '1:00']])],
-                nested=('a',)) as (a, b):
+                nested=('a',), nested_mem=l1_mem) as (a, b):
         a.run('modprobe kvm_amd')
-        vif_netns(b, 1, 2)        # namespace v0, PEER
-        b.run('ip netns exec v0 iperf3 -s -D')
+        vif_netns(b, max(args.vms), 2)        # namespaces v0.., peers
+        b.run('; '.join(f'ip netns exec v{i} iperf3 -s -D'
+                        for i in range(max(args.vms))))
         for r in range(args.runs):
-            for shape in results:
-                res = one_run(a, shape, args.seconds, r)
-                results[shape].append(res)
+            for (n, shape), runs in results.items():
+                res = one_run(a, shape, args.seconds, r, n)
+                runs.append(res)
                 extra = f', {res[2]:.3f} L1 traps per L2 frame ' \
                     f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals)' \
                     if res[2] is not None else ''
-                print(f'round {r + 1}/{args.runs} {shape:>8}: {res[0]:7.1f} '
-                      f'Mbit/s RTT {res[1]:.2f} ms{extra}', flush=True)
+                print(f'round {r + 1}/{args.runs} {n} VM(s) {shape:>8}: '
+                      f'{res[0]:7.1f} Mbit/s RTT {res[1]:.2f} ms{extra}',
+                      flush=True)
     total, steal = (x - y for x, y in zip(host_cpu(), cpu0))
 
-    med = {s: [statistics.median(x[i] for x in v) if v[0][i] is not None
-               else None for i in range(3)] for s, v in results.items()}
-    print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, 1 flow, '
-          'L2 -> the other L1 across the wire; '
-          f'host steal {100 * steal / max(total, 1):.1f}%')
-    print(f'{"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} {"traps/frame":>12}')
-    for s, (mbps, rtt, per_frame) in med.items():
+    med = {k: [statistics.median(x[i] for x in v) if v[0][i] is not None
+               else None for i in range(3)] for k, v in results.items()}
+    print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, one '
+          'flow per L2 VM, L2 VM i -> namespace i of the other L1 across the '
+          f'wire; host steal {100 * steal / max(total, 1):.1f}%')
+    print(f'{"VMs":>3} {"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} '
+          f'{"traps/frame":>12}')
+    for (n, s), (mbps, rtt, per_frame) in med.items():
         pf = f'{per_frame:.3f}' if per_frame is not None else '-'
-        print(f'{s:>8} {mbps:8.1f} {rtt:7.2f} {pf:>12}')
-    d, b_ = med['direct'], med['bridged']
-    print(f'direct / bridged: throughput {d[0] / b_[0]:.2f}x, '
-          f'RTT {d[1] / b_[1]:.2f}x (the paper: >= 1.5x, <= 0.5x)')
+        print(f'{n:>3} {s:>8} {mbps:8.1f} {rtt:7.2f} {pf:>12}')
+    for n in args.vms:
+        d, b_ = med[(n, 'direct')], med[(n, 'bridged')]
+        print(f'{n} VM(s): direct / bridged: throughput {d[0] / b_[0]:.2f}x, '
+              f'RTT {d[1] / b_[1]:.2f}x (the paper: >= 1.5x, <= 0.5x)')
     return 0
 
 

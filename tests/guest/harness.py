@@ -93,9 +93,9 @@ class Guest:
         self.workdir = workdir
         self.image = image
         self.config = (devices, mem, smp, append)
-        # a second port, which an L2 VM's agent reaches through (Nested)
-        self.l2_agent_path = os.path.join(workdir, f'{name}.l2qga') \
-            if l2_agent else None
+        # more ports, which L2 VMs' agents reach through (Nested)
+        self.l2_agent_paths = [os.path.join(workdir, f'{name}.l2qga{i}')
+                               for i in range(L2_AGENTS if l2_agent else 0)]
         self.generation = 0         # QEMU processes it migrated through
         self.vm = self._machine()
         self.qga = None
@@ -122,10 +122,11 @@ class Guest:
                 '-device', 'virtio-serial-pci',
                 '-device', 'virtserialport,chardev=qga0,'
                            'name=org.qemu.guest_agent.0', *extra]
-        if self.l2_agent_path:
-            args += ['-chardev', f'socket,id=l2qga,path={self.l2_agent_path},'
+        for i, path in enumerate(self.l2_agent_paths):
+            args += ['-chardev', f'socket,id=l2qga{i},path={path},'
                                  'server=on,wait=off',
-                     '-device', f'virtserialport,chardev=l2qga,name={L2_AGENT_PORT}']
+                     '-device', f'virtserialport,chardev=l2qga{i},'
+                                f'name={l2_agent_port(i)}']
         for dev in devices:
             args += dev
         return QEMUMachine(QEMU, args=args, name=tag,
@@ -272,6 +273,12 @@ class Guest:
 
 
 L2_AGENT_PORT = 'org.selfvirt.l2agent'
+L2_AGENTS = 4               # L2 VMs an L1 can run at once with an agent each
+
+
+def l2_agent_port(slot):
+    """The name of L1's virtio-serial port for the agent of L2 VM @slot."""
+    return L2_AGENT_PORT + (f'.{slot}' if slot else '')
 
 
 class Nested(Guest):
@@ -282,13 +289,16 @@ class Nested(Guest):
     """
 
     def __init__(self, name, l1, devices=(), mem='256M', append='',
-                 accel=None):
+                 accel=None, slot=0):
         # pylint: disable=super-init-not-called
         self.name = name
         self.l1 = l1
         self.qga = None
         self.console_path = f'/tmp/{name}.console'
-        self.qga_path = l1.l2_agent_path
+        # the L1 port of this L2's agent: one L2 VM per slot at a time
+        self.qga_path = l1.l2_agent_paths[slot] \
+            if slot < len(l1.l2_agent_paths) else None
+        self.port = l2_agent_port(slot)
         append = f'console=ttyS0 panic=-1 loglevel=6 svguest.name={name} {append}'
         # SELFVIRT_L2_ACCEL=tcg: L2 under TCG in L1, for an L1 without KVM
         # (very slow: TCG inside TCG)
@@ -317,7 +327,7 @@ class Nested(Guest):
         # the host side reads as end of file, and QEMU would let it go
         self.qga = QemuGuestAgent(self.qga_path)
         self.qga.connect(negotiate=False)
-        self.l1.run(f'port=/dev/$(grep -l {L2_AGENT_PORT} '
+        self.l1.run(f'port=/dev/$(grep -lx {self.port} '
                     '/sys/class/virtio-ports/*/name | cut -d/ -f5); '
                     f'setsid {cmd} < /dev/null > /tmp/{self.name}.qemu.log '
                     f'2>&1 & echo $! > /tmp/{self.name}.pid')
@@ -346,12 +356,14 @@ def quote(s):
 
 
 @contextlib.contextmanager
-def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1):
+def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
+           nested_mem='1536M'):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
     in order (a stream server before its client) and waited for together.
-    Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested).
+    Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested)
+    with ``nested_mem`` of memory.
     ``append`` is added to the kernel command lines of the others, which
     boot ``image`` (default: the guest image) with ``smp`` vCPUs.
     On failure the consoles are copied to build/test-output/TEST/.
@@ -362,8 +374,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1):
     try:
         for name, devices in specs:
             if name in nested:
-                g = Guest(name, workdir, devices, mem='1536M', image=NESTED_DIR,
-                          l2_agent=True)
+                g = Guest(name, workdir, devices, mem=nested_mem,
+                          image=NESTED_DIR, l2_agent=True)
             else:
                 g = Guest(name, workdir, devices, append=append, image=image,
                           smp=smp)
