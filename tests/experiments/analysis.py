@@ -840,14 +840,14 @@ def pingpong_table(pp, cpu):
     lines = ['| board | pair | host | round trip (us) | board CPU per round '
              'trip (us) | board CPU (share of a core) | doorbells per round '
              'trip | signals per round trip |', '|---|---|---|---|---|---|---|---|']
-    for key in sorted(pp, key=lambda k: (list(BOARD_POLICIES).index(k[0])
-                                         if k[0] in BOARD_POLICIES else 9,) + k[1:]):
+    order = list(BOARD_POLICIES)
+    for key in sorted(pp, key=lambda k: (order.index(k[0]), k[1:])):
         board, pair, host = key
         c = cpu.get(key, {})
         board_cells = ('-', '-', '-', '-') if pair == 'cpu-cpu' else (
             f'{c.get("engines_us", 0):.2f}', f'{c.get("engines_share", 0):.0%}',
             f'{c.get("doorbells", 0):.2f}', f'{c.get("signals", 0):.2f}')
-        lines.append(f'| {BOARD_POLICIES.get(board, board)} | {pair} | {host} | '
+        lines.append(f'| {BOARD_POLICIES[board]} | {pair} | {host} | '
                      f'{pp[key]:.1f} | ' + ' | '.join(board_cells) + ' |')
     return '\n'.join(lines) + '\n\n(medians over rounds)'
 

@@ -562,7 +562,7 @@ static int run_pingpong(struct vif *a, struct vif *b, int use_irq, double second
 }
 
 /*
- * MiB/s of 1500-byte copies into (@to_dst) or out of a 1 MiB buffer @buf,
+ * MiB/s of 1500-byte copies into (@to_buf) or out of a 1 MiB buffer @buf,
  * against @other.  One untimed pass first: the pages are mapped and
  * written before the clock starts, so first touches are not measured.
  */
@@ -670,20 +670,20 @@ int main(int argc, char **argv)
         return failures ? 1 : 0;
     }
     setup(&v, argv[1]);
-    if (!strcmp(argv[2], "ping") && argc == 5)
+    if (!strcmp(argv[2], "ping") && argc == 5) {
         run_ping(&v, argv[3], argv[4]);
-    else if (!strcmp(argv[2], "hostile"))
+    } else if (!strcmp(argv[2], "hostile")) {
         run_hostile(&v);
-    else if (!strcmp(argv[2], "pingpong") && argc == 6 && n &&
-             (!strcmp(argv[4], "poll") || !strcmp(argv[4], "irq"))) {
+    } else if (!strcmp(argv[2], "pingpong") && argc == 6 && n &&
+               (!strcmp(argv[4], "poll") || !strcmp(argv[4], "irq"))) {
         setup(&peer, argv[3]);
         run_pingpong(&v, &peer, !strcmp(argv[4], "irq"), n);
-    } else if (!strcmp(argv[2], "bandwidth") && argc == 5 && n == (int)n) {
+    } else if (!strcmp(argv[2], "bandwidth") && argc == 5 && n && n == (int)n) {
         setup(&peer, argv[3]);
         run_bandwidth(&v, &peer, n);
-    }
-    else
+    } else {
         check(0, "bad command or argument: %s", argv[2]);
+    }
     printf("failures %d\n", failures);
     return failures ? 1 : 0;
 }
