@@ -115,6 +115,13 @@ check-sanitizers: $(BUILD)/config.mk guest nested
 	$(SAN_ENV) SELFVIRT_QEMU=$(QEMU_SAN)/qemu-system-x86_64 \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
+# The guest tests against the sanitized QEMU in Debian 12's 6.1 guest
+check-sanitizers-6.1: $(BUILD)/config.mk guest-6.1 nested
+	scripts/build-qemu-variant.sh sanitizers $(QEMU_SRC) $(QEMU_SAN)
+	$(SAN_ENV) SELFVIRT_QEMU=$(QEMU_SAN)/qemu-system-x86_64 \
+	    SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
+
 # libFuzzer on selfvirt-nic (tests/qtest/selfvirt-fuzz.c) in a clang build
 # with ASan and UBSan (build/qemu-fuzz); FUZZ_SECONDS long.  Crash inputs go
 # to build/fuzz/crashes; replay one with FUZZ_ARGS=FILE.
@@ -177,4 +184,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean
