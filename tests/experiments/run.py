@@ -60,7 +60,6 @@ import os
 import re
 import sys
 import time
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
@@ -69,6 +68,7 @@ import analysis                                     # noqa: E402
 import bench_nested                                 # noqa: E402
 from harness import (grow_vif_netns, guests, host_cpu_times,  # noqa: E402
                      iperf3_mbps, vif_netns, wire_pair)
+from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
         'widths': [1, 2, 3, 4, 5, 6, 7, 8], 'pingpong_s': 3, 'mib': 64}
@@ -92,7 +92,6 @@ NESTED_SHAPES = {'vm-sv': 'direct', 'vm-bridged': 'bridged'}
 BOARD_POLICIES = {'polls': 'poll-us=1000,inline-wake-us=0',
                   'sleeps': 'poll-us=0,inline-wake-us=0',
                   'inline': 'poll-us=0'}
-MDEV_TYPE = '/sys/bus/pci/devices/0000:00:05.0/mdev_supported_types/selfvirt-vif'
 
 
 class Progress:
@@ -324,12 +323,7 @@ def l2_vm(a, setup, rnd):
     a VIF of a's board of its own (an mdev, vfio-pci), 'vm-bridged' behind
     a bridge in @a (plain NIC mode, a tap and virtio-net)."""
     (l2,), uuids = bench_nested.boot_l2s(a, NESTED_SHAPES[setup], rnd, 1)
-    l2.wait_ready()
-    l2.run('modprobe selfvirt' if uuids else 'modprobe virtio_net')
-    l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
-           'sleep 0.1; done; ip link set eth0 up; '
-           'ip addr add 10.9.1.3/16 dev eth0')
-    l2.run('ping -c 3 -W 5 10.9.0.2', timeout=60)      # ARP, first wake-ups
+    bench_nested.l2_up(l2, 0, direct=bool(uuids))
     return l2, uuids[0] if uuids else None
 
 
@@ -453,16 +447,7 @@ def run_stages(rnd, mode, cfg, rec, progress):
 def create_mdevs(g, count):
     """@count mdev VIFs on the board of guest @g: their UUIDs."""
     g.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
-    uuids = [str(uuid.uuid4()) for _ in range(count)]
-    g.run('; '.join(f'echo {u} > {MDEV_TYPE}/create' for u in uuids))
-    return uuids
-
-
-def mdev_counts(g, u):
-    """(doorbells trapped, signals forwarded) of mdev @u so far."""
-    out = g.out(f'cd /sys/bus/mdev/devices/{u}/selfvirt; cat doorbells signals')
-    doorbells, signals = (int(x) for x in out.split())
-    return doorbells, signals
+    return [create_mdev(g) for _ in range(count)]
 
 
 def pingpong(g, cmd, seconds):
@@ -501,11 +486,11 @@ def run_mailbox(rnd, board, cfg, rec, progress):
                 cmd = f'cpu-pingpong {host} {seconds}'
             else:
                 cmd = f'selfvirt-vfio {a} pingpong {b} {host} {seconds}'
-            doorbells, _ = mdev_counts(g, a)
-            _, signals = mdev_counts(g, b)
+            doorbells = mdev_attr(g, a, 'doorbells')
+            signals = mdev_attr(g, b, 'signals')
             hist, cpu = pingpong(g, cmd, seconds)
-            cpu['doorbells'] = mdev_counts(g, a)[0] - doorbells
-            cpu['signals'] = mdev_counts(g, b)[1] - signals
+            cpu['doorbells'] = mdev_attr(g, a, 'doorbells') - doorbells
+            cpu['signals'] = mdev_attr(g, b, 'signals') - signals
             rec.mailbox(rnd, board, pair, host, hist, cpu)
             rec.host_point(rnd, f'mailbox-{board}-{pair}-{host}', 1, 0, t0,
                            cpu0)

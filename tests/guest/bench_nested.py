@@ -27,23 +27,15 @@ import json
 import statistics
 import sys
 import time
-import uuid
 
-from harness import (L2_AGENTS, Nested, guests, ping_rtts, quote, vif_netns,
-                     wire_pair)
-from test_mdev import TYPE, mdev_attr
+from harness import (L2_AGENTS, Nested, guests, host_cpu_times, ping_rtts,
+                     quote, steal_percent, vif_netns, wire_pair)
+from test_mdev import create_mdev, mdev_attr
 
 
 def peer(i):
     """The address of L2 VM @i's peer: namespace v@i of L1 b."""
     return f'10.9.{i}.2'
-
-
-def host_cpu():
-    """(busy + idle, steal) jiffies of this host, from /proc/stat."""
-    with open('/proc/stat', encoding='ascii') as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return sum(v), v[7]
 
 
 def l1_setup(a, shape, vms=1):
@@ -54,8 +46,7 @@ def l1_setup(a, shape, vms=1):
           'ip tuntap del $t mode tap; done', check=False)
     if shape == 'direct':
         a.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
-        uuids = [str(uuid.uuid4()) for _ in range(vms)]
-        a.run('; '.join(f'echo {u} > {TYPE}/create' for u in uuids))
+        uuids = [create_mdev(a) for _ in range(vms)]
         return [[['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']]
                 for u in uuids], uuids
     a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe bridge; '
@@ -100,6 +91,17 @@ def in_background(l2s, cmd_of, timeout):
     return outs
 
 
+def l2_up(l2, i, direct):
+    """L2 VM @i booted, its interface up as 10.9.@i.3, its peer's ARP and
+    the first wake-ups behind it."""
+    l2.wait_ready()
+    l2.run('modprobe selfvirt' if direct else 'modprobe virtio_net')
+    l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
+           'sleep 0.1; done; ip link set eth0 up; '
+           f'ip addr add 10.9.{i}.3/16 dev eth0')
+    l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
+
+
 def boot_l2s(a, shape, rnd, vms):
     """@vms L2 VMs for @shape, booted and on the wire; and the mdevs."""
     devices, uuids = l1_setup(a, shape, vms)
@@ -118,12 +120,7 @@ def one_run(a, shape, seconds, rnd, vms=1):
     try:
         l2s, uuids = boot_l2s(a, shape, rnd, vms)
         for i, l2 in enumerate(l2s):
-            l2.wait_ready()
-            l2.run('modprobe selfvirt' if uuids else 'modprobe virtio_net')
-            l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && '
-                   'break; sleep 0.1; done; ip link set eth0 up; '
-                   f'ip addr add 10.9.{i}.3/16 dev eth0')
-            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)   # warm ARP
+            l2_up(l2, i, direct=bool(uuids))
         outs = in_background(l2s, lambda i: f'ping -c 20 -i 0.2 {peer(i)}', 120)
         rtt = statistics.mean(statistics.median(ping_rtts(o)) for o in outs)
         frames0 = sum(l2_frames(l2) for l2 in l2s)
@@ -171,7 +168,7 @@ def main():
     board = f'selfvirt-nic,vifs=8,addr=05.0,netdev=wire,' \
         f'{args.board + "," if args.board else ""}mac=52:54:00:5f:0'
     results = {(n, s): [] for n in args.vms for s in ('direct', 'bridged')}
-    cpu0 = host_cpu()
+    cpu0 = host_cpu_times()
     l1_mem = '1536M' if max(args.vms) <= 2 else '2048M'
     with guests('bench-nested', [('a', [server, ['-device', board + '0:00']]),
                                  ('b', [client, ['-device', board + '1:00']])],
@@ -190,13 +187,13 @@ def main():
                 print(f'round {r + 1}/{args.runs} {n} VM(s) {shape:>8}: '
                       f'{res[0]:7.1f} Mbit/s RTT {res[1]:.2f} ms{extra}',
                       flush=True)
-    total, steal = (x - y for x, y in zip(host_cpu(), cpu0))
+    steal = steal_percent(cpu0, host_cpu_times())
 
     med = {k: [statistics.median(x[i] for x in v) if v[0][i] is not None
                else None for i in range(3)] for k, v in results.items()}
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, one '
           'flow per L2 VM, L2 VM i -> namespace i of the other L1 across the '
-          f'wire; host steal {100 * steal / max(total, 1):.1f}%')
+          f'wire; host steal {steal:.1f}%')
     print(f'{"VMs":>3} {"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} '
           f'{"traps/frame":>12}')
     for (n, s), (mbps, rtt, per_frame) in med.items():

@@ -217,6 +217,82 @@ static void doorbell_if(struct vif *v, uint32_t flag)
         reg_write(v, SELFVIRT_VIF_REG_DOORBELL, 1);
 }
 
+/* Frames the send queue holds at once: descriptors, and 2 KiB buffers. */
+static uint32_t tx_slots(struct vif *v)
+{
+    uint32_t rooms = (v->part_size - SELFVIRT_SQ_DATA_OFF(v->tx_entries)) / 2048;
+
+    return rooms < v->tx_entries ? rooms : v->tx_entries;
+}
+
+static int rx_ready(struct vif *v)
+{
+    return le32_at(v->rq, offsetof(struct selfvirt_rq_status, rx_prod)) != v->rx_cons;
+}
+
+/* The frame in the next receive slot: its length, and its bytes at @data. */
+static uint32_t rx_peek(struct vif *v, const volatile uint8_t **data)
+{
+    uint32_t slot = v->rx_cons % v->rx_entries;
+
+    *data = v->rq + SELFVIRT_RQ_SLOT(v->rx_entries, v->rx_buf, slot);
+    return le32_at(v->rq, SELFVIRT_RQ_DESC(slot));
+}
+
+static void rx_consume(struct vif *v)
+{
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), ++v->rx_cons);
+    doorbell_if(v, SELFVIRT_RQ_RX_BLOCKED);
+}
+
+/* Wait until @v has a frame: spin on rx_prod, or sleep on the MSI; 5 s. */
+static int rx_wait_ready(struct vif *v, int use_irq)
+{
+    struct pollfd p = { .fd = v->irq, .events = POLLIN };
+    uint64_t n, deadline = rtt_now_ns() + 5000000000ull;
+    uint32_t spins = 0;
+
+    while (!rx_ready(v)) {
+        if (!use_irq) {
+            if (!(++spins & 0xfff) && rtt_now_ns() > deadline)
+                return -1;
+            continue;
+        }
+        if (poll(&p, 1, 5000) <= 0 || read(v->irq, &n, sizeof(n)) != sizeof(n))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Wait for @b's next frame from @a (the ping-pong's EtherType, from @a's
+ * MAC).  Frames of others (a broadcast of another VIF's) are consumed and
+ * counted in @others.  Return its length and its bytes at @data, or -1
+ * after 5 s of nothing.
+ */
+static int rx_wait(struct vif *b, const struct vif *a, int use_irq,
+                   const volatile uint8_t **data, unsigned long *others)
+{
+    uint32_t len;
+
+    for (;;) {
+        if (rx_wait_ready(b, use_irq) < 0)
+            return -1;
+        len = rx_peek(b, data);
+        if (len >= 14 && !memcmp((const void *)(*data + 6), a->mac, 6) &&
+            (*data)[12] == 0x88 && (*data)[13] == 0xb5)
+            return len;
+        ++*others;
+        rx_consume(b);
+    }
+}
+
+static void signals(struct vif *v, uint32_t enable)
+{
+    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, signal_enable), enable);
+    __sync_synchronize();
+}
+
 /* One frame into the send queue: data, descriptor, then the index. */
 static void send_frame(struct vif *v, const void *frame, uint32_t len)
 {
@@ -234,31 +310,20 @@ static void send_frame(struct vif *v, const void *frame, uint32_t len)
 }
 
 /* The next received frame into @buf, waiting on the MSI eventfd. */
-static int recv_frame(struct vif *v, uint8_t *buf, int timeout_ms)
+static int recv_frame(struct vif *v, uint8_t *buf)
 {
-    struct pollfd p = { .fd = v->irq, .events = POLLIN };
-    uint64_t n;
+    const volatile uint8_t *data;
+    uint32_t len;
 
-    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, signal_enable), SELFVIRT_SIGNAL_RX);
-    __sync_synchronize();
-    while (le32_at(v->rq, offsetof(struct selfvirt_rq_status, rx_prod)) == v->rx_cons) {
-        if (poll(&p, 1, timeout_ms) <= 0)
-            return -1;
-        if (read(v->irq, &n, sizeof(n)) != sizeof(n))
-            return -1;
-    }
-    {
-        uint32_t slot = v->rx_cons % v->rx_entries;
-        uint32_t len = le32_at(v->rq, SELFVIRT_RQ_DESC(slot));
-
-        if (len > v->rx_buf)
-            return -1;
-        memcpy(buf, (const void *)(v->rq + SELFVIRT_RQ_SLOT(v->rx_entries,
-                                                            v->rx_buf, slot)), len);
-        put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), ++v->rx_cons);
-        doorbell_if(v, SELFVIRT_RQ_RX_BLOCKED);
-        return len;
-    }
+    signals(v, SELFVIRT_SIGNAL_RX);
+    if (rx_wait_ready(v, 1) < 0)
+        return -1;
+    len = rx_peek(v, &data);
+    if (len > v->rx_buf)
+        return -1;
+    memcpy(buf, (const void *)data, len);
+    rx_consume(v);
+    return len;
 }
 
 static uint16_t ip_sum(const void *p, size_t len)
@@ -291,7 +356,7 @@ static int arp(struct vif *v, uint32_t me, uint32_t peer, uint8_t *peer_mac)
     memcpy(f + 38, &peer, 4);
     send_frame(v, f, sizeof(f));
     for (tries = 0; tries < 8; tries++) {
-        len = recv_frame(v, r, 5000);
+        len = recv_frame(v, r);
         if (len < 0)
             return -1;
         if (len >= 42 && r[12] == 0x08 && r[13] == 0x06 && r[21] == 2 &&
@@ -327,7 +392,7 @@ static int ping(struct vif *v, uint32_t me, uint32_t peer, const uint8_t *peer_m
     memcpy(f + 36, (uint16_t[]){ ip_sum(f + 34, 8 + payload) }, 2);
     send_frame(v, f, 14 + ip_len);
     for (tries = 0; tries < 8; tries++) {
-        len = recv_frame(v, r, 5000);
+        len = recv_frame(v, r);
         if (len < 0)
             return -1;
         if (len >= (int)(14 + ip_len) && r[12] == 0x08 && r[13] == 0 &&
@@ -445,78 +510,12 @@ static int run_hostile(struct vif *v)
     return 0;
 }
 
-/* Frames the send queue holds at once: descriptors, and 2 KiB buffers. */
-static uint32_t tx_slots(struct vif *v)
-{
-    uint32_t rooms = (v->part_size - SELFVIRT_SQ_DATA_OFF(v->tx_entries)) / 2048;
-
-    return rooms < v->tx_entries ? rooms : v->tx_entries;
-}
-
-static int rx_ready(struct vif *v)
-{
-    return le32_at(v->rq, offsetof(struct selfvirt_rq_status, rx_prod)) != v->rx_cons;
-}
-
-/* The frame in the next receive slot: its length, and its bytes at @data. */
-static uint32_t rx_peek(struct vif *v, const volatile uint8_t **data)
-{
-    uint32_t slot = v->rx_cons % v->rx_entries;
-
-    *data = v->rq + SELFVIRT_RQ_SLOT(v->rx_entries, v->rx_buf, slot);
-    return le32_at(v->rq, SELFVIRT_RQ_DESC(slot));
-}
-
-static void rx_consume(struct vif *v)
-{
-    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), ++v->rx_cons);
-    doorbell_if(v, SELFVIRT_RQ_RX_BLOCKED);
-}
-
-/*
- * Wait for @b's next frame from @a (the ping-pong's EtherType, from @a's
- * MAC): spin on rx_prod, or sleep on the MSI.  Frames of others (a
- * broadcast of another VIF's) are consumed and counted in @others.
- * Return its length and its bytes at @data, or -1 after 5 s of nothing.
- */
-static int rx_wait(struct vif *b, const struct vif *a, int use_irq,
-                   const volatile uint8_t **data, unsigned long *others)
-{
-    struct pollfd p = { .fd = b->irq, .events = POLLIN };
-    uint64_t n, deadline = rtt_now_ns() + 5000000000ull;
-    uint32_t len, spins = 0;
-
-    for (;;) {
-        while (!rx_ready(b)) {
-            if (!use_irq) {
-                if (!(++spins & 0xfff) && rtt_now_ns() > deadline)
-                    return -1;
-                continue;
-            }
-            if (poll(&p, 1, 5000) <= 0 || read(b->irq, &n, sizeof(n)) != sizeof(n))
-                return -1;
-        }
-        len = rx_peek(b, data);
-        if (len >= 14 && !memcmp((const void *)(*data + 6), a->mac, 6) &&
-            (*data)[12] == 0x88 && (*data)[13] == 0xb5)
-            return len;
-        ++*others;
-        rx_consume(b);
-    }
-}
-
 /* An Ethernet header from @a to @b (local experimental EtherType). */
 static void eth_header(uint8_t *f, const struct vif *a, const struct vif *b)
 {
     memcpy(f, b->mac, 6);
     memcpy(f + 6, a->mac, 6);
     f[12] = 0x88, f[13] = 0xb5;
-}
-
-static void signals(struct vif *v, uint32_t enable)
-{
-    put32(v->sq, offsetof(struct selfvirt_sq_ctrl, signal_enable), enable);
-    __sync_synchronize();
 }
 
 /*
