@@ -76,6 +76,20 @@ int selfvirt_function_probe(struct pci_dev *pdev)
 				     pci_resource_len(pdev, SELFVIRT_VIF_BAR_RQ),
 				     SELFVIRT_DRV_NAME))
 		return -EBUSY;
+	/* the doorbell page, where the management host offers one */
+	if (pci_resource_len(pdev, SELFVIRT_VIF_BAR_DOORBELL) >=
+	    SELFVIRT_DOORBELL_PAGE_SIZE) {
+		if (!devm_request_mem_region(dev,
+					     pci_resource_start(pdev, SELFVIRT_VIF_BAR_DOORBELL),
+					     SELFVIRT_DOORBELL_PAGE_SIZE,
+					     SELFVIRT_DRV_NAME))
+			return -EBUSY;
+		b->doorbell_page = devm_ioremap(dev,
+						pci_resource_start(pdev, SELFVIRT_VIF_BAR_DOORBELL),
+						SELFVIRT_DOORBELL_PAGE_SIZE);
+		if (!b->doorbell_page)
+			return -ENOMEM;
+	}
 	/* MSI is a memory write of the function's */
 	pci_set_master(pdev);
 

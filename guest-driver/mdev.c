@@ -11,6 +11,8 @@
  *   config space  emulated here, with an MSI capability and no INTx
  *   BAR0          registers, trapped here: identity, geometry, MAC, link,
  *                 and the doorbell, which rings the board's for this VIF
+ *   BAR1          the board's doorbell page for this VIF, mmap'ed: the
+ *                 VM rings its VIF, and only it, with no trap in here
  *   BAR2          the VIF's SDRAM partition, mmap'ed onto the board's BAR
  *   BAR4          the VIF's receive queue in this kernel's memory, which the
  *                 board fills through the VIF's windows; mmap'ed read-only
@@ -31,6 +33,9 @@
 #define SELFVIRT_MDEV_INDEX(off)	((off) >> SELFVIRT_MDEV_OFFSET_SHIFT)
 #define SELFVIRT_MDEV_OFFSET(index)	((u64)(index) << SELFVIRT_MDEV_OFFSET_SHIFT)
 #define SELFVIRT_MDEV_OFFSET_MASK	(SELFVIRT_MDEV_OFFSET(1) - 1)
+
+/* a larger kernel page would map other VIFs' doorbell pages too */
+#define SELFVIRT_MDEV_DOORBELL_PAGES	(PAGE_SIZE == SELFVIRT_DOORBELL_PAGE_SIZE)
 
 /* the emulated config space: an MSI capability right after the header */
 #define SELFVIRT_MDEV_MSI_CAP		0x40
@@ -87,7 +92,10 @@ static struct selfvirt_board *selfvirt_mdev_board(struct mdev_device *mdev)
 			    mdev_parent);
 }
 
-/* Region sizes: BARs are powers of two; only the start of BAR2/BAR4 is used. */
+/*
+ * Region sizes: BARs are powers of two; only the start of BAR2/BAR4 is
+ * used.  BAR1 only on a board with doorbell pages (ABI 1.1).
+ */
 static u64 selfvirt_mdev_region_size(struct selfvirt_mdev *md,
 				     unsigned int index)
 {
@@ -96,6 +104,10 @@ static u64 selfvirt_mdev_region_size(struct selfvirt_mdev *md,
 		return PCI_CFG_SPACE_SIZE;
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_REGS:
 		return SELFVIRT_VIF_REGS_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_DOORBELL:
+		return (md->board->caps & SELFVIRT_CAP_DOORBELL_PAGES) &&
+		       SELFVIRT_MDEV_DOORBELL_PAGES ?
+		       SELFVIRT_DOORBELL_PAGE_SIZE : 0;
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_SQ:
 		return roundup_pow_of_two(md->q.part_size);
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_RQ:
@@ -145,6 +157,10 @@ static void selfvirt_mdev_config_init(struct selfvirt_mdev *md)
 	selfvirt_mdev_cfg_set(md, PCI_REVISION_ID, 1, SELFVIRT_PCI_REVISION, 0);
 	selfvirt_mdev_cfg_set(md, PCI_CLASS_PROG, 3, PCI_CLASS_NETWORK_ETHERNET << 8, 0);
 	selfvirt_mdev_bar_init(md, SELFVIRT_VIF_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY);
+	if (selfvirt_mdev_region_size(md, VFIO_PCI_BAR0_REGION_INDEX +
+				      SELFVIRT_VIF_BAR_DOORBELL))
+		selfvirt_mdev_bar_init(md, SELFVIRT_VIF_BAR_DOORBELL,
+				       PCI_BASE_ADDRESS_SPACE_MEMORY);
 	selfvirt_mdev_bar_init(md, SELFVIRT_VIF_BAR_SQ, bar64);
 	selfvirt_mdev_bar_init(md, SELFVIRT_VIF_BAR_RQ, bar64);
 	selfvirt_mdev_cfg_set(md, PCI_SUBSYSTEM_VENDOR_ID, 2, SELFVIRT_PCI_VENDOR_ID, 0);
@@ -218,12 +234,18 @@ static u32 selfvirt_mdev_reg_read(struct selfvirt_mdev *md, unsigned int reg)
 	}
 }
 
+/* A doorbell that came through this driver (BAR0, or BAR1 by pwrite) */
+static void selfvirt_mdev_doorbell(struct selfvirt_mdev *md)
+{
+	atomic64_inc(&md->doorbells);
+	selfvirt_wr(md->board, SELFVIRT_REG_DOORBELL, md->q.index);
+}
+
 static void selfvirt_mdev_reg_write(struct selfvirt_mdev *md, unsigned int reg,
 				    u32 val)
 {
 	if (reg == SELFVIRT_VIF_REG_DOORBELL) {
-		atomic64_inc(&md->doorbells);
-		selfvirt_wr(md->board, SELFVIRT_REG_DOORBELL, md->q.index);
+		selfvirt_mdev_doorbell(md);
 		return;
 	}
 	atomic64_inc(&md->refused);
@@ -258,6 +280,12 @@ static int selfvirt_mdev_access(struct selfvirt_mdev *md, unsigned int index,
 			selfvirt_mdev_reg_write(md, pos, get_unaligned_le32(val));
 		else
 			put_unaligned_le32(selfvirt_mdev_reg_read(md, pos), val);
+		return 0;
+	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_DOORBELL:
+		if (write)
+			selfvirt_mdev_doorbell(md);
+		else
+			memset(val, 0, len);
 		return 0;
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_SQ:
 		if (pos + len > md->q.part_size) {
@@ -325,7 +353,7 @@ static ssize_t selfvirt_mdev_write(struct vfio_device *vdev,
 				(char __user *)buf, count, ppos, true);
 }
 
-/* ---- mmap: the SDRAM partition and the receive queue ---- */
+/* ---- mmap: the doorbell page, the SDRAM partition, the receive queue ---- */
 
 static void selfvirt_mdev_vm_flags(struct vm_area_struct *vma, vm_flags_t set,
 				   vm_flags_t clear)
@@ -350,6 +378,17 @@ static int selfvirt_mdev_mmap(struct vfio_device *vdev,
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_DOORBELL:
+		if (!selfvirt_mdev_region_size(md, index) || pos ||
+		    len != SELFVIRT_DOORBELL_PAGE_SIZE)
+			return -EINVAL;
+		pfn = (pci_resource_start(md->board->pdev, SELFVIRT_BAR_DOORBELL) +
+		       SELFVIRT_DOORBELL_PAGE(md->q.index)) >> PAGE_SHIFT;
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		selfvirt_mdev_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				       VM_DONTDUMP, 0);
+		return io_remap_pfn_range(vma, vma->vm_start, pfn, len,
+					  vma->vm_page_prot);
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_SQ:
 		if (pos > md->q.part_size || len > md->q.part_size - pos)
 			return -EINVAL;
@@ -736,6 +775,11 @@ static int selfvirt_mdev_region_info(struct selfvirt_mdev *md,
 	info->flags = VFIO_REGION_INFO_FLAG_READ;
 	if (index != VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_RQ)
 		info->flags |= VFIO_REGION_INFO_FLAG_WRITE;
+	/* the doorbell page: one page, all of it mmap-able */
+	if (index == VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_DOORBELL) {
+		info->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		return 0;
+	}
 	if (index == VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_SQ)
 		used = md->q.part_size;
 	else if (index == VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_RQ)

@@ -178,6 +178,7 @@ struct selfvirt_board {
 	void __iomem *csr;
 	void __iomem *sdram;		/* write-combining */
 	resource_size_t sdram_len;
+	void __iomem *doorbell_page;	/* VIF function: BAR1, or NULL */
 	struct mutex mbox_lock;		/* one mailbox command at a time */
 	/*
 	 * VIF table changes.  Creating, destroying and resetting VIFs is

@@ -1024,7 +1024,8 @@ err_free:
  * @mac: the MAC that the management side gave the VIF
  *
  * The same transmit and receive paths as a VIF on the board; the doorbell
- * is the function's own register, and its one MSI carries both signals.
+ * is the function's doorbell page (or, without one, its trapped register),
+ * and its one MSI carries both signals.
  *
  * Return: 0 or a negative errno.
  */
@@ -1051,7 +1052,8 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 	vif->rq_size = rq_size;
 	vif->part = b->sdram;
 	vif->data_size = b->part_size - SELFVIRT_SQ_DATA_OFF(tx);
-	vif->doorbell = b->csr + SELFVIRT_VIF_REG_DOORBELL;
+	/* the doorbell page reaches the board with no trap in the manager */
+	vif->doorbell = b->doorbell_page ?: b->csr + SELFVIRT_VIF_REG_DOORBELL;
 	selfvirt_vif_setup_netdev(vif, mac);
 	b->vif[0] = vif;
 	snprintf(vif->vectors.name[0], sizeof(vif->vectors.name[0]), "sv-vif-fn");

@@ -56,6 +56,7 @@ struct vif {
     uint8_t mac[6];
     int irq;                        /* eventfd of the MSI */
     volatile uint32_t *regs;        /* --pci: BAR0 mapped, else pread/pwrite */
+    volatile uint32_t *db;          /* BAR1: the doorbell page, or NULL */
 };
 
 static int failures;
@@ -193,6 +194,10 @@ static void setup(struct vif *v, const char *uuid)
           v->flags[REGION(SELFVIRT_VIF_BAR_RQ)]);
     v->sq = map_region(v, SELFVIRT_VIF_BAR_SQ, v->part_size, PROT_READ | PROT_WRITE);
     v->rq = map_region(v, SELFVIRT_VIF_BAR_RQ, v->rq_size, PROT_READ);
+    if (v->flags[REGION(SELFVIRT_VIF_BAR_DOORBELL)] & VFIO_REGION_INFO_FLAG_MMAP)
+        v->db = map_region(v, SELFVIRT_VIF_BAR_DOORBELL,
+                           SELFVIRT_DOORBELL_PAGE_SIZE, PROT_WRITE);
+    printf("doorbell %s\n", v->db ? "page" : "trapped");
 
     v->irq = eventfd(0, EFD_NONBLOCK);
     irq.fd = v->irq;
@@ -210,11 +215,20 @@ static void put32(volatile uint8_t *base, size_t off, uint32_t val)
     *(volatile uint32_t *)(base + off) = val;
 }
 
+/* The doorbell page where the function has one, else the trapped register */
+static void doorbell(struct vif *v)
+{
+    if (v->db)
+        *v->db = 1;
+    else
+        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, 1);
+}
+
 static void doorbell_if(struct vif *v, uint32_t flag)
 {
     __sync_synchronize();
     if (le32_at(v->rq, offsetof(struct selfvirt_rq_status, flags)) & flag)
-        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, 1);
+        doorbell(v);
 }
 
 /* Frames the send queue holds at once: descriptors, and 2 KiB buffers. */
@@ -423,7 +437,10 @@ static int run_ping(struct vif *v, const char *me_s, const char *peer_s)
     return 0;
 }
 
-/* Descriptors pointing anywhere, indexes far past the ring, a doorbell storm. */
+/*
+ * Descriptors pointing anywhere, indexes far past the ring, a doorbell
+ * storm: through the doorbell page and the trapped register in turn.
+ */
 static void write_garbage(struct vif *v, unsigned int doorbells)
 {
     struct selfvirt_tx_desc d;
@@ -438,8 +455,12 @@ static void write_garbage(struct vif *v, unsigned int doorbells)
     }
     put32(v->sq, offsetof(struct selfvirt_sq_ctrl, tx_prod), 0x7fffffff);
     put32(v->sq, offsetof(struct selfvirt_sq_ctrl, rx_cons), 0x12345678);
-    for (i = 0; i < doorbells; i++)
-        reg_write(v, SELFVIRT_VIF_REG_DOORBELL, i);
+    for (i = 0; i < doorbells; i++) {
+        if (v->db && i % 2)
+            v->db[i % (SELFVIRT_DOORBELL_PAGE_SIZE / 4)] = i;
+        else
+            reg_write(v, SELFVIRT_VIF_REG_DOORBELL, i);
+    }
     printf("doorbell_storm %u\n", doorbells);
 }
 
@@ -473,6 +494,8 @@ static int run_pci_hostile(struct vif *v, const char *bdf)
     v->part_size = reg_read(v, SELFVIRT_VIF_REG_PART_SIZE);
     v->sq = map_resource(bdf, SELFVIRT_VIF_BAR_SQ, v->part_size,
                          PROT_READ | PROT_WRITE);
+    v->db = map_resource(bdf, SELFVIRT_VIF_BAR_DOORBELL,
+                         SELFVIRT_DOORBELL_PAGE_SIZE, PROT_READ | PROT_WRITE);
     reg_write(v, SELFVIRT_VIF_REG_QUEUES, 0xffffffff);
     check(reg_read(v, SELFVIRT_VIF_REG_QUEUES) == q, "queues_read_only");
     write_garbage(v, 2000);
@@ -497,6 +520,11 @@ static int run_hostile(struct vif *v)
     p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, v->device,
              v->off[REGION(SELFVIRT_VIF_BAR_REGS)]);
     check(p == MAP_FAILED, "regs_mmap refused");
+    if (v->db) {
+        p = mmap(NULL, 2 * SELFVIRT_DOORBELL_PAGE_SIZE, PROT_WRITE, MAP_SHARED,
+                 v->device, v->off[REGION(SELFVIRT_VIF_BAR_DOORBELL)]);
+        check(p == MAP_FAILED, "doorbell_mmap_past_page refused");
+    }
     check(pread(v->device, &val, 4, v->off[REGION(SELFVIRT_VIF_BAR_REGS)] +
                 SELFVIRT_VIF_REGS_SIZE) < 0, "regs_read_past_bar refused");
     check(pread(v->device, &val, 4, VFIO_PCI_NUM_REGIONS * (1ull << 40)) < 0,

@@ -59,14 +59,19 @@ def test_mdev_vif_from_user_space(irq_mode):
         rc, _, _ = g.run(f'echo 1 > {BOARD}/selfvirt/reset', check=False)
         assert rc != 0
 
+        rung = board_stat(g, 'doorbells')
         out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1')
         assert 'ok echo_replies 20 of 20' in out, out
         assert 'ok echo_after_reset' in out, out
         signals = mdev_attr(g, u, 'signals')
         doorbells = mdev_attr(g, u, 'doorbells')
+        rung = board_stat(g, 'doorbells') - rung
         print(f'{irq_mode}: 22 exchanges, {signals} signals forwarded, '
-              f'{doorbells} doorbells trapped')
+              f'{doorbells} doorbells trapped, {rung} rung on the board')
         assert signals > 0
+        # rung through the mmap'ed doorbell page, none through this kernel
+        assert 'doorbell page' in out, out
+        assert doorbells == 0 and rung > 0, (doorbells, rung)
         assert ping_ok(g, 'v0', '10.9.1.1')
 
         # the experiment kit's mailbox ping-pong and stream between two

@@ -875,6 +875,60 @@ static void test_egress_weight(void)
     board_stop(&b);
 }
 
+/*
+ * Doorbell pages: a write anywhere in page v rings VIF v and no other, so
+ * that management can map one VIF's page into a VM.
+ */
+static void test_doorbell_pages(void)
+{
+    static const uint8_t mac_vif2[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x58 };
+    Board b;
+    QPCIBar db;
+    uint64_t size;
+    uint32_t rung;
+    uint8_t f[100];
+
+    /* an egress engine each; SDRAM small enough for libqos's PCI window */
+    board_start(&b, ",vifs=4,contexts=1,sdram-size=16M");
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) &
+                    SELFVIRT_CAP_DOORBELL_PAGES, ==,
+                    SELFVIRT_CAP_DOORBELL_PAGES);
+    db = qpci_iomap(b.dev, SELFVIRT_BAR_DOORBELL, &size);
+    g_assert_cmphex(size, ==, SELFVIRT_DOORBELL_BAR_SIZE);
+    for (uint32_t v = 0; v < 3; v++) {
+        g_assert_cmpuint(create_vif(&b, v, v), ==, SELFVIRT_ST_OK);
+    }
+    g_assert_true(wait_rq(&b, 0, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
+    g_assert_true(wait_rq(&b, 1, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
+    /* to VIF 2: the wire's transmit engine would wake every sender */
+    for (uint32_t v = 0; v < 2; v++) {
+        frame_init(f, sizeof(f), mac_vif2, v ? mac_vif1 : mac_vif0);
+        post_quietly(&b, v, f, sizeof(f));
+    }
+
+    /* page 1, in the middle: VIF 1 sends, VIF 0 still sleeps */
+    qpci_io_writel(b.dev, db, SELFVIRT_DOORBELL_PAGE(1) + 0x800, 0);
+    g_assert_true(wait_rq(&b, 2, RQ_RX_PROD, 1));
+    g_assert_cmpuint(rq_word(&b, 1, RQ_TX_CONS), ==, 1);
+    g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, 0);
+
+    /* a page of a VIF that does not exist: counted and ignored */
+    rung = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_DOORBELLS));
+    qpci_io_writel(b.dev, db, SELFVIRT_DOORBELL_PAGE(3), 0);
+    qpci_io_writel(b.dev, db, SELFVIRT_DOORBELL_PAGE(63) + 0xffc, 0);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_DOORBELLS)),
+                     ==, rung + 2);
+    g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, 0);
+
+    /* reads are zero; a byte write rings as well */
+    g_assert_cmpuint(qpci_io_readl(b.dev, db, 0), ==, 0);
+    qpci_io_writeb(b.dev, db, SELFVIRT_DOORBELL_PAGE(0) + 3, 0xff);
+    g_assert_true(wait_rq(&b, 2, RQ_RX_PROD, 2));
+    g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, 1);
+    qpci_iounmap(b.dev, db);
+    board_stop(&b);
+}
+
 /* Migration carries the VIF table, windows, identifier and attributes. */
 static void test_migration(void)
 {
@@ -1265,6 +1319,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
     qtest_add_func("/selfvirt/tso-local", test_tso_local);
     qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
+    qtest_add_func("/selfvirt/doorbell-pages", test_doorbell_pages);
     qtest_add_func("/selfvirt/malformed", test_malformed);
     qtest_add_func("/selfvirt/migration", test_migration);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);

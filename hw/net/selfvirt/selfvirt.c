@@ -27,7 +27,8 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
 {
     uint32_t caps = SELFVIRT_CAP_TX_CSUM | SELFVIRT_CAP_TSO |
                     SELFVIRT_CAP_RX_CSUM | SELFVIRT_CAP_JUMBO |
-                    SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN;
+                    SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN |
+                    SELFVIRT_CAP_DOORBELL_PAGES;
 
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         caps |= SELFVIRT_CAP_MSIX;
@@ -297,6 +298,36 @@ static void selfvirt_vm_state_change(void *opaque, bool running,
     }
 }
 
+/* A write anywhere in doorbell page v is DOORBELL = v; reads are zero. */
+static uint64_t selfvirt_doorbell_page_read(void *opaque, hwaddr addr,
+                                            unsigned size)
+{
+    return 0;
+}
+
+static void selfvirt_doorbell_page_write(void *opaque, hwaddr addr,
+                                         uint64_t val, unsigned size)
+{
+    SelfvirtState *s = opaque;
+
+    selfvirt_egress_doorbell(s, addr / SELFVIRT_DOORBELL_PAGE_SIZE);
+    selfvirt_engines_run_inline(s);
+}
+
+static const MemoryRegionOps selfvirt_doorbell_page_ops = {
+    .read = selfvirt_doorbell_page_read,
+    .write = selfvirt_doorbell_page_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+};
+
 /* The SDRAM BAR, in whole pages per VIF: a partition is mapped on its own. */
 static bool selfvirt_sdram_init(SelfvirtState *s, Error **errp)
 {
@@ -327,6 +358,10 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
                           "selfvirt-csr", SELFVIRT_CSR_SIZE);
     pci_register_bar(pdev, SELFVIRT_BAR_CSR, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->csr);
+    memory_region_init_io(&s->doorbells, OBJECT(s), &selfvirt_doorbell_page_ops,
+                          s, "selfvirt-doorbells", SELFVIRT_DOORBELL_BAR_SIZE);
+    pci_register_bar(pdev, SELFVIRT_BAR_DOORBELL,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY, &s->doorbells);
     if (!selfvirt_sdram_init(s, errp) || !selfvirt_irq_init(s, errp)) {
         return;
     }

@@ -345,6 +345,7 @@ struct SelfvirtState {
     PCIDevice parent_obj;
 
     MemoryRegion csr;
+    MemoryRegion doorbells;   /* SELFVIRT_BAR_DOORBELL */
     MemoryRegion sdram;
     uint8_t *sdram_ptr;
     uint64_t sdram_size;      /* property sdram-size */

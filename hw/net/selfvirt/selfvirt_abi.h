@@ -34,12 +34,13 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_PCI_REVISION           0x01
 
 #define SELFVIRT_BAR_CSR                0   /* registers, 16 KiB, MMIO */
+#define SELFVIRT_BAR_DOORBELL           1   /* a doorbell page per VIF, MMIO */
 #define SELFVIRT_BAR_SDRAM              2   /* board SDRAM, 64-bit prefetchable */
 #define SELFVIRT_BAR_MSIX               4   /* MSI-X table, interrupt-mode=msix */
 #define SELFVIRT_CSR_SIZE               0x4000
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
-#define SELFVIRT_ABI_VERSION            0x00010000  /* major << 16 | minor */
+#define SELFVIRT_ABI_VERSION            0x00010001  /* major << 16 | minor */
 #define   SELFVIRT_ABI_MAJOR(v)         ((v) >> 16)  /* must match */
 
 /* ---- CSR BAR: identity and capabilities (read-only) ---- */
@@ -53,6 +54,7 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_CAP_JUMBO            (1u << 4)  /* frames up to MAX_FRAME */
 #define   SELFVIRT_CAP_NIC_MODE         (1u << 5)  /* plain NIC mode supported */
 #define   SELFVIRT_CAP_RX_CHAIN         (1u << 6)  /* SELFVIRT_ATTR_RX_CHAIN */
+#define   SELFVIRT_CAP_DOORBELL_PAGES   (1u << 7)  /* SELFVIRT_BAR_DOORBELL */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
 #define   SELFVIRT_ENGINES(count, ctx)  ((uint32_t)(count) | (uint32_t)(ctx) << 8)
@@ -113,6 +115,19 @@ typedef uint32_t selfvirt_le32;
 /* ---- CSR BAR: host window (upstream lookup) table ---- */
 #define SELFVIRT_REG_WIN_PAGE_SHIFT     0x060  /* log2 page size, 8..25 */
 #define SELFVIRT_REG_DOORBELL           0x064  /* write VIF index: wake it */
+
+/*
+ * ---- Doorbell BAR: one page per VIF ----
+ *
+ * A write of any value anywhere in page v is DOORBELL = v.  A page names
+ * its VIF, so management can map one VIF's page into a VM, which can then
+ * ring its own VIF, and no other, without a trap into management.
+ */
+#define SELFVIRT_DOORBELL_PAGE_SIZE     0x1000
+#define SELFVIRT_DOORBELL_PAGE(vif) \
+    ((uint64_t)(vif) * SELFVIRT_DOORBELL_PAGE_SIZE)
+#define SELFVIRT_DOORBELL_BAR_SIZE \
+    SELFVIRT_DOORBELL_PAGE(SELFVIRT_WIN_ENTRIES)
 
 /* ---- CSR BAR: management mailbox (the XScale core) ---- */
 #define SELFVIRT_REG_MBOX_CMD           0x080  /* writing it runs the command */
@@ -350,11 +365,13 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
  * What a VM (an L2 guest) sees when the management driver hands it a VIF
  * as a VFIO mediated device (guest-driver/mdev.c).  Its send queue is the
  * VIF's SDRAM partition and its receive queue the VIF's ring, laid out as
- * above; only this register BAR is new.  One MSI vector carries both of
- * the VIF's signals.
+ * above; only the register BAR is new, and its doorbell page is the
+ * board's page for this VIF (SELFVIRT_BAR_DOORBELL).  One MSI vector
+ * carries both of the VIF's signals.
  */
 #define SELFVIRT_VIF_PCI_DEVICE_ID      0x10f1
 #define SELFVIRT_VIF_BAR_REGS           0   /* registers below, trapped */
+#define SELFVIRT_VIF_BAR_DOORBELL       1   /* the board's page, mmap-able */
 #define SELFVIRT_VIF_BAR_SQ             2   /* the SDRAM partition, mmap-able */
 #define SELFVIRT_VIF_BAR_RQ             4   /* the receive queue, read-only */
 #define SELFVIRT_VIF_REGS_SIZE          0x1000
