@@ -88,14 +88,15 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
  * selfvirt_mbox_vif_create - bind a VIF's queues to the board (VIF_CREATE)
  * @b: the board
  * @q: the queues; index and MAC in (SELFVIRT_VIF_ANY, all-zero MAC: the
- *     board chooses), index, MAC and SDRAM partition out
+ *     board chooses), index, MAC and SDRAM partition out; its signal gap,
+ *     if any, is set on the new VIF (which is gone again if that fails)
  *
  * Return: 0 or a negative errno.
  */
 int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 			     struct selfvirt_vif_binding *q)
 {
-	u32 args[6], res[5];
+	u32 args[6], res[5], gap[3];
 	int err;
 
 	args[0] = q->index;
@@ -118,5 +119,13 @@ int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 	q->part_size = res[2];
 	put_unaligned_le32(res[3], q->mac);
 	put_unaligned_le16(res[4], q->mac + 4);
-	return 0;
+	if (!q->signal_gap_us)
+		return 0;
+	gap[0] = q->index;
+	gap[1] = SELFVIRT_ATTR_SIGNAL_GAP;
+	gap[2] = q->signal_gap_us;
+	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, gap, 3, NULL, 0);
+	if (err)
+		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &q->index, 1, NULL, 0);
+	return err;
 }

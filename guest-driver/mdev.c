@@ -937,7 +937,10 @@ static const struct vfio_device_ops selfvirt_mdev_ops = {
 #endif
 };
 
-/* ---- the mdev device's sysfs: selfvirt/{vif,mac,signals,doorbells,refused} */
+/*
+ * ---- the mdev device's sysfs: selfvirt/{vif,mac,signal_gap_us,signals,
+ * doorbells,refused}
+ */
 
 static struct selfvirt_mdev *selfvirt_mdev_of(struct device *dev)
 {
@@ -971,9 +974,43 @@ SELFVIRT_MDEV_COUNTER(signals);
 SELFVIRT_MDEV_COUNTER(doorbells);
 SELFVIRT_MDEV_COUNTER(refused);
 
+/* The board's signal moderation for the VM's VIF: management's to set */
+static ssize_t signal_gap_us_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", selfvirt_mdev_of(dev)->q.signal_gap_us);
+}
+
+static ssize_t signal_gap_us_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct selfvirt_mdev *md = selfvirt_mdev_of(dev);
+	struct selfvirt_board *b = md->board;
+	u32 args[3] = { md->q.index, SELFVIRT_ATTR_SIGNAL_GAP };
+	int err;
+
+	err = kstrtou32(buf, 0, &args[2]);
+	if (err)
+		return err;
+	if (!(b->caps & SELFVIRT_CAP_SIGNAL_GAP))
+		return -EOPNOTSUPP;
+	if (args[2] > SELFVIRT_SIGNAL_GAP_MAX_US)
+		return -ERANGE;
+	/* with vif_lock: a reset re-creates the VIF with the gap it finds */
+	mutex_lock(&b->vif_lock);
+	err = md->bound ? selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0) : 0;
+	if (!err)
+		md->q.signal_gap_us = args[2];
+	mutex_unlock(&b->vif_lock);
+	return err ?: count;
+}
+static DEVICE_ATTR_RW(signal_gap_us);
+
 static struct attribute *selfvirt_mdev_attrs[] = {
 	&dev_attr_vif.attr,
 	&dev_attr_mac.attr,
+	&dev_attr_signal_gap_us.attr,
 	&dev_attr_signals.attr,
 	&dev_attr_doorbells.attr,
 	&dev_attr_refused.attr,

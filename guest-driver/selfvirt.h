@@ -73,6 +73,7 @@ struct selfvirt_vif_binding {
 	unsigned int win_count;
 	u32 part_off;		/* out: the SDRAM partition */
 	u32 part_size;
+	u32 signal_gap_us;	/* in: set after the create (ATTR_SIGNAL_GAP) */
 };
 
 /* MSI-X mode: a VIF slot's two vectors, requested by whoever owns the slot */
@@ -148,6 +149,7 @@ struct selfvirt_vif {
 	u32 rx_buf;
 	u32 rx_chain;		/* slots one frame may span (SELFVIRT_ATTR_RX_CHAIN) */
 	u32 rx_cons;
+	u32 signal_gap_us;	/* the board's signal moderation: ethtool -C */
 	unsigned int win_first;
 	unsigned int win_count;
 

@@ -801,7 +801,52 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	return err;
 }
 
+/* ethtool -C rx-usecs: the board's gap between two signals of a kind */
+static int selfvirt_get_coalesce(struct net_device *dev,
+				 struct ethtool_coalesce *ec,
+				 struct kernel_ethtool_coalesce *kec,
+				 struct netlink_ext_ack *extack)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+
+	ec->rx_coalesce_usecs = vif->signal_gap_us;
+	return 0;
+}
+
+static int selfvirt_set_coalesce(struct net_device *dev,
+				 struct ethtool_coalesce *ec,
+				 struct kernel_ethtool_coalesce *kec,
+				 struct netlink_ext_ack *extack)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 args[3] = { vif->index, SELFVIRT_ATTR_SIGNAL_GAP,
+			ec->rx_coalesce_usecs };
+	int err;
+
+	if (vif->board->vif_function) {
+		NL_SET_ERR_MSG_MOD(extack, "the management side sets a VM's signal gap");
+		return -EOPNOTSUPP;
+	}
+	if (!(vif->board->caps & SELFVIRT_CAP_SIGNAL_GAP)) {
+		NL_SET_ERR_MSG_MOD(extack, "the board has no signal moderation");
+		return -EOPNOTSUPP;
+	}
+	if (ec->rx_coalesce_usecs > SELFVIRT_SIGNAL_GAP_MAX_US) {
+		NL_SET_ERR_MSG_MOD(extack, "rx-usecs above the board's maximum, "
+				   __stringify(SELFVIRT_SIGNAL_GAP_MAX_US));
+		return -EINVAL;
+	}
+	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the board refused the signal gap");
+		return err;
+	}
+	vif->signal_gap_us = ec->rx_coalesce_usecs;
+	return 0;
+}
+
 static const struct ethtool_ops selfvirt_ethtool_ops = {
+	.supported_coalesce_params = ETHTOOL_COALESCE_RX_USECS,
 	.get_drvinfo = selfvirt_get_drvinfo,
 	.get_ringparam = selfvirt_get_ringparam,
 	.set_ringparam = selfvirt_set_ringparam,
@@ -809,6 +854,8 @@ static const struct ethtool_ops selfvirt_ethtool_ops = {
 	.get_sset_count = selfvirt_get_sset_count,
 	.get_strings = selfvirt_get_strings,
 	.get_ethtool_stats = selfvirt_get_ethtool_stats,
+	.get_coalesce = selfvirt_get_coalesce,
+	.set_coalesce = selfvirt_set_coalesce,
 };
 
 /* ---- creation and destruction ---- */
@@ -1152,6 +1199,7 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 		.rx_buf = vif->rx_buf,
 		.win_first = vif->win_first,
 		.win_count = vif->win_count,
+		.signal_gap_us = vif->signal_gap_us,
 	};
 	int err;
 

@@ -19,11 +19,12 @@ L2 frame (trapped doorbells and forwarded signals), with the host's steal
 time.
 
   tests/guest/bench_nested.py [--runs N] [--seconds S] [--vms 1,2,4]
-      [--board PROPS]
+      [--board PROPS] [--signal-gap US]
 """
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -38,20 +39,25 @@ def peer(i):
     return f'10.9.{i}.2'
 
 
-def l1_setup(a, shape, vms=1):
-    """a's board for @shape and @vms L2 VMs; return each VM's devices, and
-    the mdevs (direct) or none."""
+def l1_setup(a, shape, vms=1, gap_us=0):
+    """a's board for @shape and @vms L2 VMs, the board's signal gap @gap_us
+    on each VM's VIF (direct) or the L1's NIC (bridged); return each VM's
+    devices, and the mdevs (direct) or none."""
     a.run('rmmod selfvirt 2>/dev/null; ip link del br0 2>/dev/null; '
           'for t in $(ls /sys/class/net | grep ^tap); do '
           'ip tuntap del $t mode tap; done', check=False)
     if shape == 'direct':
         a.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
         uuids = [create_mdev(a) for _ in range(vms)]
+        for u in uuids:
+            a.run(f'echo {gap_us} > /sys/bus/mdev/devices/{u}/selfvirt/'
+                  'signal_gap_us')
         return [[['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']]
                 for u in uuids], uuids
     a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe bridge; '
           'ip link add br0 type bridge; ip link set eth0 master br0; '
-          'ip link set eth0 up; ip link set br0 up')
+          'ip link set eth0 up; ip link set br0 up; '
+          f'ethtool -C eth0 rx-usecs {gap_us}')
     for i in range(vms):
         a.run(f'ip tuntap add tap{i} mode tap; ip link set tap{i} master br0; '
               f'ip link set tap{i} up')
@@ -66,6 +72,12 @@ def l2_frames(l2):
     out = l2.out('cat /sys/class/net/eth0/statistics/rx_packets '
                  '/sys/class/net/eth0/statistics/tx_packets')
     return sum(int(x) for x in out.split())
+
+
+def l2_doorbells(l2s):
+    """Doorbells the L2 VMs' drivers rang (on their doorbell pages)."""
+    return sum(int(re.search(r'doorbells: (\d+)', l2.out('ethtool -S eth0'))[1])
+               for l2 in l2s)
 
 
 def traps(a, uuids):
@@ -102,9 +114,9 @@ def l2_up(l2, i, direct):
     l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
 
 
-def boot_l2s(a, shape, rnd, vms):
+def boot_l2s(a, shape, rnd, vms, gap_us=0):
     """@vms L2 VMs for @shape, booted and on the wire; and the mdevs."""
-    devices, uuids = l1_setup(a, shape, vms)
+    devices, uuids = l1_setup(a, shape, vms, gap_us)
     mem = '256M' if vms <= 2 else '192M'
     l2s = [Nested(f'l2-{shape}-{rnd}-{i}', a, devs, mem=mem, slot=i)
            for i, devs in enumerate(devices)]
@@ -113,18 +125,20 @@ def boot_l2s(a, shape, rnd, vms):
     return l2s, uuids
 
 
-def one_run(a, shape, seconds, rnd, vms=1):
+def one_run(a, shape, seconds, rnd, vms=1, gap_us=0):
     """(Mbit/s of the n flows summed, mean of the VMs' median RTT in ms,
-    L1 traps per L2 frame, (doorbells, signals) per frame) for @vms VMs."""
+    L1 traps per L2 frame, (trapped doorbells, signals, doorbells straight
+    to the board) per frame) for @vms VMs."""
     l2s, uuids = [], []
     try:
-        l2s, uuids = boot_l2s(a, shape, rnd, vms)
+        l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us)
         for i, l2 in enumerate(l2s):
             l2_up(l2, i, direct=bool(uuids))
         outs = in_background(l2s, lambda i: f'ping -c 20 -i 0.2 {peer(i)}', 120)
         rtt = statistics.mean(statistics.median(ping_rtts(o)) for o in outs)
         frames0 = sum(l2_frames(l2) for l2 in l2s)
         traps0 = traps(a, uuids)
+        rung0 = l2_doorbells(l2s) if uuids else 0
         outs = in_background(l2s, lambda i: f'iperf3 -J -c {peer(i)} '
                              f'-t {seconds}', seconds + 120)
         mbps = sum(json.loads(o)['end']['sum_received']['bits_per_second']
@@ -133,7 +147,9 @@ def one_run(a, shape, seconds, rnd, vms=1):
         if not uuids or not frames:
             return mbps, rtt, None, None
         bells, signals = (x - y for x, y in zip(traps(a, uuids), traps0))
-        return mbps, rtt, (bells + signals) / frames, (bells / frames, signals / frames)
+        rung = l2_doorbells(l2s) - rung0
+        return mbps, rtt, (bells + signals) / frames, \
+            (bells / frames, signals / frames, rung / frames)
     finally:
         for l2 in l2s:
             l2.shutdown()
@@ -160,9 +176,14 @@ def main():
                     help=f'L2 VMs at once, e.g. 1,2,4 (at most {L2_AGENTS})')
     ap.add_argument('--board', default='',
                     help='more selfvirt-nic properties, e.g. poll-us=200')
+    ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
+                    help='the board\'s signal gap (ATTR_SIGNAL_GAP) on the '
+                    'L2 VMs\' VIFs, and on the L1 NIC of the bridged path')
     args = ap.parse_args()
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
+    if not 0 <= args.signal_gap <= 10000:
+        ap.error('--signal-gap must be 0..10000 us')
 
     server, client = wire_pair('bench-nested')
     board = f'selfvirt-nic,vifs=8,addr=05.0,netdev=wire,' \
@@ -179,10 +200,11 @@ def main():
                         for i in range(max(args.vms))))
         for r in range(args.runs):
             for (n, shape), runs in results.items():
-                res = one_run(a, shape, args.seconds, r, n)
+                res = one_run(a, shape, args.seconds, r, n, args.signal_gap)
                 runs.append(res)
                 extra = f', {res[2]:.3f} L1 traps per L2 frame ' \
-                    f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals)' \
+                    f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals; ' \
+                    f'{res[3][2]:.3f} doorbells to the board)' \
                     if res[2] is not None else ''
                 print(f'round {r + 1}/{args.runs} {n} VM(s) {shape:>8}: '
                       f'{res[0]:7.1f} Mbit/s RTT {res[1]:.2f} ms{extra}',
@@ -193,7 +215,7 @@ def main():
                else None for i in range(3)] for k, v in results.items()}
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, one '
           'flow per L2 VM, L2 VM i -> namespace i of the other L1 across the '
-          f'wire; host steal {steal:.1f}%')
+          f'wire; signal gap {args.signal_gap} us; host steal {steal:.1f}%')
     print(f'{"VMs":>3} {"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} '
           f'{"traps/frame":>12}')
     for (n, s), (mbps, rtt, per_frame) in med.items():

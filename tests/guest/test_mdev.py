@@ -66,6 +66,15 @@ def test_mdev_vif_from_user_space(irq_mode):
         signals = mdev_attr(g, u, 'signals')
         doorbells = mdev_attr(g, u, 'doorbells')
         rung = board_stat(g, 'doorbells') - rung
+        # the board's signal moderation for the VM: management's to set
+        attr = f'/sys/bus/mdev/devices/{u}/selfvirt/signal_gap_us'
+        g.run(f'echo 200 > {attr}')
+        assert g.out(f'cat {attr}').strip() == '200'
+        rc, _, _ = g.run(f'echo 10001 > {attr}', check=False)
+        assert rc != 0 and g.out(f'cat {attr}').strip() == '200'
+        out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1')
+        assert 'ok echo_replies 20 of 20' in out, out
+        g.run(f'echo 0 > {attr}')
         print(f'{irq_mode}: 22 exchanges, {signals} signals forwarded, '
               f'{doorbells} doorbells trapped, {rung} rung on the board')
         assert signals > 0

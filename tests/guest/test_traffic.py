@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from harness import (DEVLINK_DEV, board_stat, guests, iperf3_mbps,
-                     vif_netns, wire_pair)
+from harness import (BOARD_SYSFS, DEVLINK_DEV, board_stat, guests,
+                     iperf3_mbps, vif_netns, wire_pair)
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -164,6 +164,28 @@ def test_vif_mac_and_rate():
         mbps = iperf3_mbps(out)
         # VIF 0 may send 20 Mbit/s (plus a 10 ms burst): never much more
         assert 0 < mbps < 26, out
+
+
+def test_signal_gap():
+    """ethtool -C rx-usecs is the board's signal moderation of a VIF: set,
+    read back, kept across a board reset; one above the board's refused."""
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('signal-gap', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+        g.run('ip netns exec v0 ethtool -C vif rx-usecs 500')
+        coal = g.out('ip netns exec v0 ethtool -c vif')
+        assert re.search(r'rx-usecs:\s+500', coal), coal
+        rc, _, err = g.run('ip netns exec v0 ethtool -C vif rx-usecs 10001',
+                           check=False)
+        assert rc != 0 and 'maximum' in err, err
+        out = g.out('ip netns exec v0 ping -c 20 -i 0.01 -W 3 10.9.1.1',
+                    timeout=30)
+        assert '20 packets received' in out, out
+        g.run(f'echo 1 > {BOARD_SYSFS}/reset')
+        coal = g.out('ip netns exec v0 ethtool -c vif')
+        assert re.search(r'rx-usecs:\s+500', coal), coal
+        out = g.out('ip netns exec v0 ping -c 3 -W 3 10.9.1.1', timeout=30)
+        assert '3 packets received' in out, out
 
 
 def test_queue_sizes_at_run_time():

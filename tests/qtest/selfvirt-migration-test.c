@@ -35,15 +35,26 @@ static const uint8_t mac_mark2[6] = { 0x02, 0x5e, 0x1f, 0xc0, 0xff, 0x02 };
 #define IRQ_WIDTH_SECTION       "selfvirt-nic/irq-width"
 #define AFTER_SECTION_WIDTH     (sizeof(IRQ_WIDTH_SECTION) - 1 + 4)
 
+/*
+ * Signal moderation's subsection: its name, version, a gap per VIF slot
+ * (a slot per window), then held[2]
+ */
+#define SIGNAL_GAP_SECTION      "selfvirt-nic/signal-gap"
+#define AFTER_SECTION_GAP(v)    (sizeof(SIGNAL_GAP_SECTION) - 1 + 4 + 4 * (v))
+#define AFTER_SECTION_HELD(k) \
+    (AFTER_SECTION_GAP(SELFVIRT_WIN_ENTRIES) + 8 * (k))
+
 typedef struct {
     const char *name;
     const char *props;          /* of both boards */
     uint32_t irq_width;         /* management's, or 0: the board's own */
     int anchor;                 /* 0: win_hi[63], 1/2: VIF 1's/2's MAC,
-                                 * 3: the width's subsection */
+                                 * 3: the width's subsection, 4: the
+                                 * signal gaps' */
     unsigned off;
     unsigned size;              /* 4 or 8 bytes */
     uint64_t val;
+    uint32_t gap_us;            /* VIF 1's signal gap, or 0: none */
 } StreamPatch;
 
 static const StreamPatch patches[] = {
@@ -60,6 +71,11 @@ static const StreamPatch patches[] = {
     { "irq-width-0", "", 4, 3, AFTER_SECTION_WIDTH, 4, 0 },
     { "irq-width-past-board", ",irq-id-width=8", 4, 3, AFTER_SECTION_WIDTH,
       4, 9 },
+    { "signal-gap-huge", "", 0, 4, AFTER_SECTION_GAP(1), 4,
+      SELFVIRT_SIGNAL_GAP_MAX_US + 1, 100 },
+    { "signal-gap-without-vif", "", 0, 4, AFTER_SECTION_GAP(3), 4, 100, 100 },
+    { "signal-held-without-vif", "", 0, 4, AFTER_SECTION_HELD(1), 8,
+      1u << 3, 100 },
 };
 
 static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
@@ -77,11 +93,12 @@ static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
 
 /*
  * A board with VIFs 1 and 2 saved to @path; management set identifier
- * width @irq_width first, unless 0.
+ * width @irq_width first, unless 0, and VIF 1's signal gap @gap_us.
  */
 static void save_board(const char *props, uint32_t irq_width,
-                       const char *path)
+                       uint32_t gap_us, const char *path)
 {
+    uint32_t gap[3] = { 1, SELFVIRT_ATTR_SIGNAL_GAP, gap_us };
     g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s",
                                             props);
     g_autofree char *uri = g_strdup_printf("file:%s", path);
@@ -94,6 +111,8 @@ static void save_board(const char *props, uint32_t irq_width,
     g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
                      SELFVIRT_ST_OK);
     g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
                      SELFVIRT_ST_OK);
     csr_wr(&b, SELFVIRT_REG_WIN_HI(63), WIN_HI_MARK);
     qtest_qmp_assert_success(b.qts, "{'execute': 'migrate', "
@@ -161,7 +180,24 @@ static void test_stream_intact(void)
     g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
                                             g_get_tmp_dir(), getpid());
 
-    save_board("", 0, path);
+    save_board("", 0, 0, path);
+    g_assert_cmpstr(load_board("", 0, path), ==, "completed");
+    unlink(path);
+}
+
+/* A VIF's signal gap travels with the board, and only when one is set. */
+static void test_stream_signal_gap(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *buf = NULL;
+    size_t len;
+
+    save_board("", 0, 0, path);
+    g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
+    g_assert_null(memmem(buf, len, SIGNAL_GAP_SECTION,
+                         sizeof(SIGNAL_GAP_SECTION) - 1));
+    save_board("", 0, 100, path);
     g_assert_cmpstr(load_board("", 0, path), ==, "completed");
     unlink(path);
 }
@@ -174,11 +210,11 @@ static void test_stream_irq_width(void)
     g_autofree char *buf = NULL;
     size_t len;
 
-    save_board("", 16, path);
+    save_board("", 16, 0, path);
     g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
     g_assert_null(memmem(buf, len, IRQ_WIDTH_SECTION,
                          sizeof(IRQ_WIDTH_SECTION) - 1));
-    save_board("", 4, path);
+    save_board("", 4, 0, path);
     g_assert_cmpstr(load_board("", 4, path), ==, "completed");
     unlink(path);
 }
@@ -193,13 +229,14 @@ static void test_stream_patched(gconstpointer data)
     uint8_t win_mark[4];
     size_t len, at;
 
-    save_board(p->props, p->irq_width, path);
+    save_board(p->props, p->irq_width, p->gap_us, path);
     g_assert_true(g_file_get_contents(path, (char **)&buf, &len, &err));
     stl_be_p(win_mark, WIN_HI_MARK);
-    if (p->anchor == 3) {
+    if (p->anchor >= 3) {
         /* the first copy: the stream's JSON description names it again */
-        uint8_t *sec = memmem(buf, len, IRQ_WIDTH_SECTION,
-                              sizeof(IRQ_WIDTH_SECTION) - 1);
+        const char *name = p->anchor == 3 ? IRQ_WIDTH_SECTION
+                                          : SIGNAL_GAP_SECTION;
+        uint8_t *sec = memmem(buf, len, name, strlen(name));
 
         g_assert_nonnull(sec);
         at = sec - buf;
@@ -280,6 +317,8 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/migration-stream/intact", test_stream_intact);
     qtest_add_func("/selfvirt/migration-stream/irq-width",
                    test_stream_irq_width);
+    qtest_add_func("/selfvirt/migration-stream/signal-gap",
+                   test_stream_signal_gap);
     qtest_add_func("/selfvirt/migration/posted-frames-sent-once",
                    test_posted_frames_sent_once);
     for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {

@@ -1085,6 +1085,61 @@ static void test_identifier_sharing(void)
     board_stop(&b);
 }
 
+/*
+ * Signal moderation (ATTR_SIGNAL_GAP): a signal after a quiet gap comes at
+ * once; one within the gap when the gap ends.  Under qtest the virtual
+ * clock moves only with clock_step, so "within" is exact.
+ */
+static void test_signal_gap(void)
+{
+    Board b;
+    uint8_t f[64];
+    uint32_t rx0 = 1u << SELFVIRT_IRQ_RX_BIT(0, 16);
+    uint32_t rx1 = 1u << SELFVIRT_IRQ_RX_BIT(1, 16);
+    uint32_t gap[3] = { 1, SELFVIRT_ATTR_SIGNAL_GAP,
+                        SELFVIRT_SIGNAL_GAP_MAX_US + 1 };
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) & SELFVIRT_CAP_SIGNAL_GAP,
+                    ==, SELFVIRT_CAP_SIGNAL_GAP);
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_BAD_ARG);
+    gap[2] = 1000;
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_OK);
+    csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
+
+    for (uint32_t i = 1; i <= 3; i++) {
+        frame_init(f, sizeof(f), mac_vif1, mac_far);
+        wire_send(&b, f, sizeof(f));
+        frame_init(f, sizeof(f), mac_vif0, mac_far);
+        wire_send(&b, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, i));
+        g_assert_true(wait_rq(&b, 0, RQ_RX_PROD, i));
+        /* VIF 0 has no gap: a signal per frame */
+        WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx0, "VIF 0: no signal");
+        if (i == 1) {
+            WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1,
+                     "VIF 1's first signal did not come at once");
+        } else {
+            /* within the gap: held, however long the test takes */
+            g_usleep(50 * 1000);
+            g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, ==, 0);
+            qtest_clock_step(b.qts, 999 * 1000);
+            g_usleep(10 * 1000);
+            g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, ==, 0);
+            qtest_clock_step(b.qts, 1000);
+            g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & rx1, ==, rx1);
+        }
+        csr_wr(&b, SELFVIRT_REG_IRQ_ID, rx0 | rx1);
+    }
+    g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_SIGNALS), ==, 3);
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_SIGNALS), ==, 3);
+    board_stop(&b);
+}
+
 /* A board reset while frames flow: no VIF left, nothing written after. */
 static void test_reset_during_traffic(void)
 {
@@ -1323,6 +1378,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/malformed", test_malformed);
     qtest_add_func("/selfvirt/migration", test_migration);
     qtest_add_func("/selfvirt/identifier-sharing", test_identifier_sharing);
+    qtest_add_func("/selfvirt/signal-gap", test_signal_gap);
     qtest_add_func("/selfvirt/reset-during-traffic", test_reset_during_traffic);
     qtest_add_func("/selfvirt/reset-keeps-msi", test_reset_keeps_msi);
     return g_test_run();

@@ -28,7 +28,7 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
     uint32_t caps = SELFVIRT_CAP_TX_CSUM | SELFVIRT_CAP_TSO |
                     SELFVIRT_CAP_RX_CSUM | SELFVIRT_CAP_JUMBO |
                     SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN |
-                    SELFVIRT_CAP_DOORBELL_PAGES;
+                    SELFVIRT_CAP_DOORBELL_PAGES | SELFVIRT_CAP_SIGNAL_GAP;
 
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         caps |= SELFVIRT_CAP_MSIX;
@@ -545,6 +545,7 @@ static bool selfvirt_vif_state_ok(SelfvirtState *s, unsigned i, Error **errp)
         { (vif->rq_flags & SELFVIRT_RQ_HALTED) && !vif->stopped, "rq_flags" },
         { vif->rate.mbps > SELFVIRT_RATE_MAX_MBPS, "rate" },
         { vif->weight < 1 || vif->weight > SELFVIRT_WEIGHT_MAX, "weight" },
+        { vif->signal_gap_us > SELFVIRT_SIGNAL_GAP_MAX_US, "signal_gap" },
         { vif->egress_ctx >= s->me.egress_contexts, "egress_ctx" },
         { is_multicast_ether_addr(vif->mac), "mac" },
     };
@@ -576,6 +577,10 @@ static bool selfvirt_state_ok(SelfvirtState *s, Error **errp)
         if (s->vif[i].active && !selfvirt_vif_state_ok(s, i, errp)) {
             return false;
         }
+        if (!s->vif[i].active && s->vif[i].signal_gap_us) {
+            error_setg(errp, "VIF %u: a signal gap, but no VIF", i);
+            return false;
+        }
     }
     return true;
 }
@@ -596,6 +601,7 @@ static int selfvirt_post_load(void *opaque, int version_id)
         selfvirt_rate_set(&s->vif[i].rate, s->vif[i].rate.mbps);
     }
     selfvirt_switch_rebuild(s);
+    selfvirt_irq_post_load(s);
     return 0;
 }
 
@@ -618,12 +624,53 @@ static const VMStateDescription selfvirt_vmstate_irq_width = {
     },
 };
 
-/* A stream without the subsection had the board's own width. */
+/* Signal moderation: only a board where some VIF has a gap sends it. */
+static bool selfvirt_signal_gap_needed(void *opaque)
+{
+    SelfvirtState *s = opaque;
+
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        if (s->vif[i].signal_gap_us) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription selfvirt_vmstate_vif_signal_gap = {
+    .name = "selfvirt-nic/vif-signal-gap",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(signal_gap_us, SelfvirtVif),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* The gaps, and the signals that wait for a gap's end (none is lost). */
+static const VMStateDescription selfvirt_vmstate_signal_gap = {
+    .name = "selfvirt-nic/signal-gap",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = selfvirt_signal_gap_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(vif, SelfvirtState, SELFVIRT_MAX_VIFS, 1,
+                             selfvirt_vmstate_vif_signal_gap, SelfvirtVif),
+        VMSTATE_UINT64_ARRAY(irq.held, SelfvirtState, 2),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* A stream without a subsection had the board's width and no gaps. */
 static int selfvirt_pre_load(void *opaque)
 {
     SelfvirtState *s = opaque;
 
     s->irq.width = s->irq.width_max;
+    s->irq.held[0] = s->irq.held[1] = 0;
+    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
+        s->vif[i].signal_gap_us = 0;
+    }
     return 0;
 }
 
@@ -655,6 +702,7 @@ static const VMStateDescription selfvirt_vmstate = {
     },
     .subsections = (const VMStateDescription * const []) {
         &selfvirt_vmstate_irq_width,
+        &selfvirt_vmstate_signal_gap,
         NULL
     },
 };

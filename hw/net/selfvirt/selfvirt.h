@@ -151,6 +151,7 @@ typedef struct SelfvirtVif {
     uint32_t win_count;
     uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
     uint32_t weight;          /* frames per egress turn */
+    uint32_t signal_gap_us;   /* moderation: ATTR_SIGNAL_GAP */
     bool spoof_check;         /* send only with its own source MAC */
     uint32_t egress_ctx;      /* global egress context index */
 
@@ -202,6 +203,10 @@ typedef struct SelfvirtSignals {
     uint64_t msix_pending[2];
     QEMUBH *bh;
     MemoryRegion msix;
+    /* moderation: per VIF and kind (tx, rx), the earliest next signal */
+    int64_t next_ns[SELFVIRT_MAX_VIFS][2];
+    uint64_t held[2];         /* VIFs whose signal waits, per kind */
+    QEMUTimer *release;       /* raises them when their gap ends */
 } SelfvirtSignals;
 
 /* MSI-X mode has a vector per VIF signal and the mailbox's */
@@ -405,6 +410,7 @@ bool selfvirt_irq_init(SelfvirtState *s, Error **errp);
 void selfvirt_irq_fini(SelfvirtState *s);
 void selfvirt_irq_reset(SelfvirtState *s);
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
+void selfvirt_irq_post_load(SelfvirtState *s);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);

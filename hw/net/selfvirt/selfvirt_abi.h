@@ -55,6 +55,7 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_CAP_NIC_MODE         (1u << 5)  /* plain NIC mode supported */
 #define   SELFVIRT_CAP_RX_CHAIN         (1u << 6)  /* SELFVIRT_ATTR_RX_CHAIN */
 #define   SELFVIRT_CAP_DOORBELL_PAGES   (1u << 7)  /* SELFVIRT_BAR_DOORBELL */
+#define   SELFVIRT_CAP_SIGNAL_GAP       (1u << 8)  /* SELFVIRT_ATTR_SIGNAL_GAP */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
 #define   SELFVIRT_ENGINES(count, ctx)  ((uint32_t)(count) | (uint32_t)(ctx) << 8)
@@ -239,10 +240,14 @@ enum selfvirt_vif_attr {
                                      * at most the ring); ARG3:
                                      * SELFVIRT_RX_COALESCE_* */
     SELFVIRT_ATTR_SPOOF_CHECK = 7,  /* ARG2: 1 = only its own source MAC */
+    SELFVIRT_ATTR_SIGNAL_GAP = 8,   /* ARG2: microseconds from one signal
+                                     * of a kind to the next, 0 = at once;
+                                     * one within the gap waits for its end */
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
 #define SELFVIRT_WEIGHT_MAX             256     /* ATTR_WEIGHT: 1..this */
 #define SELFVIRT_RATE_MAX_MBPS          100000  /* ATTR_RATE: 0..this */
+#define SELFVIRT_SIGNAL_GAP_MAX_US      10000   /* ATTR_SIGNAL_GAP: 0..this */
 #define SELFVIRT_RX_COALESCE_TCP        (1u << 0)  /* merge TCP segments */
 #define SELFVIRT_SIGNAL_TX              (1u << 0)
 #define SELFVIRT_SIGNAL_RX              (1u << 1)

@@ -13,6 +13,10 @@
  * set while the host clears others re-runs the bottom half, so no wake-up
  * is lost.
  *
+ * Moderation (a VIF's ATTR_SIGNAL_GAP): a signal comes at once after a
+ * quiet gap, as a ping wants, and one within the gap of the last of its
+ * kind waits for the gap's end, so that a stream gets one per gap.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -35,7 +39,7 @@ static uint32_t selfvirt_irq_all(SelfvirtState *s)
 static void selfvirt_irq_update(SelfvirtState *s);
 
 /* Called from any thread. */
-void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
+static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
 {
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
@@ -53,6 +57,67 @@ void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
         selfvirt_irq_update(s);     /* a vCPU or the main loop: no BH */
     } else {
         qemu_bh_schedule(s->irq.bh);
+    }
+}
+
+static unsigned selfvirt_irq_kind(uint32_t signal)
+{
+    return signal == SELFVIRT_SIGNAL_TX ? 0 : 1;
+}
+
+/*
+ * Any thread: hold VIF @v's @signal if it comes within the VIF's gap of
+ * the last one of its kind.  The release timer's run that comes after the
+ * held bit is set raises it: a signal may come late, never be lost.
+ */
+static bool selfvirt_irq_hold(SelfvirtState *s, unsigned v, uint32_t signal)
+{
+    uint32_t gap_us = qatomic_read(&s->vif[v].signal_gap_us);
+    int64_t *next = &s->irq.next_ns[v][selfvirt_irq_kind(signal)];
+    int64_t now, due;
+
+    if (!gap_us) {
+        return false;
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    due = qatomic_read(next);
+    if (now >= due) {
+        qatomic_set(next, now + gap_us * SCALE_US);
+        return false;
+    }
+    qatomic_or(&s->irq.held[selfvirt_irq_kind(signal)], 1ull << v);
+    timer_mod_anticipate_ns(s->irq.release, due);
+    return true;
+}
+
+void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
+{
+    if (!selfvirt_irq_hold(s, vif, signal)) {
+        selfvirt_irq_raise(s, vif, signal);
+    }
+}
+
+/* The release timer, with the BQL: raise the held signals that are due. */
+static void selfvirt_irq_release(void *opaque)
+{
+    static const uint32_t signal[2] = { SELFVIRT_SIGNAL_TX, SELFVIRT_SIGNAL_RX };
+    SelfvirtState *s = opaque;
+
+    for (unsigned k = 0; k < 2; k++) {
+        uint64_t held = qatomic_xchg(&s->irq.held[k], 0);
+
+        while (held) {
+            unsigned v = ctz64(held);
+
+            held &= held - 1;
+            if (!s->vif[v].active) {
+                continue;           /* gone while it waited */
+            }
+            if (selfvirt_irq_hold(s, v, signal[k])) {
+                continue;           /* not due yet: the timer is re-armed */
+            }
+            selfvirt_irq_raise(s, v, signal[k]);
+        }
     }
 }
 
@@ -174,6 +239,9 @@ void selfvirt_irq_reset(SelfvirtState *s)
     qatomic_set(&s->irq.id, 0);
     s->irq.mask = selfvirt_irq_all(s);
     s->irq.msix_pending[0] = s->irq.msix_pending[1] = 0;
+    timer_del(s->irq.release);
+    s->irq.held[0] = s->irq.held[1] = 0;
+    memset(s->irq.next_ns, 0, sizeof(s->irq.next_ns));
     /*
      * A board reset (DEV_CTRL or the mailbox) leaves the PCI function's
      * MSI and MSI-X set-up alone: the host still owns it.  The PCI core
@@ -191,6 +259,7 @@ bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
 
     s->irq.bh = qemu_bh_new_guarded(selfvirt_irq_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
+    s->irq.release = timer_new_ns(QEMU_CLOCK_VIRTUAL, selfvirt_irq_release, s);
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         unsigned n = SELFVIRT_MSIX_VECTORS(s);
 
@@ -243,7 +312,25 @@ bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp)
             return false;
         }
     }
+    for (unsigned k = 0; k < ARRAY_SIZE(s->irq.held); k++) {
+        for (uint64_t h = s->irq.held[k]; h; h &= h - 1) {
+            if (!s->vif[ctz64(h)].active) {
+                error_setg(errp, "a signal held for VIF %u, which does not "
+                           "exist", ctz64(h));
+                return false;
+            }
+        }
+    }
     return true;
+}
+
+/* Held signals came with the stream: raise them now; gaps start afresh. */
+void selfvirt_irq_post_load(SelfvirtState *s)
+{
+    memset(s->irq.next_ns, 0, sizeof(s->irq.next_ns));
+    if (s->irq.held[0] || s->irq.held[1]) {
+        timer_mod_ns(s->irq.release, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
 }
 
 void selfvirt_irq_fini(SelfvirtState *s)
@@ -254,4 +341,5 @@ void selfvirt_irq_fini(SelfvirtState *s)
         msi_uninit(PCI_DEVICE(s));
     }
     qemu_bh_delete(s->irq.bh);
+    timer_free(s->irq.release);
 }

@@ -60,6 +60,7 @@ static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
     assert(selfvirt_engines_parked(s));
     selfvirt_ingress_vif_reset(s, vif);
     vif->active = false;
+    vif->signal_gap_us = 0;     /* a slot without a VIF has none */
     selfvirt_vif_unhalt(vif);
     vif->tx_cons = 0;
 }
@@ -320,6 +321,18 @@ static uint32_t selfvirt_attr_weight(SelfvirtState *s, SelfvirtVif *vif,
     return SELFVIRT_ST_OK;
 }
 
+static uint32_t selfvirt_attr_signal_gap(SelfvirtState *s, SelfvirtVif *vif,
+                                         uint32_t us, uint32_t unused)
+{
+    if (us > SELFVIRT_SIGNAL_GAP_MAX_US) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "signal gap of %u us "
+                                  "out of 0..%u", us,
+                                  SELFVIRT_SIGNAL_GAP_MAX_US);
+    }
+    qatomic_set(&vif->signal_gap_us, us);
+    return SELFVIRT_ST_OK;
+}
+
 /* New rings: the driver must have stopped the VIF's traffic. */
 static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
                                      uint32_t queues, uint32_t rx_buf_size)
@@ -393,6 +406,7 @@ static const SelfvirtAttrSet selfvirt_attr_set[] = {
     [SELFVIRT_ATTR_QUEUES] = selfvirt_attr_queues,
     [SELFVIRT_ATTR_RX_CHAIN] = selfvirt_attr_rx_chain,
     [SELFVIRT_ATTR_SPOOF_CHECK] = selfvirt_attr_spoof_check,
+    [SELFVIRT_ATTR_SIGNAL_GAP] = selfvirt_attr_signal_gap,
 };
 
 static uint32_t selfvirt_cmd_set(SelfvirtState *s)
