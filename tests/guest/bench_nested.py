@@ -29,8 +29,8 @@ import statistics
 import sys
 import time
 
-from harness import (L2_AGENTS, Nested, guests, host_cpu_times, ping_rtts,
-                     quote, steal_percent, vif_netns, wire_pair)
+from harness import (L2_AGENTS, Nested, board_stat, guests, host_cpu_times,
+                     ping_rtts, quote, steal_percent, vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
 
 
@@ -72,6 +72,12 @@ def l2_frames(l2):
     out = l2.out('cat /sys/class/net/eth0/statistics/rx_packets '
                  '/sys/class/net/eth0/statistics/tx_packets')
     return sum(int(x) for x in out.split())
+
+
+def wire_frames(a):
+    """Frames a's board put on and took off the wire: MTU-sized, after its
+    TSO cut (with n L2 VMs on the direct path, only theirs)."""
+    return board_stat(a, 'wire_rx_frames') + board_stat(a, 'wire_tx_frames')
 
 
 def l2_doorbells(l2s):
@@ -139,6 +145,7 @@ def one_run(a, shape, seconds, rnd, vms=1, gap_us=0):
         frames0 = sum(l2_frames(l2) for l2 in l2s)
         traps0 = traps(a, uuids)
         rung0 = l2_doorbells(l2s) if uuids else 0
+        wire0 = wire_frames(a)
         outs = in_background(l2s, lambda i: f'iperf3 -J -c {peer(i)} '
                              f'-t {seconds}', seconds + 120)
         mbps = sum(json.loads(o)['end']['sum_received']['bits_per_second']
@@ -148,8 +155,10 @@ def one_run(a, shape, seconds, rnd, vms=1, gap_us=0):
             return mbps, rtt, None, None
         bells, signals = (x - y for x, y in zip(traps(a, uuids), traps0))
         rung = l2_doorbells(l2s) - rung0
+        wire = wire_frames(a) - wire0
         return mbps, rtt, (bells + signals) / frames, \
-            (bells / frames, signals / frames, rung / frames)
+            (bells / frames, signals / frames, rung / frames,
+             (bells + signals) / wire)
     finally:
         for l2 in l2s:
             l2.shutdown()
@@ -204,23 +213,32 @@ def main():
                 runs.append(res)
                 extra = f', {res[2]:.3f} L1 traps per L2 frame ' \
                     f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals; ' \
-                    f'{res[3][2]:.3f} doorbells to the board)' \
+                    f'{res[3][2]:.3f} doorbells to the board; ' \
+                    f'{res[3][3]:.3f} L1 traps per wire frame)' \
                     if res[2] is not None else ''
                 print(f'round {r + 1}/{args.runs} {n} VM(s) {shape:>8}: '
                       f'{res[0]:7.1f} Mbit/s RTT {res[1]:.2f} ms{extra}',
                       flush=True)
     steal = steal_percent(cpu0, host_cpu_times())
 
-    med = {k: [statistics.median(x[i] for x in v) if v[0][i] is not None
-               else None for i in range(3)] for k, v in results.items()}
+    def median(runs, of):
+        vals = [y for y in map(of, runs) if y is not None]
+        return statistics.median(vals) if vals else None
+
+    # Mbit/s, RTT, L1 traps per L2 frame, per wire frame
+    med = {k: [median(v, lambda x: x[0]), median(v, lambda x: x[1]),
+               median(v, lambda x: x[2]),
+               median(v, lambda x: x[3][3] if x[3] else None)]
+           for k, v in results.items()}
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, one '
           'flow per L2 VM, L2 VM i -> namespace i of the other L1 across the '
           f'wire; signal gap {args.signal_gap} us; host steal {steal:.1f}%')
     print(f'{"VMs":>3} {"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} '
-          f'{"traps/frame":>12}')
-    for (n, s), (mbps, rtt, per_frame) in med.items():
+          f'{"traps/L2 frame":>15} {"traps/wire frame":>17}')
+    for (n, s), (mbps, rtt, per_frame, per_wire) in med.items():
         pf = f'{per_frame:.3f}' if per_frame is not None else '-'
-        print(f'{n:>3} {s:>8} {mbps:8.1f} {rtt:7.2f} {pf:>12}')
+        pw = f'{per_wire:.3f}' if per_wire is not None else '-'
+        print(f'{n:>3} {s:>8} {mbps:8.1f} {rtt:7.2f} {pf:>15} {pw:>17}')
     for n in args.vms:
         d, b_ = med[(n, 'direct')], med[(n, 'bridged')]
         print(f'{n} VM(s): direct / bridged: throughput {d[0] / b_[0]:.2f}x, '
