@@ -113,7 +113,8 @@ int selfvirt_function_probe(struct pci_dev *pdev)
 	put_unaligned_le16(selfvirt_rd(b, SELFVIRT_VIF_REG_MAC_HI), mac + 4);
 	err = selfvirt_vif_create_function(b, rq, rq_size,
 					   selfvirt_rd(b, SELFVIRT_VIF_REG_QUEUES),
-					   selfvirt_rd(b, SELFVIRT_VIF_REG_RX_BUF), mac);
+					   selfvirt_rd(b, SELFVIRT_VIF_REG_RX_BUF),
+					   selfvirt_rd(b, SELFVIRT_VIF_REG_RX_CHAIN), mac);
 	if (err)
 		pci_free_irq_vectors(pdev);
 	return err;

@@ -117,6 +117,17 @@ static u64 selfvirt_mdev_region_size(struct selfvirt_mdev *md,
 	}
 }
 
+/*
+ * The receive chain the board gets for the VM's VIF, with TCP coalescing:
+ * what a VIF here gets, so a Linux VM with this kernel's MAX_SKB_FRAGS
+ * takes every frame (one with fewer frags drops the longest, counted).
+ */
+static u32 selfvirt_mdev_rx_chain(struct selfvirt_mdev *md)
+{
+	return min_t(u32, min_t(u32, MAX_SKB_FRAGS + 1, SELFVIRT_RX_CHAIN_MAX),
+		     md->q.rx_entries);
+}
+
 /* ---- config space ---- */
 
 static void selfvirt_mdev_cfg_set(struct selfvirt_mdev *md, unsigned int off,
@@ -228,7 +239,8 @@ static u32 selfvirt_mdev_reg_read(struct selfvirt_mdev *md, unsigned int reg)
 	case SELFVIRT_VIF_REG_STATUS:
 		return SELFVIRT_VIF_STATUS_LINK;
 	case SELFVIRT_VIF_REG_RX_CHAIN:
-		return 1;
+		return b->caps & SELFVIRT_CAP_RX_CHAIN ?
+		       selfvirt_mdev_rx_chain(md) | SELFVIRT_VIF_RX_COALESCE : 1;
 	default:
 		return 0;
 	}
@@ -532,6 +544,15 @@ static int selfvirt_mdev_bind(struct selfvirt_mdev *md)
 	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
 	if (err)
 		goto err_destroy;
+	if (b->caps & SELFVIRT_CAP_RX_CHAIN) {
+		u32 chain[4] = { md->q.index, SELFVIRT_ATTR_RX_CHAIN,
+				 selfvirt_mdev_rx_chain(md),
+				 SELFVIRT_RX_COALESCE_TCP };
+
+		err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, chain, 4, NULL, 0);
+		if (err)
+			goto err_destroy;
+	}
 	return 0;
 
 err_destroy:

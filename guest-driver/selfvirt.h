@@ -292,7 +292,7 @@ int selfvirt_vif_set_active(struct selfvirt_vif *vif, bool active);
 int selfvirt_vif_restart(struct selfvirt_vif *vif);
 int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 				 size_t rq_size, u32 queues, u32 rx_buf,
-				 const u8 *mac);
+				 u32 rx_chain, const u8 *mac);
 void selfvirt_vif_destroy_function(struct selfvirt_board *b);
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
 int selfvirt_vif_restore(struct selfvirt_vif *vif);

@@ -1061,6 +1061,26 @@ err_free:
 	return err;
 }
 
+/*
+ * A VIF function's receive chain and coalescing are the manager's: taken
+ * as they are (not features the VM can turn off), and the MTU follows.
+ */
+static void selfvirt_vif_function_rx_chain(struct selfvirt_vif *vif,
+					   u32 rx_chain)
+{
+	u32 slots = SELFVIRT_VIF_RX_CHAIN_SLOTS(rx_chain);
+
+	if (slots > MAX_SKB_FRAGS + 1)
+		netdev_warn(vif->netdev, "frames of %u slots: more than this kernel takes, %u\n",
+			    slots, (u32)(MAX_SKB_FRAGS + 1));
+	vif->rx_chain = clamp_t(u32, slots, 1,
+				min_t(u32, MAX_SKB_FRAGS + 1, vif->rx_entries));
+	if (rx_chain & SELFVIRT_VIF_RX_COALESCE)
+		vif->netdev->features |= NETIF_F_GRO_HW;
+	vif->netdev->max_mtu = min_t(u32, vif->rx_buf * vif->rx_chain,
+				     vif->board->max_frame) - ETH_HLEN;
+}
+
 /**
  * selfvirt_vif_create_function - the one VIF of a VIF function (in a VM)
  * @b: the VIF function, as a board of one VIF without a mailbox
@@ -1068,6 +1088,8 @@ err_free:
  * @rq_size: bytes of @rq
  * @queues: SELFVIRT_VIF_REG_QUEUES
  * @rx_buf: bytes of a receive slot
+ * @rx_chain: SELFVIRT_VIF_REG_RX_CHAIN: slots a frame may span, and
+ *	      whether the board merges TCP segments (both the manager's)
  * @mac: the MAC that the management side gave the VIF
  *
  * The same transmit and receive paths as a VIF on the board; the doorbell
@@ -1078,7 +1100,7 @@ err_free:
  */
 int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 				 size_t rq_size, u32 queues, u32 rx_buf,
-				 const u8 *mac)
+				 u32 rx_chain, const u8 *mac)
 {
 	u32 tx = SELFVIRT_QUEUES_TX(queues), rx = SELFVIRT_QUEUES_RX(queues);
 	struct selfvirt_vif *vif;
@@ -1102,6 +1124,7 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 	/* the doorbell page reaches the board with no trap in the manager */
 	vif->doorbell = b->doorbell_page ?: b->csr + SELFVIRT_VIF_REG_DOORBELL;
 	selfvirt_vif_setup_netdev(vif, mac);
+	selfvirt_vif_function_rx_chain(vif, rx_chain);
 	b->vif[0] = vif;
 	snprintf(vif->vectors.name[0], sizeof(vif->vectors.name[0]), "sv-vif-fn");
 	err = request_irq(pci_irq_vector(b->pdev, 0), selfvirt_vif_msix, 0,

@@ -19,7 +19,7 @@ L2 frame (trapped doorbells and forwarded signals), with the host's steal
 time.
 
   tests/guest/bench_nested.py [--runs N] [--seconds S] [--vms 1,2,4]
-      [--board PROPS] [--signal-gap US]
+      [--board PROPS] [--signal-gap US] [--no-tso]
 """
 
 import argparse
@@ -109,14 +109,16 @@ def in_background(l2s, cmd_of, timeout):
     return outs
 
 
-def l2_up(l2, i, direct):
-    """L2 VM @i booted, its interface up as 10.9.@i.3, its peer's ARP and
-    the first wake-ups behind it."""
+def l2_up(l2, i, direct, tso=True):
+    """L2 VM @i booted, its interface up as 10.9.@i.3 (with TSO or not),
+    its peer's ARP and the first wake-ups behind it."""
     l2.wait_ready()
     l2.run('modprobe selfvirt' if direct else 'modprobe virtio_net')
     l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
            'sleep 0.1; done; ip link set eth0 up; '
            f'ip addr add 10.9.{i}.3/16 dev eth0')
+    if not tso:
+        l2.run('ethtool -K eth0 tso off gso off')
     l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
 
 
@@ -131,7 +133,7 @@ def boot_l2s(a, shape, rnd, vms, gap_us=0):
     return l2s, uuids
 
 
-def one_run(a, shape, seconds, rnd, vms=1, gap_us=0):
+def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):
     """(Mbit/s of the n flows summed, mean of the VMs' median RTT in ms,
     L1 traps per L2 frame, (trapped doorbells, signals, doorbells straight
     to the board) per frame) for @vms VMs."""
@@ -139,7 +141,7 @@ def one_run(a, shape, seconds, rnd, vms=1, gap_us=0):
     try:
         l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us)
         for i, l2 in enumerate(l2s):
-            l2_up(l2, i, direct=bool(uuids))
+            l2_up(l2, i, direct=bool(uuids), tso=tso)
         outs = in_background(l2s, lambda i: f'ping -c 20 -i 0.2 {peer(i)}', 120)
         rtt = statistics.mean(statistics.median(ping_rtts(o)) for o in outs)
         frames0 = sum(l2_frames(l2) for l2 in l2s)
@@ -188,6 +190,9 @@ def main():
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
                     help='the board\'s signal gap (ATTR_SIGNAL_GAP) on the '
                     'L2 VMs\' VIFs, and on the L1 NIC of the bridged path')
+    ap.add_argument('--no-tso', action='store_true',
+                    help='TSO and GSO off in the L2 VMs: every frame an '
+                    'Ethernet frame, as in the paper')
     args = ap.parse_args()
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
@@ -209,7 +214,8 @@ def main():
                         for i in range(max(args.vms))))
         for r in range(args.runs):
             for (n, shape), runs in results.items():
-                res = one_run(a, shape, args.seconds, r, n, args.signal_gap)
+                res = one_run(a, shape, args.seconds, r, n, args.signal_gap,
+                              not args.no_tso)
                 runs.append(res)
                 extra = f', {res[2]:.3f} L1 traps per L2 frame ' \
                     f'({res[3][0]:.3f} doorbells, {res[3][1]:.3f} signals; ' \
@@ -232,7 +238,8 @@ def main():
            for k, v in results.items()}
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, one '
           'flow per L2 VM, L2 VM i -> namespace i of the other L1 across the '
-          f'wire; signal gap {args.signal_gap} us; host steal {steal:.1f}%')
+          f'wire; signal gap {args.signal_gap} us; TSO in L2 '
+          f'{"off" if args.no_tso else "on"}; host steal {steal:.1f}%')
     print(f'{"VMs":>3} {"L2 path":>8} {"Mbit/s":>8} {"RTT ms":>7} '
           f'{"traps/L2 frame":>15} {"traps/wire frame":>17}')
     for (n, s), (mbps, rtt, per_frame, per_wire) in med.items():

@@ -67,6 +67,25 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             wait_for_file(b, '/tmp/nc.done', timeout=60)
             assert sha256(b, '/tmp/dst') == sha256(l2, '/tmp/src')
 
+            # and into L2: the board merges the TCP segments for L2's VIF
+            # into frames of several receive slots, which L2 takes whole
+            assert re.search(r'rx-gro-hw: on \[fixed\]',
+                             l2.out('ethtool -k eth0')), 'no coalescing in L2'
+            merged = board_stat(a, 'rx_coalesced')
+            out = l2.out('iperf3 -J -R -c 10.9.0.2 -t 3', timeout=90)
+            into = json.loads(out)['end']['sum_received']['bytes']
+            print(f'L2 iperf3 -R, 3 s: {into * 8 / 3e6:.1f} Mbit/s into L2, '
+                  f'{board_stat(a, "rx_coalesced") - merged} segments merged')
+            b.run('dd if=/dev/urandom of=/tmp/src bs=64k count=32 2>/dev/null')
+            nc_listen(l2, '')
+            time.sleep(1)
+            b.run('ip netns exec v0 nc 10.9.1.3 5001 < /tmp/src', timeout=120)
+            wait_for_file(l2, '/tmp/nc.done', timeout=60)
+            assert sha256(l2, '/tmp/dst') == sha256(b, '/tmp/src')
+            assert board_stat(a, 'rx_coalesced') > merged
+            stats = l2.out('ethtool -S eth0')
+            assert re.search(r'^\s*rx_dropped: 0$', stats, re.M), stats
+
             stats = l2.out('ethtool -S eth0')
             rung = int(re.search(r'doorbells: (\d+)', stats)[1])
             signals = mdev_attr(a, u, 'signals')

@@ -202,6 +202,50 @@ static void test_stream_signal_gap(void)
     unlink(path);
 }
 
+/*
+ * A signal held for a VIF that management then destroys goes with it: a
+ * stream saved after that does not carry it, and loads.
+ */
+static void test_stream_held_signal_of_gone_vif(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    uint32_t gap[3] = { 2, SELFVIRT_ATTR_SIGNAL_GAP, 1000 };
+    uint32_t vif = 2;
+    uint8_t f[64];
+    Board b;
+
+    board_start(&b, ",vifs=4,sdram-size=16M");
+    g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_OK);
+    qpci_io_writel(b.dev, b.sdram, 2 * b.part_size +
+                   offsetof(struct selfvirt_sq_ctrl, signal_enable),
+                   SELFVIRT_SIGNAL_RX);
+    /* the second receive signal falls in the gap: the clock stands still */
+    frame_init(f, sizeof(f), mac_mark2, mac_far);
+    for (uint32_t i = 1; i <= 2; i++) {
+        wire_send(&b, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 2, RQ_RX_PROD, i));
+        g_usleep(50 * 1000);    /* the signal decided, after rx_prod */
+    }
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_DESTROY, &vif, 1), ==,
+                     SELFVIRT_ST_OK);
+    gap[0] = 1;                 /* a gap left, so the subsection is sent */
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_OK);
+    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_assert_cmpstr(wait_migration(b.qts), ==, "completed");
+    board_stop(&b);
+    g_assert_cmpstr(load_board("", 0, path), ==, "completed");
+    unlink(path);
+}
+
 /* The width management chose travels with the board, and only then. */
 static void test_stream_irq_width(void)
 {
@@ -319,6 +363,8 @@ int main(int argc, char **argv)
                    test_stream_irq_width);
     qtest_add_func("/selfvirt/migration-stream/signal-gap",
                    test_stream_signal_gap);
+    qtest_add_func("/selfvirt/migration-stream/held-signal-of-gone-vif",
+                   test_stream_held_signal_of_gone_vif);
     qtest_add_func("/selfvirt/migration/posted-frames-sent-once",
                    test_posted_frames_sent_once);
     for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {

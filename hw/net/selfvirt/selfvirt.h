@@ -411,6 +411,7 @@ void selfvirt_irq_fini(SelfvirtState *s);
 void selfvirt_irq_reset(SelfvirtState *s);
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
 void selfvirt_irq_post_load(SelfvirtState *s);
+void selfvirt_irq_vif_clear(SelfvirtState *s, unsigned vif);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);

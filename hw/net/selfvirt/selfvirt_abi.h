@@ -394,8 +394,9 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
 #define SELFVIRT_VIF_REG_MAC_HI         0x024  /* bytes 4..5 */
 #define SELFVIRT_VIF_REG_STATUS         0x028
 #define   SELFVIRT_VIF_STATUS_LINK      (1u << 0)
-#define SELFVIRT_VIF_REG_RX_CHAIN       0x02c  /* slots per frame, as
-                                                * SELFVIRT_ATTR_RX_CHAIN */
+#define SELFVIRT_VIF_REG_RX_CHAIN       0x02c  /* the board's ATTR_RX_CHAIN */
+#define   SELFVIRT_VIF_RX_CHAIN_SLOTS(v) ((v) & 0xff) /* slots per frame */
+#define   SELFVIRT_VIF_RX_COALESCE      (1u << 8)    /* TCP segments merged */
 #define SELFVIRT_VIF_REG_DOORBELL       0x040  /* write any value: wake the
                                                 * VIF, as SELFVIRT_REG_DOORBELL */
 

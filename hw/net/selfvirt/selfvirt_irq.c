@@ -121,6 +121,14 @@ static void selfvirt_irq_release(void *opaque)
     }
 }
 
+/* VIF @v is gone: its held signals with it (a stream must not carry them) */
+void selfvirt_irq_vif_clear(SelfvirtState *s, unsigned v)
+{
+    for (unsigned k = 0; k < ARRAY_SIZE(s->irq.held); k++) {
+        qatomic_and(&s->irq.held[k], ~(1ull << v));
+    }
+}
+
 /* With the BQL: drive the master interrupt, or send pending MSI-X. */
 static void selfvirt_irq_update(SelfvirtState *s)
 {

@@ -61,6 +61,7 @@ static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
     selfvirt_ingress_vif_reset(s, vif);
     vif->active = false;
     vif->signal_gap_us = 0;     /* a slot without a VIF has none */
+    selfvirt_irq_vif_clear(s, vif - s->vif);
     selfvirt_vif_unhalt(vif);
     vif->tx_cons = 0;
 }
