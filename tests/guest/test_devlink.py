@@ -11,8 +11,8 @@ import re
 import time
 import uuid
 
-from harness import (BOARD_SYSFS, guests, iperf3_mbps, ping_ok, vif_netns,
-                     wire_pair)
+from harness import (BOARD_SYSFS, abi_define, guests, iperf3_mbps, ping_ok,
+                     vif_netns, wire_pair)
 
 DEV = 'pci/0000:00:05.0'
 PCI = '/sys/bus/pci/devices/0000:00:05.0'
@@ -127,7 +127,8 @@ def test_dev_info_and_ports():
         info = devlink_json(g, f'dev info {DEV}')['info'][DEV]
         assert info['driver'] == 'selfvirt', info
         assert info['serial_number'] == BASE_MAC, info
-        assert info['versions']['fixed']['abi'] == '1.0', info
+        abi = abi_define('SELFVIRT_ABI_VERSION')
+        assert info['versions']['fixed']['abi'] == f'{abi >> 16}.{abi & 0xffff}', info
         assert len(ports(g)) == 2
         for i in range(2):
             p = port(g, i)

@@ -23,6 +23,17 @@ def iperf3_bytes(l2, dst, seconds=3):
     return json.loads(out)['end']['sum_received']['bytes']
 
 
+def send_file(src, src_prefix, dst, dst_netns, dst_ip, blocks):
+    """@blocks of 64 KiB of random data from @src to @dst_ip on @dst (nc),
+    arriving with the same sha256."""
+    src.run(f'dd if=/dev/urandom of=/tmp/src bs=64k count={blocks} 2>/dev/null')
+    nc_listen(dst, dst_netns)
+    time.sleep(1)
+    src.run(f'{src_prefix}nc {dst_ip} 5001 < /tmp/src', timeout=120)
+    wait_for_file(dst, '/tmp/nc.done', timeout=60)
+    assert sha256(dst, '/tmp/dst') == sha256(src, '/tmp/src')
+
+
 def test_l2_vm_moves_traffic_through_its_own_vif():
     server, client = wire_pair('nested')
     board = 'selfvirt-nic,vifs=4,addr=05.0,netdev=wire,mac=52:54:00:5f:0'
@@ -60,12 +71,7 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             assert local > 0 and wire > 0
 
             # a file from L2 to the other L1 guest, checked end to end
-            l2.run('dd if=/dev/urandom of=/tmp/src bs=64k count=16 2>/dev/null')
-            nc_listen(b, '/usr/bin/ip netns exec v0')
-            time.sleep(1)
-            l2.run('nc 10.9.0.2 5001 < /tmp/src', timeout=120)
-            wait_for_file(b, '/tmp/nc.done', timeout=60)
-            assert sha256(b, '/tmp/dst') == sha256(l2, '/tmp/src')
+            send_file(l2, '', b, '/usr/bin/ip netns exec v0', '10.9.0.2', 16)
 
             # and into L2: the board merges the TCP segments for L2's VIF
             # into frames of several receive slots, which L2 takes whole
@@ -76,12 +82,7 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             into = json.loads(out)['end']['sum_received']['bytes']
             print(f'L2 iperf3 -R, 3 s: {into * 8 / 3e6:.1f} Mbit/s into L2, '
                   f'{board_stat(a, "rx_coalesced") - merged} segments merged')
-            b.run('dd if=/dev/urandom of=/tmp/src bs=64k count=32 2>/dev/null')
-            nc_listen(l2, '')
-            time.sleep(1)
-            b.run('ip netns exec v0 nc 10.9.1.3 5001 < /tmp/src', timeout=120)
-            wait_for_file(l2, '/tmp/nc.done', timeout=60)
-            assert sha256(l2, '/tmp/dst') == sha256(b, '/tmp/src')
+            send_file(b, 'ip netns exec v0 ', l2, '', '10.9.1.3', 32)
             assert board_stat(a, 'rx_coalesced') > merged
             stats = l2.out('ethtool -S eth0')
             assert re.search(r'^\s*rx_dropped: 0$', stats, re.M), stats

@@ -185,23 +185,6 @@ static void test_stream_intact(void)
     unlink(path);
 }
 
-/* A VIF's signal gap travels with the board, and only when one is set. */
-static void test_stream_signal_gap(void)
-{
-    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *buf = NULL;
-    size_t len;
-
-    save_board("", 0, 0, path);
-    g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
-    g_assert_null(memmem(buf, len, SIGNAL_GAP_SECTION,
-                         sizeof(SIGNAL_GAP_SECTION) - 1));
-    save_board("", 0, 100, path);
-    g_assert_cmpstr(load_board("", 0, path), ==, "completed");
-    unlink(path);
-}
-
 /*
  * A signal held for a VIF that management then destroys goes with it: a
  * stream saved after that does not carry it, and loads.
@@ -246,21 +229,40 @@ static void test_stream_held_signal_of_gone_vif(void)
     unlink(path);
 }
 
-/* The width management chose travels with the board, and only then. */
-static void test_stream_irq_width(void)
+/*
+ * Subsection @name is absent from a board saved with identifier width
+ * @plain_width and no signal gap, and one saved with @width and VIF 1's
+ * gap @gap_us carries it and loads.
+ */
+static void check_subsection(const char *name, uint32_t plain_width,
+                             uint32_t width, uint32_t gap_us)
 {
     g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
                                             g_get_tmp_dir(), getpid());
     g_autofree char *buf = NULL;
     size_t len;
 
-    save_board("", 16, 0, path);
+    save_board("", plain_width, 0, path);
     g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
-    g_assert_null(memmem(buf, len, IRQ_WIDTH_SECTION,
-                         sizeof(IRQ_WIDTH_SECTION) - 1));
-    save_board("", 4, 0, path);
-    g_assert_cmpstr(load_board("", 4, path), ==, "completed");
+    g_assert_null(memmem(buf, len, name, strlen(name)));
+    g_free(buf);
+    save_board("", width, gap_us, path);
+    g_assert_true(g_file_get_contents(path, &buf, &len, NULL));
+    g_assert_nonnull(memmem(buf, len, name, strlen(name)));
+    g_assert_cmpstr(load_board("", width, path), ==, "completed");
     unlink(path);
+}
+
+/* The width management chose travels with the board, and only then. */
+static void test_stream_irq_width(void)
+{
+    check_subsection(IRQ_WIDTH_SECTION, 16, 4, 0);
+}
+
+/* A VIF's signal gap travels with the board, and only when one is set. */
+static void test_stream_signal_gap(void)
+{
+    check_subsection(SIGNAL_GAP_SECTION, 0, 0, 100);
 }
 
 static void test_stream_patched(gconstpointer data)
