@@ -21,7 +21,11 @@ seconds with its NIC up and idle: selfvirt models with 32 VIFs up (the
 device's idle cost is the difference to the peers, whose QEMU idles the
 same TCG guest).
 
+--signal-gap US sets the board's signal moderation (ethtool -C rx-usecs)
+on the selfvirt models' interfaces.
+
   tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...] [--idle S]
+      [--signal-gap US]
 """
 
 import argparse
@@ -47,12 +51,15 @@ MODELS = {
 PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
 
 
-def setup(g, model, host, params=None):
-    """Bring the NIC up; return the network namespace to run in ('' = root)."""
+def setup(g, model, host, params=None, gap_us=0):
+    """Bring the NIC up (a selfvirt one with signal gap @gap_us); return
+    the network namespace to run in ('' = root)."""
     dev, module, default_params = MODELS[model]
     g.run(f'modprobe {module} {default_params if params is None else params}')
     g.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
           'sleep 0.1; done; ip link set eth0 up')
+    if module == 'selfvirt':
+        g.run(f'ethtool -C eth0 rx-usecs {gap_us}')
     if model != 'selfvirt-br':
         g.run(f'ip addr add 10.9.0.{host}/24 dev eth0')
         return ''
@@ -79,15 +86,15 @@ def probe_us(a, b, ns_a, ns_b, model, probes=30):
     return float(m[2])
 
 
-def one_run(model, seconds):
+def one_run(model, seconds, gap_us=0):
     dev = MODELS[model][0]
     server, client = wire_pair()
     left = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']
     right = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:01:00']
     with guests(f'bench-{model}', [('left', [server, left]),
                                    ('right', [client, right])]) as (a, b):
-        ns_a = setup(a, model, 1)
-        ns_b = setup(b, model, 2)
+        ns_a = setup(a, model, 1, gap_us=gap_us)
+        ns_b = setup(b, model, 2, gap_us=gap_us)
         a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
         out = a.out(f'{ns_a}ping -c 10 -i 0.2 10.9.0.2', timeout=30)
         rtts = ping_rtts(out)
@@ -132,6 +139,8 @@ def main():
     ap.add_argument('--models', default=','.join(MODELS))
     ap.add_argument('--idle', type=int, default=0, metavar='S',
                     help='also measure each idle guest for S seconds')
+    ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
+                    help='the selfvirt interfaces\' signal gap (0..10000)')
     args = ap.parse_args()
     models = args.models.split(',')
     for m in models:
@@ -139,13 +148,15 @@ def main():
             ap.error(f"unknown model '{m}'; choose from {', '.join(MODELS)}")
     if args.runs < 1 or args.seconds < 1 or args.idle < 0:
         ap.error('--runs and --seconds must be at least 1, --idle at least 0')
+    if not 0 <= args.signal_gap <= 10000:
+        ap.error('--signal-gap must be 0..10000 us')
 
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     idle = {m: [] for m in models}
     for r in range(args.runs):
         for m in models:
-            mbps, rtt, cpu, probe = one_run(m, args.seconds)
+            mbps, rtt, cpu, probe = one_run(m, args.seconds, args.signal_gap)
             results[m].append((mbps, rtt, cpu, probe))
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
                   f'RTT {rtt:.2f} ms, probe {probe:.0f} us, {cpu:.2f} host '
@@ -161,8 +172,8 @@ def main():
     peers = [m for m in PEERS if m in med]
     best = max(peers, key=lambda m: med[m][0]) if peers else None
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
-          '1 flow, two TCG guests on a stream netdev; '
-          f'host steal {steal:.1f}%')
+          '1 flow, two TCG guests on a stream netdev; selfvirt signal gap '
+          f'{args.signal_gap} us; host steal {steal:.1f}%')
     print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '
           f'{"/best peer":>11} {"RTT/e1000":>10} {"probe us":>9} '
           f'{"/e1000":>7} {"cores/Gbit/s":>13}'
