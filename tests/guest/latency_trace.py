@@ -24,8 +24,12 @@ tool lines them up per echo request and reply:
 Prints the median of every hop over the pings, and the sum against ping's
 own median RTT.  A benchmark, not a test.
 
+--nested: an L2 VM in guest A pings a namespace VIF of guest B, first on
+a VIF of its own (an mdev), then behind A's Linux bridge (virtio-net on a
+tap, the board in plain NIC mode): "A guest" is then L2 and L1 together.
+
   tests/guest/latency_trace.py [--count N] [--irq-mode identifier|msix]
-                               [--board PROPS]
+                               [--board PROPS] [--nested]
 """
 
 import argparse
@@ -37,9 +41,10 @@ import sys
 import tempfile
 import time
 
+import bench_nested
 from bench import setup
 from harness import guests, host_cpu_times, ping_rtts, steal_percent, \
-    wire_pair
+    vif_netns, wire_pair
 
 EVENTS = ['selfvirt_doorbell', 'selfvirt_wire_tx',
           'selfvirt_wire_rx', 'selfvirt_rx_frame', 'selfvirt_irq_level',
@@ -47,10 +52,12 @@ EVENTS = ['selfvirt_doorbell', 'selfvirt_wire_tx',
 LINE = re.compile(r'^(\d+)@(\d+)\.(\d+):(selfvirt_\w+) ?(.*)$')
 
 
-def read_trace(path):
-    """[(seconds, event, args)] from a QEMU log-backend trace file."""
+def read_trace(path, start=0):
+    """[(seconds, event, args)] from a QEMU log-backend trace file, from
+    byte @start on."""
     out = []
     with open(path) as f:
+        f.seek(start)
         for line in f:
             m = LINE.match(line.strip())
             if m:
@@ -98,47 +105,22 @@ def one_way(src, dst, i, j):
     return hops, t(src, d), t(dst, irq), w + 1, irq + 1
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--count', type=int, default=50)
-    ap.add_argument('--irq-mode', choices=['identifier', 'msix'],
-                    default='identifier')
-    ap.add_argument('--board', default='', metavar='PROPS',
-                    help='more selfvirt-nic properties, e.g. inline-wake-us=0')
-    args = ap.parse_args()
-    if args.count < 5:
-        ap.error('--count must be at least 5')
+def traced_ping(pinger, boards, count, dst):
+    """ping's output for @count pings from @pinger to @dst, with the
+    selfvirt trace events of the L1 guests @boards on meanwhile."""
+    for g in boards:
+        for e in EVENTS:
+            g.vm.cmd('trace-event-set-state', name=e, enable=True)
+    out = pinger.out(f'ping -c {count} -i 0.1 {dst}', timeout=count + 30)
+    for g in boards:
+        g.vm.cmd('trace-event-set-state', name='selfvirt_*', enable=False)
+    time.sleep(0.5)
+    return out
 
-    server, client = wire_pair()
-    dev = f'selfvirt-nic,vifs=8,irq-mode={args.irq_mode},netdev=wire'
-    if args.board:
-        dev += f',{args.board}'
-    tmp = tempfile.mkdtemp(prefix='selfvirt-trace-')
-    paths = [os.path.join(tmp, f'{n}.trace') for n in 'ab']
-    log = [['-msg', 'timestamp=on', '-D', p] for p in paths]
-    host0 = host_cpu_times()
-    with guests('latency-trace', [
-            ('a', [server, log[0],
-                   ['-device', f'{dev},mac=52:54:00:5f:00:00']]),
-            ('b', [client, log[1],
-                   ['-device', f'{dev},mac=52:54:00:5f:01:00']])]) as (a, b):
-        for g, host in ((a, 1), (b, 2)):
-            g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
-                  'net.ipv6.conf.default.disable_ipv6=1')
-            setup(g, 'selfvirt', host)
-        a.run('ping -c 3 -W 3 10.9.0.2', timeout=30)     # ARP, first wake-ups
-        for g in (a, b):
-            for e in EVENTS:
-                g.vm.cmd('trace-event-set-state', name=e, enable=True)
-        out = a.out(f'ping -c {args.count} -i 0.1 10.9.0.2',
-                    timeout=args.count + 30)
-        for g in (a, b):
-            g.vm.cmd('trace-event-set-state', name='selfvirt_*', enable=False)
-        time.sleep(0.5)
-        ta, tb = read_trace(paths[0]), read_trace(paths[1])
-    shutil.rmtree(tmp, ignore_errors=True)
-    steal = steal_percent(host0, host_cpu_times())
 
+def breakdown(title, out, ta, tb, count):
+    """Print the median of every hop, A's board trace @ta, B's @tb, against
+    ping's own median RTT in @out; False if too few pings were found."""
     rtts = ping_rtts(out)
     hops = {}
     rest, b_guest = [], []
@@ -158,16 +140,14 @@ def main():
         for k, v in h2.items():
             hops.setdefault(f'B->A {k}', []).append(v)
         rest.append(a_irq - a_door)
-    if len(b_guest) < args.count // 2:
-        print(f'only {len(b_guest)} of {args.count} pings found in the '
+    if len(b_guest) < count // 2:
+        print(f'{title}: only {len(b_guest)} of {count} pings found in the '
               'traces', file=sys.stderr)
-        return 1
+        return False
 
     rtt = statistics.median(rtts)
     board = statistics.median(rest)
-    print(f'{len(b_guest)} pings, irq-mode={args.irq_mode} {args.board}, '
-          f'host steal '
-          f'{steal:.1f}%; medians in ms')
+    print(f'{title}: {len(b_guest)} pings; medians in ms')
     for k, v in hops.items():
         if k.startswith('B->A') and k.endswith('doorbell -> wire'):
             print(f'{"B guest: interrupt -> reply doorbell":40} '
@@ -176,7 +156,91 @@ def main():
     print(f'{"A doorbell -> A interrupt (all above)":40} {board:7.3f}')
     print(f'{"A guest: ping RTT minus the above":40} {rtt - board:7.3f}')
     print(f'{"ping RTT":40} {rtt:7.3f}')
-    return 0
+    return True
+
+
+def two_guests(args, dev, log):
+    """Guest A pings guest B, a VIF each: (ping output, A's, B's trace)."""
+    server, client = wire_pair()
+    with guests('latency-trace', [
+            ('a', [server, log[0],
+                   ['-device', f'{dev},mac=52:54:00:5f:00:00']]),
+            ('b', [client, log[1],
+                   ['-device', f'{dev},mac=52:54:00:5f:01:00']])]) as (a, b):
+        for g, host in ((a, 1), (b, 2)):
+            g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
+                  'net.ipv6.conf.default.disable_ipv6=1')
+            setup(g, 'selfvirt', host)
+        a.run('ping -c 3 -W 3 10.9.0.2', timeout=30)     # ARP, first wake-ups
+        return traced_ping(a, (a, b), args.count, '10.9.0.2')
+
+
+def nested(args, dev, log, paths):
+    """An L2 VM in L1 A pings a namespace VIF of L1 B, on its own VIF
+    (direct) and behind A's bridge (bridged): {shape: (ping output, A's
+    trace, B's trace)}.  A's board carries only the L2 VM's frames."""
+    server, client = wire_pair('latency-nested')
+    dev += ',addr=05.0'         # where the harness and mdev tools look
+    res = {}
+    with guests('latency-nested', [
+            ('a', [server, log[0], ['-device', f'{dev},mac=52:54:00:5f:00:00']]),
+            ('b', [client, log[1], ['-device', f'{dev},mac=52:54:00:5f:01:00']])],
+                nested=('a',)) as (a, b):
+        a.run('modprobe kvm_amd')
+        vif_netns(b, 1, 2)
+        for g in (a, b):
+            g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
+                  'net.ipv6.conf.default.disable_ipv6=1')
+        for shape in ('direct', 'bridged'):
+            (l2,), uuids = bench_nested.boot_l2s(a, shape, 0, 1)
+            try:
+                bench_nested.l2_up(l2, 0, direct=bool(uuids))
+                l2.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1')
+                start = [os.path.getsize(p) for p in paths]
+                out = traced_ping(l2, (a, b), args.count, bench_nested.peer(0))
+                res[shape] = (out, read_trace(paths[0], start[0]),
+                              read_trace(paths[1], start[1]))
+            finally:
+                l2.shutdown()
+                for u in uuids:
+                    a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove',
+                          check=False, timeout=60)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--count', type=int, default=50)
+    ap.add_argument('--irq-mode', choices=['identifier', 'msix'],
+                    default='identifier')
+    ap.add_argument('--board', default='', metavar='PROPS',
+                    help='more selfvirt-nic properties, e.g. inline-wake-us=0')
+    ap.add_argument('--nested', action='store_true',
+                    help='an L2 VM pings: on its own VIF, then behind its '
+                    'L1\'s bridge')
+    args = ap.parse_args()
+    if args.count < 5:
+        ap.error('--count must be at least 5')
+
+    dev = f'selfvirt-nic,vifs=8,irq-mode={args.irq_mode},netdev=wire'
+    if args.board:
+        dev += f',{args.board}'
+    tmp = tempfile.mkdtemp(prefix='selfvirt-trace-')
+    paths = [os.path.join(tmp, f'{n}.trace') for n in 'ab']
+    log = [['-msg', 'timestamp=on', '-D', p] for p in paths]
+    host0 = host_cpu_times()
+    if args.nested:
+        res = nested(args, dev, log, paths)
+    else:
+        out = two_guests(args, dev, log)
+        res = {'two guests': (out, read_trace(paths[0]),
+                              read_trace(paths[1]))}
+    shutil.rmtree(tmp, ignore_errors=True)
+    steal = steal_percent(host0, host_cpu_times())
+
+    print(f'irq-mode={args.irq_mode} {args.board}, host steal {steal:.1f}%')
+    ok = [breakdown(title, *r, args.count) for title, r in res.items()]
+    return 0 if all(ok) else 1
 
 
 if __name__ == '__main__':
