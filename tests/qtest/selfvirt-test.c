@@ -201,6 +201,39 @@ static void test_inline_wake(void)
     }
 }
 
+/*
+ * Frames to the wire wake no egress engine: the wire-tx engine wakes only
+ * those that wait for room in its queue (it used to wake them all, per
+ * batch).  With inline-wake-us (1000 us) and frames 5 ms apart, the
+ * doorbell's vCPU runs every turn, so no engine thread wakes at all.
+ */
+static void test_wire_send_wakes_no_sender(void)
+{
+    Board b;
+    uint8_t frame[64], got[64];
+    uint32_t wakeups;
+
+    board_start(&b, ",vifs=4,contexts=1");      /* an egress engine each */
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    WAIT_FOR(rq_word(&b, 1, RQ_FLAGS) & SELFVIRT_RQ_EGRESS_ASLEEP,
+             "VIF 1's egress engine never went to sleep");
+    wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
+    for (uint32_t i = 1; i <= 5; i++) {
+        g_usleep(5 * 1000);         /* the engines have slept 5 ms */
+        frame_init(frame, sizeof(frame), mac_far, mac_vif0);
+        frame[20] = i;
+        post_frame(&b, 0, frame, sizeof(frame));
+        g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==,
+                         sizeof(frame));
+        g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
+    }
+    wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
+              wakeups;
+    g_assert_cmpuint(wakeups, ==, 0);
+    board_stop(&b);
+}
+
 /* A window gone invalid: the write master-aborts and is counted. */
 static void test_window_abort(void)
 {
@@ -1354,6 +1387,8 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
     qtest_add_func("/selfvirt/inline-wake", test_inline_wake);
+    qtest_add_func("/selfvirt/wire-send-wakes-no-sender",
+                   test_wire_send_wakes_no_sender);
     qtest_add_func("/selfvirt/window-abort", test_window_abort);
     qtest_add_func("/selfvirt/bad-buffer-halts", test_bad_buffer_halts);
     qtest_add_func("/selfvirt/halt-status", test_halt_status);

@@ -257,6 +257,7 @@ typedef struct SelfvirtPort {
     bool tx_queued;           /* it holds one of ours (BQL): wait for it */
     bool tx_running;          /* in selfvirt_port_tx_bh (BQL) */
     QEMUTimer *tx_peer_timer; /* meanwhile: is the peer still there? */
+    uint32_t room_waiters;    /* engines waiting for room in out, a bit each */
 } SelfvirtPort;
 
 /* ---- the micro-engines (selfvirt_engines.c) ---- */
@@ -437,7 +438,7 @@ SelfvirtRoute selfvirt_switch_route(SelfvirtState *s, const uint8_t *dst,
 void selfvirt_port_init(SelfvirtState *s);
 void selfvirt_port_fini(SelfvirtState *s);
 void selfvirt_port_reset(SelfvirtState *s);
-bool selfvirt_port_busy(SelfvirtState *s);
+bool selfvirt_port_busy(SelfvirtState *s, SelfvirtEngine *e);
 bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr);
 bool selfvirt_port_rx_context(SelfvirtEngine *e);
 bool selfvirt_port_tx_context(SelfvirtEngine *e);
@@ -481,7 +482,6 @@ void selfvirt_engine_wake(SelfvirtEngine *e);
 bool selfvirt_engines_finish_here(SelfvirtState *s);
 void selfvirt_engine_kick_role(SelfvirtState *s,
                                enum SelfvirtEngineRole role);
-void selfvirt_engine_kick_egress(SelfvirtState *s);
 SelfvirtEngine *selfvirt_egress_engine(SelfvirtState *s, SelfvirtVif *vif);
 unsigned selfvirt_engines_next_egress_ctx(SelfvirtState *s);
 

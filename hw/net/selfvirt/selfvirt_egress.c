@@ -184,7 +184,7 @@ static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
     switch (r.dest) {
     case SELFVIRT_DEST_WIRE:
     case SELFVIRT_DEST_FLOOD:
-        return selfvirt_port_busy(s);
+        return selfvirt_port_busy(s, e);
     case SELFVIRT_DEST_VIF:
         return selfvirt_ingress_room(s, r.vif, e) == SELFVIRT_ROOM_WAIT;
     default:

@@ -123,13 +123,6 @@ void selfvirt_engine_kick_role(SelfvirtState *s, enum SelfvirtEngineRole role)
     selfvirt_engine_wake(&s->me.engine[role]);
 }
 
-void selfvirt_engine_kick_egress(SelfvirtState *s)
-{
-    for (unsigned i = SELFVIRT_ME_EGRESS; i < s->me.count; i++) {
-        selfvirt_engine_kick(&s->me.engine[i]);
-    }
-}
-
 static void selfvirt_engine_kick_all(SelfvirtState *s)
 {
     for (unsigned i = 0; i < s->me.count; i++) {
