@@ -96,7 +96,7 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 			     struct selfvirt_vif_binding *q)
 {
-	u32 args[6], res[5], gap[3];
+	u32 args[6], res[5];
 	int err;
 
 	args[0] = q->index;
@@ -121,11 +121,39 @@ int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 	put_unaligned_le16(res[4], q->mac + 4);
 	if (!q->signal_gap_us)
 		return 0;
-	gap[0] = q->index;
-	gap[1] = SELFVIRT_ATTR_SIGNAL_GAP;
-	gap[2] = q->signal_gap_us;
-	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, gap, 3, NULL, 0);
+	err = selfvirt_mbox_signal_gap(b, q->index, q->signal_gap_us);
 	if (err)
 		selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &q->index, 1, NULL, 0);
 	return err;
+}
+
+/**
+ * selfvirt_mbox_signal_gap - a VIF's signal moderation (ATTR_SIGNAL_GAP)
+ * @b: the board
+ * @index: the VIF slot, an interface's or a VM's
+ * @us: microseconds between two signals of a kind, 0 for none
+ *
+ * Return: 0, -EOPNOTSUPP on a board without moderation, -ERANGE for a gap
+ * above SELFVIRT_SIGNAL_GAP_MAX_US, or the mailbox's errno.
+ */
+int selfvirt_mbox_signal_gap(struct selfvirt_board *b, u32 index, u32 us)
+{
+	u32 args[3] = { index, SELFVIRT_ATTR_SIGNAL_GAP, us };
+	int err = selfvirt_signal_gap_check(b, us);
+
+	return err ?: selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+}
+
+/**
+ * selfvirt_signal_gap_check - may the board take signal gap @us?
+ * @b: the board
+ * @us: microseconds
+ *
+ * Return: 0, -EOPNOTSUPP or -ERANGE, as selfvirt_mbox_signal_gap().
+ */
+int selfvirt_signal_gap_check(struct selfvirt_board *b, u32 us)
+{
+	if (!(b->caps & SELFVIRT_CAP_SIGNAL_GAP))
+		return -EOPNOTSUPP;
+	return us > SELFVIRT_SIGNAL_GAP_MAX_US ? -ERANGE : 0;
 }

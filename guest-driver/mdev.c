@@ -1008,21 +1008,17 @@ static ssize_t signal_gap_us_store(struct device *dev,
 {
 	struct selfvirt_mdev *md = selfvirt_mdev_of(dev);
 	struct selfvirt_board *b = md->board;
-	u32 args[3] = { md->q.index, SELFVIRT_ATTR_SIGNAL_GAP };
+	u32 us;
 	int err;
 
-	err = kstrtou32(buf, 0, &args[2]);
+	err = kstrtou32(buf, 0, &us) ?: selfvirt_signal_gap_check(b, us);
 	if (err)
 		return err;
-	if (!(b->caps & SELFVIRT_CAP_SIGNAL_GAP))
-		return -EOPNOTSUPP;
-	if (args[2] > SELFVIRT_SIGNAL_GAP_MAX_US)
-		return -ERANGE;
 	/* with vif_lock: a reset re-creates the VIF with the gap it finds */
 	mutex_lock(&b->vif_lock);
-	err = md->bound ? selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0) : 0;
+	err = md->bound ? selfvirt_mbox_signal_gap(b, md->q.index, us) : 0;
 	if (!err)
-		md->q.signal_gap_us = args[2];
+		md->q.signal_gap_us = us;
 	mutex_unlock(&b->vif_lock);
 	return err ?: count;
 }

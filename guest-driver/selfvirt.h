@@ -271,6 +271,8 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 
 int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 			     struct selfvirt_vif_binding *q);
+int selfvirt_mbox_signal_gap(struct selfvirt_board *b, u32 index, u32 us);
+int selfvirt_signal_gap_check(struct selfvirt_board *b, u32 us);
 
 /* window.c */
 void selfvirt_windows_program(struct selfvirt_board *b, unsigned int first,

@@ -819,30 +819,29 @@ static int selfvirt_set_coalesce(struct net_device *dev,
 				 struct netlink_ext_ack *extack)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
-	u32 args[3] = { vif->index, SELFVIRT_ATTR_SIGNAL_GAP,
-			ec->rx_coalesce_usecs };
 	int err;
 
 	if (vif->board->vif_function) {
 		NL_SET_ERR_MSG_MOD(extack, "the management side sets a VM's signal gap");
 		return -EOPNOTSUPP;
 	}
-	if (!(vif->board->caps & SELFVIRT_CAP_SIGNAL_GAP)) {
+	err = selfvirt_mbox_signal_gap(vif->board, vif->index,
+				       ec->rx_coalesce_usecs);
+	switch (err) {
+	case 0:
+		vif->signal_gap_us = ec->rx_coalesce_usecs;
+		return 0;
+	case -EOPNOTSUPP:
 		NL_SET_ERR_MSG_MOD(extack, "the board has no signal moderation");
-		return -EOPNOTSUPP;
-	}
-	if (ec->rx_coalesce_usecs > SELFVIRT_SIGNAL_GAP_MAX_US) {
+		return err;
+	case -ERANGE:
 		NL_SET_ERR_MSG_MOD(extack, "rx-usecs above the board's maximum, "
 				   __stringify(SELFVIRT_SIGNAL_GAP_MAX_US));
 		return -EINVAL;
-	}
-	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
-	if (err) {
+	default:
 		NL_SET_ERR_MSG_MOD(extack, "the board refused the signal gap");
 		return err;
 	}
-	vif->signal_gap_us = ec->rx_coalesce_usecs;
-	return 0;
 }
 
 static const struct ethtool_ops selfvirt_ethtool_ops = {
@@ -902,6 +901,13 @@ static void selfvirt_vif_free(struct selfvirt_vif *vif)
 	free_netdev(vif->netdev);
 }
 
+/* The largest MTU a frame over the VIF's receive chain can carry. */
+static void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif)
+{
+	vif->netdev->max_mtu = min_t(u32, vif->rx_buf * vif->rx_chain,
+				     vif->board->max_frame) - ETH_HLEN;
+}
+
 /* Operations, offloads and MTU, once the queues are known. */
 static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 {
@@ -928,8 +934,7 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 	}
 	netdev->features = netdev->hw_features;
 	netdev->min_mtu = ETH_MIN_MTU;
-	netdev->max_mtu = min_t(u32, vif->rx_buf * vif->rx_chain, b->max_frame) -
-			  ETH_HLEN;
+	selfvirt_vif_set_max_mtu(vif);
 	netif_napi_add_weight(netdev, &vif->napi, selfvirt_poll,
 			      SELFVIRT_NAPI_WEIGHT);
 	netif_carrier_off(netdev);
@@ -1077,8 +1082,7 @@ static void selfvirt_vif_function_rx_chain(struct selfvirt_vif *vif,
 				min_t(u32, MAX_SKB_FRAGS + 1, vif->rx_entries));
 	if (rx_chain & SELFVIRT_VIF_RX_COALESCE)
 		vif->netdev->features |= NETIF_F_GRO_HW;
-	vif->netdev->max_mtu = min_t(u32, vif->rx_buf * vif->rx_chain,
-				     vif->board->max_frame) - ETH_HLEN;
+	selfvirt_vif_set_max_mtu(vif);
 }
 
 /**

@@ -478,6 +478,8 @@ void selfvirt_engines_resume(SelfvirtState *s);
 bool selfvirt_engines_parked(SelfvirtState *s);
 void selfvirt_engines_run_inline(SelfvirtState *s);
 void selfvirt_engine_kick(SelfvirtEngine *e);
+void selfvirt_engine_wait_on(uint32_t *waiters, SelfvirtEngine *e);
+void selfvirt_engines_wake_waiters(SelfvirtState *s, uint32_t *waiters);
 void selfvirt_engine_wake(SelfvirtEngine *e);
 bool selfvirt_engines_finish_here(SelfvirtState *s);
 void selfvirt_engine_kick_role(SelfvirtState *s,

@@ -123,6 +123,28 @@ void selfvirt_engine_kick_role(SelfvirtState *s, enum SelfvirtEngineRole role)
     selfvirt_engine_wake(&s->me.engine[role]);
 }
 
+/*
+ * Engine @e waits on @waiters (a bit per engine) for something another
+ * engine makes; the caller looks once more after this, so that a wake in
+ * between is not lost.
+ */
+void selfvirt_engine_wait_on(uint32_t *waiters, SelfvirtEngine *e)
+{
+    qatomic_or(waiters, 1u << (e - e->s->me.engine));
+    smp_mb();     /* waiting, then look again: no lost wake-up */
+}
+
+/* Kick the engines waiting on @waiters, and clear it. */
+void selfvirt_engines_wake_waiters(SelfvirtState *s, uint32_t *waiters)
+{
+    uint32_t w = qatomic_xchg(waiters, 0);
+
+    while (w) {
+        selfvirt_engine_kick(&s->me.engine[ctz32(w)]);
+        w &= w - 1;
+    }
+}
+
 static void selfvirt_engine_kick_all(SelfvirtState *s)
 {
     for (unsigned i = 0; i < s->me.count; i++) {

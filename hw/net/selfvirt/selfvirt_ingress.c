@@ -64,12 +64,7 @@ void selfvirt_ingress_drop(SelfvirtState *s, unsigned v, uint32_t len)
 /* Ingress made room in a pending queue: wake the engines that wait for it. */
 static void selfvirt_ingress_wake_waiters(SelfvirtState *s)
 {
-    uint32_t waiters = qatomic_xchg(&s->ingress.room_waiters, 0);
-
-    while (waiters) {
-        selfvirt_engine_kick(&s->me.engine[ctz32(waiters)]);
-        waiters &= waiters - 1;
-    }
+    selfvirt_engines_wake_waiters(s, &s->ingress.room_waiters);
 }
 
 /*
@@ -90,8 +85,7 @@ SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
     if (selfvirt_vif_rx_blocked(&s->vif[v])) {
         return SELFVIRT_ROOM_NONE;
     }
-    qatomic_or(&s->ingress.room_waiters, 1u << (e - s->me.engine));
-    smp_mb();     /* waiting, then look again: no lost wake-up */
+    selfvirt_engine_wait_on(&s->ingress.room_waiters, e);
     return selfvirt_fifo_full(pending) ? SELFVIRT_ROOM_WAIT : SELFVIRT_ROOM;
 }
 

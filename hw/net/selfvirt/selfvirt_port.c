@@ -152,30 +152,18 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
 
 /* ---- transmit: the wire-tx engine, then the netdev ---- */
 
-/* Would the port take no frame now?  (Egress looks before it copies.) */
 /*
- * Is the queue to the wire full?  Then engine @e waits for room: the
- * wire-tx engine wakes it when it has taken frames.
+ * Would the port take no frame now (egress looks before it copies)?  Then
+ * engine @e waits for room: the wire-tx engine wakes it when it has taken
+ * frames.
  */
 bool selfvirt_port_busy(SelfvirtState *s, SelfvirtEngine *e)
 {
     if (!selfvirt_fifo_full(&s->port.out)) {
         return false;
     }
-    qatomic_or(&s->port.room_waiters, 1u << (e - s->me.engine));
-    smp_mb();     /* waiting, then look again: no lost wake-up */
+    selfvirt_engine_wait_on(&s->port.room_waiters, e);
     return selfvirt_fifo_full(&s->port.out);
-}
-
-/* The wire-tx engine took frames from out: wake who waits for room. */
-static void selfvirt_port_wake_waiters(SelfvirtState *s)
-{
-    uint32_t waiters = qatomic_xchg(&s->port.room_waiters, 0);
-
-    while (waiters) {
-        selfvirt_engine_kick(&s->me.engine[ctz32(waiters)]);
-        waiters &= waiters - 1;
-    }
 }
 
 /* A frame from a VIF for the wire; false: no room, it stays the caller's. */
@@ -252,7 +240,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
     selfvirt_stage_add(e, SELFVIRT_STAGE_WIRE_TX, start, n);
     if (n) {
         selfvirt_port_flush(s);
-        selfvirt_port_wake_waiters(s);
+        selfvirt_engines_wake_waiters(s, &s->port.room_waiters);
     }
     return n > 0;
 }
