@@ -318,15 +318,6 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
             progress.finish_point()
 
 
-def l2_vm(a, setup, rnd):
-    """An L2 VM in L1 @a for @setup, started, its interface up: 'vm-sv' on
-    a VIF of a's board of its own (an mdev, vfio-pci), 'vm-bridged' behind
-    a bridge in @a (plain NIC mode, a tap and virtio-net)."""
-    (l2,), uuids = bench_nested.boot_l2s(a, NESTED_SHAPES[setup], rnd, 1)
-    bench_nested.l2_up(l2, 0, direct=bool(uuids))
-    return l2, uuids[0] if uuids else None
-
-
 def run_nested(rnd, cfg, rec, progress):
     """Figs. 2 and 3 with VMs as the guests, n = 1: one L2 VM in the left
     L1 (the paper's domU), on its own VIF or behind the L1's bridge (the
@@ -342,17 +333,13 @@ def run_nested(rnd, cfg, rec, progress):
             progress.step(f'round {rnd}/{cfg["rounds"]} {setup} n=1 (an L2 '
                           'VM: boot, psapp, iperf3)')
             t0, cpu0 = time.monotonic(), host_cpu_times()
-            l2, u = l2_vm(a, setup, rnd)
-            try:
+            # 'vm-sv' on an mdev VIF, 'vm-bridged' behind a's bridge
+            with bench_nested.l2_vms(a, NESTED_SHAPES[setup], rnd) as \
+                    ((l2,), _):
                 lat = measure_latency(l2, b, 1, cfg['probes'],
                                       client=('', 'eth0'))
                 thr = measure_throughput(l2, b, 1, cfg['seconds'],
                                          client_ns='')
-            finally:
-                l2.shutdown()
-                if u:
-                    a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove',
-                          check=False, timeout=60)
             rec.point(rnd, setup, 1, lat, thr, t0, cpu0)
             progress.finish_point()
 

@@ -34,8 +34,8 @@ import statistics
 import sys
 import time
 
-from harness import (guests, host_cpu_times, iperf3_mbps, ping_rtts,
-                     steal_percent, wire_pair)
+from harness import (abi_define, guests, host_cpu_times, iperf3_mbps,
+                     ping_rtts, steal_percent, wire_pair)
 
 MODELS = {
     # name: (device, guest module, module parameters)
@@ -58,7 +58,7 @@ def setup(g, model, host, params=None, gap_us=0):
     g.run(f'modprobe {module} {default_params if params is None else params}')
     g.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
           'sleep 0.1; done; ip link set eth0 up')
-    if module == 'selfvirt':
+    if module == 'selfvirt' and gap_us:
         g.run(f'ethtool -C eth0 rx-usecs {gap_us}')
     if model != 'selfvirt-br':
         g.run(f'ip addr add 10.9.0.{host}/24 dev eth0')
@@ -140,7 +140,7 @@ def main():
     ap.add_argument('--idle', type=int, default=0, metavar='S',
                     help='also measure each idle guest for S seconds')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
-                    help='the selfvirt interfaces\' signal gap (0..10000)')
+                    help='the selfvirt interfaces\' signal gap')
     args = ap.parse_args()
     models = args.models.split(',')
     for m in models:
@@ -148,8 +148,9 @@ def main():
             ap.error(f"unknown model '{m}'; choose from {', '.join(MODELS)}")
     if args.runs < 1 or args.seconds < 1 or args.idle < 0:
         ap.error('--runs and --seconds must be at least 1, --idle at least 0')
-    if not 0 <= args.signal_gap <= 10000:
-        ap.error('--signal-gap must be 0..10000 us')
+    gap_max = abi_define('SELFVIRT_SIGNAL_GAP_MAX_US')
+    if not 0 <= args.signal_gap <= gap_max:
+        ap.error(f'--signal-gap must be 0..{gap_max} us')
 
     host0 = host_cpu_times()
     results = {m: [] for m in models}

@@ -23,14 +23,16 @@ time.
 """
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
 import sys
 import time
 
-from harness import (L2_AGENTS, Nested, board_stat, guests, host_cpu_times,
-                     ping_rtts, quote, steal_percent, vif_netns, wire_pair)
+from harness import (L2_AGENTS, Nested, abi_define, board_stat, guests,
+                     host_cpu_times, ping_rtts, quote, steal_percent,
+                     vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
 
 
@@ -133,15 +135,29 @@ def boot_l2s(a, shape, rnd, vms, gap_us=0):
     return l2s, uuids
 
 
-def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):
-    """(Mbit/s of the n flows summed, mean of the VMs' median RTT in ms,
-    L1 traps per L2 frame, (trapped doorbells, signals, doorbells straight
-    to the board) per frame) for @vms VMs."""
+@contextlib.contextmanager
+def l2_vms(a, shape, rnd, vms=1, gap_us=0, tso=True):
+    """@vms L2 VMs for @shape, up on the wire (l2_up); yields (the VMs, the
+    mdevs); always shuts them down and removes the mdevs."""
     l2s, uuids = [], []
     try:
         l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us)
         for i, l2 in enumerate(l2s):
             l2_up(l2, i, direct=bool(uuids), tso=tso)
+        yield l2s, uuids
+    finally:
+        for l2 in l2s:
+            l2.shutdown()
+        for u in uuids:
+            a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', check=False,
+                  timeout=60)
+
+
+def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):
+    """(Mbit/s of the n flows summed, mean of the VMs' median RTT in ms,
+    L1 traps per L2 frame, (trapped doorbells, signals, doorbells straight
+    to the board, L1 traps per wire frame) per frame) for @vms VMs."""
+    with l2_vms(a, shape, rnd, vms, gap_us, tso) as (l2s, uuids):
         outs = in_background(l2s, lambda i: f'ping -c 20 -i 0.2 {peer(i)}', 120)
         rtt = statistics.mean(statistics.median(ping_rtts(o)) for o in outs)
         frames0 = sum(l2_frames(l2) for l2 in l2s)
@@ -161,12 +177,6 @@ def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):
         return mbps, rtt, (bells + signals) / frames, \
             (bells / frames, signals / frames, rung / frames,
              (bells + signals) / wire)
-    finally:
-        for l2 in l2s:
-            l2.shutdown()
-        for u in uuids:
-            a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', check=False,
-                  timeout=60)
 
 
 def vm_counts(text):
@@ -196,8 +206,9 @@ def main():
     args = ap.parse_args()
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
-    if not 0 <= args.signal_gap <= 10000:
-        ap.error('--signal-gap must be 0..10000 us')
+    gap_max = abi_define('SELFVIRT_SIGNAL_GAP_MAX_US')
+    if not 0 <= args.signal_gap <= gap_max:
+        ap.error(f'--signal-gap must be 0..{gap_max} us')
 
     server, client = wire_pair('bench-nested')
     board = f'selfvirt-nic,vifs=8,addr=05.0,netdev=wire,' \

@@ -24,6 +24,18 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.join(TOP, 'build')
 
 
+def abi_define(name):
+    """A number #defined in the ABI header, the one truth for device,
+    driver and tests."""
+    path = os.path.join(TOP, 'hw', 'net', 'selfvirt', 'selfvirt_abi.h')
+    with open(path, encoding='utf-8') as f:
+        m = re.search(rf'^#define\s+{name}\s+(0x[0-9a-fA-F]+|\d+)\b', f.read(),
+                      re.M)
+    if not m:
+        raise KeyError(f'{name} is not a number in {path}')
+    return int(m[1], 0)
+
+
 def _config():
     conf = {}
     path = os.path.join(BUILD, 'config.mk')
@@ -37,18 +49,6 @@ def _config():
 
 
 CONFIG = _config()
-
-
-def abi_define(name):
-    """A number #defined in the ABI header, the one truth for device,
-    driver and tests."""
-    path = os.path.join(TOP, 'hw', 'net', 'selfvirt', 'selfvirt_abi.h')
-    with open(path, encoding='utf-8') as f:
-        m = re.search(rf'^#define\s+{name}\s+(0x[0-9a-fA-F]+|\d+)\b', f.read(),
-                      re.M)
-    if not m:
-        raise KeyError(f'{name} is not a number in {path}')
-    return int(m[1], 0)
 sys.path.insert(0, os.path.join(CONFIG['QEMU_SRC'], 'python'))
 
 # pylint: disable=wrong-import-position

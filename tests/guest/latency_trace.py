@@ -192,19 +192,12 @@ def nested(args, dev, log, paths):
             g.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 '
                   'net.ipv6.conf.default.disable_ipv6=1')
         for shape in ('direct', 'bridged'):
-            (l2,), uuids = bench_nested.boot_l2s(a, shape, 0, 1)
-            try:
-                bench_nested.l2_up(l2, 0, direct=bool(uuids))
+            with bench_nested.l2_vms(a, shape, 0) as ((l2,), _):
                 l2.run('sysctl -qw net.ipv6.conf.all.disable_ipv6=1')
                 start = [os.path.getsize(p) for p in paths]
                 out = traced_ping(l2, (a, b), args.count, bench_nested.peer(0))
                 res[shape] = (out, read_trace(paths[0], start[0]),
                               read_trace(paths[1], start[1]))
-            finally:
-                l2.shutdown()
-                for u in uuids:
-                    a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove',
-                          check=False, timeout=60)
     return res
 
 

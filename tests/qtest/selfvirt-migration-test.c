@@ -92,33 +92,48 @@ static uint32_t create_marked_vif(Board *b, uint32_t v, uint32_t win,
 }
 
 /*
- * A board with VIFs 1 and 2 saved to @path; management set identifier
- * width @irq_width first, unless 0, and VIF 1's signal gap @gap_us.
+ * A board with VIFs 1 and 2; management set identifier width @irq_width
+ * first, unless 0, and VIF 1's signal gap @gap_us.
  */
-static void save_board(const char *props, uint32_t irq_width,
-                       uint32_t gap_us, const char *path)
+static void marked_board_start(Board *b, const char *props,
+                               uint32_t irq_width, uint32_t gap_us)
 {
     uint32_t gap[3] = { 1, SELFVIRT_ATTR_SIGNAL_GAP, gap_us };
     g_autofree char *opts = g_strdup_printf(",vifs=4,sdram-size=16M%s",
                                             props);
+
+    board_start(b, opts);
+    if (irq_width) {
+        csr_wr(b, SELFVIRT_REG_IRQ_INFO, irq_width);
+    }
+    g_assert_cmpuint(create_marked_vif(b, 1, 1, mac_mark1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_marked_vif(b, 2, 2, mac_mark2), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_OK);
+}
+
+/* Board @b saved to @path, and stopped. */
+static void board_save_stop(Board *b, const char *path)
+{
     g_autofree char *uri = g_strdup_printf("file:%s", path);
+
+    qtest_qmp_assert_success(b->qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_assert_cmpstr(wait_migration(b->qts), ==, "completed");
+    board_stop(b);
+}
+
+/* marked_board_start()'s board, window 63 marked, saved to @path. */
+static void save_board(const char *props, uint32_t irq_width,
+                       uint32_t gap_us, const char *path)
+{
     Board b;
 
-    board_start(&b, opts);
-    if (irq_width) {
-        csr_wr(&b, SELFVIRT_REG_IRQ_INFO, irq_width);
-    }
-    g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
-                     SELFVIRT_ST_OK);
-    g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
-                     SELFVIRT_ST_OK);
-    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
-                     SELFVIRT_ST_OK);
+    marked_board_start(&b, props, irq_width, gap_us);
     csr_wr(&b, SELFVIRT_REG_WIN_HI(63), WIN_HI_MARK);
-    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
-    g_assert_cmpstr(wait_migration(b.qts), ==, "completed");
-    board_stop(&b);
+    board_save_stop(&b, path);
 }
 
 /*
@@ -193,17 +208,13 @@ static void test_stream_held_signal_of_gone_vif(void)
 {
     g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
                                             g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("file:%s", path);
     uint32_t gap[3] = { 2, SELFVIRT_ATTR_SIGNAL_GAP, 1000 };
     uint32_t vif = 2;
     uint8_t f[64];
     Board b;
 
-    board_start(&b, ",vifs=4,sdram-size=16M");
-    g_assert_cmpuint(create_marked_vif(&b, 1, 1, mac_mark1), ==,
-                     SELFVIRT_ST_OK);
-    g_assert_cmpuint(create_marked_vif(&b, 2, 2, mac_mark2), ==,
-                     SELFVIRT_ST_OK);
+    /* VIF 1 keeps a gap, so the subsection is sent */
+    marked_board_start(&b, "", 0, 1000);
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
                      SELFVIRT_ST_OK);
     qpci_io_writel(b.dev, b.sdram, 2 * b.part_size +
@@ -218,13 +229,7 @@ static void test_stream_held_signal_of_gone_vif(void)
     }
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_DESTROY, &vif, 1), ==,
                      SELFVIRT_ST_OK);
-    gap[0] = 1;                 /* a gap left, so the subsection is sent */
-    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
-                     SELFVIRT_ST_OK);
-    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
-    g_assert_cmpstr(wait_migration(b.qts), ==, "completed");
-    board_stop(&b);
+    board_save_stop(&b, path);
     g_assert_cmpstr(load_board("", 0, path), ==, "completed");
     unlink(path);
 }

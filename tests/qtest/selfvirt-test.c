@@ -160,6 +160,42 @@ static void test_vif_to_vif(void)
  * frames closer together than it (streaming), the engine threads do the
  * work and are woken.
  */
+/*
+ * The engine wake-ups while VIF 0 sends five frames 5 ms apart (its and
+ * VIF 1's egress engines asleep first), each checked where it lands: in
+ * VIF 1's ring, or (@to_wire) on the wire.
+ */
+static uint32_t wakeups_for_five_frames(Board *b, bool to_wire)
+{
+    uint8_t frame[64], got[64];
+    uint32_t wakeups;
+
+    for (uint32_t v = 0; v < 2; v++) {
+        WAIT_FOR(rq_word(b, v, RQ_FLAGS) & SELFVIRT_RQ_EGRESS_ASLEEP,
+                 "VIF %u's egress engine never went to sleep", v);
+    }
+    wakeups = csr_rd(b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
+    for (uint32_t i = 1; i <= 5; i++) {
+        g_usleep(5 * 1000);         /* the engines have slept 5 ms */
+        frame_init(frame, sizeof(frame), to_wire ? mac_far : mac_vif1,
+                   mac_vif0);
+        frame[20] = i;
+        post_frame(b, 0, frame, sizeof(frame));
+        if (to_wire) {
+            g_assert_cmpuint(wire_recv(b, got, sizeof(got), 2000), ==,
+                             sizeof(frame));
+        } else {
+            WAIT_FOR(rq_word(b, 1, RQ_RX_PROD) == i,
+                     "VIF 1 did not receive frame %u", i);
+            qtest_memread(b->qts, RQ_BASE + RQ_PAGE +
+                          SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
+        }
+        g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
+    }
+    return csr_rd(b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
+           wakeups;
+}
+
 static void test_inline_wake(void)
 {
     static const struct { const char *opts; bool inline_expected; } cfg[] = {
@@ -170,28 +206,12 @@ static void test_inline_wake(void)
 
     for (unsigned c = 0; c < ARRAY_SIZE(cfg); c++) {
         Board b;
-        uint8_t frame[64], got[64];
         uint32_t wakeups;
 
         board_start(&b, cfg[c].opts);
         g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
         g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-        WAIT_FOR(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_EGRESS_ASLEEP,
-                 "VIF 0's egress engine never went to sleep");
-        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
-        for (uint32_t i = 1; i <= 5; i++) {
-            g_usleep(5 * 1000);     /* the engines have slept 5 ms */
-            frame_init(frame, sizeof(frame), mac_vif1, mac_vif0);
-            frame[20] = i;
-            post_frame(&b, 0, frame, sizeof(frame));
-            WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == i,
-                     "VIF 1 did not receive frame %u", i);
-            qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
-                          SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
-            g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
-        }
-        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
-                  wakeups;
+        wakeups = wakeups_for_five_frames(&b, false);
         if (cfg[c].inline_expected) {
             g_assert_cmpuint(wakeups, ==, 0);
         } else {
@@ -210,27 +230,11 @@ static void test_inline_wake(void)
 static void test_wire_send_wakes_no_sender(void)
 {
     Board b;
-    uint8_t frame[64], got[64];
-    uint32_t wakeups;
 
     board_start(&b, ",vifs=4,contexts=1");      /* an egress engine each */
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-    WAIT_FOR(rq_word(&b, 1, RQ_FLAGS) & SELFVIRT_RQ_EGRESS_ASLEEP,
-             "VIF 1's egress engine never went to sleep");
-    wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
-    for (uint32_t i = 1; i <= 5; i++) {
-        g_usleep(5 * 1000);         /* the engines have slept 5 ms */
-        frame_init(frame, sizeof(frame), mac_far, mac_vif0);
-        frame[20] = i;
-        post_frame(&b, 0, frame, sizeof(frame));
-        g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==,
-                         sizeof(frame));
-        g_assert_cmpmem(got, sizeof(got), frame, sizeof(frame));
-    }
-    wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
-              wakeups;
-    g_assert_cmpuint(wakeups, ==, 0);
+    g_assert_cmpuint(wakeups_for_five_frames(&b, true), ==, 0);
     board_stop(&b);
 }
 
