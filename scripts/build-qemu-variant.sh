@@ -13,6 +13,7 @@ common="--target-list=x86_64-softmmu
 --enable-kvm
 --enable-tcg
 --enable-slirp
+--enable-tpm
 --disable-docs
 --disable-download
 --disable-install-blobs

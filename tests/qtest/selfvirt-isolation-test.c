@@ -12,6 +12,12 @@
 #include "hw/pci/pci_regs.h"
 #include "qemu/bswap.h"
 #include "selfvirt-qtest.h"
+#ifdef SELFVIRT_TEST_RAM_DEVICE
+#include <glib/gstdio.h>
+#include "hw/acpi/tpm.h"
+#include "qemu/module.h"
+#include "tpm-emu.h"
+#endif
 
 /*
  * Frames a VIF's pending queue holds on the board: SELFVIRT_PENDING_MAX,
@@ -162,6 +168,40 @@ static void test_tso_not_tcp(void)
 }
 
 /*
+ * TSO on a frame to a group address is a malformed descriptor too: a
+ * broadcast would be cut for the wire and copied whole to every VIF.
+ */
+static void test_tso_to_group(void)
+{
+    enum { PAYLOAD = 20000 };
+    g_autofree uint8_t *f = g_malloc(PAYLOAD + 64);
+    uint8_t got[128];
+    uint32_t len;
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    len = tcp_frame(f, mac_bcast, mac_vif0, 1, TCP_ACK, PAYLOAD, 4000);
+    post_desc(&b, 0, f, len, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 1, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 200), ==, 0);
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
+    g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
+
+    /* the VIF was not halted: a plain broadcast still goes everywhere */
+    frame_init(f, 64, mac_bcast, mac_vif0);
+    post_desc(&b, 0, f, 64, 0, 0, 0);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, 64);
+    WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == 1, "VIF 1 rx_prod %u",
+             rq_word(&b, 1, RQ_RX_PROD));
+    board_stop(&b);
+}
+
+/*
  * The window page size is one for the whole table: a change while VIFs
  * are live would move their receive queues.  Refused and counted.
  */
@@ -268,6 +308,123 @@ static void test_window_on_mmio(void)
     board_stop(&b);
 }
 
+#ifdef SELFVIRT_TEST_RAM_DEVICE
+/*
+ * A window pointed at a ram_device region (here the TPM's Physical Presence
+ * Interface page; VFIO's BARs are the same kind): QEMU writes it through
+ * the MMIO path with the BQL, so it is a master abort as MMIO is, and the
+ * page keeps its bytes.  The TPM needs an emulator on its chardev.
+ */
+static void test_window_on_ram_device(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("selfvirt-tpm.XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    g_autofree char *extra = g_strdup_printf(
+        ",vifs=4 -chardev socket,id=chr,path=%s "
+        "-tpmdev emulator,id=tpm,chardev=chr -device tpm-crb,tpmdev=tpm", sock);
+    SocketAddress addr = {
+        .type = SOCKET_ADDRESS_TYPE_UNIX, .u.q_unix.path = sock,
+    };
+    TPMTestState tpm = { .addr = &addr, .tpm_version = TPM_VERSION_2_0 };
+    uint8_t before[0x400], after[0x400], f[64];
+    GThread *emu;
+    Board b;
+
+    g_mutex_init(&tpm.data_mutex);
+    g_cond_init(&tpm.data_cond);
+    emu = g_thread_new(NULL, tpm_emu_ctrl_thread, &tpm);
+    tpm_emu_test_wait_cond(&tpm);
+
+    board_start(&b, extra);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    qtest_memread(b.qts, TPM_PPI_ADDR_BASE, before, sizeof(before));
+    csr_wr(&b, SELFVIRT_REG_WIN_LO(1), TPM_PPI_ADDR_BASE | SELFVIRT_WIN_VALID);
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    WAIT_FOR(vif_stat(&b, 1, SELFVIRT_VSTAT_WIN_ABORTS) > 0,
+             "no master abort on a window onto a ram_device region");
+    /* the status block would have gone to the page's first bytes */
+    qtest_memread(b.qts, TPM_PPI_ADDR_BASE, after, sizeof(after));
+    g_assert_cmpmem(after, sizeof(after), before, sizeof(before));
+    board_stop(&b);
+
+    g_thread_join(emu);
+    g_unlink(sock);
+    g_rmdir(dir);
+    g_mutex_clear(&tpm.data_mutex);
+    g_cond_clear(&tpm.data_cond);
+}
+#endif
+
+/* Frames on the wire, read without waiting; each is for the wire's MAC. */
+static uint32_t wire_take_far(Board *b, int quiet_ms)
+{
+    uint8_t got[128];
+    uint32_t n = 0;
+
+    while (wire_recv(b, got, sizeof(got), quiet_ms)) {
+        g_assert_cmpmem(got, ETH_ALEN, mac_far, ETH_ALEN);
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Finding 10b: the board routes a frame by the destination in its own
+ * copy, not by what SDRAM held a moment before the copy.  A guest that
+ * changes the MAC while the board sends cannot get a frame for the wire
+ * into a VIF, nor a VIF's frame onto the wire.  Every descriptor of VIF
+ * 0's send queue points at one buffer, whose destination the test flips
+ * between VIF 1 and the wire while the board sends all along (paced by
+ * VIF 0's rate limit, the queue kept full).
+ */
+static void test_mac_changed_while_sent(void)
+{
+    enum { N = SELFVIRT_QUEUE_MAX, FLIPS = 2000 };
+    g_autofree struct selfvirt_tx_desc *d = g_new0(struct selfvirt_tx_desc, N);
+    uint64_t buf = SELFVIRT_SQ_DATA_OFF(N);
+    uint32_t to_wire = 0, prod = 0;
+    uint8_t f[64], got[ETH_ALEN];
+    Board b;
+
+    board_start(&b, ",vifs=4,inline-wake-us=0");    /* engine threads */
+    g_assert_cmpuint(create_vif_queues(&b, 0, 0, N, 16), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, (uint32_t[]){
+                     0, SELFVIRT_ATTR_RATE, 400 }, 3), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    qpci_memwrite(b.dev, b.sdram, buf, f, sizeof(f));
+    for (uint32_t i = 0; i < N; i++) {
+        d[i].len = cpu_to_le32(sizeof(f));
+    }
+    qpci_memwrite(b.dev, b.sdram, SELFVIRT_SQ_DESC(0), d, N * sizeof(*d));
+    for (uint32_t flip = 1; flip <= FLIPS; flip++) {
+        prod = rq_word(&b, 0, RQ_TX_CONS) + N;
+        qpci_io_writel(b.dev, b.sdram,
+                       offsetof(struct selfvirt_sq_ctrl, tx_prod), prod);
+        csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+        qpci_memwrite(b.dev, b.sdram, buf, flip & 1 ? mac_vif1 : mac_far,
+                      ETH_ALEN);
+        to_wire += wire_take_far(&b, 0);
+    }
+    while (rq_word(&b, 0, RQ_TX_CONS) != prod) {
+        to_wire += wire_take_far(&b, 1);
+    }
+    to_wire += wire_take_far(&b, 100);
+
+    /* VIF 1 took the first of its frames (the rest were dropped, counted) */
+    g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 16);
+    for (uint32_t i = 0; i < 16; i++) {
+        qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
+                      SELFVIRT_RQ_SLOT(16, 2048, i), got, ETH_ALEN);
+        g_assert_cmpmem(got, ETH_ALEN, mac_vif1, ETH_ALEN);
+    }
+    g_test_message("%u flips, %u of %u frames to the wire", FLIPS, to_wire,
+                   prod);
+    g_assert_cmpuint(to_wire, >, 0);
+    board_stop(&b);
+}
+
 /* Frames from the wire until @quiet_ms pass without one; checks the order. */
 static uint32_t wire_drain(Board *b, uint32_t *next, int quiet_ms)
 {
@@ -318,20 +475,81 @@ static void test_slow_wire_loses_nothing(void)
     board_stop(&b);
 }
 
+/*
+ * A peer on the wire that reads nothing at all: the board's queues toward
+ * it are bounded, so the VIF's send queue stops (the guest's frames wait in
+ * its own SDRAM) instead of the board buffering whatever a guest posts.
+ * Then the peer reads, and every frame arrives once, in order.
+ */
+static void test_wire_queue_bounded(void)
+{
+    enum { FRAMES = 8000 };
+    uint32_t posted = 0, next = 0, stuck = 0;
+    uint8_t f[64];
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    while (posted < FRAMES && stuck < 200) {
+        if (posted - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES) {
+            stl_le_p(f + 20, posted++);
+            post_quietly(&b, 0, f, sizeof(f));
+            csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+            stuck = 0;
+        } else {
+            stuck++;
+            g_usleep(1000);
+        }
+    }
+    /* the board's queues and the socket's buffer: far below FRAMES */
+    g_assert_cmpuint(posted, <, FRAMES / 2);
+
+    stuck = 0;
+    while (next < FRAMES) {
+        if (posted < FRAMES &&
+            posted - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES) {
+            stl_le_p(f + 20, posted++);
+            post_quietly(&b, 0, f, sizeof(f));
+            csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+        } else if (wire_drain(&b, &next, 5)) {
+            stuck = 0;
+        } else {
+            g_assert_cmpuint(++stuck, <, 400);
+        }
+    }
+    g_assert_cmpuint(next, ==, FRAMES);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(
+                         SELFVIRT_STAT_WIRE_TX_FRAMES)), ==, FRAMES);
+    board_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+#ifdef SELFVIRT_TEST_RAM_DEVICE
+    module_call_init(MODULE_INIT_QOM);      /* the TPM emulator's channels */
+#endif
     qtest_add_func("/selfvirt/isolation/wire-to-full-vif",
                    test_wire_to_full_vif);
     qtest_add_func("/selfvirt/isolation/vif-to-full-vif",
                    test_vif_to_full_vif);
     qtest_add_func("/selfvirt/isolation/tso-not-tcp", test_tso_not_tcp);
+    qtest_add_func("/selfvirt/isolation/tso-to-group", test_tso_to_group);
     qtest_add_func("/selfvirt/isolation/page-shift-live",
                    test_page_shift_live);
     qtest_add_func("/selfvirt/isolation/spoofed-source", test_spoofed_source);
     qtest_add_func("/selfvirt/isolation/intx-after-msi", test_intx_after_msi);
     qtest_add_func("/selfvirt/isolation/window-on-mmio", test_window_on_mmio);
+#ifdef SELFVIRT_TEST_RAM_DEVICE
+    qtest_add_func("/selfvirt/isolation/window-on-ram-device",
+                   test_window_on_ram_device);
+#endif
+    qtest_add_func("/selfvirt/isolation/mac-changed-while-sent",
+                   test_mac_changed_while_sent);
     qtest_add_func("/selfvirt/isolation/slow-wire-loses-nothing",
                    test_slow_wire_loses_nothing);
+    qtest_add_func("/selfvirt/isolation/wire-queue-bounded",
+                   test_wire_queue_bounded);
     return g_test_run();
 }

@@ -54,14 +54,11 @@ static inline uint32_t wire_recv(Board *b, uint8_t *buf, uint32_t size, int ms)
     uint32_t be, len;
     int i;
 
-    for (i = 0; i < ms; i++) {
-        if (recv(b->wire[0], &be, 4, MSG_DONTWAIT | MSG_PEEK) == 4) {
-            break;
+    for (i = 0; recv(b->wire[0], &be, 4, MSG_DONTWAIT | MSG_PEEK) != 4; i++) {
+        if (i >= ms) {
+            return 0;
         }
         g_usleep(1000);
-    }
-    if (i == ms) {
-        return 0;
     }
     g_assert_cmpint(recv(b->wire[0], &be, 4, MSG_WAITALL), ==, 4);
     len = ntohl(be);

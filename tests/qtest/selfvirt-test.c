@@ -153,19 +153,15 @@ static void test_vif_to_vif(void)
     board_stop(&b);
 }
 
+/* Where the five frames of wakeups_for_five_frames() go */
+typedef enum { VIF0_TO_VIF1, VIF0_TO_WIRE, WIRE_TO_VIF1 } FivePath;
+
 /*
- * inline-wake-us: on an idle board (engines asleep for longer than it)
- * the doorbell's vCPU runs the egress and ingress engines' turns itself,
- * so a frame crosses the board without waking a thread.  With 0, or with
- * frames closer together than it (streaming), the engine threads do the
- * work and are woken.
+ * The engine wake-ups while five frames cross the board 5 ms apart (VIF 0's
+ * and VIF 1's egress engines asleep first), each checked where it lands:
+ * in VIF 1's ring or on the wire.
  */
-/*
- * The engine wake-ups while VIF 0 sends five frames 5 ms apart (its and
- * VIF 1's egress engines asleep first), each checked where it lands: in
- * VIF 1's ring, or (@to_wire) on the wire.
- */
-static uint32_t wakeups_for_five_frames(Board *b, bool to_wire)
+static uint32_t wakeups_for_five_frames(Board *b, FivePath path)
 {
     uint8_t frame[64], got[64];
     uint32_t wakeups;
@@ -177,11 +173,16 @@ static uint32_t wakeups_for_five_frames(Board *b, bool to_wire)
     wakeups = csr_rd(b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
     for (uint32_t i = 1; i <= 5; i++) {
         g_usleep(5 * 1000);         /* the engines have slept 5 ms */
-        frame_init(frame, sizeof(frame), to_wire ? mac_far : mac_vif1,
-                   mac_vif0);
+        frame_init(frame, sizeof(frame),
+                   path == VIF0_TO_WIRE ? mac_far : mac_vif1,
+                   path == WIRE_TO_VIF1 ? mac_far : mac_vif0);
         frame[20] = i;
-        post_frame(b, 0, frame, sizeof(frame));
-        if (to_wire) {
+        if (path == WIRE_TO_VIF1) {
+            wire_send(b, frame, sizeof(frame));
+        } else {
+            post_frame(b, 0, frame, sizeof(frame));
+        }
+        if (path == VIF0_TO_WIRE) {
             g_assert_cmpuint(wire_recv(b, got, sizeof(got), 2000), ==,
                              sizeof(frame));
         } else {
@@ -196,6 +197,13 @@ static uint32_t wakeups_for_five_frames(Board *b, bool to_wire)
            wakeups;
 }
 
+/*
+ * inline-wake-us: on an idle board (engines asleep for longer than it)
+ * the doorbell's vCPU runs the egress and ingress engines' turns itself,
+ * so a frame crosses the board without waking a thread.  With 0, or with
+ * frames closer together than it (streaming), the engine threads do the
+ * work and are woken.
+ */
 static void test_inline_wake(void)
 {
     static const struct { const char *opts; bool inline_expected; } cfg[] = {
@@ -211,7 +219,7 @@ static void test_inline_wake(void)
         board_start(&b, cfg[c].opts);
         g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
         g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-        wakeups = wakeups_for_five_frames(&b, false);
+        wakeups = wakeups_for_five_frames(&b, VIF0_TO_VIF1);
         if (cfg[c].inline_expected) {
             g_assert_cmpuint(wakeups, ==, 0);
         } else {
@@ -234,7 +242,23 @@ static void test_wire_send_wakes_no_sender(void)
     board_start(&b, ",vifs=4,contexts=1");      /* an egress engine each */
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
-    g_assert_cmpuint(wakeups_for_five_frames(&b, true), ==, 0);
+    g_assert_cmpuint(wakeups_for_five_frames(&b, VIF0_TO_WIRE), ==, 0);
+    board_stop(&b);
+}
+
+/*
+ * Frames from the wire wake no egress engine either: ingress wakes only
+ * the engines that wait for room in a VIF's pending queue (it used to wake
+ * every egress engine after each turn, and each wrote its VIFs' flags).
+ */
+static void test_wire_receive_wakes_no_sender(void)
+{
+    Board b;
+
+    board_start(&b, ",vifs=4,contexts=1");      /* an egress engine each */
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(wakeups_for_five_frames(&b, WIRE_TO_VIF1), ==, 0);
     board_stop(&b);
 }
 
@@ -1393,6 +1417,8 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/inline-wake", test_inline_wake);
     qtest_add_func("/selfvirt/wire-send-wakes-no-sender",
                    test_wire_send_wakes_no_sender);
+    qtest_add_func("/selfvirt/wire-receive-wakes-no-sender",
+                   test_wire_receive_wakes_no_sender);
     qtest_add_func("/selfvirt/window-abort", test_window_abort);
     qtest_add_func("/selfvirt/bad-buffer-halts", test_bad_buffer_halts);
     qtest_add_func("/selfvirt/halt-status", test_halt_status);
