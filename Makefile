@@ -67,7 +67,7 @@ guest-6.1: driver-6.1 tools
 check-guest-6.1: qemu guest-6.1
 	SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
-check: all driver-6.1 check-unit check-qtest check-host check-guest
+check: all driver-6.1 check-unit check-qtest check-host check-tsan check-guest
 
 # The project's own meson build (meson.build): unit tests of the ABI and of
 # the device's pure logic; the guest tools
@@ -121,6 +121,27 @@ check-sanitizers-6.1: $(BUILD)/config.mk guest-6.1 nested
 	$(SAN_ENV) SELFVIRT_QEMU=$(QEMU_SAN)/qemu-system-x86_64 \
 	    SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
+
+# The qtests against a QEMU built with ThreadSanitizer (build/qemu-tsan,
+# QEMU's own recipe and suppressions): races between the board's engine
+# threads, the main loop and the qtest accelerator.  A report on the
+# device's own state fails it; the rest are counted (scripts/tsan-reports.py).
+QEMU_TSAN := $(BUILD)/qemu-tsan
+TSAN_LOG := $(BUILD)/tsan/report
+TSAN_SUPP := $(BUILD)/tsan/suppressions
+TSAN_ENV := TSAN_OPTIONS="suppressions=$(TSAN_SUPP) \
+	detect_deadlocks=false history_size=7 exitcode=0 log_path=$(TSAN_LOG)"
+SELFVIRT_QTESTS := selfvirt-test selfvirt-isolation-test selfvirt-migration-test
+check-tsan: qemu
+	scripts/build-qemu-variant.sh tsan $(QEMU_SRC) $(QEMU_TSAN)
+	rm -rf $(dir $(TSAN_LOG)) && mkdir -p $(dir $(TSAN_LOG))
+	cat $(QEMU_SRC)/tests/tsan/suppressions.tsan tests/qtest/selfvirt-tsan.supp \
+	    > $(TSAN_SUPP)
+	for t in $(SELFVIRT_QTESTS); do \
+	    $(TSAN_ENV) QTEST_QEMU_BINARY=$(QEMU_TSAN)/qemu-system-x86_64 \
+	        $(QEMU_BUILD)/tests/qtest/selfvirt/$$t --tap -k || exit 1; \
+	done
+	$(PYTHON) scripts/tsan-reports.py $(TSAN_LOG)
 
 # libFuzzer on selfvirt-nic (tests/qtest/selfvirt-fuzz.c) in a clang build
 # with ASan and UBSan (build/qemu-fuzz); FUZZ_SECONDS long.  Crash inputs go
@@ -184,4 +205,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean

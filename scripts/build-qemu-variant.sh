@@ -1,8 +1,10 @@
 #!/bin/sh
 # A second QEMU build from the same source tree and overlay as the main
-# one, for checking: "sanitizers" (gcc's ASan and UBSan) or "fuzzing"
-# (clang, libFuzzer, ASan and UBSan).  Builds what that variant needs.
-#   scripts/build-qemu-variant.sh sanitizers|fuzzing QEMU_SRC BUILD_DIR
+# one, for checking: "sanitizers" (gcc's ASan and UBSan), "fuzzing"
+# (clang, libFuzzer, ASan and UBSan) or "tsan" (gcc's ThreadSanitizer,
+# the races between the board's engine threads).  Builds what that
+# variant needs.
+#   scripts/build-qemu-variant.sh sanitizers|fuzzing|tsan QEMU_SRC BUILD_DIR
 set -eu
 variant=$1
 src=$(cd "$2" && pwd)
@@ -17,16 +19,18 @@ common="--target-list=x86_64-softmmu
 --disable-docs
 --disable-download
 --disable-install-blobs
---enable-asan
---enable-ubsan
 --python=/usr/bin/python3"
-case $variant in
-sanitizers)
-    args=$common
-    cc=
-    targets="qemu-system-x86_64 tests/qtest/selfvirt/selfvirt-test
+asan_ubsan="--enable-asan
+--enable-ubsan"
+qtests="tests/qtest/selfvirt/selfvirt-test
         tests/qtest/selfvirt/selfvirt-isolation-test
         tests/qtest/selfvirt/selfvirt-migration-test"
+case $variant in
+sanitizers)
+    args="$common
+$asan_ubsan"
+    cc=
+    targets="qemu-system-x86_64 $qtests"
     ;;
 fuzzing)
     command -v clang >/dev/null || {
@@ -34,10 +38,21 @@ fuzzing)
         exit 1
     }
     args="$common
+$asan_ubsan
 --cc=clang
 --cxx=clang++
 --enable-fuzzing"
     targets=qemu-fuzz-x86_64
+    ;;
+tsan)
+    # QEMU's own recipe (docs/devel/testing/main.rst), with gcc (libtsan2
+    # comes with it): -O0 keeps every access the source makes
+    args="$common
+--enable-tsan
+--disable-werror
+--extra-cflags=-O0"
+    # the main build's qtest binaries drive it: races in QEMU are the point
+    targets=qemu-system-x86_64
     ;;
 *)
     echo "build-qemu-variant: unknown variant '$variant'" >&2

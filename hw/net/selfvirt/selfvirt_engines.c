@@ -200,7 +200,8 @@ void selfvirt_engines_pause(SelfvirtState *s)
     }
     trace_selfvirt_engines_pause(qatomic_read(&me->pause_req));
     qemu_mutex_lock(&me->pause_lock);
-    if (me->pause_req++ == 0) {
+    /* atomic: the engines read it without pause_lock, before they park */
+    if (qatomic_fetch_inc(&me->pause_req) == 0) {
         qemu_mutex_unlock(&me->pause_lock);
         selfvirt_engine_kick_all(s);
         qemu_mutex_lock(&me->pause_lock);
@@ -240,7 +241,7 @@ void selfvirt_engines_resume(SelfvirtState *s)
     trace_selfvirt_engines_resume(qatomic_read(&me->pause_req));
     qemu_mutex_lock(&me->pause_lock);
     assert(me->pause_req > 0);
-    if (--me->pause_req == 0) {
+    if (qatomic_fetch_dec(&me->pause_req) == 1) {
         qemu_cond_broadcast(&me->pause_cond);
     }
     qemu_mutex_unlock(&me->pause_lock);

@@ -35,10 +35,26 @@ SelfvirtFrame *selfvirt_frame_alloc(uint32_t len, int src_vif)
     return fr;
 }
 
+/*
+ * Back to its engine's pool, from any thread: QSLIST_INSERT_HEAD_ATOMIC,
+ * but with the head read atomically too, as the engine takes the list
+ * with an atomic exchange meanwhile (a plain read is a data race).
+ */
+static void selfvirt_frame_pool_return(SelfvirtFramePool *p,
+                                       SelfvirtFrame *fr)
+{
+    SelfvirtFrame *head;
+
+    do {
+        head = qatomic_read(&p->returned.slh_first);
+        fr->pool_next.sle_next = head;
+    } while (qatomic_cmpxchg(&p->returned.slh_first, head, fr) != head);
+}
+
 void selfvirt_frame_free(SelfvirtFrame *fr)
 {
     if (fr && fr->pool) {
-        QSLIST_INSERT_HEAD_ATOMIC(&fr->pool->returned, fr, pool_next);
+        selfvirt_frame_pool_return(fr->pool, fr);
     } else {
         g_free(fr);
     }

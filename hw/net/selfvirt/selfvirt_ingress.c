@@ -189,6 +189,8 @@ void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif)
  * The flags word has two writers, the VIF's egress engine (EGRESS_ASLEEP)
  * and the ingress engine (RX_BLOCKED): a lost update would stall the VIF
  * for good, so the change and its write to host memory are one step.
+ * Readers without the lock (a writer looking at its own bit) read it
+ * atomically.
  */
 void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
                             uint32_t set, uint32_t clear)
@@ -198,7 +200,7 @@ void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
     QEMU_LOCK_GUARD(&vif->flags_lock);
     flags = (vif->rq_flags | set) & ~clear;
     if (flags != vif->rq_flags) {
-        vif->rq_flags = flags;
+        qatomic_set(&vif->rq_flags, flags);
         le = cpu_to_le32(flags);
         selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
                                                flags), &le, 4);
@@ -294,7 +296,7 @@ static void selfvirt_ingress_publish(SelfvirtState *s, unsigned v,
     SelfvirtVif *vif = &s->vif[v];
     uint32_t rx_prod = cpu_to_le32(vif->rx_prod);
 
-    if (vif->rq_flags & SELFVIRT_RQ_RX_BLOCKED) {
+    if (qatomic_read(&vif->rq_flags) & SELFVIRT_RQ_RX_BLOCKED) {
         selfvirt_vif_set_flags(s, vif, 0, SELFVIRT_RQ_RX_BLOCKED);
     }
     smp_wmb();     /* frames and descriptors before rx_prod */

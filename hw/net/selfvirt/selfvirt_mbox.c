@@ -334,22 +334,27 @@ static uint32_t selfvirt_attr_signal_gap(SelfvirtState *s, SelfvirtVif *vif,
     return SELFVIRT_ST_OK;
 }
 
-/* New rings: the driver must have stopped the VIF's traffic. */
+/*
+ * New rings: the driver must have stopped the VIF's traffic.  The engines
+ * park first: the candidate is a copy of the whole VIF, flags and all.
+ */
 static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
                                      uint32_t queues, uint32_t rx_buf_size)
 {
     unsigned v = vif - s->vif;
-    SelfvirtVif c = *vif;
+    SelfvirtVif c;
     uint32_t st;
 
+    selfvirt_engines_pause(s);
+    c = *vif;
     c.tx_entries = SELFVIRT_QUEUES_TX(queues);
     c.rx_entries = SELFVIRT_QUEUES_RX(queues);
     c.rx_buf_size = rx_buf_size ? rx_buf_size : vif->rx_buf_size;
     st = selfvirt_check_config(s, v, &c);
     if (st != SELFVIRT_ST_OK) {
+        selfvirt_engines_resume(s);
         return st;
     }
-    selfvirt_engines_pause(s);
     selfvirt_fifo_flush(&vif->pending);
     vif->tx_entries = c.tx_entries;
     vif->rx_entries = c.rx_entries;
