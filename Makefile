@@ -67,7 +67,7 @@ guest-6.1: driver-6.1 tools
 check-guest-6.1: qemu guest-6.1
 	SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
-check: all driver-6.1 check-unit check-qtest check-host check-tsan check-guest
+check: all driver-6.1 check-unit check-qtest check-host check-guest
 
 # The project's own meson build (meson.build): unit tests of the ABI and of
 # the device's pure logic; the guest tools

@@ -13,7 +13,8 @@ Two TCG guests joined by a stream netdev, one NIC each; the same workload
 Models are interleaved round by round so that host load hits them alike.
 Prints medians (ping RTT, the experiment kit's raw-socket probe psapp,
 iperf3), and ratios to virtio-net, the best peer and e1000, with the
-host CPU the two QEMU processes used per Gbit/s during iperf3, and the
+host CPU the two QEMU processes used per Gbit/s during iperf3 (and by
+thread: each guest's vCPU, the boards' engines, the rest), and the
 host's steal time over the whole run.
 
 --idle S also measures, per model, what one guest's QEMU uses in S
@@ -101,14 +102,30 @@ def one_run(model, seconds, gap_us=0):
         probe = probe_us(a, b, ns_a, ns_b, model)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
-        cpu0 = a.cpu_seconds() + b.cpu_seconds()
-        t0 = time.monotonic()
+        cpu0, t0 = thread_cpu(a, b), time.monotonic()
         out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
                     timeout=seconds + 60)
-        cores = (a.cpu_seconds() + b.cpu_seconds() - cpu0) / \
-            (time.monotonic() - t0)
+        cpu1, elapsed = thread_cpu(a, b), time.monotonic() - t0
+        roles = {k: (cpu1[k] - cpu0[k]) / elapsed for k in cpu0}
         mbps = iperf3_mbps(out)
-        return mbps, statistics.median(rtts), cores / (mbps / 1000), probe
+        return (mbps, statistics.median(rtts), roles['all'] / (mbps / 1000),
+                probe, roles)
+
+
+# What the host's cores did during iperf3, by QEMU thread (harness names
+# them): the sender's and the receiver's vCPU, the boards' engines, and the
+# rest of both processes (main loops, the netdev, RCU, timers)
+ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest')
+
+
+def thread_cpu(a, b):
+    """CPU seconds so far of sender @a's and receiver @b's QEMUs, by role."""
+    t = {'all': a.cpu_seconds() + b.cpu_seconds(),
+         'tx vCPU': a.thread_cpu_ns('CPU ') / 1e9,
+         'rx vCPU': b.thread_cpu_ns('CPU ') / 1e9,
+         'engines': (a.thread_cpu_ns('svme') + b.thread_cpu_ns('svme')) / 1e9}
+    t['rest'] = t['all'] - t['tx vCPU'] - t['rx vCPU'] - t['engines']
+    return t
 
 
 def idle_run(model, seconds):
@@ -154,11 +171,14 @@ def main():
 
     host0 = host_cpu_times()
     results = {m: [] for m in models}
+    roles = {m: [] for m in models}
     idle = {m: [] for m in models}
     for r in range(args.runs):
         for m in models:
-            mbps, rtt, cpu, probe = one_run(m, args.seconds, args.signal_gap)
+            mbps, rtt, cpu, probe, cores = one_run(m, args.seconds,
+                                                   args.signal_gap)
             results[m].append((mbps, rtt, cpu, probe))
+            roles[m].append(cores)
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
                   f'RTT {rtt:.2f} ms, probe {probe:.0f} us, {cpu:.2f} host '
                   'cores per Gbit/s', flush=True)
@@ -195,7 +215,22 @@ def main():
         print(line)
     if best:
         print(f'best peer: {best}')
+    print_roles(models, med, roles)
     return 0
+
+
+def print_roles(models, med, roles):
+    """Host cores by thread during iperf3, and per Gbit/s (medians)."""
+    print('\nhost cores during iperf3 by QEMU thread, medians (per Gbit/s '
+          'in brackets); a vCPU near 1.00 bounds its guest')
+    print(f'{"model":>12} ' + ' '.join(f'{r:>14}' for r in ROLES))
+    for m in models:
+        gbps = med[m][0] / 1000
+        cells = []
+        for r in ROLES:
+            c = statistics.median(x[r] for x in roles[m])
+            cells.append(f'{c:5.2f} ({c / gbps:5.2f})')
+        print(f'{m:>12} ' + ' '.join(f'{c:>14}' for c in cells))
 
 
 if __name__ == '__main__':
