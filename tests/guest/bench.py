@@ -114,8 +114,9 @@ def one_run(model, seconds, gap_us=0):
 
 # What the host's cores did during iperf3, by QEMU thread (harness names
 # them): the sender's and the receiver's vCPU, the boards' engines, and the
-# rest of both processes (main loops, the netdev, RCU, timers)
-ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest')
+# rest of both processes (main loops, the netdev, RCU, timers); and how
+# long their threads were runnable but waited for one of the host's cores
+ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
 
 
 def thread_cpu(a, b):
@@ -125,6 +126,7 @@ def thread_cpu(a, b):
          'rx vCPU': b.thread_cpu_ns('CPU ') / 1e9,
          'engines': (a.thread_cpu_ns('svme') + b.thread_cpu_ns('svme')) / 1e9}
     t['rest'] = t['all'] - t['tx vCPU'] - t['rx vCPU'] - t['engines']
+    t['waiting'] = (a.thread_cpu_ns('', 1) + b.thread_cpu_ns('', 1)) / 1e9
     return t
 
 
@@ -222,7 +224,8 @@ def main():
 def print_roles(models, med, roles):
     """Host cores by thread during iperf3, and per Gbit/s (medians)."""
     print('\nhost cores during iperf3 by QEMU thread, medians (per Gbit/s '
-          'in brackets); a vCPU near 1.00 bounds its guest')
+          'in brackets); a vCPU near 1.00 bounds its guest; waiting: '
+          'runnable threads without a core')
     print(f'{"model":>12} ' + ' '.join(f'{r:>14}' for r in ROLES))
     for m in models:
         gbps = med[m][0] / 1000

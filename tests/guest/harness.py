@@ -153,9 +153,10 @@ class Guest:
             fields = f.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
-    def thread_cpu_ns(self, prefix):
+    def thread_cpu_ns(self, prefix, field=0):
         """CPU time (ns, schedstat) of the QEMU threads named @prefix*:
-        'svme' the board's engines, 'CPU ' the vCPUs."""
+        'svme' the board's engines, 'CPU ' the vCPUs, '' all.  @field 1:
+        the time they were runnable but waited for a core instead."""
         task = f'/proc/{self.vm.get_pid()}/task'
         total = 0
         for tid in os.listdir(task):
@@ -164,7 +165,7 @@ class Guest:
                     if not f.read().startswith(prefix):
                         continue
                 with open(f'{task}/{tid}/schedstat') as f:
-                    total += int(f.read().split()[0])
+                    total += int(f.read().split()[field])
             except FileNotFoundError:
                 pass                # the thread ended in between
         return total
