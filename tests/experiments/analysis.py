@@ -884,6 +884,48 @@ def bandwidth_table(bw):
     return '\n'.join(lines) + '\n\n(MiB/s, median over rounds)'
 
 
+def thread_points(rows):
+    """{setup: {n: {role: cores}}}, the median over rounds; roles in the
+    order the CSV gives them."""
+    cores = defaultdict(list)
+    for r in rows:
+        cores[(r['setup'], int(r['n']), r['role'])].append(float(r['cores']))
+    points = defaultdict(lambda: defaultdict(dict))
+    for (setup, n, role), v in cores.items():
+        points[setup][n][role] = statistics.median(v)
+    return points
+
+
+def threads_table(points, thr):
+    """Markdown: each Fig. 3 point's host cores by QEMU thread, and the
+    busy ones (all but 'waiting') per Gbit/s of its aggregate."""
+    roles = list(next(iter(next(iter(points.values())).values())))
+    lines = ['| setup | n | Mbit/s | ' + ' | '.join(roles) +
+             ' | busy cores per Gbit/s |',
+             '|---|---|---|' + '---|' * (len(roles) + 1)]
+    for setup in sorted(points):
+        for n in sorted(points[setup]):
+            p = points[setup][n]
+            mbps = thr.get(setup, {}).get(n)
+            busy = sum(c for r, c in p.items() if r != 'waiting')
+            cells = [f'{mbps:.0f}' if mbps else '-'] + \
+                [f'{p.get(r, 0):.2f}' for r in roles] + \
+                [f'{busy / (mbps / 1000):.2f}' if mbps else '-']
+            lines.append(f'| {setup_label(setup)} | {n} | ' +
+                         ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+THREADS_NOTE = """Host cores while the n flows ran, from the schedstat of
+each QEMU thread (debug-threads names them): the sending and the receiving
+guest's vCPU (all n clients or servers run on it), the boards' engines, the
+rest of both QEMUs (main loops, the netdev), and the time their threads
+were runnable but had no core; median over rounds.  A vCPU near 1.00
+bounds its guest; "waiting" near or above 1 means the host's two cores are
+the bound.
+"""
+
+
 def host_load(rows):
     if not rows:
         return 'not recorded'
@@ -1009,6 +1051,7 @@ def report(out_dir, meta=''):
     cpu = board_cpu_points(read_optional(out_dir, 'fig10_board_cpu.csv'))
     bw = bandwidth_points(read_optional(out_dir, 'fig5_bandwidth.csv'))
     wk = wakeup_points(read_optional(out_dir, 'wakeups.csv'))
+    threads = thread_points(read_optional(out_dir, 'fig3_cpu.csv'))
     if lat:
         plot_lines(lat, 'RTT (ms): mean over flows of each flow\'s median',
                    'Fig. 2: latency (psapp, 64-byte raw probes)',
@@ -1051,6 +1094,9 @@ def report(out_dir, meta=''):
             f.write('## Fig. 3: throughput\n\n'
                     '![Fig. 3](fig3_throughput.png)\n\n')
             f.write(table(thr, 'Mbit/s, sum of the n flows', '{:.0f}') + '\n')
+        if threads:
+            f.write('\n### Fig. 3: host cores by QEMU thread\n\n' +
+                    threads_table(threads, thr) + '\n\n' + THREADS_NOTE)
         if has_stages:
             f.write('\n## Fig. 4: micro-engine stage costs\n\n'
                     '![Fig. 4](fig4_stages.png)\n\n' + stages_table(stages) +

@@ -66,8 +66,9 @@ sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
 import bench_nested                                 # noqa: E402
-from harness import (grow_vif_netns, guests, host_cpu_times,  # noqa: E402
-                     iperf3_mbps, vif_netns, wire_pair)
+from harness import (THREAD_ROLES, cores_between,  # noqa: E402
+                     grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
+                     qemu_thread_cpu, vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
@@ -208,7 +209,7 @@ class Recorder:
         self.lat, self.thr, self.host, self.ident = [], [], [], []
         self.stages, self.costs = [], []
         self.pingpong, self.board_cpu, self.bandwidth = [], [], []
-        self.wakeups = []
+        self.wakeups, self.fig3_cpu = [], []
 
     def mailbox(self, rnd, board, pair, host, hist, cpu):
         """Figs. 9/10: every round trip of one ping-pong ({us: count}), and
@@ -260,6 +261,11 @@ class Recorder:
                       'mbps': f'{mbps:.2f}'}
                      for flow, mbps in enumerate(throughput)]
 
+    def thread_cores(self, rnd, setup, n, cores):
+        """The two QEMUs' cores by thread role while Fig. 3's flows ran."""
+        self.fig3_cpu += [{'round': rnd, 'setup': setup, 'n': n, 'role': r,
+                           'cores': f'{cores[r]:.3f}'} for r in THREAD_ROLES]
+
     def save(self, out):
         analysis.write_csv(os.path.join(out, 'fig2_latency.csv'),
                            ['round', 'setup', 'n', 'flow', 'rtt_us'], self.lat)
@@ -285,6 +291,9 @@ class Recorder:
                             'signals'], self.board_cpu)
         analysis.write_csv(os.path.join(out, 'fig5_bandwidth.csv'),
                            ['round', 'board', 'path', 'mibs'], self.bandwidth)
+        analysis.write_csv(os.path.join(out, 'fig3_cpu.csv'),
+                           ['round', 'setup', 'n', 'role', 'cores'],
+                           self.fig3_cpu)
         analysis.write_csv(os.path.join(out, 'host.csv'),
                            ['round', 'setup', 'n', 'seconds', 'steal_pct',
                             'load1', 'probes_lost'], self.host)
@@ -313,7 +322,10 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
             progress.step(f'round {rnd}/{cfg["rounds"]} {name} n={n}')
             t0, cpu0 = time.monotonic(), host_cpu_times()
             lat = measure_latency(a, b, n, cfg['probes'], dom0)
+            threads0, t1 = qemu_thread_cpu(a, b), time.monotonic()
             thr = measure_throughput(a, b, n, cfg['seconds'], dom0)
+            rec.thread_cores(rnd, name, n, cores_between(
+                threads0, qemu_thread_cpu(a, b), time.monotonic() - t1))
             rec.point(rnd, name, n, lat, thr, t0, cpu0)
             progress.finish_point()
 

@@ -35,7 +35,8 @@ import statistics
 import sys
 import time
 
-from harness import (abi_define, guests, host_cpu_times, iperf3_mbps,
+from harness import (THREAD_ROLES, abi_define, cores_between, guests,
+                     host_cpu_times, iperf3_mbps, qemu_thread_cpu,
                      ping_rtts, steal_percent, wire_pair)
 
 MODELS = {
@@ -102,32 +103,16 @@ def one_run(model, seconds, gap_us=0):
         probe = probe_us(a, b, ns_a, ns_b, model)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
-        cpu0, t0 = thread_cpu(a, b), time.monotonic()
+        cpu0, t0 = qemu_thread_cpu(a, b), time.monotonic()
         out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
                     timeout=seconds + 60)
-        cpu1, elapsed = thread_cpu(a, b), time.monotonic() - t0
-        roles = {k: (cpu1[k] - cpu0[k]) / elapsed for k in cpu0}
+        roles = cores_between(cpu0, qemu_thread_cpu(a, b),
+                              time.monotonic() - t0)
         mbps = iperf3_mbps(out)
         return (mbps, statistics.median(rtts), roles['all'] / (mbps / 1000),
                 probe, roles)
 
 
-# What the host's cores did during iperf3, by QEMU thread (harness names
-# them): the sender's and the receiver's vCPU, the boards' engines, and the
-# rest of both processes (main loops, the netdev, RCU, timers); and how
-# long their threads were runnable but waited for one of the host's cores
-ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
-
-
-def thread_cpu(a, b):
-    """CPU seconds so far of sender @a's and receiver @b's QEMUs, by role."""
-    t = {'all': a.cpu_seconds() + b.cpu_seconds(),
-         'tx vCPU': a.thread_cpu_ns('CPU ') / 1e9,
-         'rx vCPU': b.thread_cpu_ns('CPU ') / 1e9,
-         'engines': (a.thread_cpu_ns('svme') + b.thread_cpu_ns('svme')) / 1e9}
-    t['rest'] = t['all'] - t['tx vCPU'] - t['rx vCPU'] - t['engines']
-    t['waiting'] = (a.thread_cpu_ns('', 1) + b.thread_cpu_ns('', 1)) / 1e9
-    return t
 
 
 def idle_run(model, seconds):
@@ -226,11 +211,11 @@ def print_roles(models, med, roles):
     print('\nhost cores during iperf3 by QEMU thread, medians (per Gbit/s '
           'in brackets); a vCPU near 1.00 bounds its guest; waiting: '
           'runnable threads without a core')
-    print(f'{"model":>12} ' + ' '.join(f'{r:>14}' for r in ROLES))
+    print(f'{"model":>12} ' + ' '.join(f'{r:>14}' for r in THREAD_ROLES))
     for m in models:
         gbps = med[m][0] / 1000
         cells = []
-        for r in ROLES:
+        for r in THREAD_ROLES:
             c = statistics.median(x[r] for x in roles[m])
             cells.append(f'{c:5.2f} ({c / gbps:5.2f})')
         print(f'{m:>12} ' + ' '.join(f'{c:>14}' for c in cells))

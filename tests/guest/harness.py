@@ -471,6 +471,30 @@ def vif_board_stat(g, netns, name):
     return int(re.search(rf'board_{name}: (\d+)', out)[1])
 
 
+# What the host's cores do for two guests, by QEMU thread (named with
+# debug-threads): the sender's and the receiver's vCPU, the boards'
+# engines, and the rest of both processes (main loops, the netdev, RCU,
+# timers); and how long their threads were runnable but had no core
+THREAD_ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
+
+
+def qemu_thread_cpu(a, b):
+    """CPU seconds so far of sender @a's and receiver @b's QEMUs, by role
+    (THREAD_ROLES, and 'all')."""
+    t = {'all': a.cpu_seconds() + b.cpu_seconds(),
+         'tx vCPU': a.thread_cpu_ns('CPU ') / 1e9,
+         'rx vCPU': b.thread_cpu_ns('CPU ') / 1e9,
+         'engines': (a.thread_cpu_ns('svme') + b.thread_cpu_ns('svme')) / 1e9}
+    t['rest'] = t['all'] - t['tx vCPU'] - t['rx vCPU'] - t['engines']
+    t['waiting'] = (a.thread_cpu_ns('', 1) + b.thread_cpu_ns('', 1)) / 1e9
+    return t
+
+
+def cores_between(before, after, seconds):
+    """Cores each role of qemu_thread_cpu() used from @before to @after."""
+    return {k: (after[k] - before[k]) / seconds for k in before}
+
+
 def host_cpu_times():
     """The host's /proc/stat CPU line: total and steal jiffies."""
     with open('/proc/stat') as f:

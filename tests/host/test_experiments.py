@@ -37,6 +37,24 @@ def test_throughput_is_the_sum_of_flows_then_the_median_of_rounds():
     assert analysis.throughput_points(data) == {'bridged': {2: 30.0}}
 
 
+def test_thread_cores_median_of_rounds_and_per_gbit():
+    data = [{'round': rnd, 'setup': 'sv', 'n': '16', 'role': role,
+             'cores': c} for rnd, role, c in [
+                 ('1', 'tx vCPU', '0.5'), ('1', 'rx vCPU', '1.0'),
+                 ('1', 'waiting', '0.4'),
+                 ('2', 'tx vCPU', '0.7'), ('2', 'rx vCPU', '0.9'),
+                 ('2', 'waiting', '0.6'),
+                 ('3', 'tx vCPU', '0.6'), ('3', 'rx vCPU', '0.8'),
+                 ('3', 'waiting', '0.5')]]
+    points = analysis.thread_points(data)
+    assert points['sv'][16] == {'tx vCPU': 0.6, 'rx vCPU': 0.9,
+                                'waiting': 0.5}
+    table = analysis.threads_table(points, {'sv': {16: 500.0}})
+    # busy: 0.6 + 0.9 = 1.5 cores for 0.5 Gbit/s, waiting left out
+    assert '| 16 | 500 | 0.60 | 0.90 | 0.50 | 3.00 |' in table, table
+    assert table.splitlines()[0].startswith('| setup | n | Mbit/s | tx vCPU')
+
+
 def test_claims_pass_fail_and_not_run():
     lat = {'sv': {1: 1.0, 16: 2.0, 32: 3.0}, 'bridged': {1: 2.0},
            'sv-msix': {16: 2.0, 32: 2.1}, 'dom0': {1: 1.1}}
