@@ -356,14 +356,24 @@ static void test_window_on_ram_device(void)
 }
 #endif
 
-/* Frames on the wire, read without waiting; each is for the wire's MAC. */
-static uint32_t wire_take_far(Board *b, int quiet_ms)
+/*
+ * VIF 1's MAC with another last byte: a MAC of no VIF, for the wire.  A
+ * frame's destination flips between the two with one byte written, so the
+ * board's copy never holds a mix of two MACs.
+ */
+#define MAC_VIF1_LAST 0x57
+#define MAC_NEAR_LAST 0x58
+static const uint8_t mac_near[6] = { 0x52, 0x54, 0x00, 0x12, 0x34,
+                                     MAC_NEAR_LAST };
+
+/* Frames on the wire, read without waiting; each is for mac_near. */
+static uint32_t wire_take_near(Board *b, int quiet_ms)
 {
     uint8_t got[128];
     uint32_t n = 0;
 
     while (wire_recv(b, got, sizeof(got), quiet_ms)) {
-        g_assert_cmpmem(got, ETH_ALEN, mac_far, ETH_ALEN);
+        g_assert_cmpmem(got, ETH_ALEN, mac_near, ETH_ALEN);
         n++;
     }
     return n;
@@ -387,12 +397,13 @@ static void test_mac_changed_while_sent(void)
     uint8_t f[64], got[ETH_ALEN];
     Board b;
 
+    g_assert_cmphex(mac_vif1[5], ==, MAC_VIF1_LAST);
     board_start(&b, ",vifs=4,inline-wake-us=0");    /* engine threads */
     g_assert_cmpuint(create_vif_queues(&b, 0, 0, N, 16), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, (uint32_t[]){
                      0, SELFVIRT_ATTR_RATE, 400 }, 3), ==, SELFVIRT_ST_OK);
-    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    frame_init(f, sizeof(f), mac_near, mac_vif0);
     qpci_memwrite(b.dev, b.sdram, buf, f, sizeof(f));
     for (uint32_t i = 0; i < N; i++) {
         d[i].len = cpu_to_le32(sizeof(f));
@@ -403,14 +414,14 @@ static void test_mac_changed_while_sent(void)
         qpci_io_writel(b.dev, b.sdram,
                        offsetof(struct selfvirt_sq_ctrl, tx_prod), prod);
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-        qpci_memwrite(b.dev, b.sdram, buf, flip & 1 ? mac_vif1 : mac_far,
-                      ETH_ALEN);
-        to_wire += wire_take_far(&b, 0);
+        qpci_io_writeb(b.dev, b.sdram, buf + ETH_ALEN - 1,
+                       flip & 1 ? MAC_VIF1_LAST : MAC_NEAR_LAST);
+        to_wire += wire_take_near(&b, 0);
     }
     while (rq_word(&b, 0, RQ_TX_CONS) != prod) {
-        to_wire += wire_take_far(&b, 1);
+        to_wire += wire_take_near(&b, 1);
     }
-    to_wire += wire_take_far(&b, 100);
+    to_wire += wire_take_near(&b, 100);
 
     /* VIF 1 took the first of its frames (the rest were dropped, counted) */
     g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 16);
