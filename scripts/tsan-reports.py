@@ -5,11 +5,12 @@
   tsan-reports.py LOG_PREFIX
 
 reads every LOG_PREFIX.<pid> file that TSAN_OPTIONS=log_path=LOG_PREFIX left
-(QEMU and the qtest binaries), prints whole each report on the device's own
-state (is_device) and counts the others: QEMU's core and GLib (whose locks
-TSan does not see unless GLib is built with it: docs/devel/testing in QEMU's
-tree), and guest memory that the board and the guest share by design.  Exits 1 when the device has a report, 2 when there are no
-logs at all (TSan did not run).
+(the QEMUs a qtest run started), prints whole each report on the device's
+own state (is_device) and counts the others: QEMU's core and GLib (whose
+locks TSan does not see unless GLib is built with it: docs/devel/testing in
+QEMU's tree), and guest memory that the board and the guest share by
+design.  Exits 1 when the device has a report, 2 when there are no logs at
+all (TSan did not run).
 """
 import glob
 import re

@@ -113,8 +113,6 @@ def one_run(model, seconds, gap_us=0):
                 probe, roles)
 
 
-
-
 def idle_run(model, seconds):
     """Host CPU cores one guest's QEMU uses with its NIC up and idle."""
     dev = MODELS[model][0]

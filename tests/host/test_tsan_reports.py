@@ -1,11 +1,12 @@
-"""scripts/tsan-reports.py: TSan's reports sorted into the device's and the rest."""
+"""scripts/tsan-reports.py: TSan's reports, the device's and the rest."""
 
 import importlib.util
 import os
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
 spec = importlib.util.spec_from_file_location(
     'tsan_reports', os.path.join(TOP, 'scripts', 'tsan-reports.py'))
 tsan_reports = importlib.util.module_from_spec(spec)
