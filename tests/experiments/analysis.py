@@ -899,7 +899,8 @@ def thread_points(rows):
 def threads_table(points, thr):
     """Markdown: each Fig. 3 point's host cores by QEMU thread, and the
     busy ones (all but 'waiting') per Gbit/s of its aggregate."""
-    roles = list(next(iter(next(iter(points.values())).values())))
+    roles = list(dict.fromkeys(role for by_n in points.values()
+                               for p in by_n.values() for role in p))
     lines = ['| setup | n | Mbit/s | ' + ' | '.join(roles) +
              ' | busy cores per Gbit/s |',
              '|---|---|---|' + '---|' * (len(roles) + 1)]

@@ -436,6 +436,21 @@ static void test_mac_changed_while_sent(void)
     board_stop(&b);
 }
 
+/*
+ * Post frame @f (64 bytes, to the wire) numbered *@posted on VIF 0 and ring,
+ * if its send queue has room; false if it is full.
+ */
+static bool post_numbered(Board *b, uint8_t *f, uint32_t *posted)
+{
+    if (*posted - rq_word(b, 0, RQ_TX_CONS) >= TX_ENTRIES) {
+        return false;
+    }
+    stl_le_p(f + 20, (*posted)++);
+    post_quietly(b, 0, f, 64);
+    csr_wr(b, SELFVIRT_REG_DOORBELL, 0);
+    return true;
+}
+
 /* Frames from the wire until @quiet_ms pass without one; checks the order. */
 static uint32_t wire_drain(Board *b, uint32_t *next, int quiet_ms)
 {
@@ -466,10 +481,7 @@ static void test_slow_wire_loses_nothing(void)
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_far, mac_vif0);
     while (posted < FRAMES) {
-        if (posted - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES) {
-            stl_le_p(f + 20, posted++);
-            post_quietly(&b, 0, f, sizeof(f));
-            csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+        if (post_numbered(&b, f, &posted)) {
             stuck = 0;
         } else if (++stuck > 50) {
             /* the board holds back: now the peer reads for a while */
@@ -508,10 +520,7 @@ static void test_wire_queue_bounded(const void *data)
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_far, mac_vif0);
     while (posted < FRAMES && stuck < 200) {
-        if (posted - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES) {
-            stl_le_p(f + 20, posted++);
-            post_quietly(&b, 0, f, sizeof(f));
-            csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+        if (post_numbered(&b, f, &posted)) {
             stuck = 0;
         } else {
             stuck++;
@@ -523,12 +532,10 @@ static void test_wire_queue_bounded(const void *data)
 
     stuck = 0;
     while (next < FRAMES) {
-        if (posted < FRAMES &&
-            posted - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES) {
-            stl_le_p(f + 20, posted++);
-            post_quietly(&b, 0, f, sizeof(f));
-            csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-        } else if (wire_drain(&b, &next, 5)) {
+        if (posted < FRAMES && post_numbered(&b, f, &posted)) {
+            continue;
+        }
+        if (wire_drain(&b, &next, 5)) {
             stuck = 0;
         } else {
             g_assert_cmpuint(++stuck, <, 400);
