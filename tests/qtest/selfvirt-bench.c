@@ -47,30 +47,8 @@ static void create_vif(Board *b, uint32_t v)
                      SELFVIRT_ST_OK);
 }
 
-/* utime + stime, in seconds, from a /proc stat file */
-static double stat_cpu_seconds(const char *path)
-{
-    g_autofree char *stat = NULL;
-    unsigned long utime, stime;
-    char *p;
-
-    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
-    p = strrchr(stat, ')');
-    /* fields 14 and 15 (utime, stime) follow ") state" and 10 more */
-    g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-                           "%*u %lu %lu", &utime, &stime), ==, 2);
-    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
-}
-
-static double cpu_seconds(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-
-    return stat_cpu_seconds(path);
-}
-
-/* CPU seconds of QEMU's threads named svme<n>-@role (egress, ...) */
-static double engine_cpu_seconds(pid_t pid, const char *role)
+/* Nanoseconds on a CPU of QEMU's threads whose name has @role (NULL: all). */
+static double thread_cpu_ns(pid_t pid, const char *role)
 {
     g_autofree char *dir = g_strdup_printf("/proc/%d/task", pid);
     g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
@@ -80,15 +58,24 @@ static double engine_cpu_seconds(pid_t pid, const char *role)
     g_assert_nonnull(tasks);
     while ((tid = g_dir_read_name(tasks))) {
         g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", dir, tid);
-        g_autofree char *stat_path = g_strdup_printf("%s/%s/stat", dir, tid);
+        g_autofree char *sched_path = g_strdup_printf("%s/%s/schedstat", dir,
+                                                      tid);
         g_autofree char *comm = NULL;
+        g_autofree char *sched = NULL;
 
+        /* schedstat's first field: time on a CPU, in ns (not clock ticks) */
         if (g_file_get_contents(comm_path, &comm, NULL, NULL) &&
-            g_str_has_prefix(comm, "svme") && strstr(comm, role)) {
-            sum += stat_cpu_seconds(stat_path);
+            (!role || (g_str_has_prefix(comm, "svme") && strstr(comm, role))) &&
+            g_file_get_contents(sched_path, &sched, NULL, NULL)) {
+            sum += g_ascii_strtod(sched, NULL);
         }
     }
     return sum;
+}
+
+static double cpu_seconds(pid_t pid)
+{
+    return thread_cpu_ns(pid, NULL) / 1e9;
 }
 
 typedef struct SwitchRun {
@@ -135,8 +122,8 @@ static SwitchRun switch_rate(const char *opts, unsigned pairs, uint32_t len)
 
     pid = qtest_pid(b.qts);
     cpu0 = cpu_seconds(pid);
-    egress0 = engine_cpu_seconds(pid, "-egress");
-    ingress0 = engine_cpu_seconds(pid, "-ingress");
+    egress0 = thread_cpu_ns(pid, "-egress");
+    ingress0 = thread_cpu_ns(pid, "-ingress");
     start = g_get_monotonic_time();
     for (unsigned r = 1; r <= ROUNDS; r++) {
         for (unsigned p = 0; p < pairs; p++) {
@@ -160,9 +147,9 @@ static SwitchRun switch_rate(const char *opts, unsigned pairs, uint32_t len)
     }
     end = g_get_monotonic_time();
     run.cpu_ns = (cpu_seconds(pid) - cpu0) * 1e9 / (pairs * ENTRIES * ROUNDS);
-    run.egress_ns = (engine_cpu_seconds(pid, "-egress") - egress0) * 1e9 /
+    run.egress_ns = (thread_cpu_ns(pid, "-egress") - egress0) /
                     (pairs * ENTRIES * ROUNDS);
-    run.ingress_ns = (engine_cpu_seconds(pid, "-ingress") - ingress0) * 1e9 /
+    run.ingress_ns = (thread_cpu_ns(pid, "-ingress") - ingress0) /
                      (pairs * ENTRIES * ROUNDS);
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
                      ==, 0);
