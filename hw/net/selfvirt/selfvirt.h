@@ -95,12 +95,13 @@ typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
  * lock-free list has one consumer.
  */
 #define SELFVIRT_FRAME_POOL_DATA  2048    /* payload of a pooled frame */
-#define SELFVIRT_FRAME_POOL_MAX   1024    /* then frames come from malloc */
+#define SELFVIRT_FRAME_POOL_MAX   8192    /* then frames come from malloc */
 
 typedef struct SelfvirtFramePool {
-    QSLIST_HEAD(, SelfvirtFrame) returned;  /* any thread, atomically */
     QSLIST_HEAD(, SelfvirtFrame) free;      /* the owning engine only */
     unsigned allocated;                     /* the owning engine only */
+    /* a line of its own: the owner takes a frame per frame it copies */
+    QSLIST_HEAD(, SelfvirtFrame) returned QEMU_ALIGNED(64);  /* atomically */
 } SelfvirtFramePool;
 
 /* A bounded frame queue shared by threads; its lock is a leaf. */
@@ -136,6 +137,23 @@ SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
 void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_flush(SelfvirtFifo *f);
 
+/*
+ * Frames the single consumer of a fifo took at once: one lock for the
+ * batch, not one per frame, and one update of the fifo's bound when it is
+ * done.  Taken frames still count against the bound until then.
+ */
+typedef struct SelfvirtBatch {
+    SelfvirtFrameQueue q;
+    uint32_t frames;          /* taken off q since selfvirt_fifo_take() */
+    uint64_t bytes;
+} SelfvirtBatch;
+
+void selfvirt_fifo_take(SelfvirtFifo *f, SelfvirtBatch *b);
+void selfvirt_fifo_take_done(SelfvirtFifo *f, SelfvirtBatch *b);
+SelfvirtFrame *selfvirt_batch_peek(SelfvirtBatch *b);
+SelfvirtFrame *selfvirt_batch_pop(SelfvirtBatch *b);
+void selfvirt_batch_unpop(SelfvirtBatch *b, SelfvirtFrame *fr);
+
 /* ---- a VIF: management's configuration, egress and ingress state ---- */
 
 typedef struct SelfvirtVif {
@@ -155,8 +173,13 @@ typedef struct SelfvirtVif {
     bool spoof_check;         /* send only with its own source MAC */
     uint32_t egress_ctx;      /* global egress context index */
 
+    /*
+     * Each part below on lines of its own: another thread's writes to
+     * one must not evict what an engine reads per frame in another.
+     */
+
     /* egress: its context's alone */
-    uint32_t tx_cons;         /* free-running */
+    uint32_t tx_cons QEMU_ALIGNED(64);    /* free-running */
     bool stopped;             /* malformed descriptor: VIF halted */
     struct {                  /* why, for VIF_STATUS (not migrated) */
         uint32_t reason;      /* enum selfvirt_halt_reason */
@@ -166,14 +189,14 @@ typedef struct SelfvirtVif {
     SelfvirtRate rate;
 
     /* ingress */
-    uint32_t rx_prod;         /* free-running */
+    uint32_t rx_prod QEMU_ALIGNED(64);    /* free-running */
     SelfvirtFifo pending;     /* frames switched to this VIF */
     /* rq_flags and its copy in host memory: egress and ingress write it */
     QemuMutex flags_lock;
     uint32_t rq_flags;        /* last SELFVIRT_RQ_* flags published */
 
-    uint64_t stats[SELFVIRT_VSTAT_COUNT];
-} SelfvirtVif;
+    uint64_t stats[SELFVIRT_VSTAT_COUNT] QEMU_ALIGNED(64);
+} QEMU_ALIGNED(64) SelfvirtVif;
 
 /* The largest frame VIF @vif can take: its slots, chained if it allows. */
 static inline uint32_t selfvirt_vif_rx_capacity(SelfvirtVif *vif)
@@ -501,7 +524,8 @@ static inline int64_t selfvirt_stage_clock(SelfvirtEngine *e)
 
 /* selfvirt_coalesce.c */
 SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
-                                 SelfvirtFrame *head, uint32_t limit);
+                                 SelfvirtBatch *b, SelfvirtFrame *head,
+                                 uint32_t limit);
 
 static inline uint8_t *selfvirt_part(SelfvirtState *s, unsigned v)
 {

@@ -34,12 +34,13 @@ static bool coalesce_parse(const SelfvirtFrame *fr, SelfvirtTcpSeg *t)
 }
 
 /*
- * Merge @head with the segments that follow it in @vif's pending queue, up
- * to @limit bytes.  Returns @head, or a new frame that replaces it.  Only
- * the ingress context of @vif pops its pending queue.
+ * Merge @head with the segments that follow it in batch @b of @vif's
+ * pending queue, up to @limit bytes.  Returns @head, or a new frame that
+ * replaces it.
  */
 SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
-                                 SelfvirtFrame *head, uint32_t limit)
+                                 SelfvirtBatch *b, SelfvirtFrame *head,
+                                 uint32_t limit)
 {
     SelfvirtFrame *seg[COALESCE_MAX_SEGS], *next, *fr;
     uint8_t key[SELFVIRT_COALESCE_HDR_MAX];
@@ -61,7 +62,7 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
     while (n < COALESCE_MAX_SEGS && last_plen == mss &&
            !(seg[n - 1]->data[th.l4 + SELFVIRT_TCP_FLAGS] &
              SELFVIRT_TCP_PSH) &&
-           (next = selfvirt_fifo_peek(&vif->pending)) &&
+           (next = selfvirt_batch_peek(b)) &&
            coalesce_parse(next, &tn) && tn.l5 == th.l5 && tn.l4 == th.l4 &&
            tn.plen <= mss && tn.seq == next_seq &&
            len + tn.plen <= limit && len + tn.plen - th.l3 <= 65535) {
@@ -69,7 +70,7 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
         if (memcmp(key, next_key, th.l5)) {
             break;              /* another flow, or other options */
         }
-        seg[n++] = selfvirt_fifo_pop(&vif->pending);
+        seg[n++] = selfvirt_batch_pop(b);
         len += tn.plen;
         last_plen = tn.plen;
         next_seq += tn.plen;

@@ -331,8 +331,10 @@ static bool selfvirt_egress_next_desc(SelfvirtState *s, unsigned v,
     return true;
 }
 
+/* Errors at once; frames sent are added once per turn (the caller's @sent). */
 static void selfvirt_egress_count(SelfvirtState *s, SelfvirtVif *vif,
-                                  SelfvirtEgress r, uint32_t len)
+                                  SelfvirtEgress r, uint32_t len,
+                                  uint64_t sent[2])
 {
     if (r == EGRESS_BAD) {
         selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
@@ -340,8 +342,8 @@ static void selfvirt_egress_count(SelfvirtState *s, SelfvirtVif *vif,
     if (r != EGRESS_SENT) {
         qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
     } else {
-        qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES]);
-        qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_BYTES], len);
+        sent[0]++;
+        sent[1] += len;
     }
 }
 
@@ -367,6 +369,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
     SelfvirtVif *vif = &s->vif[v];
     uint32_t weight = qatomic_read(&vif->weight);
     struct selfvirt_tx_desc d;
+    uint64_t sent[2] = { 0, 0 };        /* frames, bytes */
     unsigned done = 0;
 
     if (!vif->active || vif->stopped) {
@@ -392,13 +395,16 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
             break;
         }
         selfvirt_rate_charge(&vif->rate, len);
-        selfvirt_egress_count(s, vif, r, len);
+        selfvirt_egress_count(s, vif, r, len, sent);
         trace_selfvirt_tx_frame(v, len, vif->tx_cons);
         vif->tx_cons++;
         done++;
     }
     selfvirt_ingress_kick_pending(e);
     if (done) {
+        /* once per turn: the counters' line is shared with other threads */
+        qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES], sent[0]);
+        qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_BYTES], sent[1]);
         selfvirt_egress_complete(s, v);
     }
     return done > 0;

@@ -257,3 +257,57 @@ void selfvirt_fifo_flush(SelfvirtFifo *f)
         selfvirt_frame_free(fr);
     }
 }
+
+/*
+ * The single consumer takes every frame at once into @b: a splice, so the
+ * producers never wait while the consumer walks frames another core wrote.
+ */
+void selfvirt_fifo_take(SelfvirtFifo *f, SelfvirtBatch *b)
+{
+    QSIMPLEQ_INIT(&b->q);
+    b->frames = 0;
+    b->bytes = 0;
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_CONCAT(&b->q, &f->q);
+}
+
+/*
+ * The consumer is done with @b: what it did not take off goes back to the
+ * head, in order, and what it did leaves the fifo's bound.
+ */
+void selfvirt_fifo_take_done(SelfvirtFifo *f, SelfvirtBatch *b)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    if (QSIMPLEQ_EMPTY(&f->q)) {
+        QSIMPLEQ_CONCAT(&f->q, &b->q);  /* PREPEND leaves an empty q's tail */
+    } else {
+        QSIMPLEQ_PREPEND(&f->q, &b->q);
+    }
+    qatomic_set(&f->len, f->len - b->frames);
+    qatomic_set(&f->bytes, f->bytes - b->bytes);
+}
+
+SelfvirtFrame *selfvirt_batch_peek(SelfvirtBatch *b)
+{
+    return QSIMPLEQ_FIRST(&b->q);
+}
+
+SelfvirtFrame *selfvirt_batch_pop(SelfvirtBatch *b)
+{
+    SelfvirtFrame *fr = QSIMPLEQ_FIRST(&b->q);
+
+    if (fr) {
+        QSIMPLEQ_REMOVE_HEAD(&b->q, next);
+        b->frames++;
+        b->bytes += fr->len;
+    }
+    return fr;
+}
+
+/* Put back the frame popped last (or what coalescing made of it). */
+void selfvirt_batch_unpop(SelfvirtBatch *b, SelfvirtFrame *fr)
+{
+    QSIMPLEQ_INSERT_HEAD(&b->q, fr, next);
+    b->frames--;
+    b->bytes -= fr->len;
+}

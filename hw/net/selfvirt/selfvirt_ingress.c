@@ -276,16 +276,23 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
     return true;
 }
 
-/* rx_cons moved past rx_prod: the guest broke its ring, and loses it. */
+/*
+ * rx_cons moved past rx_prod: the guest broke its ring, and loses what
+ * was pending, batch @b as well.
+ */
 static void selfvirt_ingress_bad_cons(SelfvirtState *s, unsigned v,
-                                      uint32_t cons)
+                                      SelfvirtBatch *b, uint32_t cons)
 {
     SelfvirtVif *vif = &s->vif[v];
+    SelfvirtFrame *fr;
 
     qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: rx_cons %u is ahead "
                   "of rx_prod %u\n", v, cons, vif->rx_prod);
     qatomic_inc(&vif->stats[SELFVIRT_VSTAT_TX_ERRORS]);
     selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+    while ((fr = selfvirt_batch_pop(b))) {
+        selfvirt_frame_free(fr);
+    }
     selfvirt_fifo_flush(&vif->pending);
 }
 
@@ -319,21 +326,24 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
     uint32_t capacity = selfvirt_vif_rx_capacity(vif);
     /* a turn is bounded: a guest moving rx_cons to and fro cannot keep it */
     unsigned budget = vif->rx_entries, done = 0, dropped = 0;
+    uint64_t bytes = 0;
     SelfvirtWindowMap map;
+    SelfvirtBatch batch;
     SelfvirtFrame *fr;
 
     if (!vif->active) {
         return 0;
     }
     selfvirt_window_map_init(&map);
-    while (budget-- && (fr = selfvirt_fifo_pop(&vif->pending))) {
+    selfvirt_fifo_take(&vif->pending, &batch);
+    while (budget-- && (fr = selfvirt_batch_pop(&batch))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
         uint32_t used = vif->rx_prod - cons;
         uint32_t slots;
 
         if (used > vif->rx_entries) {
-            selfvirt_frame_free(fr);
-            selfvirt_ingress_bad_cons(s, v, cons);
+            selfvirt_batch_unpop(&batch, fr);
+            selfvirt_ingress_bad_cons(s, v, &batch, cons);
             break;
         }
         if (fr->len > capacity) {
@@ -346,12 +356,12 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
         }
         if (used < vif->rx_entries) {
             /* merge only what can go now: later segments may still come */
-            fr = selfvirt_coalesce(s, vif, fr, capacity);
+            fr = selfvirt_coalesce(s, vif, &batch, fr, capacity);
         }
         slots = DIV_ROUND_UP(fr->len, vif->rx_buf_size);
         if (vif->rx_entries - used < slots) {
             /* full: ask for a doorbell, then look again (no lost wake-up) */
-            selfvirt_fifo_unpop(&vif->pending, fr);
+            selfvirt_batch_unpop(&batch, fr);
             trace_selfvirt_rx_blocked(v, vif->rx_prod, cons, slots);
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
             selfvirt_ingress_wake_waiters(s);    /* they may drop now */
@@ -363,8 +373,7 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
         }
         if (selfvirt_rx_write(s, v, &map, fr, slots)) {
             vif->rx_prod += slots;
-            qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES]);
-            qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], fr->len);
+            bytes += fr->len;
             done++;
         } else {
             dropped++;
@@ -372,7 +381,11 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
         trace_selfvirt_rx_frame(v, fr->len, vif->rx_prod);
         selfvirt_frame_free(fr);
     }
+    selfvirt_fifo_take_done(&vif->pending, &batch);
     if (done) {
+        /* once per turn: the counters' line is shared with other threads */
+        qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES], done);
+        qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_BYTES], bytes);
         selfvirt_ingress_publish(s, v, &map);
     }
     selfvirt_window_map_destroy(&map);
