@@ -33,27 +33,19 @@ static bool coalesce_parse(const SelfvirtFrame *fr, SelfvirtTcpSeg *t)
                                   fr->tcp_l4_off, fr->tcp_l5_off, t);
 }
 
-/*
- * Merge @head with the segments that follow it in batch @b of @vif's
- * pending queue, up to @limit bytes.  Returns @head, or a new frame that
- * replaces it.
- */
-SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
-                                 SelfvirtBatch *b, SelfvirtFrame *head,
-                                 uint32_t limit)
+/* selfvirt_coalesce() for a @head that parsed as @th. */
+static SelfvirtFrame *coalesce_merge(SelfvirtState *s, SelfvirtVif *vif,
+                                     SelfvirtBatch *b, SelfvirtFrame *head,
+                                     SelfvirtTcpSeg th, uint32_t limit)
 {
     SelfvirtFrame *seg[COALESCE_MAX_SEGS], *next, *fr;
     uint8_t key[SELFVIRT_COALESCE_HDR_MAX];
     uint8_t next_key[SELFVIRT_COALESCE_HDR_MAX];
     uint32_t len, mss, last_plen, next_seq;
-    SelfvirtTcpSeg th, tn;
+    SelfvirtTcpSeg tn;
     unsigned n = 1;
     uint8_t *p;
 
-    if (!(vif->rx_coalesce & SELFVIRT_RX_COALESCE_TCP) ||
-        !coalesce_parse(head, &th)) {
-        return head;
-    }
     selfvirt_tcp_seg_key(head->data, &th, key);
     seg[0] = head;
     len = head->len;
@@ -111,4 +103,23 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
     qatomic_add(&s->stats[SELFVIRT_STAT_RX_COALESCED], n - 1);
     trace_selfvirt_rx_coalesce(vif - s->vif, n, len, mss);
     return fr;
+}
+
+/*
+ * Merge @head with the segments that follow it in batch @b of @vif's
+ * pending queue, up to @limit bytes.  Returns @head, or a new frame that
+ * replaces it.  The merge's arrays live in coalesce_merge(): QEMU builds
+ * with -ftrivial-auto-var-init=zero, and most frames are not merged.
+ */
+SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
+                                 SelfvirtBatch *b, SelfvirtFrame *head,
+                                 uint32_t limit)
+{
+    SelfvirtTcpSeg th;
+
+    if (!(vif->rx_coalesce & SELFVIRT_RX_COALESCE_TCP) ||
+        !coalesce_parse(head, &th)) {
+        return head;
+    }
+    return coalesce_merge(s, vif, b, head, th, limit);
 }
