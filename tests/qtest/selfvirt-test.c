@@ -153,6 +153,31 @@ static void test_vif_to_vif(void)
     board_stop(&b);
 }
 
+/*
+ * Until every micro-engine of board "sv" waits for a kick.  An egress
+ * engine shows EGRESS_ASLEEP before its last look at its send queues: a
+ * frame posted before that look ends goes without a doorbell.
+ */
+static void wait_engines_asleep(Board *b)
+{
+    QDict *rsp = qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': '/machine/peripheral/sv', "
+                           "'property': 'engines'}}");
+    uint32_t all = (1u << qdict_get_int(rsp, "return")) - 1;
+    uint32_t asleep = 0;
+
+    qobject_unref(rsp);
+    for (int i = 0; i < WAIT_MS && asleep != all; i++) {
+        rsp = qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
+                        "{'path': '/machine/peripheral/sv', "
+                        "'property': 'x-engines-asleep'}}");
+        asleep = qdict_get_int(rsp, "return");
+        qobject_unref(rsp);
+        g_usleep(asleep == all ? 0 : 1000);
+    }
+    g_assert_cmphex(asleep, ==, all);
+}
+
 /* Where the five frames of wakeups_for_five_frames() go */
 typedef enum { VIF0_TO_VIF1, VIF0_TO_WIRE, WIRE_TO_VIF1 } FivePath;
 
@@ -889,7 +914,7 @@ static void test_egress_weight(void)
     uint8_t f[100], got[2048];
     char order[17] = "";
 
-    board_start(&b, ",vifs=4");
+    board_start(&b, ",vifs=4,id=sv");
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, args, 3), ==,
@@ -908,6 +933,7 @@ static void test_egress_weight(void)
     /* the egress engine sleeps: nothing is sent until the doorbell */
     g_assert_true(wait_rq(&b, 0, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
     g_assert_true(wait_rq(&b, 1, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
+    wait_engines_asleep(&b);
     for (int i = 0; i < 16; i++) {
         uint32_t v = i % 2;
 
@@ -939,7 +965,7 @@ static void test_doorbell_pages(void)
     uint8_t f[100];
 
     /* an egress engine each; SDRAM small enough for libqos's PCI window */
-    board_start(&b, ",vifs=4,contexts=1,sdram-size=16M");
+    board_start(&b, ",vifs=4,contexts=1,sdram-size=16M,id=sv");
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) &
                     SELFVIRT_CAP_DOORBELL_PAGES, ==,
                     SELFVIRT_CAP_DOORBELL_PAGES);
@@ -950,6 +976,7 @@ static void test_doorbell_pages(void)
     }
     g_assert_true(wait_rq(&b, 0, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
     g_assert_true(wait_rq(&b, 1, RQ_FLAGS, SELFVIRT_RQ_EGRESS_ASLEEP));
+    wait_engines_asleep(&b);
     /* to VIF 2: the wire's transmit engine would wake every sender */
     for (uint32_t v = 0; v < 2; v++) {
         frame_init(f, sizeof(f), mac_vif2, v ? mac_vif1 : mac_vif0);

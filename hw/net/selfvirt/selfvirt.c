@@ -728,6 +728,7 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
         "time the micro-engines' stages (qom-get stage-times): two clock "
         "reads per stage and frame");
     selfvirt_stage_class_init(klass);
+    selfvirt_engines_class_init(klass);
     for (unsigned i = 0; i < ARRAY_SIZE(selfvirt_prop_ranges); i++) {
         const SelfvirtPropRange *p = &selfvirt_prop_ranges[i];
         g_autofree char *desc = g_strdup_printf("%s, %u..%u", p->what,

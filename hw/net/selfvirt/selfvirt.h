@@ -515,6 +515,7 @@ int64_t selfvirt_stage_add(SelfvirtEngine *e, SelfvirtStage stage,
                            int64_t start, unsigned frames);
 void selfvirt_stage_reset(SelfvirtState *s);
 void selfvirt_stage_class_init(ObjectClass *klass);
+void selfvirt_engines_class_init(ObjectClass *klass);
 
 /* When a stage starts: a clock reading with stage-timing=on, else 0. */
 static inline int64_t selfvirt_stage_clock(SelfvirtEngine *e)

@@ -37,6 +37,7 @@
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
 #include "qemu/timer.h"
+#include "qapi/visitor.h"
 #include "hw/net/net_rx_pkt.h"
 #include "selfvirt.h"
 #include "trace.h"
@@ -482,4 +483,34 @@ void selfvirt_engines_reset(SelfvirtState *s)
 {
     assert(selfvirt_engines_parked(s));
     s->me.next_egress_ctx = 0;
+}
+
+/*
+ * x-engines-asleep, for tests: a bit per engine that waits for a kick.  An
+ * egress engine sets EGRESS_ASLEEP before its last look at the send
+ * queues; only this says that the look is over.
+ */
+static void selfvirt_get_engines_asleep(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    SelfvirtState *s = SELFVIRT_NIC(obj);
+    uint32_t asleep = 0;
+
+    for (unsigned i = 0; s->me.running && i < s->me.count; i++) {
+        SelfvirtEngine *e = &s->me.engine[i];
+
+        if (qatomic_read(&e->asleep) && !qatomic_read(&e->kicked)) {
+            asleep |= 1u << i;
+        }
+    }
+    visit_type_uint32(v, name, &asleep, errp);
+}
+
+void selfvirt_engines_class_init(ObjectClass *klass)
+{
+    object_class_property_add(klass, "x-engines-asleep", "uint32",
+                              selfvirt_get_engines_asleep, NULL, NULL, NULL);
+    object_class_property_set_description(klass, "x-engines-asleep",
+        "a bit per micro-engine waiting for work (read-only, for tests)");
 }
