@@ -129,9 +129,13 @@ bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
 void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes);
 void selfvirt_fifo_destroy(SelfvirtFifo *f);
 bool selfvirt_fifo_full(SelfvirtFifo *f);
+bool selfvirt_fifo_full_with(SelfvirtFifo *f, uint32_t frames,
+                             uint32_t bytes);
 bool selfvirt_fifo_empty(SelfvirtFifo *f);
 bool selfvirt_fifo_push(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr);
+void selfvirt_fifo_append_queue(SelfvirtFifo *f, SelfvirtFrameQueue *q,
+                                uint32_t frames, uint32_t bytes);
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
 SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
 void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
@@ -333,6 +337,15 @@ typedef struct SelfvirtEngine {
     struct NetRxPkt *rx_pkt;  /* receive checksum state (wire-rx engine) */
     SelfvirtFramePool frames; /* the frames it copies out of SDRAM */
     bool ingress_pending;     /* queued frames ingress was not told of */
+    /*
+     * Frames it switched to VIF outbox_vif in this turn, queued on that
+     * VIF's pending queue at once (selfvirt_ingress_flush): one lock per
+     * turn, not per frame.  Empty between turns.
+     */
+    SelfvirtFrameQueue outbox;
+    int outbox_vif;           /* -1: empty */
+    uint32_t outbox_frames;
+    uint32_t outbox_bytes;
     SelfvirtStageTime stage[SELFVIRT_STAGE_COUNT];
 } SelfvirtEngine;
 
@@ -478,6 +491,7 @@ void selfvirt_ingress_fini(SelfvirtState *s);
 void selfvirt_ingress_vif_reset(SelfvirtState *s, SelfvirtVif *vif);
 SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
                                    SelfvirtEngine *e);
+void selfvirt_ingress_flush(SelfvirtEngine *e);
 void selfvirt_ingress_kick_pending(SelfvirtEngine *e);
 bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e);

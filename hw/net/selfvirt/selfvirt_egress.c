@@ -139,6 +139,7 @@ static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     };
     bool ok;
 
+    selfvirt_ingress_flush(e);      /* the pieces come after what went before */
     switch (selfvirt_ingress_room(s, dst, e)) {
     case SELFVIRT_ROOM:
         break;
@@ -211,6 +212,7 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
         selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
         return EGRESS_SENT;
     case SELFVIRT_DEST_FLOOD:
+        selfvirt_ingress_flush(e);  /* in order with the frames before it */
         selfvirt_ingress_flood(s, fr);
         /* fall through: a group frame goes to the wire as well */
     case SELFVIRT_DEST_WIRE:

@@ -424,6 +424,9 @@ void selfvirt_engines_init(SelfvirtState *s)
                          ? (i - SELFVIRT_ME_EGRESS) * me->contexts : 0;
         e->kicked = false;
         e->ingress_pending = false;
+        QSIMPLEQ_INIT(&e->outbox);
+        e->outbox_vif = -1;
+        e->outbox_frames = e->outbox_bytes = 0;
         e->asleep = false;
         qemu_mutex_init(&e->lock);
         qemu_mutex_init(&e->run_lock);

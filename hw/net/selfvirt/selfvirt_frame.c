@@ -187,8 +187,14 @@ void selfvirt_fifo_destroy(SelfvirtFifo *f)
 /* Without the lock: a hint for producers, push decides. */
 bool selfvirt_fifo_full(SelfvirtFifo *f)
 {
-    return qatomic_read(&f->len) >= f->max ||
-           qatomic_read(&f->bytes) >= f->max_bytes;
+    return selfvirt_fifo_full_with(f, 0, 0);
+}
+
+/* selfvirt_fifo_full() once a producer's @frames of @bytes are added. */
+bool selfvirt_fifo_full_with(SelfvirtFifo *f, uint32_t frames, uint32_t bytes)
+{
+    return qatomic_read(&f->len) + frames >= f->max ||
+           (uint64_t)qatomic_read(&f->bytes) + bytes >= f->max_bytes;
 }
 
 bool selfvirt_fifo_empty(SelfvirtFifo *f)
@@ -219,6 +225,20 @@ void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr)
     QEMU_LOCK_GUARD(&f->lock);
     QSIMPLEQ_INSERT_TAIL(&f->q, fr, next);
     selfvirt_fifo_count(f, fr, 1);
+}
+
+/*
+ * Append a producer's queue @q of @frames and @bytes, whose room it
+ * checked frame by frame with selfvirt_fifo_full_with(): the bound holds
+ * but for what other producers append at the same time, a turn each.
+ */
+void selfvirt_fifo_append_queue(SelfvirtFifo *f, SelfvirtFrameQueue *q,
+                                uint32_t frames, uint32_t bytes)
+{
+    QEMU_LOCK_GUARD(&f->lock);
+    QSIMPLEQ_CONCAT(&f->q, q);
+    qatomic_set(&f->len, f->len + frames);
+    qatomic_set(&f->bytes, f->bytes + bytes);
 }
 
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f)

@@ -74,43 +74,74 @@ static void selfvirt_ingress_wake_waiters(SelfvirtState *s)
  * VIF whose guest stopped taking frames (RX_BLOCKED) has none: nobody
  * waits for a guest.
  */
+/* VIF @v's pending queue is full, counting engine @e's outbox. */
+static bool selfvirt_ingress_full(SelfvirtState *s, unsigned v,
+                                  SelfvirtEngine *e)
+{
+    bool mine = e->outbox_vif == (int)v;
+
+    return selfvirt_fifo_full_with(&s->vif[v].pending,
+                                   mine ? e->outbox_frames : 0,
+                                   mine ? e->outbox_bytes : 0);
+}
+
 SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
                                    SelfvirtEngine *e)
 {
-    SelfvirtFifo *pending = &s->vif[v].pending;
-
-    if (!selfvirt_fifo_full(pending)) {
+    if (!selfvirt_ingress_full(s, v, e)) {
         return SELFVIRT_ROOM;
     }
     if (selfvirt_vif_rx_blocked(&s->vif[v])) {
         return SELFVIRT_ROOM_NONE;
     }
     selfvirt_engine_wait_on(&s->ingress.room_waiters, e);
-    return selfvirt_fifo_full(pending) ? SELFVIRT_ROOM_WAIT : SELFVIRT_ROOM;
+    return selfvirt_ingress_full(s, v, e) ? SELFVIRT_ROOM_WAIT
+                                          : SELFVIRT_ROOM;
 }
 
 /*
- * Queue @fr for VIF @v, or drop it and count; false: wait (the board's
- * ingress is behind), the frame stays the caller's.  Engine @e tells
- * ingress once per batch, with selfvirt_ingress_kick_pending().
+ * Queue @fr for VIF @v in engine @e's outbox, or drop it and count; false:
+ * wait (the board's ingress is behind), the frame stays the caller's.
+ * The outbox goes to the pending queue when the destination changes and
+ * at the end of the turn, with selfvirt_ingress_kick_pending().
  */
 bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e)
 {
-    while (!selfvirt_fifo_push(&s->vif[v].pending, fr)) {
-        switch (selfvirt_ingress_room(s, v, e)) {
-        case SELFVIRT_ROOM:
-            continue;
-        case SELFVIRT_ROOM_WAIT:
-            return false;
-        case SELFVIRT_ROOM_NONE:
-            selfvirt_ingress_drop(s, v, fr->len);
-            selfvirt_frame_free(fr);
-            return true;
-        }
+    if (e->outbox_vif != (int)v) {
+        selfvirt_ingress_flush(e);
     }
-    e->ingress_pending = true;
+    switch (selfvirt_ingress_room(s, v, e)) {
+    case SELFVIRT_ROOM:
+        break;
+    case SELFVIRT_ROOM_WAIT:
+        return false;
+    case SELFVIRT_ROOM_NONE:
+        selfvirt_ingress_drop(s, v, fr->len);
+        selfvirt_frame_free(fr);
+        return true;
+    }
+    QSIMPLEQ_INSERT_TAIL(&e->outbox, fr, next);
+    e->outbox_vif = v;
+    e->outbox_frames++;
+    e->outbox_bytes += fr->len;
     return true;
+}
+
+/*
+ * Engine @e's outbox onto its VIF's pending queue: before anything else
+ * of @e's goes there (pieces, group frames) and at the end of a turn.
+ */
+void selfvirt_ingress_flush(SelfvirtEngine *e)
+{
+    if (e->outbox_vif < 0) {
+        return;
+    }
+    selfvirt_fifo_append_queue(&e->s->vif[e->outbox_vif].pending, &e->outbox,
+                               e->outbox_frames, e->outbox_bytes);
+    e->outbox_vif = -1;
+    e->outbox_frames = e->outbox_bytes = 0;
+    e->ingress_pending = true;
 }
 
 /*
@@ -119,6 +150,7 @@ bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
  */
 void selfvirt_ingress_kick_pending(SelfvirtEngine *e)
 {
+    selfvirt_ingress_flush(e);
     if (e->ingress_pending) {
         e->ingress_pending = false;
         selfvirt_engine_kick_role(e->s, SELFVIRT_ME_INGRESS);

@@ -108,6 +108,7 @@ static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
     case SELFVIRT_DEST_VIF:
         return selfvirt_ingress_queue(s, r.vif, fr, e);
     case SELFVIRT_DEST_FLOOD:
+        selfvirt_ingress_flush(e);  /* in order with the frames before it */
         selfvirt_ingress_flood(s, fr);
         break;
     case SELFVIRT_DEST_UNKNOWN:
