@@ -346,6 +346,7 @@ typedef struct SelfvirtEngine {
     int outbox_vif;           /* -1: empty */
     uint32_t outbox_frames;
     uint32_t outbox_bytes;
+    uint32_t switched_local;  /* this turn's, for the board's counter */
     SelfvirtStageTime stage[SELFVIRT_STAGE_COUNT];
 } SelfvirtEngine;
 

@@ -164,7 +164,7 @@ static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     if (!ok) {
         return EGRESS_BAD;
     }
-    selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);  /* delivered now */
     selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
     return EGRESS_SENT;
 }
@@ -209,7 +209,7 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
             selfvirt_frame_free(fr);
             return EGRESS_RETRY;
         }
-        selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);
+        e->switched_local++;
         return EGRESS_SENT;
     case SELFVIRT_DEST_FLOOD:
         selfvirt_ingress_flush(e);  /* in order with the frames before it */
@@ -401,6 +401,11 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
         trace_selfvirt_tx_frame(v, len, vif->tx_cons);
         vif->tx_cons++;
         done++;
+    }
+    if (e->switched_local) {
+        /* before ingress delivers: whoever sees a frame sees it counted */
+        qatomic_add(&s->stats[SELFVIRT_STAT_SWITCH_LOCAL], e->switched_local);
+        e->switched_local = 0;
     }
     selfvirt_ingress_kick_pending(e);
     if (done) {

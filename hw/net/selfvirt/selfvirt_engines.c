@@ -427,6 +427,7 @@ void selfvirt_engines_init(SelfvirtState *s)
         QSIMPLEQ_INIT(&e->outbox);
         e->outbox_vif = -1;
         e->outbox_frames = e->outbox_bytes = 0;
+        e->switched_local = 0;
         e->asleep = false;
         qemu_mutex_init(&e->lock);
         qemu_mutex_init(&e->run_lock);
