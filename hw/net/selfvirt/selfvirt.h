@@ -95,7 +95,7 @@ typedef QSIMPLEQ_HEAD(, SelfvirtFrame) SelfvirtFrameQueue;
  * lock-free list has one consumer.
  */
 #define SELFVIRT_FRAME_POOL_DATA  2048    /* payload of a pooled frame */
-#define SELFVIRT_FRAME_POOL_MAX   8192    /* then frames come from malloc */
+#define SELFVIRT_FRAME_POOL_MAX   1024    /* then frames come from malloc */
 
 typedef struct SelfvirtFramePool {
     QSLIST_HEAD(, SelfvirtFrame) free;      /* the owning engine only */
