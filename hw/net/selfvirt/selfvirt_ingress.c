@@ -67,13 +67,6 @@ static void selfvirt_ingress_wake_waiters(SelfvirtState *s)
     selfvirt_engines_wake_waiters(s, &s->ingress.room_waiters);
 }
 
-/*
- * Is there room for a frame to VIF @v?  A full pending queue while the
- * VIF's ring has room is the board's own ingress falling behind, which
- * passes: engine @e is woken when it has drained (SELFVIRT_ROOM_WAIT).  A
- * VIF whose guest stopped taking frames (RX_BLOCKED) has none: nobody
- * waits for a guest.
- */
 /* VIF @v's pending queue is full, counting engine @e's outbox. */
 static bool selfvirt_ingress_full(SelfvirtState *s, unsigned v,
                                   SelfvirtEngine *e)
@@ -85,6 +78,13 @@ static bool selfvirt_ingress_full(SelfvirtState *s, unsigned v,
                                    mine ? e->outbox_bytes : 0);
 }
 
+/*
+ * Is there room for a frame to VIF @v?  A full pending queue while the
+ * VIF's ring has room is the board's own ingress falling behind, which
+ * passes: engine @e is woken when it has drained (SELFVIRT_ROOM_WAIT).  A
+ * VIF whose guest stopped taking frames (RX_BLOCKED) has none: nobody
+ * waits for a guest.
+ */
 SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
                                    SelfvirtEngine *e)
 {
