@@ -25,8 +25,12 @@ same TCG guest).
 --signal-gap US sets the board's signal moderation (ethtool -C rx-usecs)
 on the selfvirt models' interfaces.
 
+--gso-max-size BYTES caps the TCP sender's segmentation offload frames
+(ip link ... gso_max_size) on every model: how the host cores per Gbit/s
+change with it tells what larger frames (BIG TCP) could still save.
+
   tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...] [--idle S]
-      [--signal-gap US]
+      [--signal-gap US] [--gso-max-size BYTES]
 """
 
 import argparse
@@ -53,9 +57,10 @@ MODELS = {
 PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
 
 
-def setup(g, model, host, params=None, gap_us=0):
-    """Bring the NIC up (a selfvirt one with signal gap @gap_us); return
-    the network namespace to run in ('' = root)."""
+def setup(g, model, host, params=None, gap_us=0, gso=0):
+    """Bring the NIC up (a selfvirt one with signal gap @gap_us, TSO frames
+    of at most @gso bytes if not 0); return the network namespace to run
+    in ('' = root)."""
     dev, module, default_params = MODELS[model]
     g.run(f'modprobe {module} {default_params if params is None else params}')
     g.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
@@ -64,12 +69,16 @@ def setup(g, model, host, params=None, gap_us=0):
         g.run(f'ethtool -C eth0 rx-usecs {gap_us}')
     if model != 'selfvirt-br':
         g.run(f'ip addr add 10.9.0.{host}/24 dev eth0')
+        if gso:
+            g.run(f'/usr/bin/ip link set dev eth0 gso_max_size {gso}')
         return ''
     g.run('modprobe bridge; modprobe veth; ip link add br0 type bridge; '
           'ip link set eth0 master br0; ip link set br0 up; '
           'ip netns add d1; ip link add h1 type veth peer name vif netns d1; '
           'ip link set h1 master br0; ip link set h1 up; '
           f'ip -n d1 link set vif up; ip -n d1 addr add 10.9.0.{host}/24 dev vif')
+    if gso:
+        g.run(f'/usr/bin/ip -n d1 link set dev vif gso_max_size {gso}')
     return '/usr/bin/ip netns exec d1 '   # not busybox's ip (setsid)
 
 
@@ -88,15 +97,15 @@ def probe_us(a, b, ns_a, ns_b, model, probes=30):
     return float(m[2])
 
 
-def one_run(model, seconds, gap_us=0):
+def one_run(model, seconds, gap_us=0, gso=0):
     dev = MODELS[model][0]
     server, client = wire_pair()
     left = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']
     right = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:01:00']
     with guests(f'bench-{model}', [('left', [server, left]),
                                    ('right', [client, right])]) as (a, b):
-        ns_a = setup(a, model, 1, gap_us=gap_us)
-        ns_b = setup(b, model, 2, gap_us=gap_us)
+        ns_a = setup(a, model, 1, gap_us=gap_us, gso=gso)
+        ns_b = setup(b, model, 2, gap_us=gap_us, gso=gso)
         a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
         out = a.out(f'{ns_a}ping -c 10 -i 0.2 10.9.0.2', timeout=30)
         rtts = ping_rtts(out)
@@ -143,6 +152,9 @@ def main():
                     help='also measure each idle guest for S seconds')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
                     help='the selfvirt interfaces\' signal gap')
+    ap.add_argument('--gso-max-size', type=int, default=0, metavar='BYTES',
+                    help='largest TSO frame the senders build (0: the '
+                    'kernel\'s default)')
     args = ap.parse_args()
     models = args.models.split(',')
     for m in models:
@@ -153,6 +165,8 @@ def main():
     gap_max = abi_define('SELFVIRT_SIGNAL_GAP_MAX_US')
     if not 0 <= args.signal_gap <= gap_max:
         ap.error(f'--signal-gap must be 0..{gap_max} us')
+    if args.gso_max_size and not 1500 <= args.gso_max_size <= 65536:
+        ap.error('--gso-max-size must be 1500..65536 bytes (0: default)')
 
     host0 = host_cpu_times()
     results = {m: [] for m in models}
@@ -161,7 +175,8 @@ def main():
     for r in range(args.runs):
         for m in models:
             mbps, rtt, cpu, probe, cores = one_run(m, args.seconds,
-                                                   args.signal_gap)
+                                                   args.signal_gap,
+                                                   args.gso_max_size)
             results[m].append((mbps, rtt, cpu, probe))
             roles[m].append(cores)
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
@@ -179,7 +194,8 @@ def main():
     best = max(peers, key=lambda m: med[m][0]) if peers else None
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
           '1 flow, two TCG guests on a stream netdev; selfvirt signal gap '
-          f'{args.signal_gap} us; host steal {steal:.1f}%')
+          f'{args.signal_gap} us; gso_max_size '
+          f'{args.gso_max_size or "default"}; host steal {steal:.1f}%')
     print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '
           f'{"/best peer":>11} {"RTT/e1000":>10} {"probe us":>9} '
           f'{"/e1000":>7} {"cores/Gbit/s":>13}'
