@@ -351,6 +351,8 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
 {
     SelfvirtState *s = SELFVIRT_NIC(pdev);
 
+    /* the engines' parts sit on cache lines of their own (instance_align) */
+    assert(QEMU_PTR_IS_ALIGNED(s, __alignof__(SelfvirtState)));
     if (!selfvirt_check_props(s, errp)) {
         return;
     }
@@ -750,6 +752,7 @@ static const TypeInfo selfvirt_info = {
     .name = TYPE_SELFVIRT_NIC,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(SelfvirtState),
+    .instance_align = __alignof__(SelfvirtState),
     .class_init = selfvirt_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },
