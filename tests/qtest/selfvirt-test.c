@@ -153,6 +153,32 @@ static void test_vif_to_vif(void)
     board_stop(&b);
 }
 
+/* A property of board "sv" (started with id=sv), as qom-get returns it. */
+static QDict *qom_get(Board *b, const char *prop)
+{
+    return qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
+                     "{'path': '/machine/peripheral/sv', 'property': %s}}",
+                     prop);
+}
+
+static char *qom_get_str(Board *b, const char *prop)
+{
+    QDict *rsp = qom_get(b, prop);
+    char *val = g_strdup(qdict_get_str(rsp, "return"));
+
+    qobject_unref(rsp);
+    return val;
+}
+
+static int64_t qom_get_int(Board *b, const char *prop)
+{
+    QDict *rsp = qom_get(b, prop);
+    int64_t val = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return val;
+}
+
 /*
  * Until every micro-engine of board "sv" waits for a kick.  An egress
  * engine shows EGRESS_ASLEEP before its last look at its send queues: a
@@ -160,22 +186,10 @@ static void test_vif_to_vif(void)
  */
 static void wait_engines_asleep(Board *b)
 {
-    QDict *rsp = qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': '/machine/peripheral/sv', "
-                           "'property': 'engines'}}");
-    uint32_t all = (1u << qdict_get_int(rsp, "return")) - 1;
-    uint32_t asleep = 0;
+    int64_t all = (1 << qom_get_int(b, "engines")) - 1;
 
-    qobject_unref(rsp);
-    for (int i = 0; i < WAIT_MS && asleep != all; i++) {
-        rsp = qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
-                        "{'path': '/machine/peripheral/sv', "
-                        "'property': 'x-engines-asleep'}}");
-        asleep = qdict_get_int(rsp, "return");
-        qobject_unref(rsp);
-        g_usleep(asleep == all ? 0 : 1000);
-    }
-    g_assert_cmphex(asleep, ==, all);
+    WAIT_FOR(qom_get_int(b, "x-engines-asleep") == all,
+             "the engines did not all go to sleep");
 }
 
 /* Where the five frames of wakeups_for_five_frames() go */
@@ -417,31 +431,6 @@ static void test_identifier_width(void)
     g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
                      ==, 16);
     board_stop(&b);
-}
-
-static QDict *qom_get(Board *b, const char *prop)
-{
-    return qtest_qmp(b->qts, "{'execute': 'qom-get', 'arguments': "
-                     "{'path': '/machine/peripheral/sv', 'property': %s}}",
-                     prop);
-}
-
-static char *qom_get_str(Board *b, const char *prop)
-{
-    QDict *rsp = qom_get(b, prop);
-    char *val = g_strdup(qdict_get_str(rsp, "return"));
-
-    qobject_unref(rsp);
-    return val;
-}
-
-static int64_t qom_get_int(Board *b, const char *prop)
-{
-    QDict *rsp = qom_get(b, prop);
-    int64_t val = qdict_get_int(rsp, "return");
-
-    qobject_unref(rsp);
-    return val;
 }
 
 /* The board's state in QEMU's terms: read-only QOM properties. */
