@@ -137,7 +137,6 @@ void selfvirt_fifo_append(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_append_queue(SelfvirtFifo *f, SelfvirtFrameQueue *q,
                                 uint32_t frames, uint32_t bytes);
 SelfvirtFrame *selfvirt_fifo_pop(SelfvirtFifo *f);
-SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f);
 void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr);
 void selfvirt_fifo_flush(SelfvirtFifo *f);
 

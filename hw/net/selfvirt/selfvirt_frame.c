@@ -262,13 +262,6 @@ void selfvirt_fifo_unpop(SelfvirtFifo *f, SelfvirtFrame *fr)
     selfvirt_fifo_count(f, fr, 1);
 }
 
-/* Only the fifo's single consumer may peek and then pop. */
-SelfvirtFrame *selfvirt_fifo_peek(SelfvirtFifo *f)
-{
-    QEMU_LOCK_GUARD(&f->lock);
-    return QSIMPLEQ_FIRST(&f->q);
-}
-
 void selfvirt_fifo_flush(SelfvirtFifo *f)
 {
     SelfvirtFrame *fr;
