@@ -44,9 +44,11 @@ driver: $(BUILD)/.deps-ok
 guest: driver tools
 	SELFVIRT_TOOLS=$(UNIT_BUILD) scripts/build-guest.sh $(BUILD)/guest $(MODULE) $(KREL)
 
-# The L1 image of the nested tests: the guest image with QEMU and L2 inside
+# The L1 image of the nested tests: the guest image with QEMU and the L2
+# image (the least an L2 VM needs) inside
 nested: qemu guest
-	scripts/build-nested.sh $(BUILD)/nested $(BUILD)/guest $(QEMU_BUILD)
+	scripts/build-l2.sh $(BUILD)/l2 $(BUILD)/guest
+	scripts/build-nested.sh $(BUILD)/nested $(BUILD)/guest $(QEMU_BUILD) $(BUILD)/l2
 
 # The driver for Debian 12's default kernel, 6.1: built from a copy of the
 # sources (kbuild writes next to them), and a guest image with that kernel.

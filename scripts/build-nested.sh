@@ -2,15 +2,16 @@
 # Build the L1 image of the nested tests: the guest image (build-guest.sh)
 # plus what L1 needs to run an L2 VM on a VIF of its board: the project's
 # own qemu-system-x86_64 with its shared libraries and firmware, and the
-# guest image again as L2's kernel and initramfs.  KVM, VFIO and mdev
-# modules are in the guest image already.
+# L2 image (build-l2.sh) as L2's kernel and initramfs.  KVM, VFIO, mdev,
+# tun and vhost-net modules are in the guest image already.
 #
-#   scripts/build-nested.sh OUT_DIR GUEST_DIR QEMU_BUILD_DIR
+#   scripts/build-nested.sh OUT_DIR GUEST_DIR QEMU_BUILD_DIR L2_DIR
 set -eu
 
 out=$1
 guest=$2
 qemu_build=$3
+l2=$4
 root="$out/root"
 
 [ -d "$guest/root" ] || { echo "build-nested: no $guest/root (make guest)" >&2; exit 1; }
@@ -28,7 +29,7 @@ done
 for blob in "$qemu_build"/qemu-bundle/usr/local/share/qemu/*.bin; do
     cp -L "$blob" "$root/usr/share/qemu/"
 done
-cp "$guest/vmlinuz" "$guest/initramfs.cpio.gz" "$root/l2/"
+cp "$l2/vmlinuz" "$l2/initramfs.cpio.gz" "$root/l2/"
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"

@@ -36,37 +36,51 @@ from harness import (L2_AGENTS, Nested, abi_define, board_stat, guests,
 from test_mdev import create_mdev, mdev_attr
 
 
+# The L2 VMs' memory: the least that boots the L2 image (build-l2.sh),
+# loads the module and moves iperf3 at 32 VMs an L1 (docs/experiments.md)
+L2_MEM = '128M'
+SHAPES = ('direct', 'bridged', 'bridged-user')
+
+
 def peer(i):
-    """The address of L2 VM @i's peer: namespace v@i of L1 b."""
+    """The address of L2 VM @i's peer: namespace or L2 VM v@i of L1 b."""
     return f'10.9.{i}.2'
 
 
-def l1_setup(a, shape, vms=1, gap_us=0):
+def l2_addr(i, side=0):
+    """The address of L2 VM @i in L1 a (@side 0) or L1 b (1)."""
+    return f'10.9.{i}.{3 - side}'
+
+
+def l1_setup(a, shape, vms=1, gap_us=0, side=0):
     """a's board for @shape and @vms L2 VMs, the board's signal gap @gap_us
     on each VM's VIF (direct) or the L1's NIC (bridged); return each VM's
-    devices, and the mdevs (direct) or none."""
+    devices, and the mdevs (direct) or none.  @side numbers the L1 (0 for
+    a, 1 for b), whose bridged VMs need MACs of their own.  The bridged
+    VMs' virtio-net is served by vhost-net in L1's kernel ('bridged'), the
+    paper's netback, or by QEMU in L1 ('bridged-user')."""
     a.run('rmmod selfvirt 2>/dev/null; ip link del br0 2>/dev/null; '
           'for t in $(ls /sys/class/net | grep ^tap); do '
           'ip tuntap del $t mode tap; done', check=False)
     if shape == 'direct':
         a.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
         uuids = [create_mdev(a) for _ in range(vms)]
-        for u in uuids:
-            a.run(f'echo {gap_us} > /sys/bus/mdev/devices/{u}/selfvirt/'
-                  'signal_gap_us')
+        a.run('; '.join(f'echo {gap_us} > /sys/bus/mdev/devices/{u}/selfvirt/'
+                        'signal_gap_us' for u in uuids) or 'true')
         return [[['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']]
                 for u in uuids], uuids
-    a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe bridge; '
-          'ip link add br0 type bridge; ip link set eth0 master br0; '
-          'ip link set eth0 up; ip link set br0 up; '
-          f'ethtool -C eth0 rx-usecs {gap_us}')
-    for i in range(vms):
-        a.run(f'ip tuntap add tap{i} mode tap; ip link set tap{i} master br0; '
-              f'ip link set tap{i} up')
+    a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe vhost_net; '
+          'modprobe bridge; ip link add br0 type bridge; '
+          'ip link set eth0 master br0; ip link set eth0 up; '
+          f'ip link set br0 up; ethtool -C eth0 rx-usecs {gap_us}')
+    a.run('; '.join(f'ip tuntap add tap{i} mode tap; ip link set tap{i} '
+                    f'master br0; ip link set tap{i} up' for i in range(vms)))
+    vhost = 'on' if shape == 'bridged' else 'off'
     # each VM a MAC of its own: they share the bridge
-    return [[['-netdev', f'tap,id=n0,ifname=tap{i},script=no,downscript=no',
+    return [[['-netdev', f'tap,id=n0,ifname=tap{i},script=no,downscript=no,'
+                         f'vhost={vhost}',
               '-device', f'virtio-net-pci,netdev=n0,romfile=,'
-                         f'mac=52:54:00:c0:00:{i:02x}']]
+                         f'mac=52:54:00:c{side}:00:{i:02x}']]
             for i in range(vms)], []
 
 
@@ -111,46 +125,73 @@ def in_background(l2s, cmd_of, timeout):
     return outs
 
 
-def l2_up(l2, i, direct, tso=True):
-    """L2 VM @i booted, its interface up as 10.9.@i.3 (with TSO or not),
-    its peer's ARP and the first wake-ups behind it."""
+def l2_up(l2, addr, direct, tso=True):
+    """L2 VM @l2 booted, its interface up as @addr (with TSO or not)."""
     l2.wait_ready()
     l2.run('modprobe selfvirt' if direct else 'modprobe virtio_net')
     l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
            'sleep 0.1; done; ip link set eth0 up; '
-           f'ip addr add 10.9.{i}.3/16 dev eth0')
+           f'ip addr add {addr}/16 dev eth0')
     if not tso:
         l2.run('ethtool -K eth0 tso off gso off')
-    l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
 
 
-def boot_l2s(a, shape, rnd, vms, gap_us=0):
-    """@vms L2 VMs for @shape, booted and on the wire; and the mdevs."""
-    devices, uuids = l1_setup(a, shape, vms, gap_us)
-    mem = '256M' if vms <= 2 else '192M'
-    l2s = [Nested(f'l2-{shape}-{rnd}-{i}', a, devs, mem=mem, slot=i)
+def boot_l2s(a, shape, rnd, vms, gap_us=0, side=0, mem=L2_MEM):
+    """@vms L2 VMs for @shape, launched at once; and the mdevs."""
+    devices, uuids = l1_setup(a, shape, vms, gap_us, side)
+    l2s = [Nested(f'l2-{a}-{shape}-{rnd}-{i}', a, devs, mem=mem, slot=i)
            for i, devs in enumerate(devices)]
     for l2 in l2s:
         l2.launch()
     return l2s, uuids
 
 
+def l2_down(a, l2s, uuids):
+    """Shut L1 @a's L2 VMs down and remove their mdevs."""
+    for l2 in l2s:
+        l2.shutdown()
+    for u in uuids:
+        a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', check=False,
+              timeout=60)
+
+
 @contextlib.contextmanager
-def l2_vms(a, shape, rnd, vms=1, gap_us=0, tso=True):
-    """@vms L2 VMs for @shape, up on the wire (l2_up); yields (the VMs, the
-    mdevs); always shuts them down and removes the mdevs."""
+def l2_vms(a, shape, rnd, vms=1, gap_us=0, tso=True, mem=L2_MEM):
+    """@vms L2 VMs for @shape in L1 @a, VM i up as 10.9.i.3 and its peer
+    10.9.i.2 answering; yields (the VMs, the mdevs); always shuts them
+    down and removes the mdevs."""
     l2s, uuids = [], []
     try:
-        l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us)
+        l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us, mem=mem)
         for i, l2 in enumerate(l2s):
-            l2_up(l2, i, direct=bool(uuids), tso=tso)
+            l2_up(l2, l2_addr(i), direct=bool(uuids), tso=tso)
+        for i, l2 in enumerate(l2s):
+            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
         yield l2s, uuids
     finally:
-        for l2 in l2s:
-            l2.shutdown()
-        for u in uuids:
-            a.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove', check=False,
-                  timeout=60)
+        l2_down(a, l2s, uuids)
+
+
+@contextlib.contextmanager
+def l2_pairs(a, b, shape, rnd, vms=1, gap_us=0, tso=True, mem=L2_MEM):
+    """The paper's n,n:1x1 with VMs on both hosts: @vms L2 VMs in L1 @a
+    (10.9.i.3) and as many in L1 @b (10.9.i.2), each pair on its own VIF
+    of each board (direct) or behind each L1's bridge; all booted at once;
+    yields (a's VMs, b's VMs, a's mdevs, b's mdevs) once every pair
+    answers a ping."""
+    fleets = []
+    try:
+        for side, l1 in enumerate((a, b)):
+            fleets.append(boot_l2s(l1, shape, rnd, vms, gap_us, side, mem))
+        for side, (l2s, uuids) in enumerate(fleets):
+            for i, l2 in enumerate(l2s):
+                l2_up(l2, l2_addr(i, side), direct=bool(uuids), tso=tso)
+        for i, l2 in enumerate(fleets[0][0]):
+            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
+        yield fleets[0][0], fleets[1][0], fleets[0][1], fleets[1][1]
+    finally:
+        for l1, (l2s, uuids) in zip((a, b), fleets):
+            l2_down(l1, l2s, uuids)
 
 
 def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):

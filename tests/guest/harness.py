@@ -100,14 +100,14 @@ class Guest:
     """One test guest: a QEMU process, its console log and its agent."""
 
     def __init__(self, name, workdir, devices=(), mem='512M', smp=1,
-                 append='', image=GUEST_DIR, l2_agent=False):
+                 append='', image=GUEST_DIR, l2_agents=0):
         self.name = name
         self.workdir = workdir
         self.image = image
         self.config = (devices, mem, smp, append)
         # more ports, which L2 VMs' agents reach through (Nested)
         self.l2_agent_paths = [os.path.join(workdir, f'{name}.l2qga{i}')
-                               for i in range(L2_AGENTS if l2_agent else 0)]
+                               for i in range(l2_agents)]
         self.generation = 0         # QEMU processes it migrated through
         self.vm = self._machine()
         self.qga = None
@@ -131,7 +131,8 @@ class Guest:
                 '-no-reboot',
                 '-chardev', f'socket,id=qga0,path={self.qga_path},'
                             'server=on,wait=off',
-                '-device', 'virtio-serial-pci',
+                '-device', 'virtio-serial-pci,max_ports='
+                           f'{max(31, 2 + len(self.l2_agent_paths))}',
                 '-device', 'virtserialport,chardev=qga0,'
                            'name=org.qemu.guest_agent.0', *extra]
         for i, path in enumerate(self.l2_agent_paths):
@@ -286,7 +287,10 @@ class Guest:
 
 
 L2_AGENT_PORT = 'org.selfvirt.l2agent'
-L2_AGENTS = 4               # L2 VMs an L1 can run at once with an agent each
+# L2 VMs an L1 can run at once with an agent each: one virtio-serial port
+# apiece on L1's controller (max_ports), a unix socket each on this host
+L2_AGENTS = 4               # the default
+L2_AGENTS_MAX = 64
 
 
 def l2_agent_port(slot):
@@ -370,13 +374,14 @@ def quote(s):
 
 @contextlib.contextmanager
 def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
-           nested_mem='1536M'):
+           nested_mem='1536M', l2_agents=L2_AGENTS, nested_smp=1):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
     in order (a stream server before its client) and waited for together.
     Those named in ``nested`` boot the L1 image that runs L2 VMs (Nested)
-    with ``nested_mem`` of memory.
+    with ``nested_mem`` of memory, ``nested_smp`` vCPUs and a port for the
+    agents of ``l2_agents`` L2 VMs.
     ``append`` is added to the kernel command lines of the others, which
     boot ``image`` (default: the guest image) with ``smp`` vCPUs.
     On failure the consoles are copied to build/test-output/TEST/.
@@ -388,7 +393,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
         for name, devices in specs:
             if name in nested:
                 g = Guest(name, workdir, devices, mem=nested_mem,
-                          image=NESTED_DIR, l2_agent=True)
+                          smp=nested_smp, image=NESTED_DIR,
+                          l2_agents=l2_agents)
             else:
                 g = Guest(name, workdir, devices, append=append, image=image,
                           smp=smp)
@@ -526,23 +532,23 @@ def ping_ok(g, src, dst, count=2):
     return f'{count} packets received' in out
 
 
-def nc_listen(g, netns):
-    """Receive one TCP connection on port 5001 into /tmp/dst (busybox nc);
-    /tmp/nc.done appears when it has ended."""
+def nc_listen(g, netns, port=5001, dst='/tmp/dst', done='/tmp/nc.done'):
+    """Receive one TCP connection on @port into @dst (busybox nc) in the
+    background; @done appears when it has ended."""
     # the listener's stdin must stay open, or nc ends at its EOF: a fifo
     # that the shell holds open for writing too
-    g.run('rm -f /tmp/dst /tmp/nc.done /tmp/hold; mkfifo /tmp/hold; '
-          f'setsid {netns} sh -c "exec 3<>/tmp/hold; '
-          'nc -l -p 5001 <&3 > /tmp/dst; touch /tmp/nc.done" '
+    g.run(f'rm -f {dst} {done} {dst}.hold; mkfifo {dst}.hold; '
+          f'setsid {netns} sh -c "exec 3<>{dst}.hold; '
+          f'nc -l -p {port} <&3 > {dst}; touch {done}" '
           '< /dev/null > /dev/null 2>&1 &')
 
 
-def nc_send(g, netns, dst, path='/tmp/src'):
-    """Send @path to @dst port 5001 in the background; its exit status
-    lands in /tmp/nc.rc."""
-    g.run('rm -f /tmp/nc.rc; '
-          f'setsid sh -c "{netns} nc {dst} 5001 < {path}; '
-          'echo \\$? > /tmp/nc.rc" < /dev/null > /dev/null 2>&1 &')
+def nc_send(g, netns, dst, path='/tmp/src', port=5001, rc='/tmp/nc.rc'):
+    """Send @path to @dst @port in the background; its exit status lands
+    in @rc."""
+    g.run(f'rm -f {rc}; '
+          f'setsid sh -c "{netns} nc {dst} {port} < {path}; '
+          f'echo \\$? > {rc}" < /dev/null > /dev/null 2>&1 &')
 
 
 def wait_listening(g, netns, port=5001, timeout=10):
