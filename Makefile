@@ -106,6 +106,13 @@ kselftest-image: guest
 check-guest: qemu guest nested kselftest-image
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
+# The design card's scenario (not in make check): VMS L2 VMs a side on
+# vifs=VMS boards, each pinging, running iperf3 and exchanging a checked
+# file through its own VIF with a VM on the other L1
+VMS ?= 32
+check-vms-32: qemu nested
+	cd tests/guest && $(PYTHON) vms_at_scale.py --vms $(VMS)
+
 # The qtests and guest tests against a second QEMU built with ASan and
 # UBSan (build/qemu-san; not part of "make check": a build of its own)
 QEMU_SAN := $(BUILD)/qemu-san

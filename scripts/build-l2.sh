@@ -24,7 +24,7 @@ mkdir -p "$root/bin" "$root/lib64" "$root/etc" "$root/proc" "$root/sys" \
 ln -s lib "$root/usr/lib64"
 
 cp "$src/bin/busybox" "$root/bin/"
-for prog in qemu-ga ip ethtool iperf3 psapp; do
+for prog in qemu-ga ip ethtool iperf3 psapp selfvirt-vfio; do
     cp "$src/usr/bin/$prog" "$root/usr/bin/"
 done
 # their libraries, as the guest image has them
