@@ -131,15 +131,17 @@ class Guest:
                 '-no-reboot',
                 '-chardev', f'socket,id=qga0,path={self.qga_path},'
                             'server=on,wait=off',
-                '-device', 'virtio-serial-pci,max_ports='
-                           f'{max(31, 2 + len(self.l2_agent_paths))}',
+                '-device', 'virtio-serial-pci',
                 '-device', 'virtserialport,chardev=qga0,'
                            'name=org.qemu.guest_agent.0', *extra]
         for i, path in enumerate(self.l2_agent_paths):
+            bus = f'l2ser{i // L2_PORTS_PER_SERIAL}'
+            if i % L2_PORTS_PER_SERIAL == 0:
+                args += ['-device', f'virtio-serial-pci,id={bus}']
             args += ['-chardev', f'socket,id=l2qga{i},path={path},'
                                  'server=on,wait=off',
-                     '-device', f'virtserialport,chardev=l2qga{i},'
-                                f'name={l2_agent_port(i)}']
+                     '-device', f'virtserialport,bus={bus}.0,'
+                                f'chardev=l2qga{i},name={l2_agent_port(i)}']
         for dev in devices:
             args += dev
         return QEMUMachine(QEMU, args=args, name=tag,
@@ -288,9 +290,14 @@ class Guest:
 
 L2_AGENT_PORT = 'org.selfvirt.l2agent'
 # L2 VMs an L1 can run at once with an agent each: one virtio-serial port
-# apiece on L1's controller (max_ports), a unix socket each on this host
+# apiece in L1, a unix socket each on this host
 L2_AGENTS = 4               # the default
 L2_AGENTS_MAX = 64
+# A controller announces all its ports at once on a control queue of 32
+# entries (QEMU's virtio-serial-bus.c); a 33rd message is dropped and its
+# port never appears in the guest.  So L1's L2 agent ports go 16 to a
+# controller, with room for the guest's replies.
+L2_PORTS_PER_SERIAL = 16
 
 
 def l2_agent_port(slot):
