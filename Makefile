@@ -194,10 +194,11 @@ bench-latency: all
 bench-nested: all
 	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5 --vms 1,2,4
 
-# The paper's section 4 and 5 experiments: CSVs, figures and report.md in
-# build/experiments (QUICK=1: a reduced set, about 6 minutes; the full set
-# about 30 minutes).  EXPERIMENTS_ARGS adds run.py options (--variant ...).
-experiments: qemu guest
+# The paper's section 4 and 5 experiments with L2 VMs as the guests: CSVs,
+# figures and report.md in build/experiments (QUICK=1: a reduced set; times
+# in docs/experiments.md).  EXPERIMENTS_ARGS adds run.py options (--setups
+# for the namespaces, --vm-ns, --host-mem, --variant ...).
+experiments: qemu guest nested
 	$(PYTHON) tests/experiments/run.py --out $(BUILD)/experiments \
 	    $(if $(QUICK),--quick) $(EXPERIMENTS_ARGS)
 

@@ -1,24 +1,39 @@
 #!/usr/bin/python3
 """The paper's evaluation (Raj et al., section 4), re-run under emulation.
 
-Two TCG guests on a stream netdev stand for the paper's two hosts; a
-network namespace with its own interface stands for a guest domain.  In
-the n,n:1x1 pattern, flow i runs from namespace i of the left guest to
-namespace i of the right one, all n flows started together:
+Two TCG guests on a stream netdev stand for the paper's two hosts (L1s,
+with KVM on TCG's emulated SVM); an L2 VM in an L1 stands for a guest
+domain.  In the n,n:1x1 pattern, flow i runs from L2 VM i of the left L1
+to L2 VM i of the right one, all n flows started together; the VMs are
+added between points, so that n VMs a side exist at point n:
 
   Fig. 2  latency: psapp (64-byte AF_PACKET probes, a random 0..100 ms
           between probes), the mean over flows of each flow's median
-  Fig. 3  aggregate TCP throughput: n iperf3 flows
+  Fig. 3  aggregate TCP throughput: n iperf3 flows; the host's cores by
+          QEMU thread; and the time to bring the VMs up
+  Fig. 6  the flows' medians at the largest n
+  wake-ups  the VMs' wake-ups in vain (polls that found nothing, from
+          each L2 driver's ethtool -S) per useful poll, with the theory
+  Fig. 7  8 VMs a side on identifiers 1..8 bits wide: the latency of the
+          VM in the last spot of a shared bit (VIF 7: L1's driver forwards
+          the VIFs of a bit in index order), MSI-X as the reference
+
+VM setups: vm-sv (each VM on a VIF of its own, an mdev, vfio-pci;
+interrupt identifier), vm-sv-msix (the same with a vector per VIF
+signal), vm-bridged (the board in plain NIC mode under a bridge in each
+L1, each VM on a tap with virtio-net served by vhost-net: the paper's
+driver domain and netback), vm-dom0 (one flow from L1's own bridge, the
+dotted line); vm-bridged-user (QEMU's virtio-net backend in L1) on request.
+
+The board's own figures, from namespaces in one L1 kernel or user space:
+
   Fig. 4  the micro-engines' stage costs (the board's own clock,
           stage-timing=on): egress on the sending board, ingress on the
           receiving one, with 1, 8, 16 and 32 VIFs, each moving TCP; in the
           same boots the host's costs of section 4.3.1 (the driver's
           cost_stats: message send and receive, interrupt virtualization)
-          and the redundant wake-ups (polls in vain per useful poll, from
-          the VIFs' ethtool -S), in identifier and MSI-X mode
-  Fig. 7  8 guests on identifiers 1..8 bits wide: the latency of the guest
-          in the last spot of a shared bit (VIF 7: the driver polls the
-          VIFs of a bit in index order), MSI-X as the reference
+          and the namespaces' redundant wake-ups, in identifier and MSI-X
+          mode
   Figs. 5, 9, 10  the board used from user space through two mdev VIFs
           (selfvirt-vfio): Fig. 5 the host's writes and reads of the
           SDRAM BAR 1500 bytes at a time, and the board moving 1500-byte
@@ -31,31 +46,33 @@ namespace i of the right one, all n flows started together:
           sleeping engine's turn (inline-wake-us), with the CPU time of
           the board's engines for each
 
-for each setup: sv (a VIF per namespace, interrupt identifier), sv-msix
-(the same with a vector per VIF signal), bridged (the board in plain NIC
-mode, a Linux bridge and a veth per namespace: the paper's driver
-domain), dom0 (one flow from the bridging guest itself, n = 1).
+The contrast, on request (--setups, --widths): network namespaces of one
+L1 as the guests, where the bridge is a function call in the same kernel:
+sv, sv-msix, bridged (a veth per namespace) and dom0, and Fig. 7 with 8
+namespaces.
 
-With VMs as the guests (one L1 with KVM on TCG's SVM): vm-sv, an L2 VM on a
-VIF of its own (an mdev, vfio-pci), and
-vm-bridged, an L2 VM behind a bridge in its L1 (plain NIC mode, virtio-net
-on a tap), n = 1, beside the namespaces' lines of Figs. 2 and 3.
+The machine's size: --l2-mem sets an L2 VM's memory, and an n whose two
+L1s (bench_nested.l1_mem) do not fit in --host-mem (default: the host's
+available memory less 2 GiB) is left out with a message.
 
 Rounds repeat every setup in turn, so that host load hits them alike.
 Raw samples go to OUT/*.csv, figures and report.md to OUT (analysis.py).
 
   tests/experiments/run.py [--out DIR] [--quick] [--rounds N]
-      [--setups sv,sv-msix,bridged (or '' for none)] [--ns 1,2,4,...]
-      [--widths 1,2,...] [--no-fig7] [--no-fig4] [--no-mailbox]
-      [--no-nested]
+      [--vm-setups vm-sv,vm-sv-msix,vm-bridged] [--vm-ns 1,2,4,...]
+      [--vm-widths 1,2,...] [--l2-mem SIZE] [--host-mem MIB]
+      [--setups sv,sv-msix,bridged] [--ns 1,2,4,...] [--widths 1,2,...]
+      [--no-fig7] [--no-fig4] [--no-mailbox]
       [--variant LABEL:DEVICE_PROPS[:MODULE_PARAMS]] ...
 
-A variant re-runs the sv setup with other board properties or driver
-parameters and plots it beside the rest, e.g. --variant poll:poll-us=200
-or --variant w4:irq-id-width=4 or --variant chain::rx_entries=64.
+A variant re-runs the namespaces' sv setup with other board properties or
+driver parameters and plots it beside the rest, e.g. --variant
+poll:poll-us=200 or --variant w4:irq-id-width=4 or --variant
+chain::rx_entries=64.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -66,15 +83,18 @@ sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
 import bench_nested                                 # noqa: E402
-from harness import (THREAD_ROLES, cores_between,  # noqa: E402
+from harness import (L2_AGENTS_MAX, THREAD_ROLES,  # noqa: E402
+                     cores_between,
                      grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
                      qemu_thread_cpu, vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
-        'widths': [1, 2, 3, 4, 5, 6, 7, 8], 'pingpong_s': 3, 'mib': 64}
+        'widths': [1, 2, 3, 4, 5, 6, 7, 8], 'pingpong_s': 3, 'mib': 64,
+        'vm_ns': [1, 2, 4, 8, 16, 32], 'vm_widths': [1, 2, 3, 4, 5, 6, 7, 8]}
 QUICK = {'ns': [1, 16, 32], 'rounds': 1, 'probes': 15, 'seconds': 3,
-         'widths': [1, 2, 4, 8], 'pingpong_s': 1, 'mib': 16}
+         'widths': [1, 2, 4, 8], 'pingpong_s': 1, 'mib': 16,
+         'vm_ns': [1, 4, 8], 'vm_widths': [1, 8]}
 FIG7_GUESTS = 8
 FIG4_NS = [1, 8, 16, 32]    # the paper's VIF counts, and 16
 BASE_SETUPS = {
@@ -88,8 +108,17 @@ MAX_WAIT_MS = 100           # psapp: a random 0..100 ms between probes
 # frame (the device's maximum, longer than any round trip), or sleep at
 # once until the doorbell wakes them; or (the device's default) the vCPU
 # that rings the doorbell of an engine asleep runs the engine's turn itself
-# VMs as the guests (an L2 VM in an L1), n = 1: bench_nested's shapes
-NESTED_SHAPES = {'vm-sv': 'direct', 'vm-bridged': 'bridged'}
+# VMs as the guests: n L2 VMs in each L1, on VIFs of their own (mdevs,
+# vfio-pci) or behind their L1's bridge with virtio-net served by vhost-net
+# in L1 (the paper's netback) or by QEMU in L1 (a variant);
+# name: (board properties, bench_nested's shape)
+VM_SETUPS = {
+    'vm-sv': ('', 'direct'),
+    'vm-sv-msix': ('irq-mode=msix', 'direct'),
+    'vm-bridged': ('', 'bridged'),
+    'vm-bridged-user': ('', 'bridged-user'),
+}
+VM_DEFAULT = 'vm-sv,vm-sv-msix,vm-bridged'
 BOARD_POLICIES = {'polls': 'poll-us=1000,inline-wake-us=0',
                   'sleeps': 'poll-us=0,inline-wake-us=0',
                   'inline': 'poll-us=0'}
@@ -159,7 +188,7 @@ def measure_latency(a, b, n, probes, dom0=False, client=None):
     fl = flows(n, dom0)
     macs = macs_of(b, fl)
     clients = [client] if client else [(ns, ifname) for ns, ifname, _ in fl]
-    limit = int(probes * (MAX_WAIT_MS / 1000 + 1) + 30)
+    limit = psapp_limit(probes)
     # servers in their own sessions, so that the agent's command returns
     b.run(' '.join(f'setsid {in_ns(ns, f"psapp server {ifname} -t {limit}")}'
                    ' < /dev/null > /dev/null 2>&1 &' for ns, ifname, _ in fl))
@@ -170,9 +199,20 @@ def measure_latency(a, b, n, probes, dom0=False, client=None):
         for i, ((ns, ifname), mac) in enumerate(zip(clients, macs)))
     a.run(f'{cmds}; wait', timeout=limit + 60)
     b.run('pkill psapp', check=False)
+    return psapp_results([a.out(f'cat /tmp/psapp{i}.out')
+                          for i in range(len(fl))])
+
+
+def psapp_limit(probes):
+    """Seconds a psapp server waits for @probes probes of a client."""
+    return int(probes * (MAX_WAIT_MS / 1000 + 1) + 30)
+
+
+def psapp_results(outs):
+    """(each psapp client's RTTs in us, the probes lost in all) of the
+    clients' outputs @outs."""
     result, lost = [], 0
-    for i in range(len(fl)):
-        out = a.out(f'cat /tmp/psapp{i}.out')
+    for out in outs:
         result.append([float(x) for x in re.findall(r'^rtt_us ([\d.]+)$',
                                                     out, re.M)])
         lost += int(re.search(r'^probes \d+ received \d+ lost (\d+)', out,
@@ -209,7 +249,7 @@ class Recorder:
         self.lat, self.thr, self.host, self.ident = [], [], [], []
         self.stages, self.costs = [], []
         self.pingpong, self.board_cpu, self.bandwidth = [], [], []
-        self.wakeups, self.fig3_cpu = [], []
+        self.wakeups, self.fig3_cpu, self.boots = [], [], []
 
     def mailbox(self, rnd, board, pair, host, hist, cpu):
         """Figs. 9/10: every round trip of one ping-pong ({us: count}), and
@@ -236,10 +276,21 @@ class Recorder:
             self.wakeups.append(dict(point, **{
                 k: wakeups[k] - was_wakeups[k] for k in WAKEUPS}))
 
-    def identifier(self, rnd, width, latency):
+    def wakeup_point(self, rnd, mode, n, before, after):
+        """The wake-ups of the L2 VMs' VIFs over one point (vm_wakeups)."""
+        self.wakeups.append(dict({'round': rnd, 'mode': mode, 'n': n,
+                                  'board': 'vms'},
+                                 **{k: after[k] - before[k] for k in WAKEUPS}))
+
+    def vm_boot(self, rnd, setup, n, seconds):
+        """The seconds to grow both L1s' L2 VMs to @n a side, up."""
+        self.boots.append({'round': rnd, 'setup': setup, 'n': n,
+                           'seconds': f'{seconds:.1f}'})
+
+    def identifier(self, rnd, width, latency, guests='namespaces'):
         for flow, rtts in enumerate(latency):
-            self.ident += [{'round': rnd, 'width': width, 'flow': flow,
-                            'rtt_us': rtt} for rtt in rtts]
+            self.ident += [{'round': rnd, 'guests': guests, 'width': width,
+                            'flow': flow, 'rtt_us': rtt} for rtt in rtts]
 
     def host_point(self, rnd, setup, n, lost, t0, cpu0):
         """The host's load while a point ran (from @t0, /proc/stat @cpu0)."""
@@ -272,7 +323,10 @@ class Recorder:
         analysis.write_csv(os.path.join(out, 'fig3_throughput.csv'),
                            ['round', 'setup', 'n', 'flow', 'mbps'], self.thr)
         analysis.write_csv(os.path.join(out, 'fig7_identifier.csv'),
-                           ['round', 'width', 'flow', 'rtt_us'], self.ident)
+                           ['round', 'guests', 'width', 'flow', 'rtt_us'],
+                           self.ident)
+        analysis.write_csv(os.path.join(out, 'vm_boot.csv'),
+                           ['round', 'setup', 'n', 'seconds'], self.boots)
         analysis.write_csv(os.path.join(out, 'fig4_stages.csv'),
                            ['round', 'mode', 'n', 'board', 'stage', 'frames',
                             'ns'], self.stages)
@@ -330,30 +384,131 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
             progress.finish_point()
 
 
-def run_nested(rnd, cfg, rec, progress):
-    """Figs. 2 and 3 with VMs as the guests, n = 1: one L2 VM in the left
-    L1 (the paper's domU), on its own VIF or behind the L1's bridge (the
-    driver domain), psapp and iperf3 to namespace v0 of the right L1."""
+def vm_latency(clients, servers, probes):
+    """psapp from each L2 VM of @clients to the one of @servers with its
+    index, all at once: as measure_latency."""
+    limit = psapp_limit(probes)
+    macs = [l2.out('cat /sys/class/net/eth0/address').strip()
+            for l2 in servers]
+    for l2 in servers:
+        l2.run(f'setsid psapp server eth0 -t {limit} < /dev/null '
+               '> /dev/null 2>&1 &')
+    time.sleep(0.5)
+    outs = bench_nested.in_background(
+        clients, lambda i: f'psapp client eth0 {macs[i]} -n {probes} '
+        f'-w {MAX_WAIT_MS}', limit + 60)
+    for l2 in servers:
+        l2.run('pkill psapp', check=False)
+    return psapp_results(outs)
+
+
+def vm_throughput(clients, servers, seconds):
+    """An iperf3 flow from each L2 VM of @clients to the one of @servers
+    with its index, all at once: Mbit/s of each."""
+    for l2 in servers:
+        l2.run('iperf3 -s -D -1')
+    time.sleep(0.5)
+    outs = bench_nested.in_background(
+        clients, lambda i: f'iperf3 -c {bench_nested.peer(i)} -t {seconds}',
+        seconds + 120)
+    return [iperf3_mbps(o) for o in outs]
+
+
+def vm_wakeups(l2s):
+    """The wake-ups (polls, redundant_polls, empty_polls) of the L2 VMs'
+    VIFs, summed."""
+    sums = dict.fromkeys(WAKEUPS, 0)
+    for l2 in l2s:
+        for line in l2.out('ethtool -S eth0').splitlines():
+            key, _, val = line.strip().partition(': ')
+            if key in sums:
+                sums[key] += int(val)
+    return sums
+
+
+def vm_point(rnd, setup, n, l1s, group, cfg, rec):
+    """Figs. 2 and 3 (and on VIFs the wake-ups) with the first @n L2 VMs
+    of each Fleet of @group: VM i of L1 a to VM i of L1 b."""
+    clients, servers = (f.l2s[:n] for f in group)
+    direct = group[0].shape == 'direct'
+    t0, cpu0 = time.monotonic(), host_cpu_times()
+    lat = vm_latency(clients, servers, cfg['probes'])
+    polls0 = vm_wakeups(clients + servers) if direct else None
+    threads0, t1 = qemu_thread_cpu(*l1s), time.monotonic()
+    thr = vm_throughput(clients, servers, cfg['seconds'])
+    rec.thread_cores(rnd, setup, n, cores_between(
+        threads0, qemu_thread_cpu(*l1s), time.monotonic() - t1))
+    if direct:
+        rec.wakeup_point(rnd, setup, n, polls0, vm_wakeups(clients + servers))
+    rec.point(rnd, setup, n, lat, thr, t0, cpu0)
+
+
+def vm_boards(props, vifs):
+    """The two L1s' specs: each a selfvirt-nic with @vifs VIFs, @props."""
     server, client = wire_pair()
-    dev = 'selfvirt-nic,netdev=wire,vifs=4,addr=05.0'
-    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
-    with guests('experiments-nested', specs, nested=('left',)) as (a, b):
-        a.run('modprobe kvm_amd')
-        vif_netns(b, 1, 2)
-        for setup in NESTED_SHAPES:
-            progress.step(f'round {rnd}/{cfg["rounds"]} {setup} n=1 (an L2 '
-                          'VM: boot, psapp, iperf3)')
-            t0, cpu0 = time.monotonic(), host_cpu_times()
-            # 'vm-sv' on an mdev VIF, 'vm-bridged' behind a's bridge
-            with bench_nested.l2_vms(a, NESTED_SHAPES[setup], rnd) as \
-                    ((l2,), _):
-                lat = measure_latency(l2, b, 1, cfg['probes'],
-                                      client=('', 'eth0'))
-                thr = measure_throughput(l2, b, 1, cfg['seconds'],
-                                         client_ns='')
-            rec.point(rnd, setup, 1, lat, thr, t0, cpu0)
+    dev = (f'selfvirt-nic,netdev=wire,vifs={vifs},addr=05.0' +
+           (f',{props}' if props else ''))
+    return [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
+            ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
+
+
+@contextlib.contextmanager
+def vm_hosts(name, props, vms, cfg):
+    """Two L1s (the paper's hosts) with room for @vms L2 VMs each."""
+    with guests(name, vm_boards(props, max(vms, 8)), nested=('left', 'right'),
+                nested_mem=bench_nested.l1_mem(vms, cfg['l2_mem']),
+                l2_agents=vms) as (a, b):
+        for g in (a, b):
+            g.run('modprobe kvm_amd')
+        yield a, b
+
+
+def run_vms(rnd, setup, cfg, rec, progress):
+    """Figs. 2, 3 and 6 with VMs as the guests: one boot of two L1s, L2 VMs
+    added on each between points, so that n VMs a side exist at point n;
+    VM i of L1 a runs psapp and iperf3 to VM i of L1 b (n,n:1x1).  The
+    bridged boot adds the dom0 line: L1 a's own br0 to L1 b's."""
+    props, shape = VM_SETUPS[setup]
+    ns = cfg['vm_ns']
+    with vm_hosts(f'experiments-{setup}', props, max(ns), cfg) as (a, b), \
+            bench_nested.fleets((a, b), shape, rnd, mem=cfg['l2_mem']) \
+            as group:
+        for n in ns:
+            progress.step(f'round {rnd}/{cfg["rounds"]} {setup} n={n} '
+                          f'({n} L2 VMs a side)')
+            t0 = time.monotonic()
+            bench_nested.grow(group, n)
+            rec.vm_boot(rnd, setup, n, time.monotonic() - t0)
+            vm_point(rnd, setup, n, (a, b), group, cfg, rec)
             progress.finish_point()
+        if shape != 'direct':
+            progress.step(f'round {rnd}/{cfg["rounds"]} vm-dom0 n=1')
+            for host, g in enumerate((a, b), 1):
+                g.run(f'ip addr add 10.8.0.{host}/24 dev br0')
+            t0, cpu0 = time.monotonic(), host_cpu_times()
+            lat = measure_latency(a, b, 1, cfg['probes'], dom0=True)
+            thr = measure_throughput(a, b, 1, cfg['seconds'], dom0=True)
+            rec.point(rnd, 'vm-dom0', 1, lat, thr, t0, cpu0)
+            progress.finish_point()
+
+
+def run_vm_identifier(rnd, width, cfg, rec, progress):
+    """Fig. 7 with VMs: FIG7_GUESTS L2 VMs a side on boards whose
+    identifier is @width bits wide ('msix': a vector per signal), psapp
+    in all of them at once."""
+    props = 'irq-mode=msix' if width == 'msix' else f'irq-id-width={width}'
+    what = 'MSI-X' if width == 'msix' else f'{width}-bit identifier'
+    progress.step(f'round {rnd}/{cfg["rounds"]} fig7 with VMs, {what}, '
+                  f'{FIG7_GUESTS} L2 VMs a side')
+    with vm_hosts(f'experiments-fig7-vm-{width}', props, FIG7_GUESTS,
+                  cfg) as (a, b), \
+            bench_nested.fleets((a, b), 'direct', rnd, FIG7_GUESTS,
+                                mem=cfg['l2_mem']) as (fa, fb):
+        t0, cpu0 = time.monotonic(), host_cpu_times()
+        lat = vm_latency(fa.l2s, fb.l2s, cfg['probes'])
+        rec.identifier(rnd, width, lat[0], guests='vms')
+        rec.host_point(rnd, f'fig7-vm-{width}', FIG7_GUESTS, lat[1], t0, cpu0)
+    progress.finish_point()
 
 
 def run_identifier(rnd, width, cfg, rec, progress):
@@ -535,23 +690,56 @@ def int_list(lo, hi, what):
     return parse
 
 
+def host_available_mib():
+    with open('/proc/meminfo', encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('MemAvailable:'):
+                return int(line.split()[1]) // 1024
+    raise RuntimeError('no MemAvailable in /proc/meminfo')
+
+
+def vms_fit(n, cfg, host_mem):
+    """Whether two L1s with @n L2 VMs each fit in @host_mem MiB; if not,
+    say so."""
+    need = 2 * bench_nested.mib(bench_nested.l1_mem(n, cfg['l2_mem']))
+    if need <= host_mem:
+        return True
+    print(f'experiments: {n} L2 VMs a side need {need} MiB for the two '
+          f'L1s, more than {host_mem} MiB (--host-mem): n = {n} left out',
+          flush=True)
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default='build/experiments')
     ap.add_argument('--quick', action='store_true',
-                    help=f'n in {QUICK["ns"]}, one round (at most 10 min)')
+                    help=f'L2 VMs at n in {QUICK["vm_ns"]}, one round')
     ap.add_argument('--rounds', type=int)
+    ap.add_argument('--vm-setups', default=VM_DEFAULT,
+                    help=f'VMs as the guests: of {", ".join(VM_SETUPS)} '
+                    '(or \'\' for none)')
+    ap.add_argument('--vm-ns', type=int_list(1, L2_AGENTS_MAX, 'L2 VMs a side'),
+                    help='L2 VMs per host, e.g. 1,8,32')
+    ap.add_argument('--vm-widths', type=int_list(1, 16, 'identifier widths'),
+                    help='Fig. 7 with 8 L2 VMs a side: identifier widths')
+    ap.add_argument('--l2-mem', default=bench_nested.L2_MEM,
+                    help='memory of an L2 VM, e.g. 128M')
+    ap.add_argument('--host-mem', type=int, metavar='MIB',
+                    help='memory for the two L1s (default: this host\'s '
+                    'available memory less 2 GiB); n that do not fit are '
+                    'left out')
     ap.add_argument('--ns', type=int_list(1, 64, 'guests per host'),
-                    help='guests per host, e.g. 1,4,16')
-    ap.add_argument('--setups', default=','.join(BASE_SETUPS))
+                    help='namespaces per host, e.g. 1,4,16')
+    ap.add_argument('--setups', default='',
+                    help='network namespaces as the guests (the contrast): '
+                    f'of {", ".join(BASE_SETUPS)}')
     ap.add_argument('--widths', type=int_list(1, 16, 'identifier widths'),
                     help='Fig. 7 identifier widths, e.g. 1,4,8')
     ap.add_argument('--no-fig7', action='store_true',
                     help='no Fig. 7 (identifier widths)')
     ap.add_argument('--no-fig4', action='store_true',
                     help='no Fig. 4 (stage costs)')
-    ap.add_argument('--no-nested', action='store_true',
-                    help='no L2 VMs as the guests (Figs. 2/3 at n = 1)')
     ap.add_argument('--no-mailbox', action='store_true',
                     help='no Figs. 5, 9 and 10 (the mdev VIFs from user space)')
     ap.add_argument('--variant', type=parse_variant, action='append',
@@ -562,7 +750,29 @@ def main():
         cfg['ns'] = args.ns
     if args.widths:
         cfg['widths'] = args.widths
-    widths = [] if args.no_fig7 else cfg['widths'] + ['msix']
+    if args.vm_ns:
+        cfg['vm_ns'] = args.vm_ns
+    if args.vm_widths:
+        cfg['vm_widths'] = args.vm_widths
+    try:
+        cfg['l2_mem'] = args.l2_mem
+        bench_nested.l1_mem(1, args.l2_mem)
+    except ValueError as e:
+        ap.error(f'--l2-mem: {e}')
+    vm_setups = [s for s in args.vm_setups.split(',') if s]
+    for s in vm_setups:
+        if s not in VM_SETUPS:
+            ap.error(f"unknown VM setup '{s}'; choose from "
+                     f"{', '.join(VM_SETUPS)}")
+    host_mem = args.host_mem or host_available_mib() - 2048
+    cfg['vm_ns'] = [n for n in cfg['vm_ns'] if vms_fit(n, cfg, host_mem)]
+    if vm_setups and not cfg['vm_ns']:
+        ap.error(f'no L2 VM count fits in {host_mem} MiB (--host-mem)')
+    ns_widths = bool(args.widths or args.setups)
+    widths = [] if args.no_fig7 or not ns_widths else \
+        cfg['widths'] + ['msix']
+    vm_widths = [] if args.no_fig7 or not vm_setups else \
+        cfg['vm_widths'] + ['msix']
     if args.rounds is not None:
         if args.rounds < 1:
             ap.error('--rounds must be at least 1')
@@ -580,16 +790,23 @@ def main():
     fig4 = [] if args.no_fig4 else FIG4_NS
     fig4_modes = ('identifier', 'msix')
     boards = [] if args.no_mailbox else list(BOARD_POLICIES)
-    nested = not args.no_nested
     # a boot per board policy: 2 ping-pongs and Fig. 5, and the polling
     # one 2 ping-pongs of two CPUs
     mailbox_points = 3 * len(boards) + 2 * ('polls' in boards)
+    vm_points = [len(cfg['vm_ns']) + (VM_SETUPS[s][1] != 'direct')
+                 for s in vm_setups]
     progress = Progress(cfg['rounds'] * (sum(per_boot) + len(widths) +
+                                         sum(vm_points) + len(vm_widths) +
                                          len(fig4) * len(fig4_modes) +
-                                         mailbox_points +
-                                         len(NESTED_SHAPES) * nested))
+                                         mailbox_points))
     rec = Recorder()
     for rnd in range(1, cfg['rounds'] + 1):
+        for setup in vm_setups:
+            run_vms(rnd, setup, cfg, rec, progress)
+            rec.save(args.out)
+        for width in vm_widths:
+            run_vm_identifier(rnd, width, cfg, rec, progress)
+            rec.save(args.out)
         for setup, props, params in setups:
             run_setup(rnd, setup, props, params, cfg, rec, progress)
             rec.save(args.out)      # a crash later keeps what was measured
@@ -602,16 +819,14 @@ def main():
         for board in boards:
             run_mailbox(rnd, board, cfg, rec, progress)
             rec.save(args.out)
-        if nested:
-            run_nested(rnd, cfg, rec, progress)
-            rec.save(args.out)
     meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
-            f'n = {cfg["ns"]}, {cfg["probes"]} probes per flow, iperf3 '
-            f'{cfg["seconds"]} s; setups '
-            f'{", ".join(s for s, _, _ in setups) or "none"}'
-            f'; Fig. 7 widths {widths or "none"}'
+            f'{cfg["probes"]} probes per flow, iperf3 {cfg["seconds"]} s; '
+            f'VM setups {", ".join(vm_setups) or "none"} at n = '
+            f'{cfg["vm_ns"]} ({cfg["l2_mem"]} an L2 VM), Fig. 7 with VMs '
+            f'{vm_widths or "none"}; namespace setups '
+            f'{", ".join(s for s, _, _ in setups) or "none"} at n = '
+            f'{cfg["ns"]}, Fig. 7 with namespaces {widths or "none"}'
             f'; Fig. 4 VIFs {fig4 or "none"}'
-            f'; L2 VMs {"yes" if nested else "no"}'
             + (f'; Figs. 5/9/10: ping-pongs of {cfg["pingpong_s"]} s, '
                f'{cfg["mib"]} MiB copied' if boards else '; Figs. 5/9/10 none')
             + f'; {time.strftime("%Y-%m-%d %H:%M")}, '

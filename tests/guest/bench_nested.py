@@ -41,6 +41,27 @@ from test_mdev import create_mdev, mdev_attr
 L2_MEM = '128M'
 
 
+# Seconds to wait for L2 VMs booted at once in one L1: eight took 174 s
+# (test_vms_at_scale.py)
+L2_BOOT_S = 120
+L2_BOOT_EACH_S = 40
+
+
+def mib(size):
+    """A QEMU memory size ('128M', '2G') in MiB."""
+    units = {'M': 1, 'G': 1024}
+    if not size or size[-1] not in units or not size[:-1].isdigit():
+        raise ValueError(f"'{size}' is not a size like 128M or 2G")
+    return int(size[:-1]) * units[size[-1]]
+
+
+def l1_mem(vms, l2_mem=L2_MEM):
+    """The memory of an L1 that runs @vms L2 VMs of @l2_mem each: 1 GiB
+    for itself, and each L2 VM's memory and 32 MiB for its QEMU in L1
+    (an L2 VM of 128 MiB took 166 MiB of L1, vms_at_scale.py)."""
+    return f'{1024 + vms * (mib(l2_mem) + 32)}M'
+
+
 def peer(i):
     """The address of L2 VM @i's peer: namespace or L2 VM v@i of L1 b."""
     return f'10.9.{i}.2'
@@ -51,36 +72,41 @@ def l2_addr(i, side=0):
     return f'10.9.{i}.{3 - side}'
 
 
-def l1_setup(a, shape, vms=1, gap_us=0, side=0):
-    """a's board for @shape and @vms L2 VMs, the board's signal gap @gap_us
-    on each VM's VIF (direct) or the L1's NIC (bridged); return each VM's
-    devices, and the mdevs (direct) or none.  @side numbers the L1 (0 for
-    a, 1 for b), whose bridged VMs need MACs of their own.  The bridged
-    VMs' virtio-net is served by vhost-net in L1's kernel ('bridged'), the
-    paper's netback, or by QEMU in L1 ('bridged-user')."""
+def l1_prepare(a, shape, gap_us=0):
+    """a's board for @shape: the module with mdev VIFs (direct), or in
+    plain NIC mode under a bridge br0 (bridged), the signal gap @gap_us on
+    the L1 NIC of the bridged path."""
     a.run('rmmod selfvirt 2>/dev/null; ip link del br0 2>/dev/null; '
           'for t in $(ls /sys/class/net | grep ^tap); do '
           'ip tuntap del $t mode tap; done', check=False)
     if shape == 'direct':
         a.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
-        uuids = [create_mdev(a) for _ in range(vms)]
-        a.run('; '.join(f'echo {gap_us} > /sys/bus/mdev/devices/{u}/selfvirt/'
-                        'signal_gap_us' for u in uuids) or 'true')
-        return [[['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']]
-                for u in uuids], uuids
+        return
     a.run('modprobe selfvirt nic_mode=1; modprobe tun; modprobe vhost_net; '
           'modprobe bridge; ip link add br0 type bridge; '
           'ip link set eth0 master br0; ip link set eth0 up; '
           f'ip link set br0 up; ethtool -C eth0 rx-usecs {gap_us}')
-    a.run('; '.join(f'ip tuntap add tap{i} mode tap; ip link set tap{i} '
-                    f'master br0; ip link set tap{i} up' for i in range(vms)))
+
+
+def l2_device(a, shape, i, gap_us=0, side=0):
+    """The devices of L2 VM @i for @shape in L1 @a, and its mdev (direct:
+    a VIF of its own, the board's signal gap @gap_us on it) or None.  The
+    bridged VMs' virtio-net is served by vhost-net in L1's kernel
+    ('bridged'), the paper's netback, or by QEMU in L1 ('bridged-user');
+    @side numbers the L1 (0 for a, 1 for b), whose bridged VMs need MACs
+    of their own on the wire."""
+    if shape == 'direct':
+        u = create_mdev(a)
+        a.run(f'echo {gap_us} > /sys/bus/mdev/devices/{u}/selfvirt/'
+              'signal_gap_us')
+        return [['-device', f'vfio-pci,sysfsdev=/sys/bus/mdev/devices/{u}']], u
+    a.run(f'ip tuntap add tap{i} mode tap; ip link set tap{i} master br0; '
+          f'ip link set tap{i} up')
     vhost = 'on' if shape == 'bridged' else 'off'
-    # each VM a MAC of its own: they share the bridge
-    return [[['-netdev', f'tap,id=n0,ifname=tap{i},script=no,downscript=no,'
-                         f'vhost={vhost}',
-              '-device', f'virtio-net-pci,netdev=n0,romfile=,'
-                         f'mac=52:54:00:c{side}:00:{i:02x}']]
-            for i in range(vms)], []
+    return [['-netdev', f'tap,id=n0,ifname=tap{i},script=no,downscript=no,'
+                        f'vhost={vhost}',
+             '-device', f'virtio-net-pci,netdev=n0,romfile=,'
+                        f'mac=52:54:00:c{side}:00:{i:02x}']], None
 
 
 def l2_frames(l2):
@@ -124,25 +150,78 @@ def in_background(l2s, cmd_of, timeout):
     return outs
 
 
-def l2_up(l2, addr, direct, tso=True):
-    """L2 VM @l2 booted, its interface up as @addr (with TSO or not)."""
-    l2.wait_ready()
-    l2.run('modprobe selfvirt' if direct else 'modprobe virtio_net')
+def l2_up(l2, addr, direct, tso=True, timeout=300):
+    """L2 VM @l2 booted (within @timeout s), its interface up as @addr
+    (with TSO or not)."""
+    l2.wait_ready(timeout)
+    l2_iface(l2, addr, direct, tso)
+
+
+def l2_iface(l2, addr, direct, tso=True, timeout=60):
+    """L2 VM @l2's interface up as @addr (with TSO or not), each step
+    within @timeout s."""
+    l2.run('modprobe selfvirt' if direct else 'modprobe virtio_net',
+           timeout=timeout)
     l2.run('for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; '
            'sleep 0.1; done; ip link set eth0 up; '
-           f'ip addr add {addr}/16 dev eth0')
+           f'ip addr add {addr}/16 dev eth0', timeout=timeout)
     if not tso:
-        l2.run('ethtool -K eth0 tso off gso off')
+        l2.run('ethtool -K eth0 tso off gso off', timeout=timeout)
 
 
-def boot_l2s(a, shape, rnd, vms, gap_us=0, side=0, mem=L2_MEM):
-    """@vms L2 VMs for @shape, launched at once; and the mdevs."""
-    devices, uuids = l1_setup(a, shape, vms, gap_us, side)
-    l2s = [Nested(f'l2-{a}-{shape}-{rnd}-{i}', a, devs, mem=mem, slot=i)
-           for i, devs in enumerate(devices)]
-    for l2 in l2s:
-        l2.launch()
-    return l2s, uuids
+class Fleet:
+    """L1 @l1's L2 VMs for @shape, grown a few at a time: VM i up as
+    l2_addr(i, @side).  Each VM has slot i of L1's agent ports."""
+
+    def __init__(self, l1, shape, rnd, side=0, gap_us=0, tso=True,
+                 mem=L2_MEM):
+        self.l1, self.shape, self.side = l1, shape, side
+        self.name = f'l2-{l1}-{shape}-{rnd}'
+        self.gap_us, self.tso, self.mem = gap_us, tso, mem
+        self.l2s, self.uuids = [], []
+        l1_prepare(l1, shape, gap_us)
+
+    def launch(self, vms):
+        """Launch VMs up to @vms in all, at once; return the new ones."""
+        new = []
+        for i in range(len(self.l2s), vms):
+            devs, uuid = l2_device(self.l1, self.shape, i, self.gap_us,
+                                   self.side)
+            self.uuids += [uuid] if uuid else []
+            l2 = Nested(f'{self.name}-{i}', self.l1, devs, mem=self.mem,
+                        slot=i)
+            self.l2s.append(l2)
+            new.append(l2)
+            l2.launch()
+        return new
+
+    def up(self, new):
+        """Wait for the VMs @new launched and bring their interfaces up.
+        They boot at once on L1's one vCPU: give them time in proportion,
+        and set their interfaces up once all have booted, when L1's vCPU
+        is no longer busy with the others' boots."""
+        timeout = L2_BOOT_S + L2_BOOT_EACH_S * len(new)
+        for l2 in new:
+            l2.wait_ready(timeout)
+        for l2 in new:
+            i = self.l2s.index(l2)
+            l2_iface(l2, l2_addr(i, self.side), self.shape == 'direct',
+                     self.tso, timeout=timeout)
+
+    def down(self):
+        """Shut the VMs down and remove their mdevs."""
+        l2_down(self.l1, self.l2s, self.uuids)
+
+
+def grow(group, vms):
+    """Every Fleet of @group grown to @vms VMs, all launched at once; then
+    VM i of the first pings peer(i) for each new i."""
+    new = [f.launch(vms) for f in group]
+    for f, added in zip(group, new):
+        f.up(added)
+    for l2 in new[0]:
+        i = group[0].l2s.index(l2)
+        l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
 
 
 def l2_down(a, l2s, uuids):
@@ -155,20 +234,28 @@ def l2_down(a, l2s, uuids):
 
 
 @contextlib.contextmanager
+def fleets(l1s, shape, rnd, vms=0, gap_us=0, tso=True, mem=L2_MEM):
+    """A Fleet in each L1 of @l1s (the first the clients, 10.9.i.3; the
+    second, if any, the servers, 10.9.i.2), grown to @vms; always shuts
+    them down and removes the mdevs."""
+    made = []
+    try:
+        for side, l1 in enumerate(l1s):
+            made.append(Fleet(l1, shape, rnd, side, gap_us, tso, mem))
+        if vms:
+            grow(made, vms)
+        yield made
+    finally:
+        for f in made:
+            f.down()
+
+
+@contextlib.contextmanager
 def l2_vms(a, shape, rnd, vms=1, gap_us=0, tso=True, mem=L2_MEM):
     """@vms L2 VMs for @shape in L1 @a, VM i up as 10.9.i.3 and its peer
-    10.9.i.2 answering; yields (the VMs, the mdevs); always shuts them
-    down and removes the mdevs."""
-    l2s, uuids = [], []
-    try:
-        l2s, uuids = boot_l2s(a, shape, rnd, vms, gap_us, mem=mem)
-        for i, l2 in enumerate(l2s):
-            l2_up(l2, l2_addr(i), direct=bool(uuids), tso=tso)
-        for i, l2 in enumerate(l2s):
-            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
-        yield l2s, uuids
-    finally:
-        l2_down(a, l2s, uuids)
+    10.9.i.2 answering; yields (the VMs, the mdevs)."""
+    with fleets((a,), shape, rnd, vms, gap_us, tso, mem) as (f,):
+        yield f.l2s, f.uuids
 
 
 @contextlib.contextmanager
@@ -178,19 +265,8 @@ def l2_pairs(a, b, shape, rnd, vms=1, gap_us=0, tso=True, mem=L2_MEM):
     of each board (direct) or behind each L1's bridge; all booted at once;
     yields (a's VMs, b's VMs, a's mdevs, b's mdevs) once every pair
     answers a ping."""
-    fleets = []
-    try:
-        for side, l1 in enumerate((a, b)):
-            fleets.append(boot_l2s(l1, shape, rnd, vms, gap_us, side, mem))
-        for side, (l2s, uuids) in enumerate(fleets):
-            for i, l2 in enumerate(l2s):
-                l2_up(l2, l2_addr(i, side), direct=bool(uuids), tso=tso)
-        for i, l2 in enumerate(fleets[0][0]):
-            l2.run(f'ping -c 3 -W 5 {peer(i)}', timeout=60)
-        yield fleets[0][0], fleets[1][0], fleets[0][1], fleets[1][1]
-    finally:
-        for l1, (l2s, uuids) in zip((a, b), fleets):
-            l2_down(l1, l2s, uuids)
+    with fleets((a, b), shape, rnd, vms, gap_us, tso, mem) as (fa, fb):
+        yield fa.l2s, fb.l2s, fa.uuids, fb.uuids
 
 
 def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):

@@ -58,14 +58,15 @@ def main():
     ap.add_argument('--l2-mem', default=bench_nested.L2_MEM,
                     help='memory of an L2 VM')
     ap.add_argument('--l1-mem', default=None,
-                    help='memory of an L1 (default: 1 GiB + 160 MiB a VM)')
+                    help='memory of an L1 (default: 1 GiB, and an L2 '
+                    'VM\'s memory and 32 MiB a VM)')
     args = ap.parse_args()
     if not 1 <= args.vms <= L2_AGENTS_MAX:
         ap.error(f'--vms must be 1..{L2_AGENTS_MAX}')
     if args.seconds < 1:
         ap.error('--seconds must be at least 1')
     n = args.vms
-    l1_mem = args.l1_mem or f'{1024 + 160 * n}M'
+    l1_mem = args.l1_mem or bench_nested.l1_mem(n, args.l2_mem)
 
     server, client = wire_pair('vms-at-scale')
     board = f'selfvirt-nic,vifs={max(n, 1)},addr=05.0,netdev=wire,' \
