@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 
-from harness import (L2_AGENTS, Nested, abi_define, board_stat, guests,
+from harness import (L2_AGENTS_MAX, Nested, abi_define, board_stat, guests,
                      host_cpu_times, ping_rtts, quote, steal_percent,
                      vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
@@ -300,8 +300,9 @@ def vm_counts(text):
         vms = sorted({int(x) for x in text.split(',')})
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a list of VM counts")
-    if vms[0] < 1 or vms[-1] > L2_AGENTS:
-        raise argparse.ArgumentTypeError(f'VM counts must be 1..{L2_AGENTS}')
+    if vms[0] < 1 or vms[-1] > L2_AGENTS_MAX:
+        raise argparse.ArgumentTypeError(f'VM counts must be 1..'
+                                         f'{L2_AGENTS_MAX}')
     return vms
 
 
@@ -310,7 +311,7 @@ def main():
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--seconds', type=int, default=5)
     ap.add_argument('--vms', type=vm_counts, default=[1],
-                    help=f'L2 VMs at once, e.g. 1,2,4 (at most {L2_AGENTS})')
+                    help=f'L2 VMs at once, e.g. 1,2,4 (at most {L2_AGENTS_MAX})')
     ap.add_argument('--board', default='',
                     help='more selfvirt-nic properties, e.g. poll-us=200')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
@@ -327,14 +328,15 @@ def main():
         ap.error(f'--signal-gap must be 0..{gap_max} us')
 
     server, client = wire_pair('bench-nested')
-    board = f'selfvirt-nic,vifs=8,addr=05.0,netdev=wire,' \
+    board = f'selfvirt-nic,vifs={max(max(args.vms), 8)},addr=05.0,' \
+        'netdev=wire,' \
         f'{args.board + "," if args.board else ""}mac=52:54:00:5f:0'
     results = {(n, s): [] for n in args.vms for s in ('direct', 'bridged')}
     cpu0 = host_cpu_times()
-    l1_mem = '1536M' if max(args.vms) <= 2 else '2048M'
     with guests('bench-nested', [('a', [server, ['-device', board + '0:00']]),
                                  ('b', [client, ['-device', board + '1:00']])],
-                nested=('a',), nested_mem=l1_mem) as (a, b):
+                nested=('a',), nested_mem=l1_mem(max(args.vms)),
+                l2_agents=max(args.vms)) as (a, b):
         a.run('modprobe kvm_amd')
         vif_netns(b, max(args.vms), 2)        # namespaces v0.., peers
         b.run('; '.join(f'ip netns exec v{i} iperf3 -s -D'
