@@ -269,6 +269,14 @@ static int selfvirt_dl_reload_up(struct devlink *devlink,
 		return err;
 	}
 	*actions_performed = BIT(DEVLINK_RELOAD_ACTION_DRIVER_REINIT);
+	/* a board probed in NIC mode offers mdevs once it self-virtualizes */
+	if (!b->nic_mode) {
+		err = selfvirt_mdev_parent_register(b);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(extack, "the board's mdev type not registered");
+			return err;
+		}
+	}
 	return selfvirt_board_create_vifs(b);
 }
 
@@ -455,8 +463,11 @@ static int selfvirt_rate_leaf_tx_max_set(struct devlink_rate *rate, void *priv,
 					 struct netlink_ext_ack *extack)
 {
 	struct selfvirt_port *port = priv;
-	/* bytes/s to Mbit/s, up: a cap is never below what was asked */
-	u64 mbps = DIV_ROUND_UP_ULL(tx_max, 1000000 / BITS_PER_BYTE);
+	/* bytes/s to Mbit/s, up (a cap is never below what was asked), with
+	 * no sum that wraps near U64_MAX
+	 */
+	u64 mbps = div_u64(tx_max, 1000000 / BITS_PER_BYTE) +
+		   !!(tx_max % (1000000 / BITS_PER_BYTE));
 
 	if (mbps > SELFVIRT_RATE_MAX_MBPS) {
 		NL_SET_ERR_MSG_MOD(extack, "tx_max above the board's limit of "

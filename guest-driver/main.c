@@ -669,7 +669,7 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = sysfs_create_group(&dev->kobj, &selfvirt_board_group);
 	if (err)
 		goto err_vifs;
-	if (!nic_mode) {
+	if (!b->nic_mode) {
 		err = selfvirt_mdev_parent_register(b);
 		if (err)
 			goto err_sysfs;

@@ -1132,17 +1132,26 @@ void selfvirt_mdev_driver_unregister(void)
  * selfvirt_mdev_parent_register - offer the board's VIFs as mdevs
  * @b: the board
  *
- * Adds mdev_supported_types/selfvirt-vif to the board's PCI device.
+ * Adds mdev_supported_types/selfvirt-vif to the board's PCI device, once:
+ * a reload back to NIC mode keeps it (creating an mdev is refused there),
+ * since unregistering waits for mdev users that may wait for the devlink
+ * instance lock a reload holds.
  *
  * Return: 0 or a negative errno.
  */
 int selfvirt_mdev_parent_register(struct selfvirt_board *b)
 {
+	int err;
+
+	if (b->mdev_registered)
+		return 0;
 	b->mdev_type.sysfs_name = SELFVIRT_MDEV_TYPE;
 	b->mdev_type.pretty_name = "selfvirt VIF";
 	b->mdev_types[0] = &b->mdev_type;
-	return mdev_register_parent(&b->mdev_parent, &b->pdev->dev,
-				    &selfvirt_mdev_driver, b->mdev_types, 1);
+	err = mdev_register_parent(&b->mdev_parent, &b->pdev->dev,
+				   &selfvirt_mdev_driver, b->mdev_types, 1);
+	b->mdev_registered = !err;
+	return err;
 }
 
 /**
@@ -1153,6 +1162,8 @@ int selfvirt_mdev_parent_register(struct selfvirt_board *b)
  */
 void selfvirt_mdev_parent_unregister(struct selfvirt_board *b)
 {
-	if (!b->nic_mode)
+	/* what was registered, whatever mode a reload left the board in */
+	if (b->mdev_registered)
 		mdev_unregister_parent(&b->mdev_parent);
+	b->mdev_registered = false;
 }

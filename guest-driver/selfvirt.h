@@ -165,6 +165,9 @@ struct selfvirt_vif {
 	struct selfvirt_vif_stats rx_stats;
 	struct selfvirt_vif_stats tx_stats;
 	u64 rx_dropped;		/* too large, or malformed descriptor */
+	u32 rate_mbps;		/* the egress cap devlink set, 0 for none */
+	u64 tx_refused;		/* frames the board would halt on: dropped */
+	atomic64_t tx_gso_soft;	/* TSO frames the stack cut (MSS) */
 	u64 doorbells;
 	u64 polls;
 	u64 redundant_polls;	/* in vain: empty poll, signal while polling */
@@ -219,7 +222,9 @@ struct selfvirt_board {
 #if IS_ENABLED(CONFIG_VFIO_MDEV)
 	struct mdev_parent mdev_parent;
 	struct mdev_type mdev_type;
-	struct mdev_type *mdev_types[1];	/* registered unless nic_mode */
+	struct mdev_type *mdev_types[1];
+	/* registered at a probe or reload into selfvirt mode, until remove */
+	bool mdev_registered;
 #endif
 	u64 irqs;
 	u64 irqs_none;

@@ -147,6 +147,40 @@ static void selfvirt_copy_skb_toio(void __iomem *dst, const struct sk_buff *skb)
 	}
 }
 
+/*
+ * A frame the board takes (its rule for a send descriptor): with TSO an
+ * MSS it can cut at, else no longer than its max_frame.  A frame it
+ * refuses halts the VIF's send queue, and a peer chooses the MSS.
+ */
+static bool selfvirt_tx_frame_ok(struct selfvirt_vif *vif, struct sk_buff *skb)
+{
+	if (skb_is_gso(skb))
+		return skb_shinfo(skb)->gso_size >= SELFVIRT_TSO_MSS_MIN &&
+		       skb_shinfo(skb)->gso_size <= SELFVIRT_TSO_MSS_MAX &&
+		       skb->len <= SELFVIRT_TSO_MAX_FRAME;
+	return skb->len >= ETH_HLEN && skb->len <= vif->board->max_frame;
+}
+
+/*
+ * A TSO frame with an MSS the board cannot cut at (a peer that advertises
+ * 48, a route with a small locked MTU) is segmented by the stack instead.
+ */
+static netdev_features_t selfvirt_features_check(struct sk_buff *skb,
+						 struct net_device *dev,
+						 netdev_features_t features)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u16 mss;
+
+	if (!skb_is_gso(skb))
+		return features;
+	mss = skb_shinfo(skb)->gso_size;
+	if (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX)
+		return features;
+	atomic64_inc(&vif->tx_gso_soft);
+	return features & ~NETIF_F_GSO_MASK;
+}
+
 static netdev_tx_t selfvirt_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
@@ -154,9 +188,11 @@ static netdev_tx_t selfvirt_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct selfvirt_tx_desc d = {};
 	void __iomem *desc;
 
-	if (len < ETH_HLEN || len > SELFVIRT_TSO_MAX_FRAME) {
+	if (!selfvirt_tx_frame_ok(vif, skb)) {
+		/* the board would halt the send queue: refuse the frame alone */
 		dev_kfree_skb_any(skb);
 		dev->stats.tx_dropped++;
+		vif->tx_refused++;
 		return NETDEV_TX_OK;
 	}
 	if (vif->tx_prod - vif->tx_cons >= vif->tx_entries ||
@@ -233,11 +269,25 @@ static netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb,
 /* ---- receive ---- */
 
 /*
- * The frame at rx_cons spans @*n slots (SELFVIRT_RX_MORE chains them).
- * False if it is malformed: a bad length, longer than the agreed chain, or
- * cut off at rx_prod; @*n then counts the slots to skip.
+ * One frame's descriptors as the board wrote them, each value read from
+ * the ring once: the board (or, for a VIF function, whoever emulates it)
+ * may write the ring again between a check and a use.
  */
-static bool selfvirt_rx_chain_ok(struct selfvirt_vif *vif, u32 prod, u32 *n)
+struct selfvirt_rx_frame {
+	u32 slots;		/* to consume, the frame malformed or not */
+	u16 flags;		/* of the first slot: checksum and GSO */
+	u16 gso_size;
+	u32 len[MAX_SKB_FRAGS + 1];	/* of each slot, up to rx_chain */
+};
+
+/*
+ * Read the frame at rx_cons: the slots it spans (SELFVIRT_RX_MORE chains
+ * them) and their lengths.  False if it is malformed: a bad length, longer
+ * than the agreed chain, or cut off at @prod; @f->slots then counts the
+ * slots to skip.
+ */
+static bool selfvirt_rx_frame_read(struct selfvirt_vif *vif, u32 prod,
+				   struct selfvirt_rx_frame *f)
 {
 	bool ok = true;
 	u32 i = 0;
@@ -249,11 +299,17 @@ static bool selfvirt_rx_chain_ok(struct selfvirt_vif *vif, u32 prod, u32 *n)
 		u32 len = le32_to_cpu(READ_ONCE(d->len));
 
 		flags = le16_to_cpu(READ_ONCE(d->flags));
+		if (!i) {
+			f->flags = flags;
+			f->gso_size = le16_to_cpu(READ_ONCE(d->gso_size));
+		}
+		if (i < ARRAY_SIZE(f->len))
+			f->len[i] = len;
 		if (len > vif->rx_buf || len < (i ? 1 : ETH_HLEN))
 			ok = false;
 		i++;
 	} while ((flags & SELFVIRT_RX_MORE) && vif->rx_cons + i != prod);
-	*n = i;
+	f->slots = i;
 	return ok && !(flags & SELFVIRT_RX_MORE) && i <= vif->rx_chain;
 }
 
@@ -263,32 +319,29 @@ static void *selfvirt_rx_slot(struct selfvirt_vif *vif, u32 idx)
 	       (size_t)(idx & (vif->rx_entries - 1)) * vif->rx_buf;
 }
 
-/* Copy the frame of @n slots at rx_cons into a new skb: head, then frags. */
-static struct sk_buff *selfvirt_rx_skb(struct selfvirt_vif *vif, u32 n)
+/* Copy frame @f at rx_cons into a new skb: head, then frags. */
+static struct sk_buff *selfvirt_rx_skb(struct selfvirt_vif *vif,
+				       const struct selfvirt_rx_frame *f)
 {
-	struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, vif->rx_cons &
-						      (vif->rx_entries - 1));
 	struct sk_buff *skb;
 	u32 i;
 
-	skb = napi_alloc_skb(&vif->napi, le32_to_cpu(d->len));
+	skb = napi_alloc_skb(&vif->napi, f->len[0]);
 	if (!skb)
 		return NULL;
-	skb_put_data(skb, selfvirt_rx_slot(vif, vif->rx_cons), le32_to_cpu(d->len));
-	for (i = 1; i < n; i++) {
-		u32 idx = vif->rx_cons + i;
-		u32 len = le32_to_cpu(selfvirt_rx_desc(vif, idx & (vif->rx_entries - 1))->len);
-		void *buf = napi_alloc_frag(len);
+	skb_put_data(skb, selfvirt_rx_slot(vif, vif->rx_cons), f->len[0]);
+	for (i = 1; i < f->slots; i++) {
+		void *buf = napi_alloc_frag(f->len[i]);
 		struct page *page;
 
 		if (!buf) {
 			dev_kfree_skb_any(skb);
 			return NULL;
 		}
-		memcpy(buf, selfvirt_rx_slot(vif, idx), len);
+		memcpy(buf, selfvirt_rx_slot(vif, vif->rx_cons + i), f->len[i]);
 		page = virt_to_head_page(buf);
-		skb_add_rx_frag(skb, i - 1, page, buf - page_address(page), len,
-				SKB_DATA_ALIGN(len));
+		skb_add_rx_frag(skb, i - 1, page, buf - page_address(page),
+				f->len[i], SKB_DATA_ALIGN(f->len[i]));
 	}
 	return skb;
 }
@@ -307,21 +360,16 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 	}
 	dma_rmb();
 	while (vif->rx_cons != prod && done < budget) {
-		struct selfvirt_rx_desc *d = selfvirt_rx_desc(vif, vif->rx_cons &
-							      (vif->rx_entries - 1));
-		u16 flags = le16_to_cpu(READ_ONCE(d->flags));
-		u16 gso_size = le16_to_cpu(READ_ONCE(d->gso_size));
-		struct sk_buff *skb = NULL;
-		u32 n;
-
 		u64 start = selfvirt_cost_start();
+		struct selfvirt_rx_frame f;
+		struct sk_buff *skb = NULL;
 
 		done++;
-		if (selfvirt_rx_chain_ok(vif, prod, &n))
-			skb = selfvirt_rx_skb(vif, n);
+		if (selfvirt_rx_frame_read(vif, prod, &f))
+			skb = selfvirt_rx_skb(vif, &f);
 		/* the paper's message receive: the copy out of the ring */
 		selfvirt_cost_end(&vif->cost_recv, start, !!skb);
-		vif->rx_cons += n;
+		vif->rx_cons += f.slots;
 		if (!skb) {
 			vif->rx_dropped++;
 			continue;
@@ -329,14 +377,17 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 		packets++;
 		bytes += skb->len;
 		skb->protocol = eth_type_trans(skb, vif->netdev);
-		if ((flags & SELFVIRT_RX_CSUM_OK) &&
+		if ((f.flags & SELFVIRT_RX_CSUM_OK) &&
 		    (vif->netdev->features & NETIF_F_RXCSUM))
 			skb->ip_summed = CHECKSUM_UNNECESSARY;
-		if ((flags & (SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_GSO_TCPV6)) &&
-		    gso_size) {
-			skb_shinfo(skb)->gso_size = gso_size;
+		/* a coalesced frame's TCP checksum is its first segment's: only
+		 * the board's check of each segment vouches for it
+		 */
+		if ((f.flags & (SELFVIRT_RX_GSO_TCPV4 | SELFVIRT_RX_GSO_TCPV6)) &&
+		    f.gso_size && skb->ip_summed == CHECKSUM_UNNECESSARY) {
+			skb_shinfo(skb)->gso_size = f.gso_size;
 			skb_shinfo(skb)->gso_type =
-				(flags & SELFVIRT_RX_GSO_TCPV4 ? SKB_GSO_TCPV4 :
+				(f.flags & SELFVIRT_RX_GSO_TCPV4 ? SKB_GSO_TCPV4 :
 				 SKB_GSO_TCPV6) | SKB_GSO_DODGY;
 			skb_shinfo(skb)->gso_segs = 0;
 		}
@@ -443,12 +494,12 @@ static int selfvirt_stop(struct net_device *dev)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
 
-	selfvirt_update_signals(vif, 1, 0);
 	netif_stop_queue(dev);
 	netif_carrier_off(dev);
 	if (!vif->quiesced)	/* else disabled already */
 		napi_disable(&vif->napi);
-	/* frames still arriving are consumed so the board is not blocked */
+	/* after NAPI: a poll that ends turns the signals back on */
+	selfvirt_update_signals(vif, 1, 0);
 	return 0;
 }
 
@@ -582,6 +633,7 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 	.ndo_open = selfvirt_open,
 	.ndo_stop = selfvirt_stop,
 	.ndo_start_xmit = selfvirt_start_xmit,
+	.ndo_features_check = selfvirt_features_check,
 	.ndo_get_stats64 = selfvirt_get_stats64,
 	.ndo_set_mac_address = selfvirt_set_mac,
 	.ndo_set_rx_mode = selfvirt_set_rx_mode,
@@ -597,7 +649,7 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 #define SELFVIRT_VSTAT_NAME(id, name) "board_" name
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "empty_polls", "doorbells",
-	"rx_dropped",
+	"rx_dropped", "tx_refused", "tx_gso_soft",
 	/* host costs (module parameter cost_stats): this VIF's, the board's */
 	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
 	"host_vector_irq_ns", "host_vector_irqs",
@@ -650,6 +702,8 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	data[i++] = vif->empty_polls;
 	data[i++] = vif->doorbells;
 	data[i++] = vif->rx_dropped;
+	data[i++] = vif->tx_refused;
+	data[i++] = atomic64_read(&vif->tx_gso_soft);
 	data[i++] = vif->cost_send.ns;
 	data[i++] = vif->cost_send.events;
 	data[i++] = vif->cost_recv.ns;
@@ -668,6 +722,8 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 }
 
 static void selfvirt_vif_resume(struct selfvirt_vif *vif);
+static u32 selfvirt_vif_rx_chain_max(struct selfvirt_vif *vif);
+static void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif);
 
 /*
  * The board re-lays out the VIF's rings (ATTR_QUEUES, which also restarts
@@ -798,7 +854,12 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	err = selfvirt_vif_set_queues(vif, tx, rx, &tx_end, &tx_len);
 	kfree(tx_end);
 	kfree(tx_len);
-	return err;
+	if (err || !(vif->board->caps & SELFVIRT_CAP_RX_CHAIN))
+		return err;
+	/* a frame spans no more slots than the ring has, nor the MTU more */
+	vif->rx_chain = selfvirt_vif_rx_chain_max(vif);
+	selfvirt_vif_set_max_mtu(vif);
+	return selfvirt_set_rx_chain(vif, dev->features);
 }
 
 /* ethtool -C rx-usecs: the board's gap between two signals of a kind */
@@ -901,6 +962,13 @@ static void selfvirt_vif_free(struct selfvirt_vif *vif)
 	free_netdev(vif->netdev);
 }
 
+/* The most receive slots a frame may span: a head and frags, in the ring. */
+static u32 selfvirt_vif_rx_chain_max(struct selfvirt_vif *vif)
+{
+	return min_t(u32, min_t(u32, MAX_SKB_FRAGS + 1, SELFVIRT_RX_CHAIN_MAX),
+		     vif->rx_entries);
+}
+
 /* The largest MTU a frame over the VIF's receive chain can carry. */
 static void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif)
 {
@@ -927,9 +995,7 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 	if (b->caps & SELFVIRT_CAP_TSO)
 		netdev->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
 	if (b->caps & SELFVIRT_CAP_RX_CHAIN) {
-		vif->rx_chain = min_t(u32, min_t(u32, MAX_SKB_FRAGS + 1,
-						 SELFVIRT_RX_CHAIN_MAX),
-				      vif->rx_entries);
+		vif->rx_chain = selfvirt_vif_rx_chain_max(vif);
 		netdev->hw_features |= NETIF_F_GRO_HW;
 	}
 	netdev->features = netdev->hw_features;
@@ -1080,8 +1146,11 @@ static void selfvirt_vif_function_rx_chain(struct selfvirt_vif *vif,
 			    slots, (u32)(MAX_SKB_FRAGS + 1));
 	vif->rx_chain = clamp_t(u32, slots, 1,
 				min_t(u32, MAX_SKB_FRAGS + 1, vif->rx_entries));
-	if (rx_chain & SELFVIRT_VIF_RX_COALESCE)
+	if (rx_chain & SELFVIRT_VIF_RX_COALESCE) {
+		/* coalesced frames need the board's checksum check: both fixed */
 		vif->netdev->features |= NETIF_F_GRO_HW;
+		vif->netdev->hw_features &= ~NETIF_F_RXCSUM;
+	}
 	selfvirt_vif_set_max_mtu(vif);
 }
 
@@ -1237,6 +1306,12 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	err = selfvirt_mbox_vif_create(vif->board, &q);
 	if (!err)
 		err = selfvirt_set_rx_chain(vif, netdev->features);
+	if (!err && vif->rate_mbps) {
+		u32 args[3] = { vif->index, SELFVIRT_ATTR_RATE, vif->rate_mbps };
+
+		err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 3,
+				    NULL, 0);
+	}
 	selfvirt_vif_resume(vif);
 	return err;
 }
@@ -1313,5 +1388,7 @@ int selfvirt_vif_set_rate(struct selfvirt_board *b, unsigned int index,
 	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
 	if (err)
 		NL_SET_ERR_MSG_MOD(extack, "the board refused the VIF's rate");
+	else if (b->vif[index])		/* set again after a board reset */
+		b->vif[index]->rate_mbps = mbps;
 	return err;
 }

@@ -79,7 +79,7 @@ done
 moddir="$root/lib/modules/$krel"
 mkdir -p "$moddir/extra"
 # virtio_pci and virtio_console are modules in 6.1 (built in in 6.12)
-stock="bridge veth e1000 e1000e igb 8139too 8139cp virtio_net virtio_pci virtio_console
+stock="bridge 8021q veth e1000 e1000e igb 8139too 8139cp virtio_net virtio_pci virtio_console
     vfio vfio_iommu_type1 mdev kvm kvm_amd tun vhost_net"
 depmod -b "$pkgs" "$krel"
 for m in $stock; do

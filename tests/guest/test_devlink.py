@@ -207,6 +207,21 @@ def test_rate_tx_max_caps_a_vif():
         out = fails(a, f'devlink port function rate set {DEV}/0 '
                        'tx_max 200gbit')
         assert 'limit' in out, out
+        # near U64_MAX bytes/s: rounding up to Mbit/s wrapped to no cap
+        out = fails(a, f'devlink port function rate set {DEV}/0 '
+                       'tx_max 18446744073709500000bps')
+        assert 'limit' in out, out
+
+        # a board reset keeps the cap devlink shows
+        a.run(f'echo 1 > {PCI}/selfvirt/reset')
+        assert 'tx_max 50Mbit' in a.out(f'devlink port function rate show '
+                                        f'{DEV}/0')
+        b.run('ip netns exec v0 iperf3 -s -D -1')
+        time.sleep(1)
+        out = a.out('ip netns exec v0 iperf3 -c 10.9.0.2 -t 3', timeout=60)
+        mbps = iperf3_mbps(out)
+        print(f'after a board reset: {mbps:.1f} Mbit/s')
+        assert 0 < mbps < 75, out
         out = fails(a, f'devlink port function rate set {DEV}/0 '
                        'tx_share 10mbit')
         assert 'guarantees' in out, out
@@ -281,6 +296,47 @@ def test_mdev_vif_is_a_port_and_blocks_reload():
         assert f'{DEV}/{vif}' not in ports(g)
         g.run(f'devlink dev reload {DEV}')
         assert list(ports(g)) == [f'{DEV}/0'], ports(g)
+
+
+def mdev_type_offered(g):
+    return g.run(f'test -d {PCI}/mdev_supported_types/selfvirt-vif',
+                 check=False)[0] == 0
+
+
+def rebind(g):
+    """Unbind the board from the driver and bind it again: a remove and a
+    probe with the module's parameters."""
+    g.run('echo 0000:00:05.0 > /sys/bus/pci/drivers/selfvirt/unbind')
+    assert g.run('test -e /sys/class/mdev_bus/0000:00:05.0',
+                 check=False)[0] != 0, 'the mdev parent outlived its board'
+    g.run('echo 0000:00:05.0 > /sys/bus/pci/drivers/selfvirt/bind')
+
+
+def test_mdev_type_follows_reloads_and_goes_at_remove():
+    """The mdev type is registered by a probe or a reload into selfvirt
+    mode and unregistered at remove whatever mode a reload left: a board
+    reloaded to NIC mode left it registered over freed memory, and one
+    probed in NIC mode and reloaded to selfvirt unregistered one never
+    registered."""
+    with checked_guests('devlink-mdev-reload', one_guest()) as (g,):
+        g.run('modprobe selfvirt vifs=0; modprobe vfio_iommu_type1')
+        assert mdev_type_offered(g)
+        set_param(g, 'board_mode', 'nic', 'driverinit')
+        g.run(f'devlink dev reload {DEV}')
+        u = str(uuid.uuid4())
+        fails(g, f'echo {u} > {PCI}/mdev_supported_types/selfvirt-vif/create')
+        rebind(g)
+        assert mdev_type_offered(g)
+
+        g.run('rmmod selfvirt; modprobe selfvirt nic_mode=1')
+        assert not mdev_type_offered(g)
+        set_param(g, 'board_mode', 'selfvirt', 'driverinit')
+        g.run(f'devlink dev reload {DEV}')
+        assert mdev_type_offered(g)
+        g.run(f'echo {u} > {PCI}/mdev_supported_types/selfvirt-vif/create')
+        g.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove')
+        rebind(g)
+        assert not mdev_type_offered(g)     # nic_mode=1 again at the probe
 
 
 def test_health_reports_and_recovers_a_halted_send_queue():

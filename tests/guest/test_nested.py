@@ -86,6 +86,12 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
             assert board_stat(a, 'rx_coalesced') > merged
             stats = l2.out('ethtool -S eth0')
             assert re.search(r'^\s*rx_dropped: 0$', stats, re.M), stats
+            # a merged frame's TCP checksum is its first segment's: the
+            # board's check is the only one, so L2 cannot turn it off
+            # (before, "rx off" took, and L2's TCP dropped merged frames)
+            l2.run('ethtool -K eth0 rx off', check=False)
+            assert re.search(r'rx-checksumming: on \[fixed\]',
+                             l2.out('ethtool -k eth0')), 'rx csum not fixed'
 
             stats = l2.out('ethtool -S eth0')
             rung = int(re.search(r'doorbells: (\d+)', stats)[1])

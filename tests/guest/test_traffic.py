@@ -5,7 +5,8 @@ import re
 import pytest
 
 from harness import (BOARD_SYSFS, DEVLINK_DEV, board_stat, guests,
-                     iperf3_mbps, vif_netns, wire_pair)
+                     iperf3_mbps, nc_listen, nc_send, sha256, vif_netns,
+                     wait_for_file, wait_listening, wire_pair)
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -202,6 +203,67 @@ def test_queue_sizes_at_run_time():
             assert rc != 0, f'ethtool -G vif {bad} was accepted'
         out = g.out('ip netns exec v0 ping -c 3 -W 3 10.9.1.1', timeout=30)
         assert '3 packets received' in out, out
-        g.run('ip netns exec v1 iperf3 -s -D -1; sleep 1')
-        out = g.out('ip netns exec v0 iperf3 -c 10.9.1.1 -t 2', timeout=40)
+        g.run('ip netns exec v0 iperf3 -s -D -1; sleep 1')
+        out = g.out('ip netns exec v1 iperf3 -c 10.9.0.1 -t 2', timeout=40)
         assert 'receiver' in out, out
+
+        # a ring of 4 slots: a frame spans at most 4 (2 KiB each), and the
+        # MTU follows; before, a 9000-byte MTU stayed allowed and its
+        # frames could never fit the ring
+        g.run('ip netns exec v0 ethtool -G vif rx 4')
+        link = g.out('ip -n v0 -d link show vif')
+        assert re.search(r'maxmtu 8178\b', link), link
+        rc, _, _ = g.run('ip -n v0 link set vif mtu 9000', check=False)
+        assert rc != 0, 'an MTU beyond a 4-slot ring was accepted'
+        g.run('ip -n v0 link set vif mtu 8000; ip -n v1 link set vif mtu 8000')
+        out = g.out('ip netns exec v1 ping -c 2 -W 3 -s 7900 10.9.0.1',
+                    timeout=30)
+        assert '2 packets received' in out, out
+        g.run('ip netns exec v0 ethtool -G vif rx 256')
+        assert re.search(r'maxmtu 9004\b', g.out('ip -n v0 -d link show vif'))
+
+
+def vif_stat(g, netns, name):
+    """Counter @name of the VIF in @netns, as "ethtool -S" has it."""
+    stats = g.out(f'ip netns exec {netns} ethtool -S vif')
+    return int(re.search(rf'^\s*{name}: (\d+)$', stats, re.M)[1])
+
+
+def test_frames_the_board_refuses_never_halt_a_vif():
+    """A route or a peer sets the MSS and a VLAN adds 4 bytes: the driver
+    cuts a TSO frame whose MSS the board cannot (below 64) in software, and drops
+    (and counts) a frame longer than the board's max_frame.  Before, each
+    was posted, and the board halted the VIF's send queue."""
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0,max-frame=1514']
+    with guests('refused', [('g0', [dev])]) as (g,):
+        vif_netns(g, 2, 1)
+        # a route with a locked MTU of 96: v0's TSO frames have an MSS of
+        # 44 (a peer may advertise as little as 48)
+        g.run('ip -n v0 route change 10.9.0.0/16 dev vif mtu lock 96')
+        g.run('dd if=/dev/urandom of=/tmp/src bs=64K count=4 2>/dev/null')
+        nc_listen(g, '/usr/bin/ip netns exec v1')   # busybox ip: no netns
+        wait_listening(g, '/usr/bin/ip netns exec v1')
+        nc_send(g, '/usr/bin/ip netns exec v0', '10.9.1.1')
+        wait_for_file(g, '/tmp/nc.rc', timeout=120)
+        wait_for_file(g, '/tmp/nc.done')
+        assert g.out('cat /tmp/nc.rc').strip() == '0'
+        assert sha256(g, '/tmp/dst') == sha256(g, '/tmp/src')
+        assert vif_stat(g, 'v0', 'tx_gso_soft') > 0
+
+        # a VLAN at the full MTU: 1518-byte frames on a 1514-byte board
+        g.run('modprobe 8021q')
+        for ns, host in (('v0', 1), ('v1', 2)):
+            g.run(f'ip -n {ns} link add link vif name vlan5 type vlan id 5; '
+                  f'ip -n {ns} addr add 10.5.0.{host}/24 dev vlan5; '
+                  f'ip -n {ns} link set vlan5 up')
+        out = g.out('ip netns exec v0 ping -c 2 -W 2 -s 1400 10.5.0.2',
+                    timeout=30)
+        assert '2 packets received' in out, out
+        g.run('ip netns exec v0 ping -c 2 -W 2 -s 1472 10.5.0.2',
+              timeout=30, check=False)
+        assert vif_stat(g, 'v0', 'tx_refused') >= 2
+
+        # the VIF sends on, and the board refused nothing
+        out = g.out('ip netns exec v0 ping -c 2 -W 3 10.9.1.1', timeout=30)
+        assert '2 packets received' in out, out
+        assert vif_stat(g, 'v0', 'board_tx_errors') == 0
