@@ -621,17 +621,23 @@ static void selfvirt_halt_work(struct work_struct *work)
 	struct selfvirt_vif *vif = container_of(work, struct selfvirt_vif,
 						halt_work);
 	struct devlink_health_reporter *reporter = vif->port->tx_reporter;
+	const char *msg = "send queue halted";
 	struct selfvirt_halt h = {};
 
-	if (selfvirt_halt_read(vif, &h) || !h.halted)
+	if (READ_ONCE(vif->bad_index)) {
+		msg = "impossible ring index";	/* logged where it was seen */
+	} else if (selfvirt_halt_read(vif, &h) || !h.halted) {
 		netdev_warn(vif->netdev, "send queue halted, the board tells no reason\n");
-	else
+	} else {
 		vif->halt = h;
-	netdev_err(vif->netdev, "send queue halted at descriptor %u: %s\n",
-		   h.index, selfvirt_halt_reason(h.reason));
+		netdev_err(vif->netdev, "send queue halted at descriptor %u: %s\n",
+			   h.index, selfvirt_halt_reason(h.reason));
+	}
+	if (!READ_ONCE(vif->board->health_reports))
+		return;		/* devlink not registered (yet) */
 	devlink_health_reporter_state_update(reporter,
 					     DEVLINK_HEALTH_REPORTER_STATE_ERROR);
-	devlink_health_report(reporter, "send queue halted", NULL);
+	devlink_health_report(reporter, msg, NULL);
 }
 
 /**
@@ -881,6 +887,8 @@ int selfvirt_devlink_register(struct selfvirt_board *b)
 	devlink_set_features(devlink, DEVLINK_F_RELOAD);
 #endif
 	devlink_register(devlink);
+	/* halts are reported from now on (one at probe was only logged) */
+	WRITE_ONCE(b->health_reports, true);
 	return 0;
 }
 
@@ -891,7 +899,15 @@ int selfvirt_devlink_register(struct selfvirt_board *b)
 void selfvirt_devlink_unregister(struct selfvirt_board *b)
 {
 	struct devlink *devlink = priv_to_devlink(b);
+	unsigned int i;
 
+	/* no halt report once the instance is gone: devlink warns */
+	WRITE_ONCE(b->health_reports, false);
+	devl_lock(devlink);	/* the ports; the halt work takes no lock */
+	for (i = 0; i < SELFVIRT_WIN_ENTRIES; i++)
+		if (b->port[i] && b->port[i]->vif)
+			cancel_work_sync(&b->port[i]->vif->halt_work);
+	devl_unlock(devlink);
 	devlink_unregister(devlink);
 	devlink_params_unregister(devlink, selfvirt_params,
 				  ARRAY_SIZE(selfvirt_params));

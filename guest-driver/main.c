@@ -73,9 +73,11 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 
 	if (!b->max_vifs || b->max_vifs > SELFVIRT_WIN_ENTRIES ||
 	    !b->irq_width || b->irq_width > SELFVIRT_IRQ_ID_BITS ||
-	    b->win_entries != SELFVIRT_WIN_ENTRIES) {
-		dev_err(dev, "implausible capabilities: vifs %u, windows %u, identifier width %u\n",
-			b->max_vifs, b->win_entries, b->irq_width);
+	    b->win_entries != SELFVIRT_WIN_ENTRIES ||
+	    b->part_size > b->sdram_len ||
+	    b->part_size < SELFVIRT_SQ_DATA_OFF(SELFVIRT_QUEUE_MIN) + SELFVIRT_TX_ROOM) {
+		dev_err(dev, "implausible capabilities: vifs %u, windows %u, identifier width %u, partition %u\n",
+			b->max_vifs, b->win_entries, b->irq_width, b->part_size);
 		return -ENODEV;
 	}
 	dev_info(dev, "board: %u VIFs, %u micro-engines x %u contexts, %llu MiB SDRAM, %u windows, %u-bit identifier (%s), max frame %u, base MAC %pM, caps %#x\n",
@@ -85,6 +87,28 @@ static int selfvirt_read_caps(struct selfvirt_board *b)
 		 b->irq_mode == SELFVIRT_IRQ_MODE_MSIX ? "msix" : "identifier",
 		 b->max_frame, b->base_mac, b->caps);
 	return 0;
+}
+
+/*
+ * BAR1, the doorbell pages that mdevs map into VMs: claimed, and only if it
+ * is memory with a page for every VIF; else VMs' doorbells trap.
+ */
+static int selfvirt_doorbell_bar(struct selfvirt_board *b)
+{
+	struct pci_dev *pdev = b->pdev;
+	u64 need = SELFVIRT_DOORBELL_PAGE(b->max_vifs);
+
+	if (!(b->caps & SELFVIRT_CAP_DOORBELL_PAGES))
+		return 0;
+	if (!(pci_resource_flags(pdev, SELFVIRT_BAR_DOORBELL) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, SELFVIRT_BAR_DOORBELL) < need) {
+		dev_warn(&pdev->dev, "BAR1 is not %llu bytes of memory: no doorbell pages\n",
+			 need);
+		b->caps &= ~SELFVIRT_CAP_DOORBELL_PAGES;
+		return 0;
+	}
+	return pcim_iomap_regions(pdev, BIT(SELFVIRT_BAR_DOORBELL),
+				  SELFVIRT_DRV_NAME);
 }
 
 static ssize_t max_vifs_show(struct device *dev, struct device_attribute *attr,
@@ -637,6 +661,8 @@ static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_master(pdev);
 
 	err = selfvirt_read_caps(b);
+	if (!err)
+		err = selfvirt_doorbell_bar(b);
 	if (err)
 		goto err_unmap_sdram;
 
@@ -714,11 +740,26 @@ static void selfvirt_remove(struct pci_dev *pdev)
 	dev_info(&pdev->dev, "removed\n");
 }
 
+/*
+ * Reboot, power off or kexec: the board stops writing into memory that the
+ * next kernel owns.  A VIF function's rings are its manager's memory.
+ */
+static void selfvirt_shutdown(struct pci_dev *pdev)
+{
+	struct selfvirt_board *b = pci_get_drvdata(pdev);
+
+	if (!b || b->vif_function)
+		return;
+	selfvirt_wr(b, SELFVIRT_REG_DEV_CTRL, SELFVIRT_DEV_CTRL_RESET);
+	pci_clear_master(pdev);
+}
+
 static struct pci_driver selfvirt_driver = {
 	.name = SELFVIRT_DRV_NAME,
 	.id_table = selfvirt_pci_tbl,
 	.probe = selfvirt_probe,
 	.remove = selfvirt_remove,
+	.shutdown = selfvirt_shutdown,
 };
 
 static int __init selfvirt_init(void)

@@ -166,6 +166,7 @@ struct selfvirt_vif {
 	struct selfvirt_vif_stats tx_stats;
 	u64 rx_dropped;		/* too large, or malformed descriptor */
 	u32 rate_mbps;		/* the egress cap devlink set, 0 for none */
+	bool bad_index;		/* the board's ring index was impossible */
 	u64 tx_refused;		/* frames the board would halt on: dropped */
 	atomic64_t tx_gso_soft;	/* TSO frames the stack cut (MSS) */
 	u64 doorbells;
@@ -206,6 +207,7 @@ struct selfvirt_board {
 	bool nic_mode;
 	bool promisc;		/* devlink param "promiscuous" */
 	bool vif_function;	/* a VIF function (in a VM): no mailbox */
+	bool health_reports;	/* devlink registered: halts are reported */
 
 	/* queue geometry of new VIFs (module parameters) */
 	u32 tx_entries;

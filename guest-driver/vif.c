@@ -91,6 +91,24 @@ static u32 selfvirt_tx_free_bytes(struct selfvirt_vif *vif)
 	return vif->data_tail - vif->data_head;
 }
 
+/*
+ * The board published an index its ring cannot hold.  Stop the VIF (its
+ * queue; no signals, no NAPI rescheduling) until a restart empties its
+ * rings, and report it as a halt: devlink health recover, a reload or a
+ * board reset restarts it.
+ */
+static void selfvirt_vif_bad_index(struct selfvirt_vif *vif, const char *which,
+				   u32 val, u32 mine)
+{
+	if (READ_ONCE(vif->bad_index))
+		return;
+	netdev_err(vif->netdev, "board reports %s %u against %u: VIF stopped until a restart\n",
+		   which, val, mine);
+	WRITE_ONCE(vif->bad_index, true);
+	netif_stop_queue(vif->netdev);
+	selfvirt_vif_tx_halted(vif);
+}
+
 /* Reclaim what the board has consumed; returns frames completed. */
 static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 {
@@ -106,9 +124,8 @@ static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 	if (unlikely(le32_to_cpu(READ_ONCE(st->flags)) & SELFVIRT_RQ_HALTED))
 		selfvirt_vif_tx_halted(vif);
 
-	if (cons - vif->tx_cons > vif->tx_prod - vif->tx_cons) {
-		netdev_err(vif->netdev, "board reports tx_cons %u beyond %u\n",
-			   cons, vif->tx_prod);
+	if (unlikely(cons - vif->tx_cons > vif->tx_prod - vif->tx_cons)) {
+		selfvirt_vif_bad_index(vif, "tx_cons", cons, vif->tx_prod);
 		return 0;
 	}
 	while (vif->tx_cons != cons) {
@@ -175,7 +192,9 @@ static netdev_features_t selfvirt_features_check(struct sk_buff *skb,
 	if (!skb_is_gso(skb))
 		return features;
 	mss = skb_shinfo(skb)->gso_size;
-	if (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX)
+	/* an MSS the board cuts at, into segments its wire takes */
+	if (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX &&
+	    skb_tcp_all_headers(skb) + mss <= vif->board->max_frame)
 		return features;
 	atomic64_inc(&vif->tx_gso_soft);
 	return features & ~NETIF_F_GSO_MASK;
@@ -353,9 +372,8 @@ static int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 	u64 packets = 0, bytes = 0;
 	int done = 0;
 
-	if (prod - vif->rx_cons > vif->rx_entries) {
-		netdev_err(vif->netdev, "board reports rx_prod %u, %u ahead\n",
-			   prod, prod - vif->rx_cons);
+	if (unlikely(prod - vif->rx_cons > vif->rx_entries)) {
+		selfvirt_vif_bad_index(vif, "rx_prod", prod, vif->rx_cons);
 		return 0;
 	}
 	dma_rmb();
@@ -414,6 +432,8 @@ static bool selfvirt_has_work(struct selfvirt_vif *vif)
 {
 	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
 
+	if (READ_ONCE(vif->bad_index))
+		return false;
 	return le32_to_cpu(READ_ONCE(st->rx_prod)) != vif->rx_cons ||
 	       (READ_ONCE(vif->tx_waiting) &&
 		le32_to_cpu(READ_ONCE(st->tx_cons)) != vif->tx_cons);
@@ -431,6 +451,8 @@ static int selfvirt_poll(struct napi_struct *napi, int budget)
 		vif->empty_polls++;
 	}
 	if (done < budget && napi_complete_done(napi, done)) {
+		if (READ_ONCE(vif->bad_index))
+			return done;	/* signals stay off until a restart */
 		selfvirt_update_signals(vif, 0, -1);
 		/* work that arrived while signals were off raised none */
 		mb();
@@ -1263,6 +1285,7 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
 	vif->data_head = 0;
 	vif->data_tail = 0;
 	vif->rx_cons = 0;
+	WRITE_ONCE(vif->bad_index, false);
 	vif->signal_enable = 0;		/* what the reset board holds */
 	if (vif->inactive)
 		return;			/* until devlink starts it */

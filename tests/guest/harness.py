@@ -29,11 +29,11 @@ def abi_define(name):
     driver and tests."""
     path = os.path.join(TOP, 'hw', 'net', 'selfvirt', 'selfvirt_abi.h')
     with open(path, encoding='utf-8') as f:
-        m = re.search(rf'^#define\s+{name}\s+(0x[0-9a-fA-F]+|\d+)\b', f.read(),
-                      re.M)
+        m = re.search(rf'^#define\s+{name}\s+(?:(0x[0-9a-fA-F]+|\d+)u?\b|'
+                      r'\(1u << (\d+)\))', f.read(), re.M)
     if not m:
         raise KeyError(f'{name} is not a number in {path}')
-    return int(m[1], 0)
+    return int(m[1], 0) if m[1] else 1 << int(m[2])
 
 
 def _config():

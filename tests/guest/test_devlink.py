@@ -8,6 +8,7 @@ reporter of a VIF whose send queue the board halted.
 import contextlib
 import json
 import re
+import struct
 import time
 import uuid
 
@@ -337,6 +338,60 @@ def test_mdev_type_follows_reloads_and_goes_at_remove():
         g.run(f'echo 1 > /sys/bus/mdev/devices/{u}/remove')
         rebind(g)
         assert not mdev_type_offered(g)     # nic_mode=1 again at the probe
+
+
+def guest_ram(g, gpa, value=None):
+    """Read or write a 32-bit word of @g's RAM, through QEMU's mapping of it
+    (HMP gpa2hva): what a faulty board's DMA would do."""
+    out = g.vm.qmp('human-monitor-command',
+                   **{'command-line': f'gpa2hva {gpa:#x}'})['return']
+    hva = int(re.search(r' is (0x[0-9a-f]+)', out)[1], 16)
+    with open(f'/proc/{g.vm.get_pid()}/mem', 'r+b') as mem:
+        mem.seek(hva)
+        if value is None:
+            return struct.unpack('<I', mem.read(4))[0]
+        mem.write(struct.pack('<I', value))
+        return value
+
+
+def vif_rq(g, index):
+    """The bus address of VIF @index's receive queue: its first window."""
+    first = int(re.search(rf'VIF {index}: .* in windows (\d+)\+',
+                          g.out('dmesg'))[1])
+    win = bar(g, 0) + abi_define('SELFVIRT_REG_WIN_BASE') + 8 * first
+    lo, hi = devmem(g, win), devmem(g, win + 4)
+    assert lo & abi_define('SELFVIRT_WIN_VALID'), hex(lo)
+    return (hi << 32 | lo) & ~0xff
+
+
+def test_an_impossible_ring_index_stops_only_its_vif():
+    """The board publishes a tx_cons beyond what the driver has posted: the
+    driver says so once, stops the VIF with a "tx" health report and polls
+    it no more; the VIFs that share its identifier bit move on, and recover
+    restarts it.  Before, each poll logged it again and nothing stopped."""
+    with checked_guests('ring-index', one_guest(extra=',irq-id-width=1'),
+                        append=RELAXED) as (g,):
+        vif_netns(g, 3, 1)
+        assert ping_ok(g, 'v0', '10.9.1.1')
+        assert ping_ok(g, 'v1', '10.9.2.1')
+        # VIF 0 sends nothing from here, so the board leaves its tx_cons
+        tx_cons = vif_rq(g, 0) + 4
+        guest_ram(g, tx_cons, guest_ram(g, tx_cons) + 0x10000)
+        # VIF 1's and 2's signals share VIF 0's bit: each polls VIF 0 too
+        assert ping_ok(g, 'v1', '10.9.2.1', count=3)
+        deadline = time.monotonic() + 30
+        while (h := health(g, 0))['error'] < 1:
+            assert time.monotonic() < deadline, h
+            time.sleep(0.5)
+        assert h['state'] == 'error', h
+        assert ping_ok(g, 'v1', '10.9.2.1', count=3)
+        said = re.findall(r'board reports tx_cons \d+', g.out('dmesg'))
+        assert len(said) == 1, said
+        assert health(g, 1)['error'] == 0 and health(g, 2)['error'] == 0
+
+        g.run(f'devlink health recover {DEV}/0 reporter tx')
+        assert health(g, 0)['state'] == 'healthy', health(g, 0)
+        assert ping_ok(g, 'v0', '10.9.1.1', count=3)
 
 
 def test_health_reports_and_recovers_a_halted_send_queue():

@@ -1,9 +1,10 @@
 """Module reload, VIF destroy and board reset while traffic flows."""
 
 import re
+import time
 
-from harness import (BOARD_SYSFS as SYSFS, DEVLINK_DEV as DEV, guests,
-                     ping_ok, vif_netns, vif_ports)
+from harness import (BOARD_SYSFS as SYSFS, DEVLINK_DEV as DEV, abi_define,
+                     guests, ping_ok, vif_netns, vif_ports)
 
 
 def start_traffic(g, seconds=30):
@@ -68,3 +69,38 @@ def test_concurrent_destroy_and_create():
         for bad in ('BUG', 'WARNING', 'Oops', 'general protection'):
             assert bad not in dmesg, dmesg[-3000:]
         assert sorted(vif_ports(g)) == ['0', '1']
+
+
+def hmp(g, command):
+    return g.vm.qmp('human-monitor-command',
+                    **{'command-line': command})['return']
+
+
+def test_power_off_leaves_the_board_quiet():
+    """At power-off (and kexec) the driver resets the board and stops its
+    bus mastering, so that it writes nothing into the next kernel's memory.
+    QEMU keeps the powered-off guest (-no-shutdown) to read the window
+    table: VIF 0's window is no longer valid.  Before, it stayed valid, and
+    the board went on receiving into it."""
+    dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
+    with guests('power-off', [('g0', [dev, ['-no-shutdown']])]) as (g,):
+        vif_netns(g, 2, 1)
+        assert ping_ok(g, 'v0', '10.9.1.1')
+        first = int(re.search(r'VIF 0: .* in windows (\d+)\+',
+                              g.out('dmesg'))[1])
+        bar0 = int(g.out('cat /sys/bus/pci/devices/0000:00:05.0/resource')
+                   .split()[0], 16)
+        win = bar0 + abi_define('SELFVIRT_REG_WIN_BASE') + 8 * first
+        valid = abi_define('SELFVIRT_WIN_VALID')
+
+        def window():
+            return int(hmp(g, f'xp /1wx {win:#x}').split()[-1], 16)
+
+        assert window() & valid
+        start_traffic(g)
+        g.run('(sleep 1; poweroff -f) > /dev/null 2>&1 &')
+        deadline = time.monotonic() + 60
+        while g.vm.qmp('query-status')['return']['status'] != 'shutdown':
+            assert time.monotonic() < deadline, 'the guest did not power off'
+            time.sleep(0.5)
+        assert not window() & valid, hex(window())
