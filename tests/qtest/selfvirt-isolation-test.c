@@ -547,6 +547,73 @@ static void test_wire_queue_bounded(const void *data)
     board_stop(&b);
 }
 
+/* Post numbered frames to the wire until the socket and the board are full. */
+static uint32_t fill_wire(Board *b)
+{
+    uint32_t posted = 0, stuck = 0;
+    uint8_t f[64];
+
+    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    while (stuck < 200) {
+        if (post_numbered(b, f, &posted)) {
+            stuck = 0;
+        } else {
+            stuck++;
+            g_usleep(1000);
+        }
+    }
+    return posted;
+}
+
+/*
+ * netdev_del of a wire that holds a frame of the board's in its queue
+ * takes the board's link down: the board drops that frame (at its next
+ * look at the peer, on the virtual clock) instead of waiting for ever,
+ * VIF 0's send queue drains, and VIF 1's broadcast reaches VIF 0.
+ * Before, the port stayed busy for good and every VIF's frames behind it.
+ */
+static void test_busy_wire_deleted(void)
+{
+    uint8_t f[64];
+    uint32_t posted;
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    posted = fill_wire(&b);
+    qtest_qmp_assert_success(b.qts, "{'execute': 'netdev_del', "
+                             "'arguments': {'id': 'wire'}}");
+    qtest_clock_step(b.qts, 200 * 1000 * 1000);
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == posted,
+             "VIF 0 stuck at tx_cons %u of %u", rq_word(&b, 0, RQ_TX_CONS),
+             posted);
+    frame_init(f, sizeof(f), mac_bcast, mac_vif1);
+    post_frame(&b, 1, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 0, RQ_RX_PROD, 1));
+    board_stop(&b);
+}
+
+/*
+ * Hot-unplug while a frame of the board's waits in the wire's queue: the
+ * board takes it back first (as virtio-net does), so that the net layer
+ * does not call the gone board when the peer reads again.  Before, it did.
+ */
+static void test_unplug_with_frame_queued(void)
+{
+    uint32_t next = 0;
+    Board b;
+
+    board_start(&b, ",vifs=4,id=sv");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    fill_wire(&b);
+    qpci_unplug_acpi_device_test(b.qts, "sv", 4);
+    wire_drain(&b, &next, 200);         /* the peer sends what it holds */
+    g_assert_cmpuint(next, >, 0);
+    qtest_qmp_assert_success(b.qts, "{'execute': 'query-status'}");
+    board_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -558,6 +625,10 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/isolation/vif-to-full-vif",
                    test_vif_to_full_vif);
     qtest_add_func("/selfvirt/isolation/tso-not-tcp", test_tso_not_tcp);
+    qtest_add_func("/selfvirt/isolation/busy-wire-deleted",
+                   test_busy_wire_deleted);
+    qtest_add_func("/selfvirt/isolation/unplug-with-frame-queued",
+                   test_unplug_with_frame_queued);
     qtest_add_func("/selfvirt/isolation/tso-to-group", test_tso_to_group);
     qtest_add_func("/selfvirt/isolation/page-shift-live",
                    test_page_shift_live);

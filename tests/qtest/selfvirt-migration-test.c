@@ -71,6 +71,8 @@ static const StreamPatch patches[] = {
     { "irq-width-0", "", 4, 3, AFTER_SECTION_WIDTH, 4, 0 },
     { "irq-width-past-board", ",irq-id-width=8", 4, 3, AFTER_SECTION_WIDTH,
       4, 9 },
+    /* checked before any shift by it (UBSan, make check-sanitizers) */
+    { "irq-width-32", "", 4, 3, AFTER_SECTION_WIDTH, 4, 32 },
     { "signal-gap-huge", "", 0, 4, AFTER_SECTION_GAP(1), 4,
       SELFVIRT_SIGNAL_GAP_MAX_US + 1, 100 },
     { "signal-gap-without-vif", "", 0, 4, AFTER_SECTION_GAP(3), 4, 100, 100 },
@@ -201,6 +203,21 @@ static void test_stream_intact(void)
 }
 
 /*
+ * A board of another geometry (3 VIFs, so another partition size) refuses
+ * the stream: its VIFs' queues would sit at other SDRAM offsets.  Before,
+ * the stream loaded and VIF 1 read its neighbour's partition.
+ */
+static void test_stream_other_geometry(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+
+    save_board("", 0, 0, path);
+    g_assert_cmpstr(load_board(",vifs=3", 0, path), ==, "failed");
+    unlink(path);
+}
+
+/*
  * A signal held for a VIF that management then destroys goes with it: a
  * stream saved after that does not carry it, and loads.
  */
@@ -307,6 +324,46 @@ static void test_stream_patched(gconstpointer data)
     unlink(path);
 }
 
+/*
+ * A signal the source had not sent yet (a bit of msix_pending: saved
+ * between an engine's signal and its bottom half) is sent by the
+ * destination once it runs: here VIF 2's transmit vector, masked, so that
+ * it shows in the PBA.  Before, the destination never sent it.
+ */
+static void test_stream_pending_signal_raised(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/selfvirt-stream-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree uint8_t *buf = NULL;
+    g_autoptr(GError) err = NULL;
+    unsigned vec = SELFVIRT_MSIX_TX_VEC(2);
+    uint8_t win_mark[4];
+    size_t len, at;
+    Board b;
+
+    marked_board_start(&b, ",irq-mode=msix", 0, 0);
+    qpci_msix_enable(b.dev);                 /* vectors start masked */
+    csr_wr(&b, SELFVIRT_REG_WIN_HI(63), WIN_HI_MARK);
+    board_save_stop(&b, path);
+    g_assert_true(g_file_get_contents(path, (char **)&buf, &len, &err));
+    stl_be_p(win_mark, WIN_HI_MARK);
+    at = find_last(buf, len, win_mark, 4);
+    stq_be_p(buf + at + AFTER_WIN_MSIX_PENDING1 - 8, 1ull << vec);
+    g_assert_true(g_file_set_contents(path, (char *)buf, len, &err));
+
+    board_launch(&b, ",vifs=4,sdram-size=16M,irq-mode=msix -incoming defer");
+    qtest_qmp_assert_success(b.qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_assert_cmpstr(wait_migration(b.qts), ==, "completed");
+    board_attach(&b);
+    qpci_msix_enable(b.dev);
+    WAIT_FOR(qpci_msix_pending(b.dev, vec), "vector %u never raised", vec);
+    g_assert_false(qpci_msix_pending(b.dev, SELFVIRT_MSIX_RX_VEC(2)));
+    board_stop(&b);
+    unlink(path);
+}
+
 /* The next frame on the wire but the RARPs QEMU announces a VM with. */
 static uint32_t wire_recv_not_rarp(Board *b, uint8_t *buf, uint32_t size,
                                    int ms)
@@ -366,6 +423,10 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/selfvirt/migration-stream/intact", test_stream_intact);
+    qtest_add_func("/selfvirt/migration-stream/other-geometry",
+                   test_stream_other_geometry);
+    qtest_add_func("/selfvirt/migration-stream/pending-signal-raised",
+                   test_stream_pending_signal_raised);
     qtest_add_func("/selfvirt/migration-stream/irq-width",
                    test_stream_irq_width);
     qtest_add_func("/selfvirt/migration-stream/signal-gap",

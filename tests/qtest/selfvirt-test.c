@@ -93,6 +93,77 @@ static void test_mailbox_errors(void)
     board_stop(&b);
 }
 
+/*
+ * A VIF slot's next tenant (an mdev opened by another VM) reads nothing of
+ * the last one's: CREATE hands out a zeroed partition.  Before, the
+ * descriptors and frames stayed, and only the control block was cleared.
+ */
+static void test_partition_cleared(void)
+{
+    static const uint8_t secret[] = "the last tenant's frame";
+    uint8_t buf[sizeof(secret)], zero[sizeof(secret)] = {};
+    Board b;
+    uint32_t v = 1, args[1] = { v }, part, last;
+
+    board_start(&b, ",vifs=4");
+    part = v * b.part_size;
+    last = part + b.part_size - sizeof(secret);
+    g_assert_cmpuint(create_vif(&b, v, 0), ==, SELFVIRT_ST_OK);
+    qpci_memwrite(b.dev, b.sdram, part + SELFVIRT_SQ_DESC(0), secret,
+                  sizeof(secret));
+    qpci_memwrite(b.dev, b.sdram, last, secret, sizeof(secret));
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_DESTROY, args, 1), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, v, 0), ==, SELFVIRT_ST_OK);
+    qpci_memread(b.dev, b.sdram, part + SELFVIRT_SQ_DESC(0), buf, sizeof(buf));
+    g_assert_cmpmem(buf, sizeof(buf), zero, sizeof(zero));
+    qpci_memread(b.dev, b.sdram, last, buf, sizeof(buf));
+    g_assert_cmpmem(buf, sizeof(buf), zero, sizeof(zero));
+    board_stop(&b);
+}
+
+/* PIIX4's power management: its I/O base (config 0x40), S3 in PM1_CNT */
+#define PIIX4_PM_DEVFN      QPCI_DEVFN(1, 3)
+#define PIIX4_PM_BASE       0xb000
+#define PM1_CNT_SUSPEND     (1u << 13 | 1u << 10)   /* SLP_EN, SLP_TYP 1 */
+
+/*
+ * A board hot-plugged while the VM is suspended (S3) works once the VM
+ * wakes.  A wake-up is no vm state change, so a board that parks its
+ * engines at realize unless the VM "runs" never unparks them: before,
+ * no frame left it.
+ */
+static void test_hotplug_while_suspended(void)
+{
+    uint8_t f[64], got[128];
+    QPCIDevice *pm;
+    Board b;
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, b.wire), ==, 0);
+    b.qts = qtest_initf("-M pc -nodefaults -netdev socket,fd=%d,id=wire",
+                        b.wire[1]);
+    b.bus = qpci_new_pc(b.qts, NULL);
+    pm = qpci_device_find(b.bus, PIIX4_PM_DEVFN);
+    g_assert_nonnull(pm);
+    qpci_config_writel(pm, 0x40, PIIX4_PM_BASE | 1);
+    qpci_config_writeb(pm, 0x80, 1);
+    qtest_outw(b.qts, PIIX4_PM_BASE + 4, PM1_CNT_SUSPEND);
+    qtest_qmp_eventwait(b.qts, "SUSPEND");
+    qtest_qmp_device_add(b.qts, "selfvirt-nic", "sv",
+                         "{'netdev': 'wire', 'addr': '04.0', 'vifs': 4}");
+    qtest_qmp_assert_success(b.qts, "{'execute': 'system_wakeup'}");
+    qtest_qmp_eventwait(b.qts, "WAKEUP");
+    g_free(pm);
+    qpci_free_pc(b.bus);
+
+    board_attach(&b);
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    frame_init(f, sizeof(f), mac_far, mac_vif0);
+    post_frame(&b, 0, f, sizeof(f));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(f));
+    board_stop(&b);
+}
+
 static void test_identifier(void)
 {
     Board b;
@@ -644,6 +715,34 @@ static void test_tso(void)
     }
     g_assert_cmpint(n, ==, 3);
     g_assert_cmpuint(total, ==, 3000);
+    board_stop(&b);
+}
+
+/*
+ * On a board whose largest frame is 1514 bytes, an MSS of 1500 would cut
+ * 1554-byte segments: the board drops the frame and counts it, and the
+ * VIF sends on.  Before, the segments went to the wire as they were.
+ */
+static void test_tso_segment_over_max_frame(void)
+{
+    Board b;
+    uint8_t f[14 + 20 + 20 + 3000], small[60], got[2048];
+
+    board_start(&b, ",vifs=4,max-frame=1514");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    tcp_frame(f, mac_far, mac_vif0, 0, TCP_PSH | TCP_ACK, 3000, 1234);
+    post_desc(&b, 0, f, sizeof(f), 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM,
+              1500);
+    csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+    g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 1));
+    g_assert_true(wait_rq(&b, 0, RQ_TX_CONS, 1));
+    g_assert_cmphex(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_HALTED, ==, 0);
+
+    frame_init(small, sizeof(small), mac_far, mac_vif0);
+    post_frame(&b, 0, small, sizeof(small));
+    g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==, sizeof(small));
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(
+                         SELFVIRT_STAT_WIRE_TX_FRAMES)), ==, 1);
     board_stop(&b);
 }
 
@@ -1208,6 +1307,56 @@ static void test_signal_gap(void)
     board_stop(&b);
 }
 
+/*
+ * A guest may aim an MSI-X message at the board's own DEV_CTRL, with the
+ * reset bit as its data.  A signal that waited for its gap's end is raised
+ * by a timer, and goes out through the board's guarded bottom half, so
+ * that QEMU's re-entrancy guard blocks the message (as it does when the
+ * net layer's receive or a register write raises it).  Before, the timer
+ * sent it unguarded, and the board reset itself.
+ */
+static void test_msix_into_own_registers(void)
+{
+    uint32_t gap[3] = { 1, SELFVIRT_ATTR_SIGNAL_GAP, 1000 };
+    uint32_t vec = SELFVIRT_MSIX_RX_VEC(1);
+    uint64_t entry, csr;
+    uint8_t f[64];
+    Board b;
+
+    board_start(&b, ",vifs=4,irq-mode=msix,sdram-size=16M");
+    g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_SET, gap, 3), ==,
+                     SELFVIRT_ST_OK);
+    qpci_msix_enable(b.dev);
+    csr = qpci_config_readl(b.dev, PCI_BASE_ADDRESS_0) & ~0xfull;
+    entry = b.dev->msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
+    qpci_io_writel(b.dev, b.dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_LOWER_ADDR,
+                   csr + SELFVIRT_REG_DEV_CTRL);
+    qpci_io_writel(b.dev, b.dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, csr >> 32);
+    qpci_io_writel(b.dev, b.dev->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA,
+                   SELFVIRT_DEV_CTRL_RESET);
+    qpci_io_writel(b.dev, b.dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+
+    /* the first signal at once, the second held until the gap ends */
+    for (uint32_t i = 1; i <= 2; i++) {
+        frame_init(f, sizeof(f), mac_vif1, mac_far);
+        wire_send(&b, f, sizeof(f));
+        g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, i));
+    }
+    WAIT_FOR(vif_stat(&b, 1, SELFVIRT_VSTAT_SIGNALS) == 1, "no signal");
+    qtest_clock_step(b.qts, 1000 * 1000);
+    WAIT_FOR(vif_stat(&b, 1, SELFVIRT_VSTAT_SIGNALS) == 2, "none released");
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_QUERY, NULL, 0), ==,
+                     SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_MBOX_RES(0)), ==, 0x3);
+    board_stop(&b);
+}
+
 /* A board reset while frames flow: no VIF left, nothing written after. */
 static void test_reset_during_traffic(void)
 {
@@ -1419,6 +1568,9 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/selfvirt/identity", test_identity);
     qtest_add_func("/selfvirt/mailbox-errors", test_mailbox_errors);
+    qtest_add_func("/selfvirt/partition-cleared", test_partition_cleared);
+    qtest_add_func("/selfvirt/tso-segment-over-max-frame",
+                   test_tso_segment_over_max_frame);
     qtest_add_func("/selfvirt/identifier-and-windows", test_identifier);
     qtest_add_func("/selfvirt/vif-to-vif", test_vif_to_vif);
     qtest_add_func("/selfvirt/inline-wake", test_inline_wake);
@@ -1438,6 +1590,10 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/engine-thread-names", test_engine_thread_names);
     qtest_add_func("/selfvirt/bad-properties", test_bad_properties);
     qtest_add_func("/selfvirt/wire", test_wire);
+    qtest_add_func("/selfvirt/hotplug-while-suspended",
+                   test_hotplug_while_suspended);
+    qtest_add_func("/selfvirt/msix-into-own-registers",
+                   test_msix_into_own_registers);
     qtest_add_func("/selfvirt/nic-mode", test_nic_mode);
     qtest_add_func("/selfvirt/tso", test_tso);
     qtest_add_func("/selfvirt/msix", test_msix);

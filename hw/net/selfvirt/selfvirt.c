@@ -293,6 +293,7 @@ static void selfvirt_vm_state_change(void *opaque, bool running,
 
     if (running) {
         selfvirt_engines_resume(s);
+        selfvirt_irq_vm_running(s);
     } else {
         selfvirt_engines_pause(s);
     }
@@ -373,7 +374,8 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
     selfvirt_window_reset(s);
     selfvirt_engines_init(s);
     s->vmstate = qemu_add_vm_change_state_handler(selfvirt_vm_state_change, s);
-    if (!runstate_is_running()) {
+    /* suspended (S3) is live: its wake-up is no vm state change */
+    if (!runstate_is_live(runstate_get())) {
         selfvirt_engines_pause(s);
     }
 }
@@ -663,6 +665,21 @@ static const VMStateDescription selfvirt_vmstate_signal_gap = {
     },
 };
 
+/*
+ * The board's geometry, always sent: a destination with other partitions
+ * would find every VIF's queues at another SDRAM offset, so it refuses.
+ */
+static const VMStateDescription selfvirt_vmstate_geometry = {
+    .name = "selfvirt-nic/geometry",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_EQUAL(num_vifs, SelfvirtState, NULL),
+        VMSTATE_UINT32_EQUAL(part_size, SelfvirtState, NULL),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /* A stream without a subsection had the board's width and no gaps. */
 static int selfvirt_pre_load(void *opaque)
 {
@@ -705,6 +722,7 @@ static const VMStateDescription selfvirt_vmstate = {
     .subsections = (const VMStateDescription * const []) {
         &selfvirt_vmstate_irq_width,
         &selfvirt_vmstate_signal_gap,
+        &selfvirt_vmstate_geometry,
         NULL
     },
 };

@@ -227,6 +227,7 @@ typedef struct SelfvirtSignals {
     uint32_t mask;
     bool level;               /* the master interrupt, as last driven */
     uint64_t msix_pending[2];
+    bool raise_on_run;        /* a loaded board's pending signals */
     QEMUBH *bh;
     MemoryRegion msix;
     /* moderation: per VIF and kind (tx, rx), the earliest next signal */
@@ -448,6 +449,7 @@ void selfvirt_irq_fini(SelfvirtState *s);
 void selfvirt_irq_reset(SelfvirtState *s);
 void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal);
 void selfvirt_irq_post_load(SelfvirtState *s);
+void selfvirt_irq_vm_running(SelfvirtState *s);
 void selfvirt_irq_vif_clear(SelfvirtState *s, unsigned vif);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
@@ -545,6 +547,17 @@ SelfvirtFrame *selfvirt_coalesce(SelfvirtState *s, SelfvirtVif *vif,
 static inline uint8_t *selfvirt_part(SelfvirtState *s, unsigned v)
 {
     return s->sdram_ptr + (uint64_t)v * s->part_size;
+}
+
+/*
+ * The board's own write into VIF @v's partition: zero its first @len
+ * bytes, and tell migration, which sees only writes through the BAR.
+ */
+static inline void selfvirt_part_clear(SelfvirtState *s, unsigned v,
+                                       uint64_t len)
+{
+    memset(selfvirt_part(s, v), 0, len);
+    memory_region_set_dirty(&s->sdram, (uint64_t)v * s->part_size, len);
 }
 
 static inline void selfvirt_stat_inc(SelfvirtState *s,

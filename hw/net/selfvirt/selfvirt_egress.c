@@ -59,7 +59,8 @@ static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
 }
 
 /* TSO needs a TCP segment: on anything else it would bypass max-frame. */
-static bool selfvirt_frame_is_tcp(SelfvirtFrame *fr)
+/* The bytes of a TCP frame's headers (L2 to L4); 0 if it is no TCP frame. */
+static size_t selfvirt_tcp_hdr_len(SelfvirtFrame *fr)
 {
     struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
     size_t l3_off, l4_off, l5_off;
@@ -70,7 +71,7 @@ static bool selfvirt_frame_is_tcp(SelfvirtFrame *fr)
 
     eth_get_protocols(&iov, 1, 0, &has_ip4, &has_ip6, &l3_off, &l4_off,
                       &l5_off, &ip6, &ip4, &l4);
-    return l4.proto == ETH_L4_HDR_PROTO_TCP;
+    return l4.proto == ETH_L4_HDR_PROTO_TCP ? l5_off : 0;
 }
 
 /* Checks on the frame itself, on the board's copy the guest cannot change. */
@@ -78,6 +79,7 @@ static SelfvirtEgress selfvirt_egress_check(SelfvirtState *s, unsigned v,
                                             SelfvirtFrame *fr)
 {
     SelfvirtVif *vif = &s->vif[v];
+    size_t hdr_len;
 
     if (vif->spoof_check && s->sw.mode == SELFVIRT_MODE_SELF_VIRT &&
         memcmp(fr->data + ETH_ALEN, vif->mac, ETH_ALEN)) {
@@ -85,11 +87,21 @@ static SelfvirtEgress selfvirt_egress_check(SelfvirtState *s, unsigned v,
         selfvirt_stat_inc(s, SELFVIRT_STAT_TX_SPOOFED);
         return EGRESS_REFUSED;
     }
-    if ((fr->tx_flags & SELFVIRT_TX_TSO) &&
-        (is_multicast_ether_addr(fr->data) || !selfvirt_frame_is_tcp(fr))) {
+    if (!(fr->tx_flags & SELFVIRT_TX_TSO)) {
+        return EGRESS_SENT;
+    }
+    hdr_len = selfvirt_tcp_hdr_len(fr);
+    if (is_multicast_ether_addr(fr->data) || !hdr_len) {
         qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: TSO on a frame "
                       "that is not unicast TCP (%u bytes), dropped\n", v,
                       fr->len);
+        return EGRESS_BAD;
+    }
+    /* each segment must be a frame the wire takes */
+    if (hdr_len + fr->mss > s->port.max_frame) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: TSO segments of "
+                      "%zu bytes exceed max-frame %u, dropped\n", v,
+                      hdr_len + fr->mss, s->port.max_frame);
         return EGRESS_BAD;
     }
     return EGRESS_SENT;

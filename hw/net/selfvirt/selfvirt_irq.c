@@ -53,8 +53,14 @@ static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
     }
     qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
     trace_selfvirt_irq_signal(vif, signal);
-    if (selfvirt_engines_finish_here(s)) {
-        selfvirt_irq_update(s);     /* a vCPU or the main loop: no BH */
+    /*
+     * At once only inside our own MMIO, where the re-entrancy guard is
+     * engaged: a message a guest aimed at our registers is blocked.  From
+     * the net layer's receive or a timer, through the guarded BH.
+     */
+    if (selfvirt_engines_finish_here(s) &&
+        DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
+        selfvirt_irq_update(s);
     } else {
         qemu_bh_schedule(s->irq.bh);
     }
@@ -247,6 +253,7 @@ void selfvirt_irq_reset(SelfvirtState *s)
     qatomic_set(&s->irq.id, 0);
     s->irq.mask = selfvirt_irq_all(s);
     s->irq.msix_pending[0] = s->irq.msix_pending[1] = 0;
+    s->irq.raise_on_run = false;
     timer_del(s->irq.release);
     s->irq.held[0] = s->irq.held[1] = 0;
     memset(s->irq.next_ns, 0, sizeof(s->irq.next_ns));
@@ -296,15 +303,16 @@ bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
 /* A migration stream's identifier and pending vectors: only what exists. */
 bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp)
 {
-    uint32_t all = selfvirt_irq_all(s);
     unsigned vectors = s->irq.mode == SELFVIRT_IRQ_MODE_MSIX
                        ? SELFVIRT_MSIX_VECTORS(s) : 0;
+    uint32_t all;
 
     if (s->irq.width < 1 || s->irq.width > s->irq.width_max) {
         error_setg(errp, "identifier width %u out of 1..%u", s->irq.width,
                    s->irq.width_max);
         return false;
     }
+    all = selfvirt_irq_all(s);     /* a shift by a width now known to fit */
     if ((s->irq.id & ~all) || (s->irq.mask & ~all)) {
         error_setg(errp, "interrupt identifier bits beyond its width");
         return false;
@@ -338,6 +346,18 @@ void selfvirt_irq_post_load(SelfvirtState *s)
     memset(s->irq.next_ns, 0, sizeof(s->irq.next_ns));
     if (s->irq.held[0] || s->irq.held[1]) {
         timer_mod_ns(s->irq.release, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
+    /* the source had not sent them yet: the destination does, once it runs */
+    s->irq.raise_on_run = s->irq.msix_pending[0] || s->irq.msix_pending[1] ||
+                          (s->irq.id & ~s->irq.mask);
+}
+
+/* With the BQL: the VM runs (again); raise what a loaded stream held. */
+void selfvirt_irq_vm_running(SelfvirtState *s)
+{
+    if (s->irq.raise_on_run) {
+        s->irq.raise_on_run = false;
+        qemu_bh_schedule(s->irq.bh);
     }
 }
 

@@ -225,8 +225,8 @@ static uint32_t selfvirt_cmd_create(SelfvirtState *s)
     vif->weight = 16;
     vif->spoof_check = true;
     vif->egress_ctx = selfvirt_engines_next_egress_ctx(s);
-    /* a new send queue starts empty: zero its control block */
-    memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
+    /* nothing of the slot's last tenant stays readable */
+    selfvirt_part_clear(s, v, s->part_size);
     vif->active = true;
     selfvirt_switch_rebuild(s);
     selfvirt_vif_publish(s, vif);
@@ -361,7 +361,7 @@ static uint32_t selfvirt_attr_queues(SelfvirtState *s, SelfvirtVif *vif,
     vif->rx_buf_size = c.rx_buf_size;
     vif->tx_cons = vif->rx_prod = 0;
     selfvirt_vif_unhalt(vif);
-    memset(selfvirt_part(s, v), 0, SELFVIRT_SQ_DESC_OFF);
+    selfvirt_part_clear(s, v, SELFVIRT_SQ_DESC_OFF);   /* the control block */
     selfvirt_vif_publish(s, vif);
     selfvirt_engines_resume(s);
     return SELFVIRT_ST_OK;

@@ -259,9 +259,22 @@ static void selfvirt_port_sent(NetClientState *nc, ssize_t len)
 #define SELFVIRT_PEER_CHECK_NS  (100 * SCALE_MS)
 
 /*
+ * With the BQL: forget the frame of ours that the net layer holds, if any.
+ * Purging runs selfvirt_port_sent(); a frame whose peer is gone is gone.
+ */
+static void selfvirt_port_drop_queued(SelfvirtState *s)
+{
+    qemu_purge_queued_packets(qemu_get_queue(s->port.nic));
+    if (s->port.tx_queued) {
+        selfvirt_port_sent(qemu_get_queue(s->port.nic), 0);
+    }
+}
+
+/*
  * With the BQL: a frame of ours still waits in the net layer.  A peer that
- * went away (a stream whose other end closed) will never take it: drop it
- * (selfvirt_port_sent() runs) rather than hold the port for ever.
+ * went away (a stream whose other end closed, a netdev_del, which takes
+ * our link down) will never take it: drop it rather than hold the port,
+ * and every VIF's frames behind it, for ever.
  */
 static void selfvirt_port_peer_check(void *opaque)
 {
@@ -271,8 +284,8 @@ static void selfvirt_port_peer_check(void *opaque)
     if (!s->port.tx_queued) {
         return;
     }
-    if (!nc->peer || nc->peer->link_down) {
-        qemu_purge_queued_packets(nc);
+    if (nc->link_down || !nc->peer || nc->peer->link_down) {
+        selfvirt_port_drop_queued(s);
         return;
     }
     timer_mod(s->port.tx_peer_timer,
@@ -342,6 +355,8 @@ void selfvirt_port_fini(SelfvirtState *s)
 {
     SelfvirtPort *port = &s->port;
 
+    /* as virtio-net: the net layer must not call us back once we are gone */
+    selfvirt_port_drop_queued(s);
     timer_free(port->tx_peer_timer);
     qemu_del_nic(port->nic);
     qemu_bh_delete(port->tx_bh);
@@ -358,6 +373,7 @@ void selfvirt_port_reset(SelfvirtState *s)
     selfvirt_fifo_flush(&s->port.in);
     selfvirt_fifo_flush(&s->port.out);
     selfvirt_fifo_flush(&s->port.send);
+    selfvirt_port_drop_queued(s);
     if (qatomic_read(&s->port.in_blocked)) {
         qemu_bh_schedule(s->port.rx_flush_bh);   /* the net layer's turn */
     }
