@@ -259,7 +259,12 @@ class Guest:
         deadline = time.monotonic() + timeout + 10
         delay = 0.02
         while True:
-            st = self.qga.cmd('guest-exec-status', pid=pid)
+            try:
+                st = self.qga.cmd('guest-exec-status', pid=pid)
+            except TimeoutError:
+                # a guest too busy to answer in 30 s (an L1 growing 32 L2
+                # VMs): ask again; a late answer is dropped by its id
+                st = {'exited': False}
             if st['exited']:
                 break
             if time.monotonic() > deadline:

@@ -191,6 +191,17 @@ def test_port_add_hw_addr_state_and_del():
         fails(a, f'devlink port del {DEV}/3')
 
 
+def capped_mbps(a, b, what):
+    """Mbit/s of a 3-second iperf3 flow from VIF 0 of @a to VIF 0 of @b."""
+    b.run('ip netns exec v0 iperf3 -s -D -1')
+    time.sleep(1)
+    out = a.out('ip netns exec v0 iperf3 -c 10.9.0.2 -t 3', timeout=60)
+    mbps = iperf3_mbps(out)
+    print(f'{what}: {mbps:.1f} Mbit/s')
+    assert mbps > 0, out
+    return mbps
+
+
 def test_rate_tx_max_caps_a_vif():
     with checked_guests('devlink-rate', guest_pair()) as (a, b):
         vif_netns(a, 1, 1)
@@ -198,12 +209,7 @@ def test_rate_tx_max_caps_a_vif():
         a.run(f'devlink port function rate set {DEV}/0 tx_max 50mbit')
         rate = a.out(f'devlink port function rate show {DEV}/0')
         assert 'tx_max 50Mbit' in rate, rate
-        b.run('ip netns exec v0 iperf3 -s -D -1')
-        time.sleep(1)
-        out = a.out('ip netns exec v0 iperf3 -c 10.9.0.2 -t 3', timeout=60)
-        mbps = iperf3_mbps(out)
-        print(f'VIF capped at 50 Mbit/s: {mbps:.1f} Mbit/s')
-        assert 0 < mbps < 75, out
+        assert 0 < capped_mbps(a, b, 'VIF capped at 50 Mbit/s') < 75
 
         out = fails(a, f'devlink port function rate set {DEV}/0 '
                        'tx_max 200gbit')
@@ -217,12 +223,7 @@ def test_rate_tx_max_caps_a_vif():
         a.run(f'echo 1 > {PCI}/selfvirt/reset')
         assert 'tx_max 50Mbit' in a.out(f'devlink port function rate show '
                                         f'{DEV}/0')
-        b.run('ip netns exec v0 iperf3 -s -D -1')
-        time.sleep(1)
-        out = a.out('ip netns exec v0 iperf3 -c 10.9.0.2 -t 3', timeout=60)
-        mbps = iperf3_mbps(out)
-        print(f'after a board reset: {mbps:.1f} Mbit/s')
-        assert 0 < mbps < 75, out
+        assert 0 < capped_mbps(a, b, 'after a board reset') < 75
         out = fails(a, f'devlink port function rate set {DEV}/0 '
                        'tx_share 10mbit')
         assert 'guarantees' in out, out
