@@ -226,15 +226,27 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
     case SELFVIRT_DEST_FLOOD:
         selfvirt_ingress_flush(e);  /* in order with the frames before it */
         selfvirt_ingress_flood(s, fr);
-        /* fall through: a group frame goes to the wire as well */
-    case SELFVIRT_DEST_WIRE:
         if (!selfvirt_port_send(s, fr)) {
             /*
-             * the port filled since the first look (another egress engine,
-             * or the guest changed the frame): this VIF's loss, counted
+             * the port filled since the first look: the VIFs have their
+             * copies, so the wire's is this VIF's loss, counted
              */
             selfvirt_frame_free(fr);
             return EGRESS_REFUSED;
+        }
+        return EGRESS_SENT;
+    case SELFVIRT_DEST_WIRE:
+        if (!selfvirt_port_send(s, fr)) {
+            /*
+             * the port filled since the first look (another egress engine
+             * took the room): the descriptor waits, as one that found the
+             * port full, and this engine runs again when there is room
+             */
+            selfvirt_frame_free(fr);
+            if (!selfvirt_port_busy(s, e)) {
+                selfvirt_engine_kick(e);
+            }
+            return EGRESS_RETRY;
         }
         return EGRESS_SENT;
     case SELFVIRT_DEST_SOURCE:
