@@ -164,6 +164,15 @@ static void selfvirt_copy_skb_toio(void __iomem *dst, const struct sk_buff *skb)
 	}
 }
 
+/* TSO the board takes: an MSS it cuts at, segments its wire takes */
+static bool selfvirt_tso_ok(struct selfvirt_vif *vif, struct sk_buff *skb)
+{
+	u16 mss = skb_shinfo(skb)->gso_size;
+
+	return mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX &&
+	       skb_tcp_all_headers(skb) + mss <= vif->board->max_frame;
+}
+
 /*
  * A frame the board takes (its rule for a send descriptor): with TSO an
  * MSS it can cut at, else no longer than its max_frame.  A frame it
@@ -172,8 +181,7 @@ static void selfvirt_copy_skb_toio(void __iomem *dst, const struct sk_buff *skb)
 static bool selfvirt_tx_frame_ok(struct selfvirt_vif *vif, struct sk_buff *skb)
 {
 	if (skb_is_gso(skb))
-		return skb_shinfo(skb)->gso_size >= SELFVIRT_TSO_MSS_MIN &&
-		       skb_shinfo(skb)->gso_size <= SELFVIRT_TSO_MSS_MAX &&
+		return selfvirt_tso_ok(vif, skb) &&
 		       skb->len <= SELFVIRT_TSO_MAX_FRAME;
 	return skb->len >= ETH_HLEN && skb->len <= vif->board->max_frame;
 }
@@ -187,14 +195,8 @@ static netdev_features_t selfvirt_features_check(struct sk_buff *skb,
 						 netdev_features_t features)
 {
 	struct selfvirt_vif *vif = netdev_priv(dev);
-	u16 mss;
 
-	if (!skb_is_gso(skb))
-		return features;
-	mss = skb_shinfo(skb)->gso_size;
-	/* an MSS the board cuts at, into segments its wire takes */
-	if (mss >= SELFVIRT_TSO_MSS_MIN && mss <= SELFVIRT_TSO_MSS_MAX &&
-	    skb_tcp_all_headers(skb) + mss <= vif->board->max_frame)
+	if (!skb_is_gso(skb) || selfvirt_tso_ok(vif, skb))
 		return features;
 	atomic64_inc(&vif->tx_gso_soft);
 	return features & ~NETIF_F_GSO_MASK;

@@ -312,6 +312,11 @@ class Guest:
     def out(self, cmd, timeout=60):
         return self.run(cmd, timeout=timeout)[1]
 
+    def hmp(self, command):
+        """A human monitor command of this guest's QEMU; its output."""
+        return self.vm.qmp('human-monitor-command',
+                           **{'command-line': command})['return']
+
     def shutdown(self):
         if self.qga is not None:
             with contextlib.suppress(Exception):
@@ -509,6 +514,15 @@ def grow_vif_netns(g, vifs, host):
     names = vif_ports(g)
     assert len(names) == vifs - have, names
     _to_netns(g, names, host)
+
+
+def vif_window(g, index, pci='0000:00:05.0'):
+    """The bus address of the window-table entry where VIF @index's receive
+    queue starts (its first window, as the driver logged it)."""
+    first = int(re.search(rf'VIF {index}: .* in windows (\d+)\+',
+                          g.out('dmesg'))[1])
+    bar0 = int(g.out(f'cat /sys/bus/pci/devices/{pci}/resource').split()[0], 16)
+    return bar0 + abi_define('SELFVIRT_REG_WIN_BASE') + 8 * first
 
 
 def board_stat(g, name):

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from harness import (BOARD_SYSFS, abi_define, guests, iperf3_mbps, ping_ok,
-                     vif_netns, wire_pair)
+                     vif_netns, vif_window, wire_pair)
 
 DEV = 'pci/0000:00:05.0'
 PCI = '/sys/bus/pci/devices/0000:00:05.0'
@@ -344,9 +344,8 @@ def test_mdev_type_follows_reloads_and_goes_at_remove():
 def guest_ram(g, gpa, value=None):
     """Read or write a 32-bit word of @g's RAM, through QEMU's mapping of it
     (HMP gpa2hva): what a faulty board's DMA would do."""
-    out = g.vm.qmp('human-monitor-command',
-                   **{'command-line': f'gpa2hva {gpa:#x}'})['return']
-    hva = int(re.search(r' is (0x[0-9a-f]+)', out)[1], 16)
+    hva = int(re.search(r' is (0x[0-9a-f]+)', g.hmp(f'gpa2hva {gpa:#x}'))[1],
+              16)
     with open(f'/proc/{g.vm.get_pid()}/mem', 'r+b') as mem:
         mem.seek(hva)
         if value is None:
@@ -357,9 +356,7 @@ def guest_ram(g, gpa, value=None):
 
 def vif_rq(g, index):
     """The bus address of VIF @index's receive queue: its first window."""
-    first = int(re.search(rf'VIF {index}: .* in windows (\d+)\+',
-                          g.out('dmesg'))[1])
-    win = bar(g, 0) + abi_define('SELFVIRT_REG_WIN_BASE') + 8 * first
+    win = vif_window(g, index)
     lo, hi = devmem(g, win), devmem(g, win + 4)
     assert lo & abi_define('SELFVIRT_WIN_VALID'), hex(lo)
     return (hi << 32 | lo) & ~0xff

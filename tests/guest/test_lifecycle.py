@@ -4,7 +4,7 @@ import re
 import time
 
 from harness import (BOARD_SYSFS as SYSFS, DEVLINK_DEV as DEV, abi_define,
-                     guests, ping_ok, vif_netns, vif_ports)
+                     guests, ping_ok, vif_netns, vif_ports, vif_window)
 
 
 def start_traffic(g, seconds=30):
@@ -71,11 +71,6 @@ def test_concurrent_destroy_and_create():
         assert sorted(vif_ports(g)) == ['0', '1']
 
 
-def hmp(g, command):
-    return g.vm.qmp('human-monitor-command',
-                    **{'command-line': command})['return']
-
-
 def test_power_off_leaves_the_board_quiet():
     """At power-off (and kexec) the driver resets the board and stops its
     bus mastering, so that it writes nothing into the next kernel's memory.
@@ -86,15 +81,11 @@ def test_power_off_leaves_the_board_quiet():
     with guests('power-off', [('g0', [dev, ['-no-shutdown']])]) as (g,):
         vif_netns(g, 2, 1)
         assert ping_ok(g, 'v0', '10.9.1.1')
-        first = int(re.search(r'VIF 0: .* in windows (\d+)\+',
-                              g.out('dmesg'))[1])
-        bar0 = int(g.out('cat /sys/bus/pci/devices/0000:00:05.0/resource')
-                   .split()[0], 16)
-        win = bar0 + abi_define('SELFVIRT_REG_WIN_BASE') + 8 * first
+        win = vif_window(g, 0)
         valid = abi_define('SELFVIRT_WIN_VALID')
 
         def window():
-            return int(hmp(g, f'xp /1wx {win:#x}').split()[-1], 16)
+            return int(g.hmp(f'xp /1wx {win:#x}').split()[-1], 16)
 
         assert window() & valid
         start_traffic(g)

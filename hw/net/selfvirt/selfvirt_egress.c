@@ -58,8 +58,10 @@ static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
         le16_to_cpu(d->flags), le16_to_cpu(d->mss));
 }
 
-/* TSO needs a TCP segment: on anything else it would bypass max-frame. */
-/* The bytes of a TCP frame's headers (L2 to L4); 0 if it is no TCP frame. */
+/*
+ * The bytes of a TCP frame's headers (L2 to L4); 0 if it is no TCP frame.
+ * TSO needs a TCP segment: on anything else it would bypass max-frame.
+ */
 static size_t selfvirt_tcp_hdr_len(SelfvirtFrame *fr)
 {
     struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };

@@ -59,7 +59,7 @@ static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
      * the net layer's receive or a timer, through the guarded BH.
      */
     if (selfvirt_engines_finish_here(s) &&
-        DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
+        s->parent_obj.qdev.mem_reentrancy_guard.engaged_in_io) {
         selfvirt_irq_update(s);
     } else {
         qemu_bh_schedule(s->irq.bh);
