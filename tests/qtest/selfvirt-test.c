@@ -1040,6 +1040,70 @@ static void test_egress_weight(void)
 }
 
 /*
+ * A doorbell's vCPU runs an idle egress engine's turn, but at most
+ * SELFVIRT_INLINE_BUDGET (64) frames of it, however many VIFs have full
+ * queues: 48 frames waiting go in that turn, 128 are cut after 64
+ * (counted in inline_squeezed) and the engine's thread sends the rest.
+ * Every frame reaches the wire once, each VIF's in order.
+ */
+static void test_inline_budget(void)
+{
+    static const struct { uint32_t vifs; bool squeezed; } round[] = {
+        { 3, false },           /* 3 VIFs x 16 frames */
+        { 8, true },            /* 8 VIFs x 16 frames */
+    };
+
+    for (unsigned r = 0; r < ARRAY_SIZE(round); r++) {
+        uint32_t n = round[r].vifs, next[8] = { 0 };
+        uint8_t f[64], got[2048];
+        uint32_t squeezed, wakeups;
+        Board b;
+
+        /* one egress engine: its 8 contexts serve VIFs 0..7 */
+        board_start(&b, ",vifs=8,engines=4,id=sv");
+        for (uint32_t v = 0; v < n; v++) {
+            g_assert_cmpuint(create_vif(&b, v, v), ==, SELFVIRT_ST_OK);
+        }
+        wait_engines_asleep(&b);
+        g_usleep(5 * 1000);     /* idle for longer than inline-wake-us */
+        for (uint32_t i = 0; i < TX_ENTRIES; i++) {
+            for (uint32_t v = 0; v < n; v++) {
+                uint8_t src[6];
+
+                memcpy(src, mac_vif0, sizeof(src));
+                src[5] += v;        /* VIF v's own address */
+                frame_init(f, sizeof(f), mac_far, src);
+                f[14] = i;
+                post_quietly(&b, v, f, sizeof(f));
+            }
+        }
+        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS));
+        csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
+        for (uint32_t i = 0; i < n * TX_ENTRIES; i++) {
+            uint32_t v;
+
+            g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 2000), ==,
+                             sizeof(f));
+            v = got[11] - mac_vif0[5];
+            g_assert_cmpuint(v, <, n);
+            g_assert_cmpuint(got[14], ==, next[v]++);
+        }
+        squeezed = csr_rd(&b,
+                          SELFVIRT_REG_STAT(SELFVIRT_STAT_INLINE_SQUEEZED));
+        wakeups = csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_ENGINE_WAKEUPS)) -
+                  wakeups;
+        if (round[r].squeezed) {        /* the engine's thread took the rest */
+            g_assert_cmpuint(squeezed, >=, 1);
+            g_assert_cmpuint(wakeups, >=, 1);
+        } else {                        /* all on the doorbell's vCPU */
+            g_assert_cmpuint(squeezed, ==, 0);
+            g_assert_cmpuint(wakeups, ==, 0);
+        }
+        board_stop(&b);
+    }
+}
+
+/*
  * Doorbell pages: a write anywhere in page v rings VIF v and no other, so
  * that management can map one VIF's page into a VM.
  */
@@ -1602,6 +1666,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
     qtest_add_func("/selfvirt/tso-local", test_tso_local);
     qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
+    qtest_add_func("/selfvirt/inline-budget", test_inline_budget);
     qtest_add_func("/selfvirt/doorbell-pages", test_doorbell_pages);
     qtest_add_func("/selfvirt/malformed", test_malformed);
     qtest_add_func("/selfvirt/migration", test_migration);

@@ -695,8 +695,8 @@ static int selfvirt_pre_load(void *opaque)
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,              /* 3: the board's counter inline_squeezed */
+    .minimum_version_id = 3,
     .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {

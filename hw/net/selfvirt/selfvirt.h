@@ -58,6 +58,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(SelfvirtState, SELFVIRT_NIC)
 #define SELFVIRT_PENDING_BYTES  (2 * MiB)
 #define SELFVIRT_WIRE_FIFO_MAX  256   /* frames between engines and the net */
 #define SELFVIRT_WIRE_SEND_MAX  1024  /* segments waiting for the tx BH */
+/*
+ * Frames an engine's turn run inline by a vCPU (or the main loop) may
+ * take, as NAPI's weight: the guest's doorbell write returns after a
+ * bounded time however many VIFs and frames wait; the engine's thread
+ * takes the rest.  A turn on the engine's own thread is unbounded.
+ */
+#define SELFVIRT_INLINE_BUDGET  64
+#define SELFVIRT_TURN_UNBOUNDED UINT32_MAX
 #define SELFVIRT_MAC_SLOTS      (2 * SELFVIRT_MAX_VIFS)  /* a power of two */
 #define SELFVIRT_LOCAL_HDR_MAX  256   /* room for L2-L4 headers in a piece */
 /* bounds of the properties the ABI header does not fix */
@@ -347,6 +355,7 @@ typedef struct SelfvirtEngine {
     uint32_t outbox_frames;
     uint32_t outbox_bytes;
     uint32_t switched_local;  /* this turn's, for the board's counter */
+    uint32_t budget;          /* frames this turn may still take */
     SelfvirtStageTime stage[SELFVIRT_STAGE_COUNT];
 } SelfvirtEngine;
 

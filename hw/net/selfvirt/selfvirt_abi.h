@@ -40,7 +40,7 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_CSR_SIZE               0x4000
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
-#define SELFVIRT_ABI_VERSION            0x00010001  /* major << 16 | minor */
+#define SELFVIRT_ABI_VERSION            0x00010002  /* major << 16 | minor */
 #define   SELFVIRT_ABI_MAJOR(v)         ((v) >> 16)  /* must match */
 
 /* ---- CSR BAR: identity and capabilities (read-only) ---- */
@@ -159,7 +159,8 @@ typedef uint32_t selfvirt_le32;
     X(CSR_READS, "csr_reads"),            /* host CSR reads (slow on PCI) */ \
     X(RX_COALESCED, "rx_coalesced"),      /* TCP segments merged */ \
     X(TX_SPOOFED, "tx_spoofed"),          /* another VIF's source MAC */ \
-    X(CSR_REFUSED, "csr_refused"),        /* writes refused for now */
+    X(CSR_REFUSED, "csr_refused"),        /* writes refused for now */ \
+    X(INLINE_SQUEEZED, "inline_squeezed"), /* inline turns out of budget */
 
 #define SELFVIRT_STAT_ENUM(id, name)    SELFVIRT_STAT_##id
 enum selfvirt_board_stat {

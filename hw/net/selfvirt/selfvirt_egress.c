@@ -207,6 +207,24 @@ static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
     }
 }
 
+/*
+ * @fr to the port; false if the port filled since the first look (another
+ * egress engine took the room): the frame is freed and its descriptor
+ * waits, as one that found the port full, and this engine runs again when
+ * there is room.
+ */
+static bool selfvirt_egress_to_port(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    if (selfvirt_port_send(e->s, fr)) {
+        return true;
+    }
+    selfvirt_frame_free(fr);
+    if (!selfvirt_port_busy(e->s, e)) {
+        selfvirt_engine_kick(e);
+    }
+    return false;
+}
+
 /* Hand the board's copy @fr of VIF @v's frame on, as the switch decides. */
 static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
                                               SelfvirtFrame *fr)
@@ -226,31 +244,17 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
         e->switched_local++;
         return EGRESS_SENT;
     case SELFVIRT_DEST_FLOOD:
-        selfvirt_ingress_flush(e);  /* in order with the frames before it */
-        selfvirt_ingress_flood(s, fr);
-        if (!selfvirt_port_send(s, fr)) {
-            /*
-             * the port filled since the first look: the VIFs have their
-             * copies, so the wire's is this VIF's loss, counted
-             */
+        /* the wire's copy first: if it must wait, no VIF has one yet */
+        if (!selfvirt_egress_to_port(e, selfvirt_frame_copy(fr))) {
             selfvirt_frame_free(fr);
-            return EGRESS_REFUSED;
-        }
-        return EGRESS_SENT;
-    case SELFVIRT_DEST_WIRE:
-        if (!selfvirt_port_send(s, fr)) {
-            /*
-             * the port filled since the first look (another egress engine
-             * took the room): the descriptor waits, as one that found the
-             * port full, and this engine runs again when there is room
-             */
-            selfvirt_frame_free(fr);
-            if (!selfvirt_port_busy(s, e)) {
-                selfvirt_engine_kick(e);
-            }
             return EGRESS_RETRY;
         }
+        selfvirt_ingress_flush(e);  /* in order with the frames before it */
+        selfvirt_ingress_flood(s, fr);
+        selfvirt_frame_free(fr);
         return EGRESS_SENT;
+    case SELFVIRT_DEST_WIRE:
+        return selfvirt_egress_to_port(e, fr) ? EGRESS_SENT : EGRESS_RETRY;
     case SELFVIRT_DEST_SOURCE:
         selfvirt_frame_free(fr);
         return EGRESS_SENT;
@@ -389,7 +393,10 @@ static void selfvirt_egress_complete(SelfvirtState *s, unsigned v)
     }
 }
 
-/* Up to the VIF's weight of frames; true if it made progress. */
+/*
+ * Up to the VIF's weight of frames, within the turn's budget; true if it
+ * made progress.
+ */
 static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
                                 int64_t *wait_ns)
 {
@@ -403,7 +410,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
     if (!vif->active || vif->stopped) {
         return false;
     }
-    while (done < weight) {
+    while (done < weight && e->budget) {
         int64_t start = selfvirt_stage_clock(e);
         uint32_t len;
         SelfvirtEgress r;
@@ -426,6 +433,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
         selfvirt_egress_count(s, vif, r, len, sent);
         trace_selfvirt_tx_frame(v, len, vif->tx_cons);
         vif->tx_cons++;
+        e->budget--;
         done++;
     }
     if (e->switched_local) {
@@ -451,7 +459,7 @@ bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
     unsigned global = e->egress_base + ctx;
     bool work = false;
 
-    for (unsigned v = 0; v < s->num_vifs; v++) {
+    for (unsigned v = 0; v < s->num_vifs && e->budget; v++) {
         if (s->vif[v].active && s->vif[v].egress_ctx == global) {
             work |= selfvirt_egress_vif(e, v, wait_ns);
         }

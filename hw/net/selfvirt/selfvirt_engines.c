@@ -51,13 +51,16 @@
  */
 void selfvirt_engine_kick(SelfvirtEngine *e)
 {
-    qatomic_set(&e->kicked, true);
     /*
-     * kicked before asleep is read, as the sleeper sets asleep before it
-     * reads kicked: one of the two sees the other.  A running engine (the
-     * common case under load, a kick per frame) costs no lock.
+     * A full barrier each side (free on x86, where xchg is one): the
+     * caller's work before kicked, kicked before asleep is read, as the
+     * sleeper sets asleep before it reads kicked and clears kicked before
+     * it looks for work: one of the two sees the other.  A running engine
+     * (the common case under load, a kick per frame) costs no lock.
      */
-    smp_mb();
+    smp_mb__before_rmw();
+    qatomic_xchg(&e->kicked, true);
+    smp_mb__after_rmw();
     if (!qatomic_read(&e->asleep)) {
         return;
     }
@@ -74,8 +77,9 @@ static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns);
 /*
  * With the BQL: run idle engine @e's turn on this thread.  False if it is
  * awake, or slept less than inline-wake-us (or is paused, or the property
- * is 0): kick it then.  A second turn that still finds work, or a rate
- * limiter's wait, hands the rest to the engine's thread.
+ * is 0): kick it then.  At most two turns, SELFVIRT_INLINE_BUDGET frames
+ * in all; work left after them, or a rate limiter's wait, goes to the
+ * engine's thread.
  */
 static bool selfvirt_engine_run_here(SelfvirtEngine *e)
 {
@@ -91,8 +95,13 @@ static bool selfvirt_engine_run_here(SelfvirtEngine *e)
         qemu_mutex_trylock(&e->run_lock)) {
         return false;
     }
+    e->budget = SELFVIRT_INLINE_BUDGET;
     more = selfvirt_engine_run_contexts(e, &wait_ns) &&
-           selfvirt_engine_run_contexts(e, &wait_ns);
+           (!e->budget || selfvirt_engine_run_contexts(e, &wait_ns));
+    if (!e->budget) {
+        selfvirt_stat_inc(e->s, SELFVIRT_STAT_INLINE_SQUEEZED);
+        more = true;
+    }
     qemu_mutex_unlock(&e->run_lock);
     if (more || wait_ns != INT64_MAX) {
         selfvirt_engine_kick(e);
@@ -281,6 +290,7 @@ static bool selfvirt_engine_run_locked(SelfvirtEngine *e, int64_t *wait_ns)
     bool work;
 
     qemu_mutex_lock(&e->run_lock);
+    e->budget = SELFVIRT_TURN_UNBOUNDED;
     work = selfvirt_engine_run_contexts(e, wait_ns);
     qemu_mutex_unlock(&e->run_lock);
     return work;
@@ -324,6 +334,7 @@ static void *selfvirt_engine_thread(void *opaque)
 
         selfvirt_engine_check_pause(s);
         qatomic_set(&e->kicked, false);
+        smp_mb();     /* cleared, then look: a kick from now on is seen */
         if (selfvirt_engine_run_locked(e, &wait_ns)) {
             last_work = get_clock();
             continue;
@@ -386,6 +397,7 @@ void selfvirt_engines_run_inline(SelfvirtState *s)
         for (unsigned i = 0; i < me->count; i++) {
             int64_t wait_ns = INT64_MAX;
 
+            me->engine[i].budget = SELFVIRT_TURN_UNBOUNDED;
             work |= selfvirt_engine_run_contexts(&me->engine[i], &wait_ns);
         }
         /* a context may have kicked one that already ran this round */

@@ -95,8 +95,15 @@ SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
         return SELFVIRT_ROOM_NONE;
     }
     selfvirt_engine_wait_on(&s->ingress.room_waiters, e);
-    return selfvirt_ingress_full(s, v, e) ? SELFVIRT_ROOM_WAIT
-                                          : SELFVIRT_ROOM;
+    /*
+     * Both again: ingress sets RX_BLOCKED before it wakes the waiters, and
+     * may have done so before this engine was one of them.
+     */
+    if (!selfvirt_ingress_full(s, v, e)) {
+        return SELFVIRT_ROOM;
+    }
+    return selfvirt_vif_rx_blocked(&s->vif[v]) ? SELFVIRT_ROOM_NONE
+                                               : SELFVIRT_ROOM_WAIT;
 }
 
 /*
@@ -350,14 +357,17 @@ static void selfvirt_ingress_publish(SelfvirtState *s, unsigned v,
 
 /*
  * Move VIF @v's pending frames into its receive queue while there is
- * room.  Returns the frames it took: delivered or dropped.
+ * room, for up to @budget looks, which it takes from @e's turn.  Returns
+ * the frames it took: delivered or dropped.
  */
-static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
+static unsigned selfvirt_ingress_deliver(SelfvirtEngine *e, unsigned v,
+                                         uint32_t budget)
 {
+    SelfvirtState *s = e->s;
     SelfvirtVif *vif = &s->vif[v];
     uint32_t capacity = selfvirt_vif_rx_capacity(vif);
-    /* a turn is bounded: a guest moving rx_cons to and fro cannot keep it */
-    unsigned budget = vif->rx_entries, done = 0, dropped = 0;
+    unsigned done = 0, dropped = 0;
+    bool flushed = false;
     uint64_t bytes = 0;
     SelfvirtWindowMap map;
     SelfvirtBatch batch;
@@ -368,14 +378,17 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
     }
     selfvirt_window_map_init(&map);
     selfvirt_fifo_take(&vif->pending, &batch);
-    while (budget-- && (fr = selfvirt_batch_pop(&batch))) {
+    while (budget && (fr = selfvirt_batch_pop(&batch))) {
         uint32_t cons = selfvirt_rx_cons(s, v);
         uint32_t used = vif->rx_prod - cons;
         uint32_t slots;
 
+        budget--;
+        e->budget--;
         if (used > vif->rx_entries) {
             selfvirt_batch_unpop(&batch, fr);
             selfvirt_ingress_bad_cons(s, v, &batch, cons);
+            flushed = true;
             break;
         }
         if (fr->len > capacity) {
@@ -414,6 +427,9 @@ static unsigned selfvirt_ingress_deliver(SelfvirtState *s, unsigned v)
         selfvirt_frame_free(fr);
     }
     selfvirt_fifo_take_done(&vif->pending, &batch);
+    if (flushed) {
+        selfvirt_ingress_wake_waiters(s);    /* the queue has room again */
+    }
     if (done) {
         /* once per turn: the counters' line is shared with other threads */
         qatomic_add(&vif->stats[SELFVIRT_VSTAT_RX_FRAMES], done);
@@ -430,10 +446,13 @@ bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx)
     SelfvirtState *s = e->s;
     bool work = false;
 
-    for (unsigned v = ctx; v < s->num_vifs; v += s->me.contexts) {
+    for (unsigned v = ctx; v < s->num_vifs && e->budget;
+         v += s->me.contexts) {
         if (!selfvirt_fifo_empty(&s->vif[v].pending)) {
             int64_t start = selfvirt_stage_clock(e);
-            unsigned n = selfvirt_ingress_deliver(s, v);
+            /* bounded: a guest moving rx_cons to and fro cannot keep it */
+            uint32_t looks = MIN(s->vif[v].rx_entries, e->budget);
+            unsigned n = selfvirt_ingress_deliver(e, v, looks);
 
             selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_MSG_SEND, start, n);
             work |= n > 0;

@@ -24,6 +24,21 @@
 
 /* ---- receive: the netdev, then the wire-rx engine ---- */
 
+/*
+ * With the BQL: the port's queue was full, so the net layer holds its
+ * frames until the wire-rx engine has made room and flushes.  Flag it,
+ * then look again: an engine that drained the queue in between read the
+ * flag before it was set.
+ */
+static void selfvirt_port_block_rx(SelfvirtState *s)
+{
+    qatomic_set(&s->port.in_blocked, true);
+    smp_mb();     /* the flag, then the queue: pairs with rx_context's */
+    if (!selfvirt_fifo_full(&s->port.in)) {
+        qemu_bh_schedule(s->port.rx_flush_bh);
+    }
+}
+
 static bool selfvirt_port_can_receive(NetClientState *nc)
 {
     SelfvirtState *s = qemu_get_nic_opaque(nc);
@@ -31,8 +46,7 @@ static bool selfvirt_port_can_receive(NetClientState *nc)
     if (!selfvirt_fifo_full(&s->port.in)) {
         return true;
     }
-    /* the wire-rx engine flushes the net queue once it has made room */
-    qatomic_set(&s->port.in_blocked, true);
+    selfvirt_port_block_rx(s);
     return false;
 }
 
@@ -51,7 +65,7 @@ static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
     fr = selfvirt_frame_new(buf, len);
     if (!selfvirt_fifo_push(&s->port.in, fr)) {
         selfvirt_frame_free(fr);
-        qatomic_set(&s->port.in_blocked, true);
+        selfvirt_port_block_rx(s);
         return 0;     /* the net layer queues it and waits for a flush */
     }
     selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_FRAMES);
@@ -129,7 +143,7 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
     SelfvirtFrame *fr;
     unsigned n = 0;
 
-    while (n < 32 && (fr = selfvirt_fifo_pop(&s->port.in))) {
+    while (n < 32 && e->budget && (fr = selfvirt_fifo_pop(&s->port.in))) {
         int64_t t = selfvirt_stage_clock(e);
 
         if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
@@ -142,11 +156,15 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
             break;
         }
         selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_DEMUX, t, 1);
+        e->budget--;
         n++;
     }
     selfvirt_ingress_kick_pending(e);
-    if (n && qatomic_read(&s->port.in_blocked)) {
-        qemu_bh_schedule(s->port.rx_flush_bh);
+    if (n) {
+        smp_mb();     /* room made, then the flag: see selfvirt_port_block_rx */
+        if (qatomic_read(&s->port.in_blocked)) {
+            qemu_bh_schedule(s->port.rx_flush_bh);
+        }
     }
     return n > 0;
 }
@@ -220,7 +238,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
     unsigned n = 0;
 
     /* the tx BH drains send and kicks us when it has */
-    while (n < 32 && !selfvirt_fifo_full(&s->port.send) &&
+    while (n < 32 && e->budget && !selfvirt_fifo_full(&s->port.send) &&
            (fr = selfvirt_fifo_pop(&s->port.out))) {
         if (fr->tx_flags) {
             if (!selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_port_send_cb,
@@ -236,6 +254,7 @@ bool selfvirt_port_tx_context(SelfvirtEngine *e)
             selfvirt_port_send_cb(s, &iov, 1, NULL, 0);
         }
         selfvirt_frame_free(fr);
+        e->budget--;
         n++;
     }
     selfvirt_stage_add(e, SELFVIRT_STAGE_WIRE_TX, start, n);
