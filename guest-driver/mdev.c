@@ -553,6 +553,10 @@ static int selfvirt_mdev_bind(struct selfvirt_mdev *md)
 		if (err)
 			goto err_destroy;
 	}
+	/* management's cap outlives the VM's resets */
+	err = selfvirt_vif_apply_rate(b, md->q.index);
+	if (err)
+		goto err_destroy;
 	return 0;
 
 err_destroy:

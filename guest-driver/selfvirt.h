@@ -52,6 +52,9 @@ struct selfvirt_halt {
  * @vif: the VIF if an interface's, else NULL
  * @md: the mediated device if the VIF is a VM's, else NULL
  * @tx_reporter: the "tx" health reporter (interface VIFs)
+ * @rate_mbps: the egress cap devlink set, 0 for none; the board forgets it
+ *	with the VIF, so every new bind of the slot sets it again (under
+ *	vif_lock)
  */
 struct selfvirt_port {
 	struct devlink_port dl;
@@ -60,6 +63,7 @@ struct selfvirt_port {
 	struct selfvirt_vif *vif;
 	struct selfvirt_mdev *md;
 	struct devlink_health_reporter *tx_reporter;
+	u32 rate_mbps;
 };
 
 /* A VIF's queues as bound to the board: the VIF_CREATE arguments and answer */
@@ -165,7 +169,6 @@ struct selfvirt_vif {
 	struct selfvirt_vif_stats rx_stats;
 	struct selfvirt_vif_stats tx_stats;
 	u64 rx_dropped;		/* too large, or malformed descriptor */
-	u32 rate_mbps;		/* the egress cap devlink set, 0 for none */
 	bool bad_index;		/* the board's ring index was impossible */
 	u64 tx_refused;		/* frames the board would halt on: dropped */
 	atomic64_t tx_gso_soft;	/* TSO frames the stack cut (MSS) */
@@ -295,6 +298,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 void selfvirt_vif_destroy(struct selfvirt_board *b, unsigned int index);
 int selfvirt_vif_remove(struct selfvirt_board *b, unsigned int index,
 			struct netlink_ext_ack *extack);
+int selfvirt_vif_apply_rate(struct selfvirt_board *b, unsigned int index);
 int selfvirt_vif_set_rate(struct selfvirt_board *b, unsigned int index,
 			  u32 mbps, struct netlink_ext_ack *extack);
 int selfvirt_vif_set_active(struct selfvirt_vif *vif, bool active);

@@ -1305,8 +1305,8 @@ static void selfvirt_vif_resume(struct selfvirt_vif *vif)
  * selfvirt_vif_restore - board reset, part 2: the same VIF again
  * @vif: the VIF, quiesced
  *
- * Binds the VIF to the reset board in its slot, with its MAC and windows;
- * its rings start empty.
+ * Binds the VIF to the reset board in its slot, with its MAC, windows and
+ * rate; its rings start empty.  With vif_lock held.
  *
  * Return: 0 or a negative errno.
  */
@@ -1331,12 +1331,8 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	err = selfvirt_mbox_vif_create(vif->board, &q);
 	if (!err)
 		err = selfvirt_set_rx_chain(vif, netdev->features);
-	if (!err && vif->rate_mbps) {
-		u32 args[3] = { vif->index, SELFVIRT_ATTR_RATE, vif->rate_mbps };
-
-		err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 3,
-				    NULL, 0);
-	}
+	if (!err)
+		err = selfvirt_vif_apply_rate(vif->board, vif->index);
 	selfvirt_vif_resume(vif);
 	return err;
 }
@@ -1393,13 +1389,36 @@ int selfvirt_vif_remove(struct selfvirt_board *b, unsigned int index,
 }
 
 /**
+ * selfvirt_vif_apply_rate - set slot @index's egress cap on the board again
+ * @b: the board
+ * @index: the VIF slot, just bound to the board anew
+ *
+ * The board forgets a VIF's rate with the VIF; a board reset, or a VM's
+ * reset of its mdev, binds the slot anew.
+ *
+ * Return: 0 or a negative errno.
+ */
+int selfvirt_vif_apply_rate(struct selfvirt_board *b, unsigned int index)
+{
+	struct selfvirt_port *port = b->port[index];
+	u32 args[3] = { index, SELFVIRT_ATTR_RATE, 0 };
+
+	lockdep_assert_held(&b->vif_lock);
+	if (!port || !port->rate_mbps)
+		return 0;
+	args[2] = port->rate_mbps;
+	return selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
+}
+
+/**
  * selfvirt_vif_set_rate - cap a VIF's egress on the board (ATTR_RATE)
  * @b: the board
  * @index: the VIF slot, an interface's or a VM's
  * @mbps: Mbit/s, at most SELFVIRT_RATE_MAX_MBPS; 0 for no cap
  * @extack: where to say why not, or NULL
  *
- * With the devlink instance lock held: devlink rate, vif_rate.
+ * With the devlink instance lock held: devlink rate, vif_rate.  The port
+ * keeps the cap for the slot's next binds (selfvirt_vif_apply_rate).
  *
  * Return: 0 or a negative errno.
  */
@@ -1410,10 +1429,16 @@ int selfvirt_vif_set_rate(struct selfvirt_board *b, unsigned int index,
 	int err;
 
 	devl_assert_locked(priv_to_devlink(b));
+	if (index >= SELFVIRT_WIN_ENTRIES || !b->port[index]) {
+		NL_SET_ERR_MSG_MOD(extack, "no VIF in that slot");
+		return -ENODEV;
+	}
+	mutex_lock(&b->vif_lock);	/* no bind in between: one cap */
 	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_SET, args, 3, NULL, 0);
 	if (err)
 		NL_SET_ERR_MSG_MOD(extack, "the board refused the VIF's rate");
-	else if (b->vif[index])		/* set again after a board reset */
-		b->vif[index]->rate_mbps = mbps;
+	else
+		b->port[index]->rate_mbps = mbps;
+	mutex_unlock(&b->vif_lock);
 	return err;
 }

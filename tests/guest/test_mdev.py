@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from harness import board_stat, guests, ping_ok, vif_netns
+from harness import DEVLINK_DEV, board_stat, guests, ping_ok, vif_netns
 
 BOARD = '/sys/bus/pci/devices/0000:00:05.0'
 TYPE = f'{BOARD}/mdev_supported_types/selfvirt-vif'
@@ -95,6 +95,15 @@ def test_mdev_vif_from_user_space(irq_mode):
         out = vfio(g, u, 'bandwidth', u2, '4')
         assert 'ok stream_frames 2796 of 2796, in order' in out, out
         assert mdev_attr(g, u2, 'signals') > 0      # the irq ping-pong's
+        # management's cap on the VM's VIF outlives the VM's resets (every
+        # open binds the VIF anew, and the board forgot the cap)
+        g.run(f'devlink port function rate set {DEVLINK_DEV}/{vif} '
+              'tx_max 8mbit')
+        out = vfio(g, u, 'bandwidth', u2, '2')
+        capped = float(re.search(r'^board_sdram_to_host_mibs ([\d.]+)', out,
+                                 re.M)[1])
+        g.run(f'devlink port function rate set {DEVLINK_DEV}/{vif} tx_max 0')
+        assert capped < 1.5, out                    # 8 Mbit/s: 0.95 MiB/s
         g.run(f'echo 1 > /sys/bus/mdev/devices/{u2}/remove')
 
         # a hostile user hurts only its own VIF
