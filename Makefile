@@ -113,6 +113,14 @@ VMS ?= 32
 check-vms-32: qemu nested
 	cd tests/guest && $(PYTHON) vms_at_scale.py --vms $(VMS)
 
+# A hostile user of an mdev VIF (selfvirt-mdev-fuzz) and random management
+# calls, with other VIFs' traffic checked, for FUZZ_MDEV_SECONDS (make check
+# runs it for 30 s).  SELFVIRT_GUEST_DIR picks the guest image.
+FUZZ_MDEV_SECONDS ?= 600
+fuzz-mdev: qemu guest
+	SELFVIRT_FUZZ_SECONDS=$(FUZZ_MDEV_SECONDS) $(PYTHON) -m pytest -v -s \
+	    -p no:cacheprovider tests/guest/test_mdev_fuzz.py
+
 # The qtests and guest tests against a second QEMU built with ASan and
 # UBSan (build/qemu-san; not part of "make check": a build of its own)
 QEMU_SAN := $(BUILD)/qemu-san
@@ -215,4 +223,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev demo bench bench-latency bench-nested bench-device experiments clean distclean

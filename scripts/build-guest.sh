@@ -56,10 +56,10 @@ for prog in /usr/bin/iperf3 /bin/ip /usr/sbin/ethtool /usr/sbin/devlink \
 done
 # the project's guest tools, from its meson build ("make tools"): the
 # user-space VFIO test of an mdev VIF (test_mdev.py, and the kit's Figs.
-# 5, 9 and 10), the paper's latency probe over packet sockets and the
-# CPU-to-CPU ping-pong (the experiment kit)
+# 5, 9 and 10) and its fuzzer (test_mdev_fuzz.py), the paper's latency
+# probe over packet sockets and the CPU-to-CPU ping-pong (the experiment kit)
 tools=${SELFVIRT_TOOLS:?build-guest: set SELFVIRT_TOOLS to the meson build (make tools)}
-for tool in selfvirt-vfio psapp cpu-pingpong; do
+for tool in selfvirt-vfio selfvirt-mdev-fuzz psapp cpu-pingpong; do
     cp "$tools/$tool" "$root/usr/bin/"
 done
 

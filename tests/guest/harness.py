@@ -11,6 +11,7 @@ Failures leave the guests' consoles in the test's output folder.
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import random
@@ -22,6 +23,11 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, 'build')
+
+_spec = importlib.util.spec_from_file_location(
+    'kernel_reports', os.path.join(TOP, 'scripts', 'kernel-reports.py'))
+kernel_reports = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(kernel_reports)
 
 
 def abi_define(name):
@@ -61,9 +67,14 @@ QEMU = os.environ.get('SELFVIRT_QEMU', os.path.join(CONFIG['QEMU_BUILD'],
 # SELFVIRT_GUEST_DIR: another guest image (make check-guest-6.1)
 GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
 # the L1 image of the nested tests (make nested)
-NESTED_DIR = os.path.join(BUILD, 'nested')
+NESTED_DIR = os.environ.get('SELFVIRT_NESTED_DIR',
+                            os.path.join(BUILD, 'nested'))
 # the guest image with the kernel's driver selftests (make kselftest-image)
-KSELFTEST_DIR = os.path.join(BUILD, 'kselftest')
+KSELFTEST_DIR = os.environ.get('SELFVIRT_KSELFTEST_DIR',
+                               os.path.join(BUILD, 'kselftest'))
+# SELFVIRT_GUEST_SMP: the fewest vCPUs of a test guest (a debug kernel's
+# races want 2)
+GUEST_SMP = int(os.environ.get('SELFVIRT_GUEST_SMP', '1'))
 OUT_DIR = os.path.join(BUILD, 'test-output')
 
 
@@ -436,20 +447,23 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
     agents of ``l2_agents`` L2 VMs.
     ``append`` is added to the kernel command lines of the others, which
     boot ``image`` (default: the guest image) with ``smp`` vCPUs.
-    On failure the consoles are copied to build/test-output/TEST/.
+    On failure the consoles are copied to build/test-output/TEST/.  A
+    report of the guest kernel's (a WARN, a BUG, KASAN, lockdep: see
+    scripts/kernel-reports.py) in any console fails the test.
     """
     workdir = tempfile.mkdtemp(prefix='selfvirt-')
     started = []
     ok = False
+    complaints = []
     try:
         for name, devices in specs:
             if name in nested:
                 g = Guest(name, workdir, devices, mem=nested_mem,
-                          smp=nested_smp, image=NESTED_DIR,
+                          smp=max(nested_smp, GUEST_SMP), image=NESTED_DIR,
                           l2_agents=l2_agents)
             else:
                 g = Guest(name, workdir, devices, append=append, image=image,
-                          smp=smp)
+                          smp=max(smp, GUEST_SMP))
             started.append(g)
             g.launch()
         for g in started:
@@ -457,8 +471,14 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
         yield started
         ok = True
     finally:
+        if ok:
+            for g in started:
+                complaints += _guest_kernel_reports(g)
         for g in started:
             g.shutdown()
+        if ok:
+            complaints += _kernel_reports(workdir)
+            ok = not complaints
         if not ok:
             dest = os.path.join(OUT_DIR, test_name)
             os.makedirs(dest, exist_ok=True)
@@ -470,6 +490,45 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
                 print(f'--- console of {g} (last 30 lines; all in {dest}):\n'
                       f'{tail}', file=sys.stderr)
         shutil.rmtree(workdir, ignore_errors=True)
+    if complaints:
+        raise GuestError('the guest kernel reported:\n' +
+                         '\n'.join(complaints))
+
+
+def _guest_kernel_reports(g):
+    """What guest @g's kernel holds back from its console: kmemleak's
+    leaks (a debug kernel), and the reports on its L2 VMs' consoles."""
+    found = []
+    try:
+        if g.qga is None or g.vm.qmp('query-status')['return']['status'] \
+                != 'running':
+            return found
+        _, leaks, _ = g.run('k=/sys/kernel/debug/kmemleak; test -e $k || '
+                            'exit 0; echo scan > $k; sleep 6; echo scan > $k; '
+                            'cat $k', timeout=120, check=False)
+        _, l2, _ = g.run('for f in /tmp/*.console; do test -e "$f" && '
+                         'echo "== $f" && cat "$f"; done; true',
+                         timeout=30, check=False)
+    except Exception:           # pylint: disable=broad-except
+        return found            # a guest the test stopped: its console says
+    found += [f'{g} kmemleak: {line}' for line in kernel_reports.reports(leaks)]
+    for part in l2.split('== ')[1:]:
+        path, _, text = part.partition('\n')
+        found += [f'{g}:{path}: {line}'
+                  for line in kernel_reports.reports(text)]
+    return found
+
+
+def _kernel_reports(workdir):
+    """Every kernel report in the consoles of @workdir, as 'file: line'."""
+    found = []
+    for f in sorted(os.listdir(workdir)):
+        if f.endswith('.console'):
+            with open(os.path.join(workdir, f), encoding='utf-8',
+                      errors='replace') as con:
+                found += [f'{f}: {line}'
+                          for line in kernel_reports.reports(con.read())]
+    return found
 
 
 # the board at 00:05.0: its devlink handle, and its sysfs files (the

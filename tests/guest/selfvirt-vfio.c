@@ -41,6 +41,7 @@
 #include <sys/mman.h>
 #include "selfvirt/selfvirt_abi.h"
 #include "rtt-hist.h"
+#include "vfio-open.h"
 
 #define REGION(bar)     (VFIO_PCI_BAR0_REGION_INDEX + (bar))
 
@@ -103,35 +104,12 @@ static void reg_write(struct vif *v, uint32_t reg, uint32_t val)
 
 static int open_device(const char *uuid)
 {
-    char path[PATH_MAX], link[PATH_MAX];
-    struct vfio_group_status status = { .argsz = sizeof(status) };
-    int container, group, device;
-    ssize_t n;
+    struct vfio_open o;
+    const char *what;
 
-    container = open("/dev/vfio/vfio", O_RDWR);
-    if (container < 0)
-        die("/dev/vfio/vfio");
-    if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-        die("VFIO API version");
-    snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
-    n = readlink(path, link, sizeof(link) - 1);
-    if (n < 0)
-        die(path);
-    link[n] = 0;
-    snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-    group = open(path, O_RDWR);
-    if (group < 0)
-        die(path);
-    if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-        !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-        die("group not viable");
-    if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-        ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-        die("container");
-    device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
-    if (device < 0)
-        die("VFIO_GROUP_GET_DEVICE_FD");
-    return device;
+    if (vfio_open_mdev(&o, uuid, &what))
+        die(what);
+    return o.device;
 }
 
 static void *map_region(struct vif *v, int bar, size_t len, int prot)

@@ -1,16 +1,10 @@
 """scripts/tsan-reports.py: TSan's reports, the device's and the rest."""
 
-import importlib.util
-import os
-
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-spec = importlib.util.spec_from_file_location(
-    'tsan_reports', os.path.join(TOP, 'scripts', 'tsan-reports.py'))
-tsan_reports = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tsan_reports)
+from load_script import load_script
+
+tsan_reports = load_script('tsan-reports')
 
 DEVICE_RACE = """==================
 WARNING: ThreadSanitizer: data race (pid=4242)
