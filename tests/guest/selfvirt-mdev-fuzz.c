@@ -39,20 +39,7 @@
 #define MAX_IRQ_FDS     8
 #define REGIONS         VFIO_PCI_NUM_REGIONS
 
-enum op {
-    OP_READ, OP_WRITE, OP_MMAP, OP_SET_IRQS, OP_RESET, OP_REGION_INFO,
-    OP_IRQ_INFO, OP_GARBAGE, OP_DOORBELLS, OP_REOPEN, OP_COUNT
-};
-
-static const char *const op_name[OP_COUNT] = {
-    "read", "write", "mmap", "set_irqs", "reset", "region_info",
-    "irq_info", "garbage", "doorbells", "reopen",
-};
-
-/* how often each is picked, of 100: reopen and reset are the costly ones */
-static const unsigned int op_weight[OP_COUNT] = {
-    22, 22, 12, 12, 2, 8, 5, 8, 8, 1,
-};
+#define OP_COUNT        10      /* the entries of ops[] */
 
 #define KEPT_MAPS       4
 #define BAR(n)          (VFIO_PCI_BAR0_REGION_INDEX + (n))
@@ -416,6 +403,49 @@ static int doorbells(struct fuzz *f)
     return ok;
 }
 
+static int region_read(struct fuzz *f)
+{
+    return region_rw(f, 0);
+}
+
+static int region_write(struct fuzz *f)
+{
+    return region_rw(f, 1);
+}
+
+static int reset(struct fuzz *f)
+{
+    int ok = ioctl(f->vfio.device, VFIO_DEVICE_RESET) == 0;
+
+    touch_kept(f, "after a reset");
+    return ok;
+}
+
+static int close_reopen(struct fuzz *f)
+{
+    reopen(f);
+    return 1;
+}
+
+/* how often each is picked, of 100: reopen and reset are the costly ones */
+static const struct op {
+    const char *name;
+    unsigned int weight;
+    int (*run)(struct fuzz *f);     /* true if the kernel took it */
+} ops[] = {
+    { "read", 22, region_read },
+    { "write", 22, region_write },
+    { "mmap", 12, region_mmap },
+    { "set_irqs", 12, set_irqs },
+    { "reset", 2, reset },
+    { "region_info", 8, region_info },
+    { "irq_info", 5, irq_info },
+    { "garbage", 8, garbage },
+    { "doorbells", 8, doorbells },
+    { "reopen", 1, close_reopen },
+};
+_Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "OP_COUNT");
+
 static double now(void)
 {
     struct timespec ts;
@@ -424,23 +454,23 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static enum op pick(void)
+static int pick(void)
 {
     unsigned int r = random() % 100;
 
     for (int op = 0; op < OP_COUNT; op++) {
-        if (r < op_weight[op])
+        if (r < ops[op].weight)
             return op;
-        r -= op_weight[op];
+        r -= ops[op].weight;
     }
-    return OP_READ;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     struct sigaction sa = { .sa_handler = on_fault };
     struct fuzz f = { 0 };
-    unsigned long ops = 0;
+    unsigned long made = 0;
     double end, seconds;
     char *rest;
     long seed;
@@ -471,46 +501,11 @@ int main(int argc, char **argv)
     reopen(&f);
     end = now() + seconds;
     while (now() < end) {
-        for (int batch = 0; batch < 64; batch++, ops++) {
-            enum op op = pick();
-            int ok = 0;
+        for (int batch = 0; batch < 64; batch++, made++) {
+            int op = pick();
 
             f.count[op]++;
-            switch (op) {
-            case OP_READ:
-            case OP_WRITE:
-                ok = region_rw(&f, op == OP_WRITE);
-                break;
-            case OP_MMAP:
-                ok = region_mmap(&f);
-                break;
-            case OP_SET_IRQS:
-                ok = set_irqs(&f);
-                break;
-            case OP_RESET:
-                ok = ioctl(f.vfio.device, VFIO_DEVICE_RESET) == 0;
-                touch_kept(&f, "after a reset");
-                break;
-            case OP_REGION_INFO:
-                ok = region_info(&f);
-                break;
-            case OP_IRQ_INFO:
-                ok = irq_info(&f);
-                break;
-            case OP_GARBAGE:
-                ok = garbage(&f);
-                break;
-            case OP_DOORBELLS:
-                ok = doorbells(&f);
-                break;
-            case OP_REOPEN:
-                reopen(&f);
-                ok = 1;
-                break;
-            case OP_COUNT:
-                break;
-            }
-            f.ok[op] += ok;
+            f.ok[op] += ops[op].run(&f);
         }
     }
     if (f.db)
@@ -519,8 +514,8 @@ int main(int argc, char **argv)
     release_kept(&f);
     printf("seed %ld seconds %.0f\n", seed, seconds);
     for (int op = 0; op < OP_COUNT; op++)
-        printf("op_%s %lu\nok_%s %lu\n", op_name[op], f.count[op],
-               op_name[op], f.ok[op]);
-    printf("faults %lu\nops %lu\n", f.faults, ops);
+        printf("op_%s %lu\nok_%s %lu\n", ops[op].name, f.count[op],
+               ops[op].name, f.ok[op]);
+    printf("faults %lu\nops %lu\n", f.faults, made);
     return f.faults ? 1 : 0;
 }
