@@ -113,6 +113,35 @@ VMS ?= 32
 check-vms-32: qemu nested
 	cd tests/guest && $(PYTHON) vms_at_scale.py --vms $(VMS)
 
+# Debug guest kernels (not in make check): Debian's linux-source-6.12 with
+# KASAN, lockdep, KFENCE, UBSAN, kmemleak ... (kasan) or KCSAN (kcsan), the
+# driver built against each, and the guest, L2, L1 and kselftest images on
+# it (scripts/build-debug-kernel.sh).  check-kernel-debug runs the guest
+# tests on both with 2 vCPUs; any kernel report fails a test.
+KDEBUG := $(BUILD)/kernel-debug
+KDEBUG_VARIANTS := kasan kcsan
+kernel-debug-%: qemu guest kselftest-image tools
+	scripts/build-debug-kernel.sh $(KDEBUG) $* $(BUILD)/guest
+	@mkdir -p $(KDEBUG)/$*/driver
+	cp guest-driver/Kbuild guest-driver/*.c guest-driver/*.h $(KDEBUG)/$*/driver/
+	rm -f $(KDEBUG)/$*/driver/selfvirt.mod.c
+	$(MAKE) -C $(KDEBUG)/$*/obj M=$(KDEBUG)/$*/driver SELFVIRT_TOP=$(TOP) modules
+	SELFVIRT_TOOLS=$(UNIT_BUILD) SELFVIRT_KERNEL_PKGS=$(KDEBUG)/$*/pkgs \
+	    scripts/build-guest.sh $(KDEBUG)/$*/guest $(KDEBUG)/$*/driver/selfvirt.ko \
+	    "$$(cat $(KDEBUG)/$*/krel)"
+	scripts/build-l2.sh $(KDEBUG)/$*/l2 $(KDEBUG)/$*/guest
+	scripts/build-nested.sh $(KDEBUG)/$*/nested $(KDEBUG)/$*/guest $(QEMU_BUILD) $(KDEBUG)/$*/l2
+	scripts/build-kselftest.sh $(KDEBUG)/$*/kselftest $(KDEBUG)/$*/guest \
+	    "$$(dpkg-deb -f $(BUILD)/guest/debs/linux-image-$(KREL)_*.deb Version)"
+
+check-kernel-debug: $(addprefix kernel-debug-,$(KDEBUG_VARIANTS))
+	@for v in $(KDEBUG_VARIANTS); do \
+	    echo "check-kernel-debug: the guest tests on the $$v kernel"; \
+	    SELFVIRT_GUEST_DIR=$(KDEBUG)/$$v/guest SELFVIRT_NESTED_DIR=$(KDEBUG)/$$v/nested \
+	    SELFVIRT_KSELFTEST_DIR=$(KDEBUG)/$$v/kselftest SELFVIRT_GUEST_SMP=2 \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest || exit 1; \
+	done
+
 # A hostile user of an mdev VIF (selfvirt-mdev-fuzz) and random management
 # calls, with other VIFs' traffic checked, for FUZZ_MDEV_SECONDS (make check
 # runs it for 30 s).  SELFVIRT_GUEST_DIR picks the guest image.
@@ -223,4 +252,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean

@@ -9,6 +9,8 @@
 # Packages not wanted on the build machine (the guest kernel image, the
 # guest agent, mdevctl) are fetched with "apt-get download" from Debian's archive and
 # unpacked with dpkg -x into OUT_DIR/pkgs; nothing else is downloaded.
+# SELFVIRT_KERNEL_PKGS: take the kernel and its modules from that tree (laid
+# out as an unpacked linux-image package: build-debug-kernel.sh) instead.
 set -eu
 
 out=$1
@@ -24,7 +26,10 @@ mkdir -p "$debs" "$pkgs"
 say() { echo "build-guest: $*"; }
 
 # 1. Guest-only packages, fetched once.
-for p in "linux-image-$krel" qemu-guest-agent libnuma1 liburing2 mdevctl; do
+kpkgs=${SELFVIRT_KERNEL_PKGS:-}
+image="linux-image-$krel"
+[ -z "$kpkgs" ] || image=
+for p in $image qemu-guest-agent libnuma1 liburing2 mdevctl; do
     if ! ls "$debs/${p}_"*.deb >/dev/null 2>&1; then
         say "downloading $p from Debian"
         (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "$p" >/dev/null)
@@ -38,7 +43,8 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$debs" -newer "$stamp" -name '*.deb')" ]; 
     done
     touch "$stamp"
 fi
-kernel="$pkgs/boot/vmlinuz-$krel"
+kpkgs=${kpkgs:-$pkgs}
+kernel="$kpkgs/boot/vmlinuz-$krel"
 [ -f "$kernel" ] || { echo "build-guest: no $kernel" >&2; exit 1; }
 cp "$kernel" "$out/vmlinuz"
 
@@ -81,11 +87,11 @@ mkdir -p "$moddir/extra"
 # virtio_pci and virtio_console are modules in 6.1 (built in in 6.12)
 stock="bridge 8021q veth e1000 e1000e igb 8139too 8139cp virtio_net virtio_pci virtio_console
     vfio vfio_iommu_type1 mdev kvm kvm_amd tun vhost_net"
-depmod -b "$pkgs" "$krel"
+depmod -b "$kpkgs" "$krel"
 for m in $stock; do
-    modprobe -d "$pkgs" -S "$krel" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+    modprobe -d "$kpkgs" -S "$krel" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
-    rel=${ko#"$pkgs/lib/modules/$krel/"}
+    rel=${ko#"$kpkgs/lib/modules/$krel/"}
     mkdir -p "$moddir/$(dirname "$rel")"
     case "$ko" in
     *.xz) xz -dc "$ko" > "$moddir/${rel%.xz}" ;;
@@ -93,8 +99,8 @@ done | sort -u | while read -r ko; do
     esac
 done
 cp "$module" "$moddir/extra/"
-cp "$pkgs/lib/modules/$krel/modules.order" "$pkgs/lib/modules/$krel/modules.builtin" \
-    "$pkgs/lib/modules/$krel/modules.builtin.modinfo" "$moddir/" 2>/dev/null || true
+cp "$kpkgs/lib/modules/$krel/modules.order" "$kpkgs/lib/modules/$krel/modules.builtin" \
+    "$kpkgs/lib/modules/$krel/modules.builtin.modinfo" "$moddir/" 2>/dev/null || true
 depmod -b "$root" "$krel"
 
 cp "$top/tests/guest/init" "$root/init"
