@@ -1275,6 +1275,8 @@ void selfvirt_vif_quiesce(struct selfvirt_vif *vif)
 		return;		/* stopped by devlink already */
 	vif->quiesced = true;
 	netif_device_detach(vif->netdev);
+	/* a transmit on another CPU would ring the reset board's tx_prod */
+	netif_tx_disable(vif->netdev);
 	if (netif_running(vif->netdev))
 		napi_disable(&vif->napi);
 }
