@@ -49,3 +49,13 @@ grep -q "'hw/net/selfvirt'," "$src/meson.build" ||
 
 # The Debian "+ds" tarball has no edk2 blobs: never try to unpack them.
 sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false/' "$src/meson.build"
+
+# QEMU 10.0.2's TCG translates through a CPU's cached AddressSpaceDispatch,
+# which RCU may free before that CPU's tcg_commit refreshes it: a SIGSEGV
+# while Linux sizes PCI BARs with -smp 2 (QEMU issue 3040, fixed in 10.0.4
+# by commit 2865bf1c57).  Until the tree is 10.0.4, read the current one.
+phys="$src/system/physmem.c"
+sed -i -e 's/= cpu->cpu_ases\[asidx\]\.memory_dispatch;$/= address_space_to_dispatch(cpu->cpu_ases[asidx].as);/' \
+    -e 's/= cpuas->memory_dispatch;$/= address_space_to_dispatch(cpuas->as);/' "$phys"
+[ "$(grep -c '= address_space_to_dispatch(cpu\(->cpu_ases\[asidx\]\|as->\)as);$' "$phys")" = 2 ] ||
+    { echo "overlay: could not fix the dispatch reads in $phys" >&2; exit 1; }
