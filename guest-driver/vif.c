@@ -109,13 +109,18 @@ static void selfvirt_vif_bad_index(struct selfvirt_vif *vif, const char *which,
 	selfvirt_vif_tx_halted(vif);
 }
 
-/* Reclaim what the board has consumed; returns frames completed. */
+/*
+ * Reclaim what the board has consumed; returns frames completed.  Transmit
+ * and NAPI both clean: the queue's lock keeps them one at a time.
+ */
 static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 {
 	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
 	u32 cons = le32_to_cpu(READ_ONCE(st->tx_cons));
 	unsigned int n = 0;
 	u64 bytes = 0;
+
+	lockdep_assert_held(&netdev_get_tx_queue(vif->netdev, 0)->_xmit_lock);
 
 	/*
 	 * a malformed descriptor: the board sends no more (devlink health);
@@ -444,8 +449,14 @@ static bool selfvirt_has_work(struct selfvirt_vif *vif)
 static int selfvirt_poll(struct napi_struct *napi, int budget)
 {
 	struct selfvirt_vif *vif = container_of(napi, struct selfvirt_vif, napi);
-	unsigned int cleaned = selfvirt_tx_clean(vif);
-	int done = selfvirt_rx(vif, budget);
+	struct netdev_queue *txq = netdev_get_tx_queue(vif->netdev, 0);
+	unsigned int cleaned;
+	int done;
+
+	__netif_tx_lock(txq, smp_processor_id());
+	cleaned = selfvirt_tx_clean(vif);
+	__netif_tx_unlock(txq);
+	done = selfvirt_rx(vif, budget);
 
 	vif->polls++;
 	if (!done && !cleaned) {

@@ -48,15 +48,20 @@ LOOPS = {
             '|| sleep 1',
 }
 
-# every VIF interface still in the initial namespace into its own, 10.9.N.1
+# every VIF into its namespace vN as "vif", up, 10.9.N.1: from the initial
+# namespace (after a reload or a port add), or renamed in vN where an
+# earlier place() was cut short
 PLACE = f"""
 place() {{
     while read -r idx ifname; do
-        {ROUTE} link show "$ifname" > /dev/null 2>&1 || continue
-        {ROUTE} netns add v$idx 2> /dev/null
-        {ROUTE} link set "$ifname" netns v$idx &&
-        {ROUTE} -n v$idx link set "$ifname" name vif up &&
-        {ROUTE} -n v$idx addr add 10.9.$idx.1/16 dev vif
+        if {ROUTE} link show "$ifname" > /dev/null 2>&1; then
+            {ROUTE} netns add v$idx 2> /dev/null
+            {ROUTE} link set "$ifname" netns v$idx || continue
+        fi
+        [ "$ifname" = vif ] ||
+            {ROUTE} -n v$idx link set "$ifname" name vif 2> /dev/null
+        {ROUTE} -n v$idx link set vif up &&
+        {ROUTE} -n v$idx addr replace 10.9.$idx.1/16 dev vif
     done < {BOARD_SYSFS}/vifs
 }}
 """
