@@ -134,13 +134,20 @@ kernel-debug-%: qemu guest kselftest-image tools
 	scripts/build-kselftest.sh $(KDEBUG)/$*/kselftest $(KDEBUG)/$*/guest \
 	    "$$(dpkg-deb -f $(BUILD)/guest/debs/linux-image-$(KREL)_*.deb Version)"
 
-check-kernel-debug: $(addprefix kernel-debug-,$(KDEBUG_VARIANTS))
-	@for v in $(KDEBUG_VARIANTS); do \
-	    echo "check-kernel-debug: the guest tests on the $$v kernel"; \
-	    SELFVIRT_GUEST_DIR=$(KDEBUG)/$$v/guest SELFVIRT_NESTED_DIR=$(KDEBUG)/$$v/nested \
-	    SELFVIRT_KSELFTEST_DIR=$(KDEBUG)/$$v/kselftest SELFVIRT_GUEST_SMP=2 \
-	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest || exit 1; \
-	done
+check-kernel-debug-%: kernel-debug-%
+	SELFVIRT_GUEST_DIR=$(KDEBUG)/$*/guest SELFVIRT_NESTED_DIR=$(KDEBUG)/$*/nested \
+	SELFVIRT_KSELFTEST_DIR=$(KDEBUG)/$*/kselftest SELFVIRT_GUEST_SMP=2 \
+	SELFVIRT_STRESS_SECONDS=$(STRESS_SECONDS) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
+
+check-kernel-debug: $(addprefix check-kernel-debug-,$(KDEBUG_VARIANTS))
+
+# Management in loops under traffic on a 2-vCPU guest (test_stress.py), for
+# STRESS_SECONDS; not in make check (docs/testing.md)
+STRESS_SECONDS ?= 60
+check-stress: qemu guest
+	SELFVIRT_STRESS_SECONDS=$(STRESS_SECONDS) $(PYTHON) -m pytest -v -s \
+	    -p no:cacheprovider tests/guest/test_stress.py
 
 # A hostile user of an mdev VIF (selfvirt-mdev-fuzz) and random management
 # calls, with other VIFs' traffic checked, for FUZZ_MDEV_SECONDS (make check
@@ -252,4 +259,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
