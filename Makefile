@@ -141,6 +141,8 @@ check-kernel-debug-%: kernel-debug-%
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
 check-kernel-debug: $(addprefix check-kernel-debug-,$(KDEBUG_VARIANTS))
+# targets without files, made through the patterns: nothing to delete after
+.SECONDARY: $(addprefix kernel-debug-,$(KDEBUG_VARIANTS))
 
 # Management in loops under traffic on a 2-vCPU guest (test_stress.py), for
 # STRESS_SECONDS; not in make check (docs/testing.md)
