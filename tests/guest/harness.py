@@ -597,6 +597,16 @@ def vif_board_stat(g, netns, name):
     return int(re.search(rf'board_{name}: (\d+)', out)[1])
 
 
+def vif_counters(g, netns):
+    """A VIF's frames, both ways ([tx, rx]), as its driver counts them and
+    as its board does."""
+    sysfs = '/sys/class/net/vif/statistics'
+    drv = [int(g.out(f'ip netns exec {netns} cat {sysfs}/{d}_packets'))
+           for d in ('tx', 'rx')]
+    board = [vif_board_stat(g, netns, f'{d}_frames') for d in ('tx', 'rx')]
+    return drv, board
+
+
 # What the host's cores do for two guests, by QEMU thread (named with
 # debug-threads): the sender's and the receiver's vCPU, the boards'
 # engines, and the rest of both processes (main loops, the netdev, RCU,

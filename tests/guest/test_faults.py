@@ -13,7 +13,7 @@ import pytest
 
 from harness import (BOARD_SYSFS, check_transfer, guests, nc_listen, nc_send,
                      ping_ok, sha256, start_transfer, vif_board_stat,
-                     vif_netns, wait_for_file, wait_listening)
+                     vif_counters, vif_netns, wait_for_file, wait_listening)
 from test_traffic import guest_pair
 
 RATE_MBPS = 30          # 8 MiB take about 2.2 s
@@ -72,14 +72,6 @@ def test_reload_then_transfer():
         assert vif_board_stat(a, 'v0', 'tx_errors') == 0
 
 
-def vif_counters(g):
-    """VIF 0's packets as its driver counts them and as its board does."""
-    drv = {d: int(g.out(f'{NS} cat /sys/class/net/vif/statistics/{d}_packets'))
-           for d in ('tx', 'rx')}
-    board = {d: vif_board_stat(g, 'v0', f'{d}_frames') for d in ('tx', 'rx')}
-    return drv, board
-
-
 def test_peer_killed_and_restarted():
     """The receiver's QEMU is killed mid-transfer (SIGKILL) and the guest
     booted again: the sender's VIF carries on, a new transfer is intact,
@@ -105,7 +97,7 @@ def test_peer_killed_and_restarted():
         # completions it has not looked at yet)
         for _ in range(3):
             assert ping_ok(a, 'v0', DST, count=1)
-            drv, board = vif_counters(a)
+            drv, board = vif_counters(a, 'v0')
             if drv == board:
                 break
         assert drv == board, (drv, board)

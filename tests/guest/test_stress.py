@@ -20,8 +20,8 @@ import re
 import pytest
 
 from harness import (BOARD_SYSFS, DEVLINK_DEV as DEV, guests, nc_listen,
-                     nc_send, ping_ok, sha256, vif_board_stat, vif_netns,
-                     wait_for_file, wait_listening)
+                     nc_send, ping_ok, sha256, vif_board_stat, vif_counters,
+                     vif_netns, wait_for_file, wait_listening)
 
 # make check-stress and make check-kernel-debug set it; not in make check
 # while a VIF still sees its board's tx_cons go back to 0 in about 1 run
@@ -73,21 +73,13 @@ place() {{
 }}
 """
 
-SCRIPT = PLACE + """
+SCRIPT = """
+. /tmp/place.sh
 end=$(( $(date +%s) + $1 ))
 alive() { [ "$(date +%s)" -lt "$end" ]; }
 """ + ''.join(
     f'(while alive; do {body}; done > /tmp/stress-{name}.log 2>&1) &\n'
     for name, body in LOOPS.items()) + 'wait\n'
-
-
-def vif_counters(g, netns):
-    """A VIF's frames, both ways, as its driver and as its board count."""
-    sysfs = '/sys/class/net/vif/statistics'
-    drv = [int(g.out(f'{ROUTE} netns exec {netns} cat {sysfs}/{d}_packets'))
-           for d in ('tx', 'rx')]
-    board = [vif_board_stat(g, netns, f'{d}_frames') for d in ('tx', 'rx')]
-    return drv, board
 
 
 def counters_at_rest(g, netns):
@@ -118,7 +110,7 @@ def test_management_loops_under_traffic():
     dev = ['-device', 'selfvirt-nic,vifs=8,addr=05.0']
     with guests('stress', [('g0', [dev])], smp=2) as (g,):
         vif_netns(g, VIFS, 1)
-        g.run('for n in v1 v3; do /usr/bin/ip netns exec $n iperf3 -s -D; '
+        g.run(f'for n in v1 v3; do {ROUTE} netns exec $n iperf3 -s -D; '
               'done; dd if=/dev/urandom of=/tmp/src bs=1M count=8 2> /dev/null')
         g.run(f'cat > /tmp/place.sh << "EOF"\n{PLACE}EOF')
         g.run(f'cat > /tmp/stress.sh << "EOF"\n{SCRIPT}EOF')
