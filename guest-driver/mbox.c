@@ -114,6 +114,10 @@ int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 	    res[2] < SELFVIRT_SQ_DATA_OFF(q->tx_entries) + SELFVIRT_TX_ROOM) {
 		dev_err(&b->pdev->dev, "VIF_CREATE answered VIF %u at %#x+%#x\n",
 			res[0], res[1], res[2]);
+		/* the board made it: unmade, it writes into no freed queue */
+		if (res[0] < SELFVIRT_WIN_ENTRIES)
+			selfvirt_mbox(b, SELFVIRT_CMD_VIF_DESTROY, &res[0], 1,
+				      NULL, 0);
 		return -EIO;
 	}
 	q->index = res[0];
