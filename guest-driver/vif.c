@@ -146,7 +146,14 @@ static unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif)
 		u64_stats_add(&vif->tx_stats.packets, n);
 		u64_stats_add(&vif->tx_stats.bytes, bytes);
 		u64_stats_update_end(&vif->tx_stats.syncp);
+		/*
+		 * not while quiesced: the queue was stopped for a reset, and
+		 * a transmit would write the old tx_prod into the new ring
+		 * (detach clears "present" before netif_tx_disable() takes
+		 * this lock)
+		 */
 		if (netif_queue_stopped(vif->netdev) &&
+		    netif_device_present(vif->netdev) &&
 		    selfvirt_tx_free_bytes(vif) >= SELFVIRT_TX_ROOM) {
 			netif_wake_queue(vif->netdev);
 			selfvirt_update_signals(vif, -1, 0);
@@ -684,7 +691,7 @@ static const struct net_device_ops selfvirt_netdev_ops = {
 #define SELFVIRT_VSTAT_NAME(id, name) "board_" name
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "empty_polls", "doorbells",
-	"rx_dropped", "tx_refused", "tx_gso_soft",
+	"rx_dropped", "tx_refused", "tx_gso_soft", "tx_unreaped",
 	/* host costs (module parameter cost_stats): this VIF's, the board's */
 	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
 	"host_vector_irq_ns", "host_vector_irqs",
@@ -739,6 +746,9 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	data[i++] = vif->rx_dropped;
 	data[i++] = vif->tx_refused;
 	data[i++] = atomic64_read(&vif->tx_gso_soft);
+	/* sent, and published by the board, but not counted in tx_packets yet */
+	data[i++] = (u32)(le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->tx_cons)) -
+			  READ_ONCE(vif->tx_cons));
 	data[i++] = vif->cost_send.ns;
 	data[i++] = vif->cost_send.events;
 	data[i++] = vif->cost_recv.ns;

@@ -590,19 +590,28 @@ def board_stat(g, name):
     return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
 
 
+def vif_stat(g, netns, name):
+    """Counter @name of the VIF in namespace @netns of guest @g, as
+    "ethtool -S" has it."""
+    out = g.out(f'ip netns exec {netns} ethtool -S vif')
+    return int(re.search(rf'^\s*{name}: (\d+)$', out, re.M)[1])
+
+
 def vif_board_stat(g, netns, name):
     """The board's counter @name of the VIF in namespace @netns of guest @g
     (ethtool -S board_@name: VIF_STATS, as the board counts it)."""
-    out = g.out(f'ip netns exec {netns} ethtool -S vif')
-    return int(re.search(rf'board_{name}: (\d+)', out)[1])
+    return vif_stat(g, netns, f'board_{name}')
 
 
 def vif_counters(g, netns):
     """A VIF's frames, both ways ([tx, rx]), as its driver counts them and
-    as its board does."""
+    as its board does.  The driver counts a sent frame when it reaps the
+    board's completion, which waits for its next poll: the completions
+    published but not reaped yet count as sent."""
     sysfs = '/sys/class/net/vif/statistics'
     drv = [int(g.out(f'ip netns exec {netns} cat {sysfs}/{d}_packets'))
            for d in ('tx', 'rx')]
+    drv[0] += vif_stat(g, netns, 'tx_unreaped')
     board = [vif_board_stat(g, netns, f'{d}_frames') for d in ('tx', 'rx')]
     return drv, board
 

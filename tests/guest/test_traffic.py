@@ -6,7 +6,7 @@ import pytest
 
 from harness import (BOARD_SYSFS, DEVLINK_DEV, board_stat, guests,
                      iperf3_mbps, nc_listen, nc_send, sha256, vif_netns,
-                     wait_for_file, wait_listening, wire_pair)
+                     vif_stat, wait_for_file, wait_listening, wire_pair)
 
 
 @pytest.mark.parametrize('irq_mode', ['identifier', 'msix'])
@@ -223,12 +223,6 @@ def test_queue_sizes_at_run_time():
         assert '2 packets received' in out, out
         g.run('ip netns exec v0 ethtool -G vif rx 256')
         assert re.search(r'maxmtu 9004\b', g.out('ip -n v0 -d link show vif'))
-
-
-def vif_stat(g, netns, name):
-    """Counter @name of the VIF in @netns, as "ethtool -S" has it."""
-    stats = g.out(f'ip netns exec {netns} ethtool -S vif')
-    return int(re.search(rf'^\s*{name}: (\d+)$', stats, re.M)[1])
 
 
 def test_frames_the_board_refuses_never_halt_a_vif():
