@@ -145,7 +145,7 @@ check-kernel-debug: $(addprefix check-kernel-debug-,$(KDEBUG_VARIANTS))
 .SECONDARY: $(addprefix kernel-debug-,$(KDEBUG_VARIANTS))
 
 # Management in loops under traffic on a 2-vCPU guest (test_stress.py), for
-# STRESS_SECONDS; not in make check (docs/testing.md)
+# STRESS_SECONDS (make check runs them for 60 s)
 STRESS_SECONDS ?= 60
 check-stress: qemu guest
 	SELFVIRT_STRESS_SECONDS=$(STRESS_SECONDS) $(PYTHON) -m pytest -v -s \
