@@ -360,6 +360,30 @@ static int arp(struct vif *v, uint32_t me, uint32_t peer, uint8_t *peer_mac)
     return -1;
 }
 
+/*
+ * Answer @r if it is an ARP request for @me, as any host does: the peer's
+ * kernel checks a neighbour it has not heard from with unicast requests,
+ * and without an answer stops sending to it.  1 if it was one.
+ */
+static int arp_answer(struct vif *v, uint32_t me, const uint8_t *r, int len)
+{
+    uint8_t f[60] = { 0 };
+
+    if (len < 42 || r[12] != 0x08 || r[13] != 0x06 || r[21] != 1 ||
+        memcmp(r + 38, &me, 4)) {
+        return 0;
+    }
+    memcpy(f, r + 22, 6);
+    memcpy(f + 6, v->mac, 6);
+    f[12] = 0x08, f[13] = 0x06;             /* ARP */
+    f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4, f[21] = 2;  /* reply */
+    memcpy(f + 22, v->mac, 6);
+    memcpy(f + 28, &me, 4);
+    memcpy(f + 32, r + 22, 10);             /* the asker's MAC and address */
+    send_frame(v, f, sizeof(f));
+    return 1;
+}
+
 static int ping(struct vif *v, uint32_t me, uint32_t peer, const uint8_t *peer_mac,
                 uint16_t seq, size_t payload)
 {
@@ -387,6 +411,9 @@ static int ping(struct vif *v, uint32_t me, uint32_t peer, const uint8_t *peer_m
         len = recv_frame(v, r);
         if (len < 0)
             return -1;
+        if (arp_answer(v, me, r, len)) {
+            continue;
+        }
         if (len >= (int)(14 + ip_len) && r[12] == 0x08 && r[13] == 0 &&
             r[23] == 1 && r[34] == 0 && !memcmp(r + 38, f + 38, 4))
             return memcmp(r + 42, f + 42, payload) ? -2 : 0;
@@ -394,7 +421,9 @@ static int ping(struct vif *v, uint32_t me, uint32_t peer, const uint8_t *peer_m
     return -1;
 }
 
-static int run_ping(struct vif *v, const char *me_s, const char *peer_s)
+/* 20 echoes, spread over @seconds (0: at once), then one after a reset */
+static int run_ping(struct vif *v, const char *me_s, const char *peer_s,
+                    double seconds)
 {
     uint32_t me = inet_addr(me_s), peer = inet_addr(peer_s);
     uint8_t peer_mac[6];
@@ -402,6 +431,8 @@ static int run_ping(struct vif *v, const char *me_s, const char *peer_s)
 
     check(arp(v, me, peer, peer_mac) == 0, "arp %s", peer_s);
     for (i = 0; i < 20; i++) {
+        if (i && seconds)
+            usleep(seconds * 1e6 / 20);
         err = ping(v, me, peer, peer_mac, i, 56 + 64 * i);
         ok += err == 0;
         if (err == -2)
@@ -658,7 +689,7 @@ int main(int argc, char **argv)
     double n = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s UUID ping IP PEER_IP | UUID hostile | "
+        fprintf(stderr, "usage: %s UUID ping IP PEER_IP [SECONDS] | UUID hostile | "
                 "--pci BDF hostile | UUID pingpong UUID_B poll|irq SECONDS | "
                 "UUID bandwidth UUID_B MIB (1..600)\n", argv[0]);
         return 2;
@@ -675,8 +706,8 @@ int main(int argc, char **argv)
         return failures ? 1 : 0;
     }
     setup(&v, argv[1]);
-    if (!strcmp(argv[2], "ping") && argc == 5) {
-        run_ping(&v, argv[3], argv[4]);
+    if (!strcmp(argv[2], "ping") && (argc == 5 || (argc == 6 && n))) {
+        run_ping(&v, argv[3], argv[4], argc == 6 ? n : 0);
     } else if (!strcmp(argv[2], "hostile")) {
         run_hostile(&v);
     } else if (!strcmp(argv[2], "pingpong") && argc == 6 && n &&

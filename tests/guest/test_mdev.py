@@ -83,6 +83,10 @@ def test_mdev_vif_from_user_space(irq_mode):
         assert 'ok echo_replies 20 of 20' in out, out
         g.run(f'echo 0 > {attr}')
         assert ping_ok(g, 'v0', '10.9.1.1')
+        # echoes over 12 s: v0's kernel checks its neighbour with unicast
+        # ARP after 5 s, and stops answering a VM that does not reply
+        out = vfio(g, u, 'ping', '10.9.2.1', '10.9.0.1', '12')
+        assert 'ok echo_replies 20 of 20' in out, out
 
         # the experiment kit's mailbox ping-pong and stream between two
         # mdevs (Figs. 5, 9, 10): every word back, every frame in order
