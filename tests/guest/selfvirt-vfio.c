@@ -333,20 +333,35 @@ static uint16_t ip_sum(const void *p, size_t len)
     return htons(~s & 0xffff);
 }
 
+/*
+ * An ARP frame of operation @op (1 request, 2 reply) from @me to @to (its
+ * MAC, also the frame's destination) about address @tpa.
+ */
+static void send_arp(struct vif *v, uint8_t op, uint32_t me, const uint8_t *to,
+                     const uint8_t *tpa)
+{
+    uint8_t f[60] = { 0 };
+
+    memcpy(f, to, 6);
+    memcpy(f + 6, v->mac, 6);
+    f[12] = 0x08, f[13] = 0x06;             /* ARP */
+    f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4, f[21] = op;
+    memcpy(f + 22, v->mac, 6);
+    memcpy(f + 28, &me, 4);
+    if (op == 2)
+        memcpy(f + 32, to, 6);              /* a request's target MAC: 0 */
+    memcpy(f + 38, tpa, 4);
+    send_frame(v, f, sizeof(f));
+}
+
 /* Resolve @peer with ARP from @me; its MAC into @peer_mac. */
 static int arp(struct vif *v, uint32_t me, uint32_t peer, uint8_t *peer_mac)
 {
-    uint8_t f[60] = { 0 }, r[SELFVIRT_RX_BUF_MAX];
+    static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint8_t r[SELFVIRT_RX_BUF_MAX];
     int tries, len;
 
-    memset(f, 0xff, 6);
-    memcpy(f + 6, v->mac, 6);
-    f[12] = 0x08, f[13] = 0x06;             /* ARP */
-    f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4, f[21] = 1;  /* request */
-    memcpy(f + 22, v->mac, 6);
-    memcpy(f + 28, &me, 4);
-    memcpy(f + 38, &peer, 4);
-    send_frame(v, f, sizeof(f));
+    send_arp(v, 1, me, broadcast, (const uint8_t *)&peer);
     for (tries = 0; tries < 8; tries++) {
         len = recv_frame(v, r);
         if (len < 0)
@@ -367,20 +382,11 @@ static int arp(struct vif *v, uint32_t me, uint32_t peer, uint8_t *peer_mac)
  */
 static int arp_answer(struct vif *v, uint32_t me, const uint8_t *r, int len)
 {
-    uint8_t f[60] = { 0 };
-
     if (len < 42 || r[12] != 0x08 || r[13] != 0x06 || r[21] != 1 ||
         memcmp(r + 38, &me, 4)) {
         return 0;
     }
-    memcpy(f, r + 22, 6);
-    memcpy(f + 6, v->mac, 6);
-    f[12] = 0x08, f[13] = 0x06;             /* ARP */
-    f[15] = 1, f[16] = 8, f[18] = 6, f[19] = 4, f[21] = 2;  /* reply */
-    memcpy(f + 22, v->mac, 6);
-    memcpy(f + 28, &me, 4);
-    memcpy(f + 32, r + 22, 10);             /* the asker's MAC and address */
-    send_frame(v, f, sizeof(f));
+    send_arp(v, 2, me, r + 22, r + 28);     /* to the asker, about it */
     return 1;
 }
 
