@@ -9,6 +9,7 @@
  * and indexes go straight to the board's memory; only the doorbell traps.
  */
 #include <linux/io.h>
+#include <linux/module.h>
 #include "selfvirt.h"
 
 /* Identity and geometry from the register BAR, checked before use. */
@@ -43,10 +44,12 @@ static int selfvirt_function_read_regs(struct selfvirt_board *b)
 /**
  * selfvirt_function_probe - bind a VIF function and register its interface
  * @pdev: the function
+ * @id: its entry in the ID table
  *
  * Return: 0 or a negative errno.
  */
-int selfvirt_function_probe(struct pci_dev *pdev)
+static int selfvirt_function_probe(struct pci_dev *pdev,
+				   const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct selfvirt_board *b;
@@ -124,10 +127,23 @@ int selfvirt_function_probe(struct pci_dev *pdev)
  * selfvirt_function_remove - unregister the VIF function's interface
  * @pdev: the function
  */
-void selfvirt_function_remove(struct pci_dev *pdev)
+static void selfvirt_function_remove(struct pci_dev *pdev)
 {
 	struct selfvirt_board *b = pci_get_drvdata(pdev);
 
 	selfvirt_vif_destroy_function(b);
 	pci_free_irq_vectors(pdev);
 }
+
+static const struct pci_device_id selfvirt_function_tbl[] = {
+	{ PCI_DEVICE(SELFVIRT_PCI_VENDOR_ID, SELFVIRT_VIF_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, selfvirt_function_tbl);
+
+struct pci_driver selfvirt_function_driver = {
+	.name = SELFVIRT_DRV_NAME "-vif",
+	.id_table = selfvirt_function_tbl,
+	.probe = selfvirt_function_probe,
+	.remove = selfvirt_function_remove,
+};

@@ -11,7 +11,7 @@
 #include <linux/timekeeping.h>
 #include <linux/version.h>
 #include <net/devlink.h>
-#if __has_include(<linux/unaligned.h>)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>	/* Linux 6.1 */
@@ -45,7 +45,7 @@ struct selfvirt_halt {
 };
 
 /**
- * struct selfvirt_port - a VIF as a devlink port (devlink.c)
+ * struct selfvirt_port - a VIF as a devlink port (devlink_port.c)
  * @dl: the devlink port: flavour pcisf, sfnum and index the VIF slot
  * @board: the board
  * @index: the VIF slot
@@ -212,7 +212,8 @@ struct selfvirt_board {
 	bool vif_function;	/* a VIF function (in a VM): no mailbox */
 	bool health_reports;	/* devlink registered: halts are reported */
 
-	/* queue geometry of new VIFs (module parameters) */
+	/* VIFs of probe and reload, queue geometry of new VIFs (module parameters) */
+	u32 vifs;
 	u32 tx_entries;
 	u32 rx_entries;
 	u32 rx_buf;
@@ -246,34 +247,77 @@ static inline void selfvirt_wr(struct selfvirt_board *b, u32 reg, u32 val)
 	iowrite32(val, b->csr + reg);
 }
 
-/* main.c */
+/* A VIF's queues as the driver reaches them */
+static inline struct selfvirt_rq_status *
+selfvirt_rq_status(struct selfvirt_vif *vif)
+{
+	return vif->rq;
+}
+
+static inline struct selfvirt_rx_desc *selfvirt_rx_desc(struct selfvirt_vif *vif,
+							u32 slot)
+{
+	return vif->rq + SELFVIRT_RQ_DESC(slot);
+}
+
+static inline void selfvirt_ctrl_wr(struct selfvirt_vif *vif, unsigned int off,
+				    u32 v)
+{
+	iowrite32(v, vif->part + off);
+}
+
+static inline void selfvirt_doorbell(struct selfvirt_vif *vif)
+{
+	vif->doorbells++;
+	iowrite32(vif->doorbell_val, vif->doorbell);
+}
+
+/* board.c */
 struct selfvirt_board *selfvirt_board_alloc(struct pci_dev *pdev);
+void selfvirt_board_init(struct selfvirt_board *b, struct pci_dev *pdev);
+int selfvirt_board_map(struct selfvirt_board *b);
+void selfvirt_board_unmap(struct selfvirt_board *b);
+int selfvirt_board_identify(struct selfvirt_board *b);
 int selfvirt_board_set_mode(struct selfvirt_board *b);
+int selfvirt_board_setup(struct selfvirt_board *b);
 int selfvirt_board_reinit(struct selfvirt_board *b);
+int selfvirt_board_reset(struct selfvirt_board *b);
 int selfvirt_board_create_vifs(struct selfvirt_board *b);
+int selfvirt_board_probe_vifs(struct selfvirt_board *b);
+void selfvirt_board_destroy_vifs(struct selfvirt_board *b);
+
+/* irq.c */
+int selfvirt_irq_setup(struct selfvirt_board *b);
+void selfvirt_irq_teardown(struct selfvirt_board *b);
 int selfvirt_vectors_request(struct selfvirt_board *b, unsigned int index,
 			     struct selfvirt_vectors *v, const char *prefix,
 			     irq_handler_t handler, void *data);
 void selfvirt_vectors_free(struct selfvirt_board *b, unsigned int index,
 			   struct selfvirt_vectors *v, void *data);
 
+/* sysfs.c */
+extern const struct attribute_group selfvirt_board_group;
+
 /* devlink.c */
 struct selfvirt_board *selfvirt_devlink_alloc(struct pci_dev *pdev);
 int selfvirt_devlink_register(struct selfvirt_board *b);
 void selfvirt_devlink_unregister(struct selfvirt_board *b);
+
+/* devlink_port.c */
 int selfvirt_port_create(struct selfvirt_board *b, unsigned int index,
 			 struct selfvirt_vif *vif, struct selfvirt_mdev *md);
 void selfvirt_port_destroy(struct selfvirt_board *b, unsigned int index);
 void selfvirt_port_netdev_set(struct selfvirt_vif *vif);
 void selfvirt_port_netdev_clear(struct selfvirt_vif *vif);
-void selfvirt_vif_tx_halted(struct selfvirt_vif *vif);
 #ifndef SET_NETDEV_DEVLINK_PORT	/* Linux 6.1 */
 struct devlink_port *selfvirt_port_of_netdev(struct net_device *netdev);
 #endif
 
+/* health.c */
+void selfvirt_vif_tx_halted(struct selfvirt_vif *vif);
+
 /* function.c: the VIF function, one VIF as a VM sees it */
-int selfvirt_function_probe(struct pci_dev *pdev);
-void selfvirt_function_remove(struct pci_dev *pdev);
+extern struct pci_driver selfvirt_function_driver;
 
 /* mbox.c */
 int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
@@ -309,10 +353,40 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 void selfvirt_vif_destroy_function(struct selfvirt_board *b);
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
 int selfvirt_vif_restore(struct selfvirt_vif *vif);
+u32 selfvirt_vif_rx_chain_max(struct selfvirt_vif *vif);
+void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif);
+int selfvirt_vif_set_queues(struct selfvirt_vif *vif, u32 tx, u32 rx,
+			    u32 **tx_end, u32 **tx_len);
+
+/* napi.c */
+void selfvirt_update_signals(struct selfvirt_vif *vif, int polling,
+			     int tx_waiting);
+void selfvirt_vif_bad_index(struct selfvirt_vif *vif, const char *which,
+			    u32 val, u32 mine);
+int selfvirt_poll(struct napi_struct *napi, int budget);
 void selfvirt_vif_signal(struct selfvirt_vif *vif);
 irqreturn_t selfvirt_vif_msix(int irq, void *data);
 
-/* mdev.c: VIFs handed to VMs as VFIO mediated devices */
+/* tx.c */
+unsigned int selfvirt_tx_clean(struct selfvirt_vif *vif);
+netdev_features_t selfvirt_features_check(struct sk_buff *skb,
+					  struct net_device *dev,
+					  netdev_features_t features);
+netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb, struct net_device *dev);
+
+/* rx.c */
+int selfvirt_rx(struct selfvirt_vif *vif, int budget);
+
+/* netdev.c */
+extern const struct net_device_ops selfvirt_netdev_ops;
+extern const struct netdev_stat_ops selfvirt_stat_ops;
+int selfvirt_set_rx_chain(struct selfvirt_vif *vif, netdev_features_t features);
+void selfvirt_rx_mode_work(struct work_struct *work);
+
+/* ethtool.c */
+extern const struct ethtool_ops selfvirt_ethtool_ops;
+
+/* mdev*.c: VIFs handed to VMs as VFIO mediated devices */
 #if IS_ENABLED(CONFIG_VFIO_MDEV)
 int selfvirt_mdev_driver_register(void);
 void selfvirt_mdev_driver_unregister(void);
@@ -327,6 +401,7 @@ static inline int selfvirt_mdev_parent_register(struct selfvirt_board *b)
 {
 	return 0;
 }
+
 static inline void selfvirt_mdev_parent_unregister(struct selfvirt_board *b) { }
 static inline void selfvirt_mdev_signal(struct selfvirt_mdev *md) { }
 static inline void selfvirt_mdev_mac(struct selfvirt_mdev *md, u8 *mac) { }
