@@ -47,8 +47,9 @@ static void test_wire_to_full_vif(void)
     }
     frame_init(f, sizeof(f), mac_vif1, mac_far);
     wire_send(&b, f, sizeof(f));
-    WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == 1, "VIF 1 rx_prod %u: VIF 0's full ring "
-             "stopped the wire", rq_word(&b, 1, RQ_RX_PROD));
+    WAIT_FOR(rq_word(&b, 1, RQ_RX_PROD) == 1,
+             "VIF 1 rx_prod %u: VIF 0's full ring stopped the wire",
+             rq_word(&b, 1, RQ_RX_PROD));
     /* VIF 0: its ring full (16), the board's queue full, the rest lost */
     g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 16);
     WAIT_FOR(vif_stat(&b, 0, SELFVIRT_VSTAT_RX_DROPS) >=
@@ -74,8 +75,9 @@ static void test_vif_to_full_vif(void)
                      SELFVIRT_ST_OK);
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
     for (uint32_t i = 0; i < FLOOD; i++) {
-        WAIT_FOR(i - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES, "VIF 0's send queue "
-                 "stuck at tx_cons %u after %u frames to a full VIF 1",
+        WAIT_FOR(i - rq_word(&b, 0, RQ_TX_CONS) < TX_ENTRIES,
+                 "VIF 0's send queue stuck at tx_cons %u after %u frames "
+                 "to a full VIF 1",
                  rq_word(&b, 0, RQ_TX_CONS), i);
         post_quietly(&b, 0, f, sizeof(f));
         csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
@@ -133,7 +135,8 @@ static void test_tso_not_tcp(void)
     udp_frame(f, BIG, mac_far, mac_vif0);
     post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 1, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 1, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     while ((len = wire_recv(&b, got, 65536, 200))) {
         g_assert_cmpuint(len, <=, 9018);
         g_assert_cmphex(got[12], !=, 0x08);     /* nothing of it left */
@@ -144,7 +147,8 @@ static void test_tso_not_tcp(void)
     stw_be_p(f + 12, 0x0806);
     post_desc(&b, 0, f, BIG, 0, SELFVIRT_TX_TSO, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     g_assert_cmpuint(wire_recv(&b, got, 65536, 200), ==, 0);
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 2);
 
@@ -154,7 +158,8 @@ static void test_tso_not_tcp(void)
                      1, SELFVIRT_ATTR_RX_CHAIN, 4, 0 }, 4), ==, SELFVIRT_ST_OK);
     post_desc(&b, 0, f, 3000, 0, SELFVIRT_TX_TSO, 1000);
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 3, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 3, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     g_usleep(50 * 1000);
     g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
     g_assert_cmpuint(vif_stat(&b, 0, SELFVIRT_VSTAT_TX_ERRORS), ==, 3);
@@ -242,7 +247,8 @@ static void test_spoofed_source(void)
     frame_init(f, sizeof(f), mac_vif1, mac_far);      /* to VIF 1 */
     post_quietly(&b, 0, f, sizeof(f));
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
-    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u", rq_word(&b, 0, RQ_TX_CONS));
+    WAIT_FOR(rq_word(&b, 0, RQ_TX_CONS) == 2, "VIF 0 tx_cons %u",
+             rq_word(&b, 0, RQ_TX_CONS));
     g_assert_cmpuint(wire_recv(&b, got, sizeof(got), 200), ==, 0);
     g_usleep(50 * 1000);
     g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 0);
@@ -493,8 +499,8 @@ static void test_slow_wire_loses_nothing(void)
     }
     wire_drain(&b, &next, 1000);
     g_assert_cmpuint(next, ==, FRAMES);
-    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_TX_FRAMES)),
-                     ==, FRAMES);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(
+                         SELFVIRT_STAT_WIRE_TX_FRAMES)), ==, FRAMES);
     board_stop(&b);
 }
 

@@ -48,9 +48,11 @@ typedef struct {
     const char *name;
     const char *props;          /* of both boards */
     uint32_t irq_width;         /* management's, or 0: the board's own */
-    int anchor;                 /* 0: win_hi[63], 1/2: VIF 1's/2's MAC,
-                                 * 3: the width's subsection, 4: the
-                                 * signal gaps' */
+    /*
+     * 0: win_hi[63], 1/2: VIF 1's/2's MAC, 3: the width's subsection,
+     * 4: the signal gaps'
+     */
+    int anchor;
     unsigned off;
     unsigned size;              /* 4 or 8 bytes */
     uint64_t val;

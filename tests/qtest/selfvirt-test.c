@@ -219,8 +219,8 @@ static void test_vif_to_vif(void)
                      ==, 1);
     /* nothing reached VIF 0's own queue, nothing the wire */
     g_assert_cmpuint(rq_word(&b, 0, RQ_RX_PROD), ==, 0);
-    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_TX_FRAMES)),
-                     ==, 0);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(
+                         SELFVIRT_STAT_WIRE_TX_FRAMES)), ==, 0);
     board_stop(&b);
 }
 
@@ -424,7 +424,8 @@ static void test_halt_status(void)
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 0);
     WAIT_FOR(rq_word(&b, 0, RQ_FLAGS) & SELFVIRT_RQ_HALTED,
              "VIF 0's flags do not say halted");
-    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & (1u << SELFVIRT_IRQ_TX_BIT(0, 16)),
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) &
+             (1u << SELFVIRT_IRQ_TX_BIT(0, 16)),
              "no transmit signal for the halt");
     g_assert_cmpuint(mbox(&b, SELFVIRT_CMD_VIF_STATUS, args, 1), ==,
                      SELFVIRT_ST_OK);
@@ -488,7 +489,8 @@ static void test_identifier_width(void)
     frame_init(f, sizeof(f), mac_vif1, mac_vif0);
     post_frame(&b, 0, f, sizeof(f));
     g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 1));
-    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & (1u << SELFVIRT_IRQ_RX_BIT(1, 2)),
+    WAIT_FOR(csr_rd(&b, SELFVIRT_REG_IRQ_ID) &
+             (1u << SELFVIRT_IRQ_RX_BIT(1, 2)),
              "VIF 1 did not signal on bit %u", SELFVIRT_IRQ_RX_BIT(1, 2));
     g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_IRQ_ID) & ~0x3u, ==, 0);
 
@@ -636,8 +638,8 @@ static void test_wire(void)
     wire_send(&b, f, sizeof(f));
     WAIT_FOR(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_RX_NO_VIF)),
              "a frame for no VIF was not counted");
-    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_WIRE_RX_NO_VIF)),
-                     ==, 1);
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(
+                         SELFVIRT_STAT_WIRE_RX_NO_VIF)), ==, 1);
 
     /* broadcast from the wire reaches every VIF */
     frame_init(f, sizeof(f), mac_bcast, mac_far);
@@ -876,8 +878,8 @@ static void test_rx_coalesce(void)
 
     /* 4 segments, the last with PSH: merged into one */
     for (int i = 0; i < 4; i++) {
-        n = tcp_frame(f, mac_vif1, mac_far, seq, TCP_ACK | (i == 3 ? TCP_PSH : 0),
-                      1000, 40000);
+        n = tcp_frame(f, mac_vif1, mac_far, seq,
+                      TCP_ACK | (i == 3 ? TCP_PSH : 0), 1000, 40000);
         wire_send(&b, f, n);
         if (i == 0) {
             memcpy(want, f, n);
@@ -887,10 +889,14 @@ static void test_rx_coalesce(void)
         seq += 1000;
     }
     /* not after PSH; not across a gap; not another flow; not a pure ACK */
-    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq, TCP_ACK, 1000, 40000));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 2000, TCP_ACK, 1000, 40000));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 3000, TCP_ACK, 1000, 40001));
-    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 4000, TCP_ACK, 0, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq, TCP_ACK,
+                               1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 2000, TCP_ACK,
+                               1000, 40000));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 3000, TCP_ACK,
+                               1000, 40001));
+    wire_send(&b, f, tcp_frame(f, mac_vif1, mac_far, seq + 4000, TCP_ACK,
+                               0, 40000));
     /* the wire-rx engine is in order: when this is in, so is the rest */
     frame_init(f, 100, mac_vif2, mac_far);
     wire_send(&b, f, 100);
@@ -938,7 +944,8 @@ static void test_rx_coalesce(void)
 static void test_tso_local(void)
 {
     static uint8_t f[14 + 20 + 20 + 20000];
-    uint32_t n = tcp_frame(f, mac_vif1, mac_far, 5000, TCP_ACK | TCP_PSH, 20000, 1234);
+    uint32_t n = tcp_frame(f, mac_vif1, mac_far, 5000, TCP_ACK | TCP_PSH,
+                           20000, 1234);
     uint32_t len, total = 0, slot = 0, pseudo;
     uint16_t flags, gso;
     uint8_t got[7054];
@@ -1237,14 +1244,14 @@ static void test_malformed(void)
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 1);
     g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 2));
     g_assert_cmpuint(vif_stat(&b, 1, SELFVIRT_VSTAT_TX_ERRORS), ==, 1);
-    g_assert_cmpuint(rq_word(&b, 1, RQ_TX_CONS), ==, 0);         /* nothing taken */
+    g_assert_cmpuint(rq_word(&b, 1, RQ_TX_CONS), ==, 0);  /* nothing taken */
 
     /* VIF 2: a receive consumer index the board never reached */
     qpci_io_writel(b.dev, b.sdram, 2 * b.part_size + 4, 50);
     frame_init(f, sizeof(f), mac_vif2, mac_far);
     wire_send(&b, f, sizeof(f));
     g_assert_true(wait_stat(&b, SELFVIRT_STAT_BAD_DESC, 3));
-    g_assert_cmpuint(rq_word(&b, 2, RQ_RX_PROD), ==, 0);         /* nothing written */
+    g_assert_cmpuint(rq_word(&b, 2, RQ_RX_PROD), ==, 0);  /* nothing written */
 
     /* a doorbell for a VIF that does not exist is ignored */
     csr_wr(&b, SELFVIRT_REG_DOORBELL, 77);
@@ -1297,7 +1304,8 @@ static void test_identifier_sharing(void)
     uint32_t rx1 = 1u << SELFVIRT_IRQ_RX_BIT(1, 16);
 
     board_start(&b, ",vifs=16");
-    g_assert_cmpuint(SELFVIRT_IRQ_RX_BIT(9, 16), ==, SELFVIRT_IRQ_RX_BIT(1, 16));
+    g_assert_cmpuint(SELFVIRT_IRQ_RX_BIT(9, 16), ==,
+                     SELFVIRT_IRQ_RX_BIT(1, 16));
     g_assert_cmpuint(create_vif(&b, 0, 0), ==, SELFVIRT_ST_OK);
     g_assert_cmpuint(create_vif(&b, 9, 9), ==, SELFVIRT_ST_OK);
     csr_wr(&b, SELFVIRT_REG_IRQ_MASK, 0);
@@ -1496,9 +1504,9 @@ static void test_engines_inline(void)
         frame_init(f, sizeof(f), mac_vif1, mac_vif0);
         f[20] = i;
         post_frame(&b, 0, f, sizeof(f));
-        g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, i);         /* tx_cons */
+        g_assert_cmpuint(rq_word(&b, 0, RQ_TX_CONS), ==, i);       /* tx_cons */
         if (i <= 16) {
-            g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, i);     /* rx_prod */
+            g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, i);   /* rx_prod */
             qtest_memread(b.qts, RQ_BASE + RQ_PAGE +
                           SELFVIRT_RQ_SLOT(16, 2048, i - 1), got, sizeof(got));
             g_assert_cmpmem(got, sizeof(got), f, sizeof(f));
@@ -1588,7 +1596,8 @@ static void test_properties(void)
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_WIN_PAGE_SHIFT), ==, 16);
     g_assert_cmpuint(SELFVIRT_IRQ_INFO_WIDTH(csr_rd(&b, SELFVIRT_REG_IRQ_INFO)),
                      ==, 8);
-    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_ENGINES), ==, SELFVIRT_ENGINES(6, 4));
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_ENGINES), ==,
+                    SELFVIRT_ENGINES(6, 4));
     g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_MAX_FRAME), ==, 4000);
 
     /* VIF 31's default MAC is the base MAC + 31, its partition 2 MiB in */

@@ -36,56 +36,70 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
     return caps;
 }
 
+/* The identity and geometry registers, read-only; false for the others */
+static bool selfvirt_identity_read(SelfvirtState *s, hwaddr addr,
+                                   uint64_t *val)
+{
+    switch (addr) {
+    case SELFVIRT_REG_ID:
+        *val = SELFVIRT_ID_MAGIC;
+        return true;
+    case SELFVIRT_REG_VERSION:
+        *val = SELFVIRT_ABI_VERSION;
+        return true;
+    case SELFVIRT_REG_CAPS:
+        *val = selfvirt_caps(s);
+        return true;
+    case SELFVIRT_REG_MAX_VIFS:
+        *val = s->num_vifs;
+        return true;
+    case SELFVIRT_REG_ENGINES:
+        *val = SELFVIRT_ENGINES(s->me.count, s->me.contexts);
+        return true;
+    case SELFVIRT_REG_SDRAM_SIZE_LO:
+        *val = (uint32_t)s->sdram_size;
+        return true;
+    case SELFVIRT_REG_SDRAM_SIZE_HI:
+        *val = s->sdram_size >> 32;
+        return true;
+    case SELFVIRT_REG_WIN_INFO:
+        *val = SELFVIRT_WIN_INFO(SELFVIRT_WIN_ENTRIES, SELFVIRT_WIN_MIN_SHIFT,
+                                 SELFVIRT_WIN_MAX_SHIFT);
+        return true;
+    case SELFVIRT_REG_MAX_FRAME:
+        *val = s->port.max_frame;
+        return true;
+    case SELFVIRT_REG_MAC_LO:
+        *val = ldl_le_p(s->port.conf.macaddr.a);
+        return true;
+    case SELFVIRT_REG_MAC_HI:
+        *val = lduw_le_p(s->port.conf.macaddr.a + 4);
+        return true;
+    case SELFVIRT_REG_PART_SIZE:
+        *val = s->part_size;
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
 {
     SelfvirtState *s = opaque;
-    const uint8_t *mac = s->port.conf.macaddr.a;
     uint64_t val = 0;
 
     if (addr < SELFVIRT_REG_STAT(0) ||
         addr > SELFVIRT_REG_STAT(SELFVIRT_STAT_COUNT - 1)) {
         selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_READS);
     }
+    if (selfvirt_identity_read(s, addr, &val)) {
+        trace_selfvirt_csr_read(addr, val);
+        return val;
+    }
     switch (addr) {
-    case SELFVIRT_REG_ID:
-        val = SELFVIRT_ID_MAGIC;
-        break;
-    case SELFVIRT_REG_VERSION:
-        val = SELFVIRT_ABI_VERSION;
-        break;
-    case SELFVIRT_REG_CAPS:
-        val = selfvirt_caps(s);
-        break;
-    case SELFVIRT_REG_MAX_VIFS:
-        val = s->num_vifs;
-        break;
-    case SELFVIRT_REG_ENGINES:
-        val = SELFVIRT_ENGINES(s->me.count, s->me.contexts);
-        break;
-    case SELFVIRT_REG_SDRAM_SIZE_LO:
-        val = (uint32_t)s->sdram_size;
-        break;
-    case SELFVIRT_REG_SDRAM_SIZE_HI:
-        val = s->sdram_size >> 32;
-        break;
-    case SELFVIRT_REG_WIN_INFO:
-        val = SELFVIRT_WIN_INFO(SELFVIRT_WIN_ENTRIES, SELFVIRT_WIN_MIN_SHIFT,
-                                SELFVIRT_WIN_MAX_SHIFT);
-        break;
-    case SELFVIRT_REG_MAX_FRAME:
-        val = s->port.max_frame;
-        break;
-    case SELFVIRT_REG_MAC_LO:
-        val = ldl_le_p(mac);
-        break;
-    case SELFVIRT_REG_MAC_HI:
-        val = lduw_le_p(mac + 4);
-        break;
-    case SELFVIRT_REG_PART_SIZE:
-        val = s->part_size;
-        break;
     case SELFVIRT_REG_DEV_CTRL:
-        val = 0;
+    case SELFVIRT_REG_DOORBELL:
+        val = 0;    /* write-only */
         break;
     case SELFVIRT_REG_DEV_STATUS:
         val = SELFVIRT_DEV_STATUS_READY |
@@ -100,11 +114,9 @@ static uint64_t selfvirt_csr_read(void *opaque, hwaddr addr, unsigned size)
         val = selfvirt_irq_reg_read(s, addr);
         break;
     case SELFVIRT_REG_WIN_PAGE_SHIFT:
-    case SELFVIRT_REG_WIN_BASE ... SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
+    case SELFVIRT_REG_WIN_BASE ...
+         SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
         val = selfvirt_window_reg_read(s, addr);
-        break;
-    case SELFVIRT_REG_DOORBELL:
-        val = 0;
         break;
     case SELFVIRT_REG_MBOX_CMD:
     case SELFVIRT_REG_MBOX_STATUS:
@@ -151,7 +163,8 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
         selfvirt_irq_reg_write(s, addr, val);
         break;
     case SELFVIRT_REG_WIN_PAGE_SHIFT:
-    case SELFVIRT_REG_WIN_BASE ... SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
+    case SELFVIRT_REG_WIN_BASE ...
+         SELFVIRT_REG_WIN_HI(SELFVIRT_WIN_ENTRIES - 1):
         selfvirt_window_reg_write(s, addr, val);
         break;
     case SELFVIRT_REG_DOORBELL:
@@ -400,8 +413,8 @@ static void selfvirt_get_mode(Object *obj, Visitor *v, const char *name,
                               void *opaque, Error **errp)
 {
     SelfvirtState *s = SELFVIRT_NIC(obj);
-    char *mode = (char *)(s->sw.mode == SELFVIRT_MODE_NIC ? "nic"
-                                                          : "self-virtualizing");
+    char *mode = (char *)(s->sw.mode == SELFVIRT_MODE_NIC ?
+                          "nic" : "self-virtualizing");
 
     visit_type_str(v, name, &mode, errp);
 }

@@ -28,15 +28,18 @@ typedef uint32_t selfvirt_le32;
 /* Layout checks: each struct of the ABI has the size and offsets it says. */
 #define SELFVIRT_ABI_ASSERT(cond)       _Static_assert(cond, #cond)
 
-/* PCI identity: the unregistered experimental range of docs/specs/pci-ids.rst */
+/*
+ * PCI identity: the unregistered experimental range of
+ * docs/specs/pci-ids.rst
+ */
 #define SELFVIRT_PCI_VENDOR_ID          0x1af4
 #define SELFVIRT_PCI_DEVICE_ID          0x10f0
 #define SELFVIRT_PCI_REVISION           0x01
 
-#define SELFVIRT_BAR_CSR                0   /* registers, 16 KiB, MMIO */
-#define SELFVIRT_BAR_DOORBELL           1   /* a doorbell page per VIF, MMIO */
-#define SELFVIRT_BAR_SDRAM              2   /* board SDRAM, 64-bit prefetchable */
-#define SELFVIRT_BAR_MSIX               4   /* MSI-X table, interrupt-mode=msix */
+#define SELFVIRT_BAR_CSR                0 /* registers, 16 KiB, MMIO */
+#define SELFVIRT_BAR_DOORBELL           1 /* a doorbell page per VIF, MMIO */
+#define SELFVIRT_BAR_SDRAM              2 /* board SDRAM, 64-bit prefetchable */
+#define SELFVIRT_BAR_MSIX               4 /* MSI-X table, interrupt-mode=msix */
 #define SELFVIRT_CSR_SIZE               0x4000
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
@@ -47,18 +50,19 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_REG_ID                 0x000
 #define SELFVIRT_REG_VERSION            0x004
 #define SELFVIRT_REG_CAPS               0x008
-#define   SELFVIRT_CAP_MSIX             (1u << 0)  /* MSI-X mode is active */
-#define   SELFVIRT_CAP_TX_CSUM          (1u << 1)  /* transmit checksum offload */
-#define   SELFVIRT_CAP_TSO              (1u << 2)  /* TCP segmentation offload */
-#define   SELFVIRT_CAP_RX_CSUM          (1u << 3)  /* receive checksum verified */
-#define   SELFVIRT_CAP_JUMBO            (1u << 4)  /* frames up to MAX_FRAME */
-#define   SELFVIRT_CAP_NIC_MODE         (1u << 5)  /* plain NIC mode supported */
-#define   SELFVIRT_CAP_RX_CHAIN         (1u << 6)  /* SELFVIRT_ATTR_RX_CHAIN */
-#define   SELFVIRT_CAP_DOORBELL_PAGES   (1u << 7)  /* SELFVIRT_BAR_DOORBELL */
-#define   SELFVIRT_CAP_SIGNAL_GAP       (1u << 8)  /* SELFVIRT_ATTR_SIGNAL_GAP */
+#define   SELFVIRT_CAP_MSIX            (1u << 0) /* MSI-X mode is active */
+#define   SELFVIRT_CAP_TX_CSUM         (1u << 1) /* transmit checksum offload */
+#define   SELFVIRT_CAP_TSO             (1u << 2) /* TCP segmentation offload */
+#define   SELFVIRT_CAP_RX_CSUM         (1u << 3) /* receive checksum verified */
+#define   SELFVIRT_CAP_JUMBO           (1u << 4) /* frames up to MAX_FRAME */
+#define   SELFVIRT_CAP_NIC_MODE        (1u << 5) /* plain NIC mode supported */
+#define   SELFVIRT_CAP_RX_CHAIN        (1u << 6) /* SELFVIRT_ATTR_RX_CHAIN */
+#define   SELFVIRT_CAP_DOORBELL_PAGES  (1u << 7) /* SELFVIRT_BAR_DOORBELL */
+#define   SELFVIRT_CAP_SIGNAL_GAP      (1u << 8) /* SELFVIRT_ATTR_SIGNAL_GAP */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
-#define   SELFVIRT_ENGINES(count, ctx)  ((uint32_t)(count) | (uint32_t)(ctx) << 8)
+#define   SELFVIRT_ENGINES(count, ctx) \
+    ((uint32_t)(count) | (uint32_t)(ctx) << 8)
 #define   SELFVIRT_ENGINES_COUNT(v)     ((v) & 0xff)         /* micro-engines */
 #define   SELFVIRT_ENGINES_CONTEXTS(v)  (((v) >> 8) & 0xff)  /* per engine */
 #define SELFVIRT_REG_SDRAM_SIZE_LO      0x014
@@ -71,7 +75,8 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_WIN_INFO_MIN_SHIFT(v) (((v) >> 8) & 0xff)
 #define   SELFVIRT_WIN_INFO_MAX_SHIFT(v) (((v) >> 16) & 0xff)
 #define SELFVIRT_REG_IRQ_INFO           0x020
-#define   SELFVIRT_IRQ_INFO(width, mode) ((uint32_t)(width) | (uint32_t)(mode) << 8)
+#define   SELFVIRT_IRQ_INFO(width, mode) \
+    ((uint32_t)(width) | (uint32_t)(mode) << 8)
 #define   SELFVIRT_IRQ_INFO_WIDTH(v)    ((v) & 0x1f)  /* identifier bits */
 #define   SELFVIRT_IRQ_INFO_MODE(v)     (((v) >> 8) & 0x3)
 /*
@@ -96,7 +101,8 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_DEV_STATUS_PROMISC   (1u << 2)
 
 /* ---- CSR BAR: the interrupt identifier ---- */
-#define SELFVIRT_REG_IRQ_ID             0x050  /* pending bits, write 1 to clear */
+/* pending bits, write 1 to clear */
+#define SELFVIRT_REG_IRQ_ID             0x050
 #define SELFVIRT_REG_IRQ_MASK           0x054  /* 1 = bit masked; reset: all */
 #define SELFVIRT_REG_IRQ_PENDING        0x058  /* ID & ~MASK: drives the line */
 #define   SELFVIRT_IRQ_ID_BITS          16     /* the widest identifier */
@@ -180,8 +186,8 @@ enum selfvirt_board_stat {
 /* ---- Mailbox commands: ARG/RES words; status codes below ---- */
 enum selfvirt_mbox_cmd {
     SELFVIRT_CMD_RESET = 1,       /* destroy all VIFs, plain defaults */
-    SELFVIRT_CMD_QUERY = 2,       /* RES0 active VIF bitmap 0..31,
-                                   * RES1 bitmap 32..63, RES2 mode */
+    /* RES0 active VIF bitmap 0..31, RES1 bitmap 32..63, RES2 mode */
+    SELFVIRT_CMD_QUERY = 2,
     SELFVIRT_CMD_VIF_CREATE = 3,  /* see SELFVIRT_CREATE_* */
     SELFVIRT_CMD_VIF_DESTROY = 4, /* ARG0 vif; quiesced on return */
     SELFVIRT_CMD_VIF_SET = 5,     /* ARG0 vif, ARG1 attr, ARG2.. value */
@@ -219,7 +225,8 @@ enum selfvirt_halt_reason {
 #define SELFVIRT_QUEUES_TX(v)           ((v) & 0xffff)
 #define SELFVIRT_QUEUES_RX(v)           ((v) >> 16)
 /* CREATE ARG4: the VIF's range of window entries */
-#define SELFVIRT_WINDOWS(first, count)  ((uint32_t)(first) | (uint32_t)(count) << 8)
+#define SELFVIRT_WINDOWS(first, count) \
+    ((uint32_t)(first) | (uint32_t)(count) << 8)
 #define SELFVIRT_WINDOWS_FIRST(v)       ((v) & 0xff)
 #define SELFVIRT_WINDOWS_COUNT(v)       (((v) >> 8) & 0xff)
 /* CREATE ARG5, ATTR_QUEUES ARG3: receive buffer bytes */
@@ -236,14 +243,17 @@ enum selfvirt_vif_attr {
     SELFVIRT_ATTR_RATE = 3,         /* ARG2: Mbit/s on egress, 0 = none */
     SELFVIRT_ATTR_WEIGHT = 4,       /* ARG2: frames per egress turn */
     SELFVIRT_ATTR_QUEUES = 5,       /* ARG2 as CREATE ARG3; rings reset */
-    SELFVIRT_ATTR_RX_CHAIN = 6,     /* ARG2: receive slots one frame may
-                                     * span, 1..SELFVIRT_RX_CHAIN_MAX (and
-                                     * at most the ring); ARG3:
-                                     * SELFVIRT_RX_COALESCE_* */
+    /*
+     * ARG2: receive slots one frame may span, 1..SELFVIRT_RX_CHAIN_MAX (and
+     * at most the ring); ARG3: SELFVIRT_RX_COALESCE_*
+     */
+    SELFVIRT_ATTR_RX_CHAIN = 6,
     SELFVIRT_ATTR_SPOOF_CHECK = 7,  /* ARG2: 1 = only its own source MAC */
-    SELFVIRT_ATTR_SIGNAL_GAP = 8,   /* ARG2: microseconds from one signal
-                                     * of a kind to the next, 0 = at once;
-                                     * one within the gap waits for its end */
+    /*
+     * ARG2: microseconds from one signal of a kind to the next, 0 = at once;
+     * one within the gap waits for its end
+     */
+    SELFVIRT_ATTR_SIGNAL_GAP = 8,
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
 #define SELFVIRT_WEIGHT_MAX             256     /* ATTR_WEIGHT: 1..this */
@@ -329,10 +339,10 @@ struct selfvirt_rq_status {
     selfvirt_le32 flags;    /* SELFVIRT_RQ_* */
     selfvirt_le32 reserved[13];
 };
-#define SELFVIRT_RQ_EGRESS_ASLEEP       (1u << 0)  /* ring DOORBELL to post */
-#define SELFVIRT_RQ_RX_BLOCKED          (1u << 1)  /* ring DOORBELL on rx_cons */
-#define SELFVIRT_RQ_HALTED              (1u << 2)  /* send queue halted:
-                                                    * VIF_STATUS tells why */
+#define SELFVIRT_RQ_EGRESS_ASLEEP       (1u << 0) /* ring DOORBELL to post */
+#define SELFVIRT_RQ_RX_BLOCKED          (1u << 1) /* ring DOORBELL on rx_cons */
+/* send queue halted: VIF_STATUS tells why */
+#define SELFVIRT_RQ_HALTED              (1u << 2)
 #define SELFVIRT_RQ_DESC_OFF            64
 SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rq_status) == SELFVIRT_RQ_DESC_OFF);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rq_status, tx_cons) == 4);
@@ -353,10 +363,10 @@ struct selfvirt_rx_desc {
 SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rx_desc) == 16);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, flags) == 4);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
-#define SELFVIRT_RX_CSUM_OK             (1u << 0)  /* L4 checksum verified */
-#define SELFVIRT_RX_GSO_TCPV4           (1u << 1)  /* unsegmented, see gso_size */
-#define SELFVIRT_RX_GSO_TCPV6           (1u << 2)
-#define SELFVIRT_RX_MORE                (1u << 3)  /* goes on in the next slot */
+#define SELFVIRT_RX_CSUM_OK            (1u << 0) /* L4 checksum verified */
+#define SELFVIRT_RX_GSO_TCPV4          (1u << 1) /* unsegmented, see gso_size */
+#define SELFVIRT_RX_GSO_TCPV6          (1u << 2)
+#define SELFVIRT_RX_MORE               (1u << 3) /* goes on in the next slot */
 
 /* receive slots follow the descriptors; slot i at DATA_OFF + i * buf size */
 #define SELFVIRT_RQ_DATA_OFF(entries) \
@@ -398,7 +408,7 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
 #define SELFVIRT_VIF_REG_RX_CHAIN       0x02c  /* the board's ATTR_RX_CHAIN */
 #define   SELFVIRT_VIF_RX_CHAIN_SLOTS(v) ((v) & 0xff) /* slots per frame */
 #define   SELFVIRT_VIF_RX_COALESCE      (1u << 8)    /* TCP segments merged */
-#define SELFVIRT_VIF_REG_DOORBELL       0x040  /* write any value: wake the
-                                                * VIF, as SELFVIRT_REG_DOORBELL */
+/* write any value: wake the VIF, as SELFVIRT_REG_DOORBELL */
+#define SELFVIRT_VIF_REG_DOORBELL       0x040
 
 #endif /* SELFVIRT_ABI_H */

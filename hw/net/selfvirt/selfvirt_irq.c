@@ -106,7 +106,9 @@ void selfvirt_irq_signal(SelfvirtState *s, unsigned vif, uint32_t signal)
 /* The release timer, with the BQL: raise the held signals that are due. */
 static void selfvirt_irq_release(void *opaque)
 {
-    static const uint32_t signal[2] = { SELFVIRT_SIGNAL_TX, SELFVIRT_SIGNAL_RX };
+    static const uint32_t signal[2] = {
+        SELFVIRT_SIGNAL_TX, SELFVIRT_SIGNAL_RX
+    };
     SelfvirtState *s = opaque;
 
     for (unsigned k = 0; k < 2; k++) {
