@@ -69,7 +69,20 @@ guest-6.1: driver-6.1 tools
 check-guest-6.1: qemu guest-6.1
 	SELFVIRT_GUEST_DIR=$(BUILD)/guest-6.1 $(PYTHON) -m pytest -v -p no:cacheprovider tests/guest
 
-check: all driver-6.1 check-unit check-qtest check-host check-guest
+check: all driver-6.1 lint check-unit check-qtest check-host check-guest
+
+# The ecosystems' own checkers (scripts/lint.sh): the kernel's checkpatch
+# --strict, kernel-doc, sparse and W=1 on the driver, QEMU's checkpatch on
+# the device and its qtests, pyflakes on the Python, and the size limits
+# (scripts/check-sizes.py).  Logs in build/lint.
+lint: kselftest-image $(BUILD)/config.mk
+	scripts/lint.sh $(KDIR) $(KSELFTEST)/src/linux-source-6.12 $(QEMU_SRC) $(BUILD)/lint
+
+# The driver as a Debian package for DKMS, selfvirt-dkms (scripts/build-deb.sh,
+# packaging/debian): build/deb/selfvirt-dkms_VERSION_all.deb
+SELFVIRT_VERSION := $(shell sed -n "s/^ *version: '\([^']*\)',/\1/p" meson.build)
+deb: $(BUILD)/.deps-ok
+	scripts/build-deb.sh $(BUILD)/deb $(SELFVIRT_VERSION)
 
 # The project's own meson build (meson.build): unit tests of the ABI and of
 # the device's pure logic; the guest tools
@@ -92,8 +105,9 @@ check-qtest: qemu
 	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --print-errorlogs --suite selfvirt
 	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --print-errorlogs qtest-x86_64/device-introspect-test
 
-# Host-side checks of QEMU without a guest (valgrind)
-check-host: qemu
+# Host-side checks without a guest: QEMU under valgrind, the scripts' logic,
+# the DKMS package built for each kernel (tests/host)
+check-host: qemu deb
 	$(PYTHON) -m pytest -v -p no:cacheprovider tests/host
 
 # The guest image with the kernel's own driver selftests (test_kselftest.py),
@@ -261,4 +275,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver lint deb guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean

@@ -10,7 +10,7 @@ BPO_LIST=/etc/apt/sources.list.d/selfvirt-bookworm-backports.sources
 HOST_PKGS="build-essential pkg-config ninja-build libglib2.0-dev libpixman-1-dev
 libslirp-dev flex bison python3-venv python3-setuptools ccache xz-utils cpio
 dpkg-dev file kmod iproute2 ethtool python3-matplotlib python3-pytest
-valgrind rsync bc libelf-dev libssl-dev"
+valgrind rsync bc libelf-dev libssl-dev sparse pyflakes3 dkms dh-dkms debhelper"
 BPO_PKGS="meson python3-pycotap seabios qemu-system-data"
 # The guest: Debian's 6.12 kernel headers (to build the module) and, downloaded only,
 # the kernel image and the userland packed into the initramfs.
