@@ -262,6 +262,12 @@ experiments: qemu guest nested
 	$(PYTHON) tests/experiments/run.py --out $(BUILD)/experiments \
 	    $(if $(QUICK),--quick) $(EXPERIMENTS_ARGS)
 
+# The device as a patch series against pristine QEMU (scripts/qemu-patches.sh):
+# build/qemu-patches/0000-cover-letter.patch, 0001-... for "git am"
+QEMU_TARBALL = $(firstword $(wildcard $(TOP)/downloads/qemu_*.orig.tar.xz))
+qemu-patches: $(BUILD)/config.mk
+	scripts/qemu-patches.sh $(QEMU_TARBALL) $(BUILD)/qemu-patches
+
 # Device benchmark without a guest: switch frames/s, idle CPU.
 bench-device: qemu
 	$(NINJA) -C $(QEMU_BUILD) tests/qtest/selfvirt/selfvirt-bench
@@ -275,4 +281,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps configure-qemu qemu driver lint deb guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: all deps configure-qemu qemu driver lint deb qemu-patches guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
