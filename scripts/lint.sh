@@ -93,4 +93,8 @@ check pyflakes pyflakes3 $(find tests scripts -name '*.py' | sort)
 bad='.'
 check sizes /usr/bin/python3 scripts/check-sizes.py guest-driver hw/net/selfvirt
 
+# 7. The device's layers call only downwards (docs/devel.md draws them)
+bad='.'
+check layers /usr/bin/python3 scripts/check-layers.py hw/net/selfvirt
+
 exit $fail

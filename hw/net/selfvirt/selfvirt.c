@@ -173,7 +173,9 @@ static void selfvirt_csr_write(void *opaque, hwaddr addr, uint64_t val,
     case SELFVIRT_REG_MBOX_CMD:
     case SELFVIRT_REG_MBOX_ARG(0) ...
          SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
-        selfvirt_mbox_reg_write(s, addr, val);
+        if (selfvirt_mbox_reg_write(s, addr, val)) {
+            selfvirt_board_reset(s, SELFVIRT_RESET_DATA_PATH);
+        }
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -312,36 +314,6 @@ static void selfvirt_vm_state_change(void *opaque, bool running,
     }
 }
 
-/* A write anywhere in doorbell page v is DOORBELL = v; reads are zero. */
-static uint64_t selfvirt_doorbell_page_read(void *opaque, hwaddr addr,
-                                            unsigned size)
-{
-    return 0;
-}
-
-static void selfvirt_doorbell_page_write(void *opaque, hwaddr addr,
-                                         uint64_t val, unsigned size)
-{
-    SelfvirtState *s = opaque;
-
-    selfvirt_egress_doorbell(s, addr / SELFVIRT_DOORBELL_PAGE_SIZE);
-    selfvirt_engines_run_inline(s);
-}
-
-static const MemoryRegionOps selfvirt_doorbell_page_ops = {
-    .read = selfvirt_doorbell_page_read,
-    .write = selfvirt_doorbell_page_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-    },
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-    },
-};
-
 /* The SDRAM BAR, in whole pages per VIF: a partition is mapped on its own. */
 static bool selfvirt_sdram_init(SelfvirtState *s, Error **errp)
 {
@@ -382,7 +354,9 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     selfvirt_port_init(s);
+    selfvirt_vifs_init(s);
     selfvirt_ingress_init(s);
+    selfvirt_egress_init(s);
     selfvirt_switch_reset(s);
     selfvirt_window_reset(s);
     selfvirt_engines_init(s);
@@ -399,7 +373,7 @@ static void selfvirt_exit(PCIDevice *pdev)
 
     qemu_del_vm_change_state_handler(s->vmstate);
     selfvirt_engines_fini(s);
-    selfvirt_ingress_fini(s);
+    selfvirt_vifs_fini(s);
     selfvirt_port_fini(s);
     selfvirt_engines_free_frames(s);
     selfvirt_irq_fini(s);

@@ -35,6 +35,7 @@
 #include "net/net.h"
 #include "qemu/queue.h"
 #include "qemu/units.h"
+#include "qemu/log.h"
 #include "qemu/thread.h"
 #include "qemu/stats64.h"
 #include "qemu/timer.h"
@@ -302,7 +303,26 @@ enum SelfvirtEngineRole {
     SELFVIRT_ME_WIRE_TX,      /* offloads, then transmit to the port */
     SELFVIRT_ME_INGRESS,      /* pool: demultiplex into VIF rx queues */
     SELFVIRT_ME_EGRESS,       /* pool: one context per VIF send queue */
+    SELFVIRT_ME_ROLES
 };
+
+struct SelfvirtEngine;
+
+/*
+ * What a role runs in an engine's turn.  Each role registers its own with
+ * selfvirt_engines_set_role(); the engines call them and know no role.
+ */
+typedef struct SelfvirtRoleOps {
+    const char *name;         /* in its threads' names */
+    bool per_context;         /* run() for each context, else once */
+    /* context @ctx's work: true if it found some; @wait_ns: wake by then */
+    bool (*run)(struct SelfvirtEngine *e, unsigned ctx, int64_t *wait_ns);
+    /*
+     * A role that polls a while before it sleeps, and tells the driver
+     * when it sleeps (egress, through its VIFs' EGRESS_ASLEEP); or NULL.
+     */
+    void (*set_asleep)(struct SelfvirtEngine *e, bool asleep);
+} SelfvirtRoleOps;
 
 /*
  * The micro-engines' stages, for the paper's Fig. 4: X(ID, "name").  With
@@ -347,7 +367,7 @@ typedef struct SelfvirtEngine {
     bool ingress_pending;     /* queued frames ingress was not told of */
     /*
      * Frames it switched to VIF outbox_vif in this turn, queued on that
-     * VIF's pending queue at once (selfvirt_ingress_flush): one lock per
+     * VIF's pending queue at once (selfvirt_outbox_flush): one lock per
      * turn, not per frame.  Empty between turns.
      */
     SelfvirtFrameQueue outbox;
@@ -361,6 +381,7 @@ typedef struct SelfvirtEngine {
 
 typedef struct SelfvirtEngines {
     SelfvirtEngine engine[SELFVIRT_MAX_ENGINES];
+    const SelfvirtRoleOps *roles[SELFVIRT_ME_ROLES];
     uint32_t count;           /* property engines */
     uint32_t contexts;        /* property contexts: per engine */
     uint32_t poll_us;         /* property poll-us */
@@ -378,11 +399,11 @@ typedef struct SelfvirtEngines {
     unsigned paused;          /* engines parked */
 } SelfvirtEngines;
 
-/* ---- the ingress pool (selfvirt_ingress.c) ---- */
+/* ---- the queues between roles (selfvirt_queues.c) ---- */
 
-typedef struct SelfvirtIngress {
-    uint32_t room_waiters;    /* engines waiting for room, a bit each */
-} SelfvirtIngress;
+typedef struct SelfvirtQueues {
+    uint32_t pending_waiters; /* engines waiting for room, a bit each */
+} SelfvirtQueues;
 
 /* What room a VIF's pending queue has for one more frame. */
 typedef enum SelfvirtRoom {
@@ -410,7 +431,7 @@ struct SelfvirtState {
     SelfvirtSwitch sw;
     SelfvirtPort port;
     SelfvirtEngines me;
-    SelfvirtIngress ingress;
+    SelfvirtQueues queues;
 
     SelfvirtVif vif[SELFVIRT_MAX_VIFS];
     uint32_t stats[SELFVIRT_STAT_COUNT];
@@ -467,13 +488,20 @@ bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);
 /* selfvirt_mbox.c */
 void selfvirt_mbox_reset(SelfvirtState *s);
 uint64_t selfvirt_mbox_reg_read(SelfvirtState *s, hwaddr addr);
-void selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+bool selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
+
+/* selfvirt_vif.c */
+void selfvirt_vifs_init(SelfvirtState *s);
+void selfvirt_vifs_fini(SelfvirtState *s);
 void selfvirt_vifs_reset(SelfvirtState *s);
+void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif);
+void selfvirt_vif_unhalt(SelfvirtVif *vif);
 bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
                             const SelfvirtVif *c, Error **errp);
-bool selfvirt_vif_active_any(SelfvirtState *s);
-bool selfvirt_csr_refused_while_live(SelfvirtState *s, const char *what,
-                                     uint32_t val);
+void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif);
+void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif);
+void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
+                            uint32_t set, uint32_t clear);
 
 /* selfvirt_switch.c */
 void selfvirt_switch_reset(SelfvirtState *s);
@@ -485,38 +513,33 @@ SelfvirtRoute selfvirt_switch_route(SelfvirtState *s, const uint8_t *dst,
 void selfvirt_port_init(SelfvirtState *s);
 void selfvirt_port_fini(SelfvirtState *s);
 void selfvirt_port_reset(SelfvirtState *s);
-bool selfvirt_port_busy(SelfvirtState *s, SelfvirtEngine *e);
-bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr);
-bool selfvirt_port_rx_context(SelfvirtEngine *e);
-bool selfvirt_port_tx_context(SelfvirtEngine *e);
 
 /* selfvirt_egress.c */
 void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t vif);
-bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
-                             int64_t *wait_ns);
-void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep);
+void selfvirt_egress_init(SelfvirtState *s);
+extern const MemoryRegionOps selfvirt_doorbell_page_ops;   /* BAR1 */
 
 /* selfvirt_ingress.c */
 void selfvirt_ingress_init(SelfvirtState *s);
-void selfvirt_ingress_fini(SelfvirtState *s);
-void selfvirt_ingress_vif_reset(SelfvirtState *s, SelfvirtVif *vif);
-SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
+
+/* selfvirt_queues.c */
+SelfvirtRoom selfvirt_pending_room(SelfvirtState *s, unsigned v,
                                    SelfvirtEngine *e);
-void selfvirt_ingress_flush(SelfvirtEngine *e);
-void selfvirt_ingress_kick_pending(SelfvirtEngine *e);
-bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
+bool selfvirt_pending_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e);
-void selfvirt_ingress_queue_burst(SelfvirtState *s, unsigned v,
+void selfvirt_pending_queue_burst(SelfvirtState *s, unsigned v,
                                   SelfvirtFrame *fr);
-void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr);
-void selfvirt_ingress_drop(SelfvirtState *s, unsigned v, uint32_t len);
-bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx);
-void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif);
-void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif);
-void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
-                            uint32_t set, uint32_t clear);
+void selfvirt_pending_flood(SelfvirtState *s, const SelfvirtFrame *fr);
+void selfvirt_pending_drop(SelfvirtState *s, unsigned v, uint32_t len);
+void selfvirt_pending_room_made(SelfvirtState *s);
+void selfvirt_outbox_flush(SelfvirtEngine *e);
+void selfvirt_outbox_kick(SelfvirtEngine *e);
+bool selfvirt_port_queue_busy(SelfvirtState *s, SelfvirtEngine *e);
+bool selfvirt_port_queue(SelfvirtState *s, SelfvirtFrame *fr);
 
 /* selfvirt_engines.c */
+void selfvirt_engines_set_role(SelfvirtState *s, enum SelfvirtEngineRole role,
+                               const SelfvirtRoleOps *ops);
 void selfvirt_engines_init(SelfvirtState *s);
 void selfvirt_engines_fini(SelfvirtState *s);
 void selfvirt_engines_free_frames(SelfvirtState *s);
@@ -573,6 +596,33 @@ static inline void selfvirt_stat_inc(SelfvirtState *s,
                                      enum selfvirt_board_stat st)
 {
     qatomic_inc(&s->stats[st]);
+}
+
+static inline bool selfvirt_vif_active_any(SelfvirtState *s)
+{
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A register write that would move what live VIFs use (window page size,
+ * identifier width): refused and counted while any VIF exists.
+ */
+static inline bool selfvirt_csr_refused_while_live(SelfvirtState *s,
+                                                   const char *what,
+                                                   uint32_t val)
+{
+    if (!selfvirt_vif_active_any(s)) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: %s change to %u while VIFs "
+                  "are live, refused\n", what, val);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+    return true;
 }
 
 #endif

@@ -47,6 +47,36 @@ void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t v)
     selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
 }
 
+/* A write anywhere in doorbell page v is DOORBELL = v; reads are zero. */
+static uint64_t selfvirt_doorbell_page_read(void *opaque, hwaddr addr,
+                                            unsigned size)
+{
+    return 0;
+}
+
+static void selfvirt_doorbell_page_write(void *opaque, hwaddr addr,
+                                         uint64_t val, unsigned size)
+{
+    SelfvirtState *s = opaque;
+
+    selfvirt_egress_doorbell(s, addr / SELFVIRT_DOORBELL_PAGE_SIZE);
+    selfvirt_engines_run_inline(s);
+}
+
+const MemoryRegionOps selfvirt_doorbell_page_ops = {
+    .read = selfvirt_doorbell_page_read,
+    .write = selfvirt_doorbell_page_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+};
+
 /* ---- checks ---- */
 
 static bool selfvirt_tx_desc_ok(SelfvirtState *s, SelfvirtVif *vif,
@@ -134,7 +164,7 @@ static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
         fr->tx_flags = SELFVIRT_TX_TSO;
         fr->mss = ls->mss;
     }
-    selfvirt_ingress_queue_burst(ls->s, ls->dst_vif, fr);
+    selfvirt_pending_queue_burst(ls->s, ls->dst_vif, fr);
 }
 
 /*
@@ -153,15 +183,15 @@ static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
     };
     bool ok;
 
-    selfvirt_ingress_flush(e);      /* the pieces come after what went before */
-    switch (selfvirt_ingress_room(s, dst, e)) {
+    selfvirt_outbox_flush(e);      /* the pieces come after what went before */
+    switch (selfvirt_pending_room(s, dst, e)) {
     case SELFVIRT_ROOM:
         break;
     case SELFVIRT_ROOM_WAIT:
         selfvirt_frame_free(fr);
         return EGRESS_RETRY;
     case SELFVIRT_ROOM_NONE:
-        selfvirt_ingress_drop(s, dst, fr->len);
+        selfvirt_pending_drop(s, dst, fr->len);
         selfvirt_frame_free(fr);
         return EGRESS_SENT;
     }
@@ -199,9 +229,9 @@ static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
     switch (r.dest) {
     case SELFVIRT_DEST_WIRE:
     case SELFVIRT_DEST_FLOOD:
-        return selfvirt_port_busy(s, e);
+        return selfvirt_port_queue_busy(s, e);
     case SELFVIRT_DEST_VIF:
-        return selfvirt_ingress_room(s, r.vif, e) == SELFVIRT_ROOM_WAIT;
+        return selfvirt_pending_room(s, r.vif, e) == SELFVIRT_ROOM_WAIT;
     default:
         return false;
     }
@@ -215,11 +245,11 @@ static bool selfvirt_egress_must_wait(SelfvirtEngine *e, unsigned v,
  */
 static bool selfvirt_egress_to_port(SelfvirtEngine *e, SelfvirtFrame *fr)
 {
-    if (selfvirt_port_send(e->s, fr)) {
+    if (selfvirt_port_queue(e->s, fr)) {
         return true;
     }
     selfvirt_frame_free(fr);
-    if (!selfvirt_port_busy(e->s, e)) {
+    if (!selfvirt_port_queue_busy(e->s, e)) {
         selfvirt_engine_kick(e);
     }
     return false;
@@ -237,7 +267,7 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
         if (fr->len > selfvirt_vif_rx_capacity(&s->vif[r.vif])) {
             return selfvirt_egress_local_tso(e, v, r.vif, fr);
         }
-        if (!selfvirt_ingress_queue(s, r.vif, fr, e)) {
+        if (!selfvirt_pending_queue(s, r.vif, fr, e)) {
             selfvirt_frame_free(fr);
             return EGRESS_RETRY;
         }
@@ -249,8 +279,8 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
             selfvirt_frame_free(fr);
             return EGRESS_RETRY;
         }
-        selfvirt_ingress_flush(e);  /* in order with the frames before it */
-        selfvirt_ingress_flood(s, fr);
+        selfvirt_outbox_flush(e);  /* in order with the frames before it */
+        selfvirt_pending_flood(s, fr);
         selfvirt_frame_free(fr);
         return EGRESS_SENT;
     case SELFVIRT_DEST_WIRE:
@@ -441,7 +471,7 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
         qatomic_add(&s->stats[SELFVIRT_STAT_SWITCH_LOCAL], e->switched_local);
         e->switched_local = 0;
     }
-    selfvirt_ingress_kick_pending(e);
+    selfvirt_outbox_kick(e);
     if (done) {
         /* once per turn: the counters' line is shared with other threads */
         qatomic_add(&vif->stats[SELFVIRT_VSTAT_TX_FRAMES], sent[0]);
@@ -452,8 +482,8 @@ static bool selfvirt_egress_vif(SelfvirtEngine *e, unsigned v,
 }
 
 /* Egress context @ctx of engine @e: the VIFs assigned to it. */
-bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
-                             int64_t *wait_ns)
+static bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
+                                    int64_t *wait_ns)
 {
     SelfvirtState *s = e->s;
     unsigned global = e->egress_base + ctx;
@@ -468,7 +498,7 @@ bool selfvirt_egress_context(SelfvirtEngine *e, unsigned ctx,
 }
 
 /* Before sleeping: tell the driver of every VIF engine @e serves. */
-void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep)
+static void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep)
 {
     SelfvirtState *s = e->s;
 
@@ -481,4 +511,16 @@ void selfvirt_egress_set_asleep(SelfvirtEngine *e, bool asleep)
                                    asleep ? 0 : SELFVIRT_RQ_EGRESS_ASLEEP);
         }
     }
+}
+
+static const SelfvirtRoleOps selfvirt_egress_ops = {
+    .name = "egress",
+    .per_context = true,
+    .run = selfvirt_egress_context,
+    .set_asleep = selfvirt_egress_set_asleep,
+};
+
+void selfvirt_egress_init(SelfvirtState *s)
+{
+    selfvirt_engines_set_role(s, SELFVIRT_ME_EGRESS, &selfvirt_egress_ops);
 }

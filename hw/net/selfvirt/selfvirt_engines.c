@@ -260,28 +260,29 @@ void selfvirt_engines_resume(SelfvirtState *s)
 
 /* ---- the engine loop ---- */
 
+/* A role's operations, as it registered them (before the engines start). */
+void selfvirt_engines_set_role(SelfvirtState *s, enum SelfvirtEngineRole role,
+                               const SelfvirtRoleOps *ops)
+{
+    assert(role < SELFVIRT_ME_ROLES && !s->me.running);
+    s->me.roles[role] = ops;
+}
+
+static const SelfvirtRoleOps *selfvirt_engine_ops(SelfvirtEngine *e)
+{
+    return e->s->me.roles[e->role];
+}
+
 static bool selfvirt_engine_run_contexts(SelfvirtEngine *e, int64_t *wait_ns)
 {
-    SelfvirtState *s = e->s;
+    const SelfvirtRoleOps *ops = selfvirt_engine_ops(e);
+    unsigned n = ops->per_context ? e->s->me.contexts : 1;
     bool work = false;
 
-    switch (e->role) {
-    case SELFVIRT_ME_WIRE_RX:
-        return selfvirt_port_rx_context(e);
-    case SELFVIRT_ME_WIRE_TX:
-        return selfvirt_port_tx_context(e);
-    case SELFVIRT_ME_INGRESS:
-        for (unsigned c = 0; c < s->me.contexts; c++) {
-            work |= selfvirt_ingress_context(e, c);
-        }
-        return work;
-    case SELFVIRT_ME_EGRESS:
-        for (unsigned c = 0; c < s->me.contexts; c++) {
-            work |= selfvirt_egress_context(e, c, wait_ns);
-        }
-        return work;
+    for (unsigned c = 0; c < n; c++) {
+        work |= ops->run(e, c, wait_ns);
     }
-    g_assert_not_reached();
+    return work;
 }
 
 /* The engine's own thread runs its contexts. */
@@ -324,7 +325,8 @@ static void *selfvirt_engine_thread(void *opaque)
 {
     SelfvirtEngine *e = opaque;
     SelfvirtState *s = e->s;
-    bool egress = e->role == SELFVIRT_ME_EGRESS;
+    const SelfvirtRoleOps *ops = selfvirt_engine_ops(e);
+    bool polls = ops->set_asleep != NULL;
     int64_t last_work = get_clock();
 
     rcu_register_thread();
@@ -340,23 +342,23 @@ static void *selfvirt_engine_thread(void *opaque)
             continue;
         }
         /* only egress polls (the paper's send-queue polling), and briefly */
-        if (egress && wait_ns == INT64_MAX &&
+        if (polls && wait_ns == INT64_MAX &&
             get_clock() - last_work < s->me.poll_us * SCALE_US) {
             sched_yield();
             continue;
         }
         /* going to sleep: announce it, then look once more */
-        if (egress) {
-            selfvirt_egress_set_asleep(e, true);
+        if (polls) {
+            ops->set_asleep(e, true);
             smp_mb();     /* ASLEEP visible before tx_prod is read again */
             if (selfvirt_engine_run_locked(e, &wait_ns)) {
-                selfvirt_egress_set_asleep(e, false);
+                ops->set_asleep(e, false);
                 continue;
             }
         }
         selfvirt_engine_sleep(e, wait_ns);
-        if (egress && !qatomic_read(&s->me.pause_req)) {
-            selfvirt_egress_set_asleep(e, false);
+        if (polls && !qatomic_read(&s->me.pause_req)) {
+            ops->set_asleep(e, false);
         }
         last_work = get_clock();
     }
@@ -405,8 +407,12 @@ void selfvirt_engines_run_inline(SelfvirtState *s)
             break;
         }
     }
-    for (unsigned i = SELFVIRT_ME_EGRESS; i < me->count; i++) {
-        selfvirt_egress_set_asleep(&me->engine[i], true);  /* doorbells */
+    for (unsigned i = 0; i < me->count; i++) {
+        const SelfvirtRoleOps *ops = selfvirt_engine_ops(&me->engine[i]);
+
+        if (ops->set_asleep) {
+            ops->set_asleep(&me->engine[i], true);  /* doorbells */
+        }
     }
     selfvirt_engines_take_kicks(s);
     me->inline_running = false;
@@ -417,7 +423,6 @@ void selfvirt_engines_run_inline(SelfvirtState *s)
 /* Start the threads (none with x-engines-inline). */
 void selfvirt_engines_init(SelfvirtState *s)
 {
-    static const char *const names[] = { "wire-rx", "wire-tx", "ingress" };
     SelfvirtEngines *me = &s->me;
 
     me->stop = false;
@@ -426,12 +431,13 @@ void selfvirt_engines_init(SelfvirtState *s)
     qemu_cond_init(&me->pause_cond);
     for (unsigned i = 0; i < me->count; i++) {
         SelfvirtEngine *e = &me->engine[i];
+        enum SelfvirtEngineRole role = MIN(i, SELFVIRT_ME_EGRESS);
         /* -name debug-threads=on: at most 15 characters, or Linux refuses */
         g_autofree char *name = g_strdup_printf("svme%u-%s", i,
-            i < SELFVIRT_ME_EGRESS ? names[i] : "egress");
+                                                me->roles[role]->name);
 
         e->s = s;
-        e->role = MIN(i, SELFVIRT_ME_EGRESS);
+        e->role = role;
         e->egress_base = i >= SELFVIRT_ME_EGRESS
                          ? (i - SELFVIRT_ME_EGRESS) * me->contexts : 0;
         e->kicked = false;

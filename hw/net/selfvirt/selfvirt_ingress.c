@@ -19,232 +19,6 @@
 #include "selfvirt.h"
 #include "trace.h"
 
-void selfvirt_ingress_init(SelfvirtState *s)
-{
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_fifo_init(&s->vif[i].pending, SELFVIRT_PENDING_MAX,
-                           SELFVIRT_PENDING_BYTES);
-        qemu_mutex_init(&s->vif[i].flags_lock);
-    }
-    s->ingress.room_waiters = 0;
-}
-
-void selfvirt_ingress_fini(SelfvirtState *s)
-{
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_fifo_destroy(&s->vif[i].pending);
-        qemu_mutex_destroy(&s->vif[i].flags_lock);
-    }
-}
-
-/* A VIF's receive side empty, its ring at 0; with the engines parked. */
-void selfvirt_ingress_vif_reset(SelfvirtState *s, SelfvirtVif *vif)
-{
-    assert(selfvirt_engines_parked(s));
-    selfvirt_fifo_flush(&vif->pending);
-    vif->rx_prod = 0;
-    vif->rq_flags = 0;
-}
-
-/* ---- pending queues ---- */
-
-/* A VIF whose guest stopped taking frames: its ring is full. */
-static bool selfvirt_vif_rx_blocked(SelfvirtVif *vif)
-{
-    return qatomic_read(&vif->rq_flags) & SELFVIRT_RQ_RX_BLOCKED;
-}
-
-/* VIF @v could not take a frame of @len bytes: its loss, counted. */
-void selfvirt_ingress_drop(SelfvirtState *s, unsigned v, uint32_t len)
-{
-    trace_selfvirt_rx_drop(v, len, 0);
-    qatomic_inc(&s->vif[v].stats[SELFVIRT_VSTAT_RX_DROPS]);
-}
-
-/* Ingress made room in a pending queue: wake the engines that wait for it. */
-static void selfvirt_ingress_wake_waiters(SelfvirtState *s)
-{
-    selfvirt_engines_wake_waiters(s, &s->ingress.room_waiters);
-}
-
-/* VIF @v's pending queue is full, counting engine @e's outbox. */
-static bool selfvirt_ingress_full(SelfvirtState *s, unsigned v,
-                                  SelfvirtEngine *e)
-{
-    bool mine = e->outbox_vif == (int)v;
-
-    return selfvirt_fifo_full_with(&s->vif[v].pending,
-                                   mine ? e->outbox_frames : 0,
-                                   mine ? e->outbox_bytes : 0);
-}
-
-/*
- * Is there room for a frame to VIF @v?  A full pending queue while the
- * VIF's ring has room is the board's own ingress falling behind, which
- * passes: engine @e is woken when it has drained (SELFVIRT_ROOM_WAIT).  A
- * VIF whose guest stopped taking frames (RX_BLOCKED) has none: nobody
- * waits for a guest.
- */
-SelfvirtRoom selfvirt_ingress_room(SelfvirtState *s, unsigned v,
-                                   SelfvirtEngine *e)
-{
-    if (!selfvirt_ingress_full(s, v, e)) {
-        return SELFVIRT_ROOM;
-    }
-    if (selfvirt_vif_rx_blocked(&s->vif[v])) {
-        return SELFVIRT_ROOM_NONE;
-    }
-    selfvirt_engine_wait_on(&s->ingress.room_waiters, e);
-    /*
-     * Both again: ingress sets RX_BLOCKED before it wakes the waiters, and
-     * may have done so before this engine was one of them.
-     */
-    if (!selfvirt_ingress_full(s, v, e)) {
-        return SELFVIRT_ROOM;
-    }
-    return selfvirt_vif_rx_blocked(&s->vif[v]) ? SELFVIRT_ROOM_NONE
-                                               : SELFVIRT_ROOM_WAIT;
-}
-
-/*
- * Queue @fr for VIF @v in engine @e's outbox, or drop it and count; false:
- * wait (the board's ingress is behind), the frame stays the caller's.
- * The outbox goes to the pending queue when the destination changes and
- * at the end of the turn, with selfvirt_ingress_kick_pending().
- */
-bool selfvirt_ingress_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
-                            SelfvirtEngine *e)
-{
-    if (e->outbox_vif != (int)v) {
-        selfvirt_ingress_flush(e);
-    }
-    switch (selfvirt_ingress_room(s, v, e)) {
-    case SELFVIRT_ROOM:
-        break;
-    case SELFVIRT_ROOM_WAIT:
-        return false;
-    case SELFVIRT_ROOM_NONE:
-        selfvirt_ingress_drop(s, v, fr->len);
-        selfvirt_frame_free(fr);
-        return true;
-    }
-    QSIMPLEQ_INSERT_TAIL(&e->outbox, fr, next);
-    e->outbox_vif = v;
-    e->outbox_frames++;
-    e->outbox_bytes += fr->len;
-    return true;
-}
-
-/*
- * Engine @e's outbox onto its VIF's pending queue: before anything else
- * of @e's goes there (pieces, group frames) and at the end of a turn.
- */
-void selfvirt_ingress_flush(SelfvirtEngine *e)
-{
-    if (e->outbox_vif < 0) {
-        return;
-    }
-    selfvirt_fifo_append_queue(&e->s->vif[e->outbox_vif].pending, &e->outbox,
-                               e->outbox_frames, e->outbox_bytes);
-    e->outbox_vif = -1;
-    e->outbox_frames = e->outbox_bytes = 0;
-    e->ingress_pending = true;
-}
-
-/*
- * At the end of a batch (and before it can sleep), engine @e wakes ingress
- * for the frames it queued: one wake-up per batch, not per frame.
- */
-void selfvirt_ingress_kick_pending(SelfvirtEngine *e)
-{
-    selfvirt_ingress_flush(e);
-    if (e->ingress_pending) {
-        e->ingress_pending = false;
-        selfvirt_engine_kick_role(e->s, SELFVIRT_ME_INGRESS);
-    }
-}
-
-/*
- * One piece of a frame that was cut for VIF @v after its room was checked:
- * pending queues hold frames, not bytes, so a burst of pieces may pass.
- */
-void selfvirt_ingress_queue_burst(SelfvirtState *s, unsigned v,
-                                  SelfvirtFrame *fr)
-{
-    selfvirt_fifo_append(&s->vif[v].pending, fr);
-}
-
-/* Broadcast and multicast: a copy for every other VIF that has room. */
-void selfvirt_ingress_flood(SelfvirtState *s, const SelfvirtFrame *fr)
-{
-    for (unsigned i = 0; i < s->num_vifs; i++) {
-        SelfvirtFifo *pending = &s->vif[i].pending;
-        SelfvirtFrame *copy;
-
-        if (!s->vif[i].active || (int)i == fr->src_vif) {
-            continue;
-        }
-        if (selfvirt_fifo_full(pending)) {
-            /* group frames wait for nobody: no copy for a VIF without room */
-            selfvirt_ingress_drop(s, i, fr->len);
-            continue;
-        }
-        copy = selfvirt_frame_copy(fr);
-        if (!selfvirt_fifo_push(pending, copy)) {
-            selfvirt_ingress_drop(s, i, copy->len);
-            selfvirt_frame_free(copy);
-            continue;
-        }
-        selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
-    }
-}
-
-/* ---- the receive ring writer ---- */
-
-/* Publish the VIF's whole status: indexes and flags (management). */
-void selfvirt_vif_publish(SelfvirtState *s, SelfvirtVif *vif)
-{
-    struct selfvirt_rq_status st = {
-        .rx_prod = cpu_to_le32(vif->rx_prod),
-        .tx_cons = cpu_to_le32(vif->tx_cons),
-    };
-
-    QEMU_LOCK_GUARD(&vif->flags_lock);
-    st.flags = cpu_to_le32(vif->rq_flags);
-    selfvirt_window_write(s, vif, 0, &st,
-                          offsetof(struct selfvirt_rq_status, reserved));
-}
-
-/* Publish the VIF's transmit consumer index (egress). */
-void selfvirt_vif_publish_tx_cons(SelfvirtState *s, SelfvirtVif *vif)
-{
-    uint32_t tx_cons = cpu_to_le32(vif->tx_cons);
-
-    selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status, tx_cons),
-                          &tx_cons, sizeof(tx_cons));
-}
-
-/*
- * The flags word has two writers, the VIF's egress engine (EGRESS_ASLEEP)
- * and the ingress engine (RX_BLOCKED): a lost update would stall the VIF
- * for good, so the change and its write to host memory are one step.
- * Readers without the lock (a writer looking at its own bit) read it
- * atomically.
- */
-void selfvirt_vif_set_flags(SelfvirtState *s, SelfvirtVif *vif,
-                            uint32_t set, uint32_t clear)
-{
-    uint32_t flags, le;
-
-    QEMU_LOCK_GUARD(&vif->flags_lock);
-    flags = (vif->rq_flags | set) & ~clear;
-    if (flags != vif->rq_flags) {
-        qatomic_set(&vif->rq_flags, flags);
-        le = cpu_to_le32(flags);
-        selfvirt_window_write(s, vif, offsetof(struct selfvirt_rq_status,
-                                               flags), &le, 4);
-    }
-}
 
 static uint32_t selfvirt_rx_cons(SelfvirtState *s, unsigned v)
 {
@@ -409,7 +183,7 @@ static unsigned selfvirt_ingress_deliver(SelfvirtEngine *e, unsigned v,
             selfvirt_batch_unpop(&batch, fr);
             trace_selfvirt_rx_blocked(v, vif->rx_prod, cons, slots);
             selfvirt_vif_set_flags(s, vif, SELFVIRT_RQ_RX_BLOCKED, 0);
-            selfvirt_ingress_wake_waiters(s);    /* they may drop now */
+            selfvirt_pending_room_made(s);    /* they may drop now */
             smp_mb();     /* RX_BLOCKED visible before rx_cons is re-read */
             if (selfvirt_rx_cons(s, v) == cons) {
                 break;
@@ -428,7 +202,7 @@ static unsigned selfvirt_ingress_deliver(SelfvirtEngine *e, unsigned v,
     }
     selfvirt_fifo_take_done(&vif->pending, &batch);
     if (flushed) {
-        selfvirt_ingress_wake_waiters(s);    /* the queue has room again */
+        selfvirt_pending_room_made(s);    /* the queue has room again */
     }
     if (done) {
         /* once per turn: the counters' line is shared with other threads */
@@ -441,7 +215,8 @@ static unsigned selfvirt_ingress_deliver(SelfvirtEngine *e, unsigned v,
 }
 
 /* Ingress context @ctx: its VIFs' pending queues into their rings. */
-bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx)
+static bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx,
+                                     int64_t *wait_ns)
 {
     SelfvirtState *s = e->s;
     bool work = false;
@@ -459,7 +234,18 @@ bool selfvirt_ingress_context(SelfvirtEngine *e, unsigned ctx)
         }
     }
     if (work) {
-        selfvirt_ingress_wake_waiters(s);
+        selfvirt_pending_room_made(s);
     }
     return work;
+}
+
+static const SelfvirtRoleOps selfvirt_ingress_ops = {
+    .name = "ingress",
+    .per_context = true,
+    .run = selfvirt_ingress_context,
+};
+
+void selfvirt_ingress_init(SelfvirtState *s)
+{
+    selfvirt_engines_set_role(s, SELFVIRT_ME_INGRESS, &selfvirt_ingress_ops);
 }

@@ -34,113 +34,10 @@ static uint32_t selfvirt_mbox_fail(uint32_t status, const char *why, ...)
     return status;
 }
 
-static bool selfvirt_queue_size_ok(uint32_t n)
-{
-    return n >= SELFVIRT_QUEUE_MIN && n <= SELFVIRT_QUEUE_MAX &&
-           is_power_of_2(n);
-}
-
 static void selfvirt_mac_from_args(uint8_t *mac, uint32_t lo, uint32_t hi)
 {
     stl_le_p(mac, lo);
     stw_le_p(mac + 4, hi);
-}
-
-/* New queues, or no VIF: its send queue runs again. */
-static void selfvirt_vif_unhalt(SelfvirtVif *vif)
-{
-    vif->stopped = false;
-    memset(&vif->halt, 0, sizeof(vif->halt));
-    vif->rq_flags &= ~SELFVIRT_RQ_HALTED;
-}
-
-/* VIF @vif gone: nothing of it left inside the board. */
-static void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
-{
-    assert(selfvirt_engines_parked(s));
-    selfvirt_ingress_vif_reset(s, vif);
-    vif->active = false;
-    vif->signal_gap_us = 0;     /* a slot without a VIF has none */
-    selfvirt_irq_vif_clear(s, vif - s->vif);
-    selfvirt_vif_unhalt(vif);
-    vif->tx_cons = 0;
-}
-
-bool selfvirt_vif_active_any(SelfvirtState *s)
-{
-    for (unsigned i = 0; i < s->num_vifs; i++) {
-        if (s->vif[i].active) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
- * A register write that would move what live VIFs use (window page size,
- * identifier width): refused and counted while any VIF exists.
- */
-bool selfvirt_csr_refused_while_live(SelfvirtState *s, const char *what,
-                                     uint32_t val)
-{
-    if (!selfvirt_vif_active_any(s)) {
-        return false;
-    }
-    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: %s change to %u while VIFs "
-                  "are live, refused\n", what, val);
-    selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
-    return true;
-}
-
-/*
- * Can VIF @v have configuration @c next to the other live VIFs?  The one
- * check for the mailbox (CREATE, SET QUEUES) and for a migration stream.
- */
-bool selfvirt_vif_config_ok(SelfvirtState *s, unsigned v,
-                            const SelfvirtVif *c, Error **errp)
-{
-    if (!selfvirt_queue_size_ok(c->tx_entries) ||
-        !selfvirt_queue_size_ok(c->rx_entries)) {
-        error_setg(errp, "queue sizes %u/%u must be powers of two %d..%d",
-                   c->tx_entries, c->rx_entries, SELFVIRT_QUEUE_MIN,
-                   SELFVIRT_QUEUE_MAX);
-        return false;
-    }
-    if (c->rx_buf_size < SELFVIRT_RX_BUF_MIN ||
-        c->rx_buf_size > SELFVIRT_RX_BUF_MAX ||
-        c->rx_buf_size % SELFVIRT_RX_BUF_ALIGN) {
-        error_setg(errp, "receive buffer size %u must be a multiple of %d in "
-                   "%d..%d", c->rx_buf_size, SELFVIRT_RX_BUF_ALIGN,
-                   SELFVIRT_RX_BUF_MIN, SELFVIRT_RX_BUF_MAX);
-        return false;
-    }
-    /* the send queue's descriptors must leave room for one largest frame */
-    if (SELFVIRT_SQ_DATA_OFF(c->tx_entries) + s->port.max_frame >
-        s->part_size) {
-        error_setg(errp, "%u send descriptors do not fit the %u-byte SDRAM "
-                   "partition", c->tx_entries, s->part_size);
-        return false;
-    }
-    if (!selfvirt_window_range_ok(s, c->win_first, c->win_count,
-            SELFVIRT_RQ_DATA_OFF(c->rx_entries) +
-            (uint64_t)c->rx_entries * c->rx_buf_size)) {
-        error_setg(errp, "windows %u+%u do not hold %u receive buffers of %u "
-                   "bytes", c->win_first, c->win_count, c->rx_entries,
-                   c->rx_buf_size);
-        return false;
-    }
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        const SelfvirtVif *o = &s->vif[i];
-
-        if (i != v && o->active &&
-            c->win_first < o->win_first + o->win_count &&
-            o->win_first < c->win_first + c->win_count) {
-            error_setg(errp, "windows %u+%u overlap VIF %u's", c->win_first,
-                       c->win_count, i);
-            return false;
-        }
-    }
-    return true;
 }
 
 /* The mailbox's answer to a configuration selfvirt_vif_config_ok refused. */
@@ -504,30 +401,23 @@ static uint32_t selfvirt_cmd_query(SelfvirtState *s)
     return SELFVIRT_ST_OK;
 }
 
-/* Every VIF gone, its counters with it; with the engines parked. */
-void selfvirt_vifs_reset(SelfvirtState *s)
-{
-    for (unsigned i = 0; i < SELFVIRT_MAX_VIFS; i++) {
-        selfvirt_vif_clear(s, &s->vif[i]);
-        memset(s->vif[i].stats, 0, sizeof(s->vif[i].stats));
-    }
-}
-
 /* The mailbox's registers as at power-on. */
 void selfvirt_mbox_reset(SelfvirtState *s)
 {
     memset(&s->mbox, 0, sizeof(s->mbox));
 }
 
-static void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
+/* Run command @cmd; true for CMD_RESET, whose reset is the caller's. */
+static bool selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
 {
+    bool reset = false;
     uint32_t st;
 
     assert(bql_locked());     /* the XScale runs one command at a time */
     memset(s->mbox.res, 0, sizeof(s->mbox.res));
     switch (cmd) {
     case SELFVIRT_CMD_RESET:
-        selfvirt_board_reset(s, SELFVIRT_RESET_DATA_PATH);
+        reset = true;
         st = SELFVIRT_ST_OK;
         break;
     case SELFVIRT_CMD_QUERY:
@@ -559,6 +449,7 @@ static void selfvirt_mbox_run(SelfvirtState *s, uint32_t cmd)
     s->mbox.status = SELFVIRT_MBOX_STATUS_DONE | st;
     selfvirt_stat_inc(s, SELFVIRT_STAT_MBOX_CMDS);
     trace_selfvirt_mbox(cmd, st);
+    return reset;
 }
 
 uint64_t selfvirt_mbox_reg_read(SelfvirtState *s, hwaddr addr)
@@ -576,16 +467,20 @@ uint64_t selfvirt_mbox_reg_read(SelfvirtState *s, hwaddr addr)
     return 0;     /* MBOX_CMD reads as zero */
 }
 
-void selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
+/*
+ * A write of a mailbox register.  Returns true when the command written
+ * asks for the board's data-path reset (CMD_RESET), which the caller does
+ * before the write completes: the mailbox does not reset the board.
+ */
+bool selfvirt_mbox_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
 {
     switch (addr) {
     case SELFVIRT_REG_MBOX_CMD:
-        selfvirt_mbox_run(s, val);
-        break;
+        return selfvirt_mbox_run(s, val);
     case SELFVIRT_REG_MBOX_ARG(0) ...
          SELFVIRT_REG_MBOX_ARG(SELFVIRT_MBOX_NARGS - 1):
         s->mbox.arg[(addr - SELFVIRT_REG_MBOX_ARG(0)) / 4] = val;
-        break;
+        return false;
     default:
         g_assert_not_reached();     /* the CSR dispatch sends only these */
     }

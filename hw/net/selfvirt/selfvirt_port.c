@@ -120,10 +120,10 @@ static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
 
     switch (r.dest) {
     case SELFVIRT_DEST_VIF:
-        return selfvirt_ingress_queue(s, r.vif, fr, e);
+        return selfvirt_pending_queue(s, r.vif, fr, e);
     case SELFVIRT_DEST_FLOOD:
-        selfvirt_ingress_flush(e);  /* in order with the frames before it */
-        selfvirt_ingress_flood(s, fr);
+        selfvirt_outbox_flush(e);  /* in order with the frames before it */
+        selfvirt_pending_flood(s, fr);
         break;
     case SELFVIRT_DEST_UNKNOWN:
         selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_NO_VIF);
@@ -137,7 +137,8 @@ static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
 }
 
 /* The wire-rx engine's one context. */
-bool selfvirt_port_rx_context(SelfvirtEngine *e)
+static bool selfvirt_port_rx_context(SelfvirtEngine *e, unsigned ctx,
+                                     int64_t *wait_ns)
 {
     SelfvirtState *s = e->s;
     SelfvirtFrame *fr;
@@ -159,7 +160,7 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
         e->budget--;
         n++;
     }
-    selfvirt_ingress_kick_pending(e);
+    selfvirt_outbox_kick(e);
     if (n) {
         smp_mb();     /* room made, then the flag: see selfvirt_port_block_rx */
         if (qatomic_read(&s->port.in_blocked)) {
@@ -170,37 +171,6 @@ bool selfvirt_port_rx_context(SelfvirtEngine *e)
 }
 
 /* ---- transmit: the wire-tx engine, then the netdev ---- */
-
-/*
- * Would the port take no frame now (egress looks before it copies)?  Then
- * engine @e waits for room: the wire-tx engine wakes it when it has taken
- * frames.
- */
-bool selfvirt_port_busy(SelfvirtState *s, SelfvirtEngine *e)
-{
-    if (!selfvirt_fifo_full(&s->port.out)) {
-        return false;
-    }
-    selfvirt_engine_wait_on(&s->port.room_waiters, e);
-    return selfvirt_fifo_full(&s->port.out);
-}
-
-/* A frame from a VIF for the wire; false: no room, it stays the caller's. */
-bool selfvirt_port_send(SelfvirtState *s, SelfvirtFrame *fr)
-{
-    bool tso = fr->tx_flags & SELFVIRT_TX_TSO;
-
-    if (!selfvirt_fifo_push(&s->port.out, fr)) {
-        return false;
-    }
-    if (tso) {
-        /* dozens of segments to cut and send: the engine's, not a vCPU's */
-        selfvirt_engine_kick(&s->me.engine[SELFVIRT_ME_WIRE_TX]);
-    } else {
-        selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_TX);
-    }
-    return true;
-}
 
 static void selfvirt_port_send_cb(void *opaque, const struct iovec *iov,
                                   int iovcnt, const struct iovec *virt_iov,
@@ -230,7 +200,8 @@ static void selfvirt_port_flush(SelfvirtState *s)
 }
 
 /* The wire-tx engine's one context. */
-bool selfvirt_port_tx_context(SelfvirtEngine *e)
+static bool selfvirt_port_tx_context(SelfvirtEngine *e, unsigned ctx,
+                                     int64_t *wait_ns)
 {
     SelfvirtState *s = e->s;
     int64_t start = selfvirt_stage_clock(e);
@@ -348,6 +319,16 @@ static void selfvirt_port_tx_bh(void *opaque)
 
 /* ---- the port's life ---- */
 
+static const SelfvirtRoleOps selfvirt_wire_rx_ops = {
+    .name = "wire-rx",
+    .run = selfvirt_port_rx_context,
+};
+
+static const SelfvirtRoleOps selfvirt_wire_tx_ops = {
+    .name = "wire-tx",
+    .run = selfvirt_port_tx_context,
+};
+
 void selfvirt_port_init(SelfvirtState *s)
 {
     SelfvirtPort *port = &s->port;
@@ -367,6 +348,8 @@ void selfvirt_port_init(SelfvirtState *s)
                                             &dev->mem_reentrancy_guard);
     port->tx_peer_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                        selfvirt_port_peer_check, s);
+    selfvirt_engines_set_role(s, SELFVIRT_ME_WIRE_RX, &selfvirt_wire_rx_ops);
+    selfvirt_engines_set_role(s, SELFVIRT_ME_WIRE_TX, &selfvirt_wire_tx_ops);
 }
 
 /* After the engines have stopped. */
