@@ -29,32 +29,30 @@ static void selfvirt_get_drvinfo(struct net_device *dev,
 }
 
 /* a VIF function has no mailbox, so none of the board's counters */
-static int selfvirt_stats_count(struct selfvirt_vif *vif)
-{
-	return ARRAY_SIZE(selfvirt_gstrings) -
-	       (vif->board->vif_function ? SELFVIRT_VSTAT_COUNT : 0);
-}
+/* the driver's counters, then the board's (a VIF function has only the first) */
+#define SELFVIRT_DRIVER_STATS	(ARRAY_SIZE(selfvirt_gstrings) - SELFVIRT_VSTAT_COUNT)
 
 static int selfvirt_get_sset_count(struct net_device *dev, int sset)
 {
-	return sset == ETH_SS_STATS ? selfvirt_stats_count(netdev_priv(dev)) :
-	       -EOPNOTSUPP;
+	return sset == ETH_SS_STATS ? ARRAY_SIZE(selfvirt_gstrings) : -EOPNOTSUPP;
+}
+
+static int selfvirt_function_get_sset_count(struct net_device *dev, int sset)
+{
+	return sset == ETH_SS_STATS ? SELFVIRT_DRIVER_STATS : -EOPNOTSUPP;
 }
 
 static void selfvirt_get_strings(struct net_device *dev, u32 sset, u8 *buf)
 {
 	if (sset == ETH_SS_STATS)
 		memcpy(buf, selfvirt_gstrings,
-		       selfvirt_stats_count(netdev_priv(dev)) * ETH_GSTRING_LEN);
+		       dev->ethtool_ops->get_sset_count(dev, sset) * ETH_GSTRING_LEN);
 }
 
-static void selfvirt_get_ethtool_stats(struct net_device *dev,
-				       struct ethtool_stats *stats, u64 *data)
+/* The driver's counters into @data; returns how many */
+static int selfvirt_driver_stats(struct selfvirt_vif *vif, u64 *data)
 {
-	struct selfvirt_vif *vif = netdev_priv(dev);
-	u32 res[SELFVIRT_VSTAT_COUNT] = {};
-	u32 arg = vif->index;
-	int i = 0, j;
+	int i = 0;
 
 	data[i++] = vif->index;
 	data[i++] = vif->polls;
@@ -75,8 +73,26 @@ static void selfvirt_get_ethtool_stats(struct net_device *dev,
 	data[i++] = vif->cost_vector.events;
 	data[i++] = vif->board->cost_master.ns;
 	data[i++] = vif->board->cost_master.events;
-	if (vif->board->vif_function)
-		return;
+	return i;
+}
+
+/* A VIF function has no mailbox, so none of the board's counters */
+static void selfvirt_function_get_ethtool_stats(struct net_device *dev,
+						struct ethtool_stats *stats,
+						u64 *data)
+{
+	selfvirt_driver_stats(netdev_priv(dev), data);
+}
+
+static void selfvirt_get_ethtool_stats(struct net_device *dev,
+				       struct ethtool_stats *stats, u64 *data)
+{
+	struct selfvirt_vif *vif = netdev_priv(dev);
+	u32 res[SELFVIRT_VSTAT_COUNT] = {};
+	u32 arg = vif->index;
+	int i, j;
+
+	i = selfvirt_driver_stats(vif, data);
 	/* the board's own counters: a mailbox read, off the fast path */
 	selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_STATS, &arg, 1, res,
 		      SELFVIRT_VSTAT_COUNT);
@@ -112,10 +128,6 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	u32 *tx_end, *tx_len;
 	int err;
 
-	if (vif->board->vif_function) {
-		NL_SET_ERR_MSG_MOD(extack, "the management side sets a VM's queues");
-		return -EOPNOTSUPP;
-	}
 	if (!is_power_of_2(tx) || !is_power_of_2(rx) ||
 	    tx < SELFVIRT_QUEUE_MIN || rx < SELFVIRT_QUEUE_MIN) {
 		NL_SET_ERR_MSG_MOD(extack, "queue sizes must be powers of two, at least 4");
@@ -171,10 +183,6 @@ static int selfvirt_set_coalesce(struct net_device *dev,
 	struct selfvirt_vif *vif = netdev_priv(dev);
 	int err;
 
-	if (vif->board->vif_function) {
-		NL_SET_ERR_MSG_MOD(extack, "the management side sets a VM's signal gap");
-		return -EOPNOTSUPP;
-	}
 	err = selfvirt_mbox_signal_gap(vif->board, vif->index,
 				       ec->rx_coalesce_usecs);
 	switch (err) {
@@ -205,4 +213,15 @@ const struct ethtool_ops selfvirt_ethtool_ops = {
 	.get_ethtool_stats = selfvirt_get_ethtool_stats,
 	.get_coalesce = selfvirt_get_coalesce,
 	.set_coalesce = selfvirt_set_coalesce,
+};
+
+/* A VIF function's: its queues and signal gap are the management side's */
+const struct ethtool_ops selfvirt_function_ethtool_ops = {
+	.get_drvinfo = selfvirt_get_drvinfo,
+	.get_ringparam = selfvirt_get_ringparam,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = selfvirt_function_get_sset_count,
+	.get_strings = selfvirt_get_strings,
+	.get_ethtool_stats = selfvirt_function_get_ethtool_stats,
+	.get_coalesce = selfvirt_get_coalesce,
 };

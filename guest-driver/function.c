@@ -37,7 +37,7 @@ static int selfvirt_function_read_regs(struct selfvirt_board *b)
 		return -ENODEV;
 	}
 	b->max_vifs = 1;
-	b->vif_function = true;
+	b->no_mbox = true;
 	return 0;
 }
 

@@ -55,7 +55,7 @@ int selfvirt_mbox(struct selfvirt_board *b, u32 cmd, const u32 *args,
 
 	if (WARN_ON(nargs > SELFVIRT_MBOX_NARGS || nres > SELFVIRT_MBOX_NARGS))
 		return -EINVAL;
-	if (b->vif_function)
+	if (b->no_mbox)
 		return -EOPNOTSUPP;	/* the management side's, not a VM's */
 	mutex_lock(&b->mbox_lock);
 	for (i = 0; i < SELFVIRT_MBOX_NARGS; i++)

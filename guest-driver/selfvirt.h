@@ -209,7 +209,7 @@ struct selfvirt_board {
 	u8 base_mac[ETH_ALEN];
 	bool nic_mode;
 	bool promisc;		/* devlink param "promiscuous" */
-	bool vif_function;	/* a VIF function (in a VM): no mailbox */
+	bool no_mbox;		/* a VIF function (function.c) has none */
 	bool health_reports;	/* devlink registered: halts are reported */
 
 	/* VIFs of probe and reload, queue geometry of new VIFs (module parameters) */
@@ -385,6 +385,7 @@ void selfvirt_rx_mode_work(struct work_struct *work);
 
 /* ethtool.c */
 extern const struct ethtool_ops selfvirt_ethtool_ops;
+extern const struct ethtool_ops selfvirt_function_ethtool_ops;
 
 /* mdev*.c: VIFs handed to VMs as VFIO mediated devices */
 #if IS_ENABLED(CONFIG_VFIO_MDEV)

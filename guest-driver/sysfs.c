@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * selfvirt: the board's sysfs files, in the PCI device's "selfvirt" directory
+ *
+ * What devlink has no word for: the board's counters, its VIFs by
+ * interface name, and a reset of the board under its interfaces.  VIFs
+ * are created, destroyed and capped with devlink (devlink_port.c).
  */
 #include <linux/rtnetlink.h>
 #include "selfvirt.h"
@@ -40,72 +44,6 @@ static ssize_t vifs_show(struct device *dev, struct device_attribute *attr,
 	return len;
 }
 static DEVICE_ATTR_RO(vifs);
-
-/*
- * The files below are the devlink interface's older twins (devlink_port.c):
- * each takes the instance lock and calls what the devlink operation calls.
- */
-
-/* "create_vif": write a VIF index, or "any" (devlink port add) */
-static ssize_t create_vif_store(struct device *dev,
-				struct device_attribute *attr,
-				const char *buf, size_t count)
-{
-	struct selfvirt_board *b = dev_get_drvdata(dev);
-	struct devlink *devlink = priv_to_devlink(b);
-	int index = -1, err;
-	unsigned int n;
-
-	if (!sysfs_streq(buf, "any")) {
-		if (kstrtouint(buf, 0, &n) || n >= b->max_vifs)
-			return -EINVAL;
-		index = n;
-	}
-	devl_lock(devlink);
-	err = selfvirt_vif_create(b, index, b->tx_entries, b->rx_entries,
-				  b->rx_buf);
-	devl_unlock(devlink);
-	return err < 0 ? err : count;
-}
-static DEVICE_ATTR_WO(create_vif);
-
-/* "destroy_vif": write a VIF index (devlink port del) */
-static ssize_t destroy_vif_store(struct device *dev,
-				 struct device_attribute *attr,
-				 const char *buf, size_t count)
-{
-	struct selfvirt_board *b = dev_get_drvdata(dev);
-	struct devlink *devlink = priv_to_devlink(b);
-	unsigned int index;
-	int err;
-
-	if (kstrtouint(buf, 0, &index) || index >= SELFVIRT_WIN_ENTRIES)
-		return -EINVAL;
-	devl_lock(devlink);
-	err = selfvirt_vif_remove(b, index, NULL);
-	devl_unlock(devlink);
-	return err ? err : count;
-}
-static DEVICE_ATTR_WO(destroy_vif);
-
-/* "vif_rate": write "INDEX MBITS", 0 for none (devlink port function rate) */
-static ssize_t vif_rate_store(struct device *dev, struct device_attribute *attr,
-			      const char *buf, size_t count)
-{
-	struct selfvirt_board *b = dev_get_drvdata(dev);
-	struct devlink *devlink = priv_to_devlink(b);
-	unsigned int index, mbps;
-	int err;
-
-	if (sscanf(buf, "%u %u", &index, &mbps) != 2 ||
-	    index >= SELFVIRT_WIN_ENTRIES || mbps > SELFVIRT_RATE_MAX_MBPS)
-		return -EINVAL;
-	devl_lock(devlink);
-	err = selfvirt_vif_set_rate(b, index, mbps, NULL);
-	devl_unlock(devlink);
-	return err ? err : count;
-}
-static DEVICE_ATTR_WO(vif_rate);
 
 /* "reset": write 1 */
 static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
@@ -167,9 +105,6 @@ static struct attribute *selfvirt_board_attrs[] = {
 	&dev_attr_max_vifs.attr,
 	&dev_attr_caps.attr,
 	&dev_attr_vifs.attr,
-	&dev_attr_create_vif.attr,
-	&dev_attr_destroy_vif.attr,
-	&dev_attr_vif_rate.attr,
 	&dev_attr_irqs.attr,
 	&dev_attr_reset.attr,
 	&dev_attr_board_stats.attr,

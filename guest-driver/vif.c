@@ -70,7 +70,8 @@ void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif)
 }
 
 /* Operations, offloads and MTU, once the queues are known. */
-static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
+static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac,
+				      const struct ethtool_ops *ethtool_ops)
 {
 	struct selfvirt_board *b = vif->board;
 	struct net_device *netdev = vif->netdev;
@@ -80,7 +81,7 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac)
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	netdev->stat_ops = &selfvirt_stat_ops;
 #endif
-	netdev->ethtool_ops = &selfvirt_ethtool_ops;
+	netdev->ethtool_ops = ethtool_ops;
 	netdev->dev_port = vif->index;
 	netdev->hw_features = NETIF_F_SG | NETIF_F_RXCSUM;
 	if (b->caps & SELFVIRT_CAP_TX_CSUM)
@@ -189,7 +190,7 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	err = selfvirt_vif_bind(vif, &q);
 	if (err)
 		goto err_free;
-	selfvirt_vif_setup_netdev(vif, q.mac);
+	selfvirt_vif_setup_netdev(vif, q.mac, &selfvirt_ethtool_ops);
 	/* the interrupt handler may see it from now on: NAPI is set up */
 	mutex_lock(&b->vif_lock);
 	b->vif[vif->index] = vif;
@@ -289,7 +290,7 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 	vif->data_size = b->part_size - SELFVIRT_SQ_DATA_OFF(tx);
 	/* the doorbell page reaches the board with no trap in the manager */
 	vif->doorbell = b->doorbell_page ?: b->csr + SELFVIRT_VIF_REG_DOORBELL;
-	selfvirt_vif_setup_netdev(vif, mac);
+	selfvirt_vif_setup_netdev(vif, mac, &selfvirt_function_ethtool_ops);
 	selfvirt_vif_function_rx_chain(vif, rx_chain);
 	b->vif[0] = vif;
 	snprintf(vif->vectors.name[0], sizeof(vif->vectors.name[0]), "sv-vif-fn");

@@ -53,17 +53,17 @@ def test_reset_destroy_and_reload_under_traffic():
 
 
 def test_concurrent_destroy_and_create():
-    """devlink and the sysfs wrappers racing to destroy and create VIF 1:
+    """Four devlink callers racing to destroy and then to create VIF 1:
     one wins, none oopses."""
     dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
     add = f'devlink port add {DEV} flavour pcisf pfnum 0 sfnum 1'
     with guests('concurrent-destroy', [('g0', [dev])]) as (g,):
         g.run('modprobe selfvirt vifs=2')
         for _ in range(5):
-            g.run(f'for i in 1 2; do (devlink port del {DEV}/1 &); '
-                  f'(echo 1 > {SYSFS}/destroy_vif &); done; sleep 2; '
-                  f'for i in 1 2; do ({add} &); (echo 1 > {SYSFS}/create_vif &); '
-                  'done; sleep 2', timeout=60, check=False)
+            g.run(f'for i in 1 2 3 4; do (devlink port del {DEV}/1 &); '
+                  'done; sleep 2; '
+                  f'for i in 1 2 3 4; do ({add} &); done; sleep 2',
+                  timeout=60, check=False)
             assert '1' in vif_ports(g)
         dmesg = g.out('dmesg')
         for bad in ('BUG', 'WARNING', 'Oops', 'general protection'):

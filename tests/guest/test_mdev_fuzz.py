@@ -44,8 +44,9 @@ def management_call(rng, u):
         # VIF 3 comes and goes, with an interface of its own to change
         f'devlink port add {DEVLINK_DEV} flavour pcisf pfnum 0 sfnum 3',
         f'devlink port del {DEVLINK_DEV}/3',
-        f'echo 3 > {BOARD}/selfvirt/create_vif',
-        f'echo any > {BOARD}/selfvirt/create_vif',
+        f'devlink port add {DEVLINK_DEV} flavour pcisf pfnum 0',
+        f'devlink port add {DEVLINK_DEV} flavour pcisf pfnum 0 '
+        f'sfnum {_value(rng)}',
         f'ethtool -G {vif3} rx {rng.choice(["16", "64", "256", "0", "x"])}',
         f'ethtool -K {vif3} tso {rng.choice(["on", "off"])}',
         f'ip link set {vif3} mtu {rng.choice(["1500", "9000", "68", "70000"])}',
@@ -69,9 +70,7 @@ def management_call(rng, u):
         f'devlink dev info {DEVLINK_DEV}',
         f'echo {_value(rng)} > {mdev}/signal_gap_us',
         f'cat {mdev}/vif {mdev}/mac {mdev}/signals {mdev}/doorbells',
-        f'echo {vif} {_value(rng)} > {BOARD}/selfvirt/vif_rate',
-        f'echo {vif} > {BOARD}/selfvirt/destroy_vif',
-        f'echo {_value(rng)} > {BOARD}/selfvirt/create_vif',
+        f'devlink port del {DEVLINK_DEV}/{vif}',
         f'cat {BOARD}/selfvirt/board_stats {BOARD}/selfvirt/vifs',
         f'ip netns exec v{rng.randrange(2)} ethtool -G vif '
         f'rx {rng.choice(["0", "1000000", "x"])}',
