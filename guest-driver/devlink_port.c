@@ -13,8 +13,8 @@
 #include "selfvirt.h"
 #include "devlink_local.h"
 
-/* "devlink port add ... flavour pcisf pfnum 0 [sfnum N]": a VIF, interface
- * and all, as the create_vif file makes one.
+/* "devlink port add ... flavour pcisf pfnum 0 [sfnum N]": a VIF, port,
+ * interface and all
  */
 static int selfvirt_port_new_locked(struct selfvirt_board *b,
 				    const struct devlink_port_new_attrs *attrs,
@@ -238,34 +238,45 @@ static int selfvirt_port_register(struct selfvirt_port *port)
 #endif
 }
 
+/* The lowest VIF slot with no port, no VIF and no mdev, or -ENOSPC */
+static int selfvirt_port_free_slot(struct selfvirt_board *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->max_vifs; i++)
+		if (!b->port[i] && !b->vif[i] && !b->mdev[i])
+			return i;
+	return -ENOSPC;
+}
+
 /**
- * selfvirt_port_create - a VIF's devlink port, its rate and health
+ * selfvirt_port_create - a VIF slot's devlink port, before its VIF
  * @b: the board
- * @index: the VIF slot
- * @vif: the VIF if it is an interface's (its netdev not yet registered)
- * @md: else the VM's mediated device
+ * @index: the VIF slot, or -1 for the lowest free one
  *
- * With the instance lock held.  An interface's netdev is linked to the
- * port here (6.12) or once registered (6.1, selfvirt_port_netdev_set()).
+ * With the instance lock held.  The port comes first, with its rate leaf;
+ * then an interface VIF (selfvirt_port_bind_vif()) or a VM's mdev
+ * (selfvirt_port_bind_mdev()) is bound to it, as netdevsim and mlx5 do.
  *
- * Return: 0 or a negative errno.
+ * Return: the port, or an ERR_PTR (-ENOSPC: no free slot).
  */
-int selfvirt_port_create(struct selfvirt_board *b, unsigned int index,
-			 struct selfvirt_vif *vif, struct selfvirt_mdev *md)
+struct selfvirt_port *selfvirt_port_create(struct selfvirt_board *b, int index)
 {
 	struct selfvirt_port *port;
 	int err;
 
 	devl_assert_locked(priv_to_devlink(b));
+	if (index < 0)
+		index = selfvirt_port_free_slot(b);
+	if (index < 0)
+		return ERR_PTR(index);
 	if (WARN_ON(b->port[index]))
-		return -EEXIST;
+		return ERR_PTR(-EEXIST);
 	port = kzalloc(sizeof(*port), GFP_KERNEL);
 	if (!port)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	port->board = b;
 	port->index = index;
-	port->vif = vif;
-	port->md = md;
 	devlink_port_attrs_pci_sf_set(&port->dl, 0, 0, index, false);
 	err = selfvirt_port_register(port);
 	if (err)
@@ -273,26 +284,52 @@ int selfvirt_port_create(struct selfvirt_board *b, unsigned int index,
 	err = selfvirt_rate_leaf_create(&port->dl, port);
 	if (err)
 		goto err_unregister;
-	if (vif) {
-		vif->port = port;
-		err = selfvirt_port_reporter_add(port);
-		if (err)
-			goto err_rate;
-#ifdef SET_NETDEV_DEVLINK_PORT
-		SET_NETDEV_DEVLINK_PORT(vif->netdev, &port->dl);
-#endif
-	}
 	b->port[index] = port;
-	return 0;
+	return port;
 
-err_rate:
-	vif->port = NULL;
-	devl_rate_leaf_destroy(&port->dl);
 err_unregister:
 	devl_port_unregister(&port->dl);
 err_free:
 	kfree(port);
-	return err;
+	return ERR_PTR(err);
+}
+
+/**
+ * selfvirt_port_bind_vif - an interface VIF on its port, with health
+ * @port: the port of the VIF's slot
+ * @vif: the VIF, its netdev not yet registered
+ *
+ * An interface's netdev is linked to the port here (6.12) or once
+ * registered (6.1, selfvirt_port_netdev_set()).
+ *
+ * Return: 0 or a negative errno (then nothing is bound).
+ */
+int selfvirt_port_bind_vif(struct selfvirt_port *port, struct selfvirt_vif *vif)
+{
+	int err;
+
+	port->vif = vif;
+	vif->port = port;
+	err = selfvirt_port_reporter_add(port);
+	if (err) {
+		vif->port = NULL;
+		port->vif = NULL;
+		return err;
+	}
+#ifdef SET_NETDEV_DEVLINK_PORT
+	SET_NETDEV_DEVLINK_PORT(vif->netdev, &port->dl);
+#endif
+	return 0;
+}
+
+/**
+ * selfvirt_port_bind_mdev - a VM's VIF on its port
+ * @port: the port of the VIF's slot
+ * @md: the mediated device that holds the slot
+ */
+void selfvirt_port_bind_mdev(struct selfvirt_port *port, struct selfvirt_mdev *md)
+{
+	port->md = md;
 }
 
 /**

@@ -108,8 +108,12 @@ int selfvirt_mbox_vif_create(struct selfvirt_board *b,
 	err = selfvirt_mbox(b, SELFVIRT_CMD_VIF_CREATE, args, 6, res, 5);
 	if (err)
 		return err;
-	/* a partition that holds the send queue's ring and a frame's room */
-	if (res[0] >= SELFVIRT_WIN_ENTRIES || res[1] >= b->sdram_len ||
+	/* the slot asked for, a partition that holds the send queue's ring
+	 * and a frame's room
+	 */
+	if (res[0] >= SELFVIRT_WIN_ENTRIES ||
+	    (args[0] != SELFVIRT_VIF_ANY && res[0] != args[0]) ||
+	    res[1] >= b->sdram_len ||
 	    res[2] > b->sdram_len - res[1] ||
 	    res[2] < SELFVIRT_SQ_DATA_OFF(q->tx_entries) + SELFVIRT_TX_ROOM) {
 		dev_err(&b->pdev->dev, "VIF_CREATE answered VIF %u at %#x+%#x\n",

@@ -158,6 +158,7 @@ static void selfvirt_mdev_drop(struct selfvirt_mdev *md)
 static int selfvirt_mdev_take(struct selfvirt_mdev *md)
 {
 	struct selfvirt_board *b = md->board;
+	struct selfvirt_port *port;
 	int err, first;
 
 	devl_assert_locked(priv_to_devlink(b));
@@ -165,26 +166,32 @@ static int selfvirt_mdev_take(struct selfvirt_mdev *md)
 		dev_err(&b->pdev->dev, "no mdev VIFs in NIC mode\n");
 		return -EBUSY;
 	}
+	/* the port first, then the VM's VIF on its slot */
+	port = selfvirt_port_create(b, -1);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+	md->q.index = port->index;
 	mutex_lock(&b->vif_lock);
 	first = selfvirt_windows_get(b, md->rq_dma, md->rq_size, &md->q.win_count);
 	if (first < 0) {
-		mutex_unlock(&b->vif_lock);
-		return first;
+		err = first;
+		goto err_unlock;
 	}
 	md->q.win_first = first;
 	err = selfvirt_mdev_bind(md);
 	if (err) {
 		selfvirt_windows_put(b, md->q.win_first, md->q.win_count);
-		mutex_unlock(&b->vif_lock);
-		return err;
+		goto err_unlock;
 	}
 	b->mdev[md->q.index] = md;
 	md->bound = true;
 	mutex_unlock(&b->vif_lock);
+	selfvirt_port_bind_mdev(port, md);
+	return 0;
 
-	err = selfvirt_port_create(b, md->q.index, NULL, md);
-	if (err)
-		selfvirt_mdev_drop(md);
+err_unlock:
+	mutex_unlock(&b->vif_lock);
+	selfvirt_port_destroy(b, port->index);
 	return err;
 }
 

@@ -289,6 +289,21 @@ static void selfvirt_mdev_vm_flags(struct vm_area_struct *vma, vm_flags_t set,
 #endif
 }
 
+/* @vma onto the board's BAR @bar from @off on, as I/O memory with @prot */
+static int selfvirt_mdev_remap_bar(struct vm_area_struct *vma,
+				   struct selfvirt_mdev *md, int bar, u64 off,
+				   pgprot_t prot)
+{
+	unsigned long pfn = (pci_resource_start(md->board->pdev, bar) + off) >>
+			    PAGE_SHIFT;
+
+	vma->vm_page_prot = prot;
+	selfvirt_mdev_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+			       VM_DONTDUMP, 0);
+	return io_remap_pfn_range(vma, vma->vm_start, pfn,
+				  vma->vm_end - vma->vm_start, prot);
+}
+
 int selfvirt_mdev_mmap(struct vfio_device *vdev,
 		       struct vm_area_struct *vma)
 {
@@ -306,24 +321,16 @@ int selfvirt_mdev_mmap(struct vfio_device *vdev,
 		if (!selfvirt_mdev_region_size(md, index) || pos ||
 		    len != SELFVIRT_DOORBELL_PAGE_SIZE)
 			return -EINVAL;
-		pfn = (pci_resource_start(md->board->pdev, SELFVIRT_BAR_DOORBELL) +
-		       SELFVIRT_DOORBELL_PAGE(md->q.index)) >> PAGE_SHIFT;
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-		selfvirt_mdev_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				       VM_DONTDUMP, 0);
-		return io_remap_pfn_range(vma, vma->vm_start, pfn, len,
-					  vma->vm_page_prot);
+		return selfvirt_mdev_remap_bar(vma, md, SELFVIRT_BAR_DOORBELL,
+					       SELFVIRT_DOORBELL_PAGE(md->q.index),
+					       pgprot_noncached(vma->vm_page_prot));
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_SQ:
 		if (pos > md->q.part_size || len > md->q.part_size - pos)
 			return -EINVAL;
-		pfn = (pci_resource_start(md->board->pdev, SELFVIRT_BAR_SDRAM) +
-		       md->q.part_off + pos) >> PAGE_SHIFT;
 		/* as this kernel maps the SDRAM: the VM only writes there */
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-		selfvirt_mdev_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				       VM_DONTDUMP, 0);
-		return io_remap_pfn_range(vma, vma->vm_start, pfn, len,
-					  vma->vm_page_prot);
+		return selfvirt_mdev_remap_bar(vma, md, SELFVIRT_BAR_SDRAM,
+					       md->q.part_off + pos,
+					       pgprot_writecombine(vma->vm_page_prot));
 	case VFIO_PCI_BAR0_REGION_INDEX + SELFVIRT_VIF_BAR_RQ:
 		if (vma->vm_flags & VM_WRITE) {
 			atomic64_inc(&md->refused);

@@ -304,8 +304,9 @@ int selfvirt_devlink_register(struct selfvirt_board *b);
 void selfvirt_devlink_unregister(struct selfvirt_board *b);
 
 /* devlink_port.c */
-int selfvirt_port_create(struct selfvirt_board *b, unsigned int index,
-			 struct selfvirt_vif *vif, struct selfvirt_mdev *md);
+struct selfvirt_port *selfvirt_port_create(struct selfvirt_board *b, int index);
+int selfvirt_port_bind_vif(struct selfvirt_port *port, struct selfvirt_vif *vif);
+void selfvirt_port_bind_mdev(struct selfvirt_port *port, struct selfvirt_mdev *md);
 void selfvirt_port_destroy(struct selfvirt_board *b, unsigned int index);
 void selfvirt_port_netdev_set(struct selfvirt_vif *vif);
 void selfvirt_port_netdev_clear(struct selfvirt_vif *vif);

@@ -175,18 +175,25 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 			u32 rx_entries, u32 rx_buf)
 {
 	struct selfvirt_vif_binding q = {
-		.index = index < 0 ? SELFVIRT_VIF_ANY : index,
 		.tx_entries = tx_entries,
 		.rx_entries = rx_entries,
 		.rx_buf = rx_buf,
 	};
+	struct selfvirt_port *port;
 	struct selfvirt_vif *vif;
 	int err;
 
 	devl_assert_locked(priv_to_devlink(b));
+	/* the port first, then the VIF on its slot */
+	port = selfvirt_port_create(b, index);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+	q.index = port->index;
 	vif = selfvirt_vif_alloc(b, tx_entries, rx_entries, rx_buf);
-	if (!vif)
-		return -ENOMEM;
+	if (!vif) {
+		err = -ENOMEM;
+		goto err_port;
+	}
 	err = selfvirt_vif_bind(vif, &q);
 	if (err)
 		goto err_free;
@@ -202,27 +209,31 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 				       selfvirt_vif_msix, vif);
 	if (err)
 		goto err_unbind;
-	err = selfvirt_port_create(b, vif->index, vif, NULL);
+	err = selfvirt_port_bind_vif(port, vif);
 	if (err)
 		goto err_irq;
 	err = register_netdev(vif->netdev);
 	if (err)
-		goto err_port;
+		goto err_irq;
 	selfvirt_port_netdev_set(vif);
 	netdev_info(vif->netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
 		    vif->index, vif->netdev->dev_addr, tx_entries, q.part_off,
 		    rx_entries, rx_buf, vif->win_first, vif->win_count);
 	return vif->index;
 
-err_port:
-	selfvirt_port_destroy(b, vif->index);
 err_irq:
+	/* unbinds the VIF from the port (its reporter) before it is freed */
+	selfvirt_port_destroy(b, port->index);
+	port = NULL;
 	selfvirt_vectors_free(b, vif->index, &vif->vectors, vif);
 err_unbind:
 	netif_napi_del(&vif->napi);
 	selfvirt_vif_unbind(vif);
 err_free:
 	selfvirt_vif_free(vif);
+err_port:
+	if (port)
+		selfvirt_port_destroy(b, port->index);
 	return err;
 }
 

@@ -158,9 +158,10 @@ def test_port_add_hw_addr_state_and_del():
         out = fails(a, f'devlink port add {DEV} flavour pcisf pfnum 0 '
                        'sfnum 99')
         assert 'sfnum' in out, out
-        # no sfnum: the board's choice of a free slot
+        # no sfnum: the lowest free slot, whose port the driver makes first
         a.run(f'devlink port add {DEV} flavour pcisf pfnum 0')
-        assert len(ports(a)) == 3, ports(a)
+        assert sorted(ports(a)) == [f'{DEV}/{i}' for i in (0, 1, 3)], ports(a)
+        assert port(a, 1)['function']['state'] == 'active'
 
         # a MAC of the administrator's, on the board and on the interface
         a.run(f'devlink port function set {DEV}/3 hw_addr 02:00:00:00:03:01')
