@@ -60,11 +60,6 @@ static inline struct selfvirt_board *selfvirt_dl_board(struct devlink *devlink)
 	return devlink_priv(devlink);
 }
 
-static inline struct selfvirt_port *selfvirt_dl_port(struct devlink_port *dl)
-{
-	return container_of(dl, struct selfvirt_port, dl);
-}
-
 /* devlink_port.c: devlink_ops of the ports (devlink_port_ops from 6.4) */
 #if SELFVIRT_DL_OLD_PORTS
 int selfvirt_dl_port_new(struct devlink *devlink,

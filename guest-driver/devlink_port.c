@@ -13,6 +13,11 @@
 #include "selfvirt.h"
 #include "devlink_local.h"
 
+static struct selfvirt_port *selfvirt_dl_port(struct devlink_port *dl)
+{
+	return container_of(dl, struct selfvirt_port, dl);
+}
+
 /* "devlink port add ... flavour pcisf pfnum 0 [sfnum N]": a VIF, port,
  * interface and all
  */

@@ -8,6 +8,12 @@
 #include <linux/etherdevice.h>
 #include "selfvirt.h"
 
+static struct selfvirt_rx_desc *selfvirt_rx_desc(struct selfvirt_vif *vif,
+						 u32 slot)
+{
+	return vif->rq + SELFVIRT_RQ_DESC(slot);
+}
+
 /*
  * One frame's descriptors as the board wrote them, each value read from
  * the ring once: the board (or, for a VIF function, whoever emulates it)

@@ -254,12 +254,6 @@ selfvirt_rq_status(struct selfvirt_vif *vif)
 	return vif->rq;
 }
 
-static inline struct selfvirt_rx_desc *selfvirt_rx_desc(struct selfvirt_vif *vif,
-							u32 slot)
-{
-	return vif->rq + SELFVIRT_RQ_DESC(slot);
-}
-
 static inline void selfvirt_ctrl_wr(struct selfvirt_vif *vif, unsigned int off,
 				    u32 v)
 {

@@ -191,8 +191,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	q.index = port->index;
 	vif = selfvirt_vif_alloc(b, tx_entries, rx_entries, rx_buf);
 	if (!vif) {
-		err = -ENOMEM;
-		goto err_port;
+		selfvirt_port_destroy(b, port->index);
+		return -ENOMEM;
 	}
 	err = selfvirt_vif_bind(vif, &q);
 	if (err)
@@ -222,18 +222,14 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	return vif->index;
 
 err_irq:
-	/* unbinds the VIF from the port (its reporter) before it is freed */
-	selfvirt_port_destroy(b, port->index);
-	port = NULL;
 	selfvirt_vectors_free(b, vif->index, &vif->vectors, vif);
 err_unbind:
 	netif_napi_del(&vif->napi);
 	selfvirt_vif_unbind(vif);
 err_free:
+	/* unbinds the VIF (its health reporter) before it is freed */
+	selfvirt_port_destroy(b, port->index);
 	selfvirt_vif_free(vif);
-err_port:
-	if (port)
-		selfvirt_port_destroy(b, port->index);
 	return err;
 }
 

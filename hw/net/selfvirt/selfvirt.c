@@ -23,6 +23,13 @@
 #include "selfvirt.h"
 #include "trace.h"
 
+typedef enum SelfvirtResetScope {
+    SELFVIRT_RESET_DATA_PATH, /* VIFs, switch, port: CMD_RESET */
+    SELFVIRT_RESET_BOARD,     /* everything: DEV_CTRL, PCI reset, a bad load */
+} SelfvirtResetScope;
+
+static void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope);
+
 static uint32_t selfvirt_caps(SelfvirtState *s)
 {
     uint32_t caps = SELFVIRT_CAP_TX_CSUM | SELFVIRT_CAP_TSO |
@@ -276,7 +283,7 @@ static bool selfvirt_check_props(SelfvirtState *s, Error **errp)
  * last.  CMD_RESET resets the data path only: management keeps its
  * windows, interrupt set-up and mailbox.
  */
-void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope)
+static void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope)
 {
     assert(bql_locked());
     trace_selfvirt_reset(scope);

@@ -438,13 +438,6 @@ struct SelfvirtState {
     VMChangeStateEntry *vmstate;
 };
 
-/* selfvirt.c */
-typedef enum SelfvirtResetScope {
-    SELFVIRT_RESET_DATA_PATH, /* VIFs, switch, port: CMD_RESET */
-    SELFVIRT_RESET_BOARD,     /* everything: DEV_CTRL, PCI reset, a bad load */
-} SelfvirtResetScope;
-void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope);
-
 /* selfvirt_window.c */
 
 /*
@@ -598,16 +591,6 @@ static inline void selfvirt_stat_inc(SelfvirtState *s,
     qatomic_inc(&s->stats[st]);
 }
 
-static inline bool selfvirt_vif_active_any(SelfvirtState *s)
-{
-    for (unsigned i = 0; i < s->num_vifs; i++) {
-        if (s->vif[i].active) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
  * A register write that would move what live VIFs use (window page size,
  * identifier width): refused and counted while any VIF exists.
@@ -616,13 +599,15 @@ static inline bool selfvirt_csr_refused_while_live(SelfvirtState *s,
                                                    const char *what,
                                                    uint32_t val)
 {
-    if (!selfvirt_vif_active_any(s)) {
-        return false;
+    for (unsigned i = 0; i < s->num_vifs; i++) {
+        if (s->vif[i].active) {
+            qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: %s change to %u while "
+                          "VIFs are live, refused\n", what, val);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
+            return true;
+        }
     }
-    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: %s change to %u while VIFs "
-                  "are live, refused\n", what, val);
-    selfvirt_stat_inc(s, SELFVIRT_STAT_CSR_REFUSED);
-    return true;
+    return false;
 }
 
 #endif
