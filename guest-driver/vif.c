@@ -93,6 +93,10 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac,
 		netdev->hw_features |= NETIF_F_GRO_HW;
 	}
 	netdev->features = netdev->hw_features;
+	/* the board parses tagged frames: a VLAN device's offloads are ours */
+	netdev->vlan_features = netdev->features & (NETIF_F_SG |
+			NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | NETIF_F_TSO |
+			NETIF_F_TSO6);
 	netdev->min_mtu = ETH_MIN_MTU;
 	selfvirt_vif_set_max_mtu(vif);
 	netif_napi_add_weight(netdev, &vif->napi, selfvirt_poll,

@@ -4,7 +4,9 @@ The guests are Debian's 6.12 kernel with the project's initramfs (built by
 ``make guest``).  Each guest is a :class:`qemu.machine.QEMUMachine` from the
 QEMU source tree; commands run through QEMU's guest agent (``guest-exec``)
 on a virtio-serial port.  Two guests are wired back to back with a stream
-netdev over a unix socket, which needs no root and no host network.
+netdev over a unix socket, which needs no root and no host network, or
+(``wire('tap')``) by tap devices in a Linux bridge inside a network
+namespace of the harness's own.
 
 Failures leave the guests' consoles in the test's output folder.
 """
@@ -17,6 +19,8 @@ import os
 import random
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,10 +115,11 @@ class Guest:
     """One test guest: a QEMU process, its console log and its agent."""
 
     def __init__(self, name, workdir, devices=(), mem='512M', smp=1,
-                 append='', image=GUEST_DIR, l2_agents=0):
+                 append='', image=GUEST_DIR, l2_agents=0, wrapper=()):
         self.name = name
         self.workdir = workdir
         self.image = image
+        self.wrapper = wrapper      # what QEMU runs under (Wire.wrapper)
         self.config = (devices, mem, smp, append)
         # more ports, which L2 VMs' agents reach through (Nested)
         self.l2_agent_paths = [os.path.join(workdir, f'{name}.l2qga{i}')
@@ -155,7 +160,7 @@ class Guest:
                                 f'chardev=l2qga{i},name={l2_agent_port(i)}']
         for dev in devices:
             args += dev
-        return QEMUMachine(QEMU, args=args, name=tag,
+        return QEMUMachine(QEMU, args=args, name=tag, wrapper=self.wrapper,
                            base_temp_dir=self.workdir, log_dir=self.workdir)
 
     def __str__(self):
@@ -437,7 +442,8 @@ def quote(s):
 
 @contextlib.contextmanager
 def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
-           nested_mem='1536M', l2_agents=L2_AGENTS, nested_smp=1):
+           nested_mem='1536M', l2_agents=L2_AGENTS, nested_smp=1,
+           wrapper=()):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
@@ -446,7 +452,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
     with ``nested_mem`` of memory, ``nested_smp`` vCPUs and a port for the
     agents of ``l2_agents`` L2 VMs.
     ``append`` is added to the kernel command lines of the others, which
-    boot ``image`` (default: the guest image) with ``smp`` vCPUs.
+    boot ``image`` (default: the guest image) with ``smp`` vCPUs.  Every
+    QEMU runs under ``wrapper`` (the wire's: Wire.wrapper).
     On failure the consoles are copied to build/test-output/TEST/.  A
     report of the guest kernel's (a WARN, a BUG, KASAN, lockdep: see
     scripts/kernel-reports.py) in any console fails the test.
@@ -460,10 +467,10 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
             if name in nested:
                 g = Guest(name, workdir, devices, mem=nested_mem,
                           smp=max(nested_smp, GUEST_SMP), image=NESTED_DIR,
-                          l2_agents=l2_agents)
+                          l2_agents=l2_agents, wrapper=wrapper)
             else:
                 g = Guest(name, workdir, devices, append=append, image=image,
-                          smp=max(smp, GUEST_SMP))
+                          smp=max(smp, GUEST_SMP), wrapper=wrapper)
             started.append(g)
             g.launch()
         for g in started:
@@ -742,3 +749,90 @@ def wire_pair(workdir_hint='selfvirt'):
     client = ['-netdev', f'stream,id=wire,server=off,addr.type=unix,'
                          f'addr.path={path},reconnect-ms=200']
     return server, client
+
+
+WIRES = ('stream', 'tap')
+
+
+class Wire:
+    """What joins the guests' NICs: each end's -netdev arguments (id
+    "wire"), the command prefix their QEMUs run under, and the network
+    namespace of a tap wire's bridge (None for a stream)."""
+
+    def __init__(self, kind, ends, wrapper=(), netns=None):
+        self.kind = kind
+        self.ends = ends
+        self.wrapper = wrapper
+        self.netns = netns
+
+    def run(self, *cmd):
+        """Run @cmd in the wire's network namespace."""
+        return subprocess.run(['nsenter', f'--net=/run/netns/{self.netns}',
+                               '--', *cmd], check=True, capture_output=True,
+                              text=True).stdout
+
+
+@contextlib.contextmanager
+def _tap_bridge(ends):
+    """A network namespace with a Linux bridge br0 and tap devices tap0..
+    on it, removed with everything in it at the end: the host's own
+    interfaces are never touched."""
+    ns = f'svwire-{os.getpid()}-{random.randrange(1 << 30)}'
+    ip = ['ip', '-n', ns]
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        cmds = [['link', 'set', 'lo', 'up'],
+                ['link', 'add', 'br0', 'type', 'bridge'],
+                ['link', 'set', 'br0', 'up']]
+        for i in range(ends):
+            cmds += [['tuntap', 'add', 'dev', f'tap{i}', 'mode', 'tap'],
+                     ['link', 'set', f'tap{i}', 'master', 'br0', 'up']]
+        for cmd in cmds:
+            subprocess.run(ip + cmd, check=True)
+        yield ns
+    finally:
+        subprocess.run(['ip', 'netns', 'del', ns], check=False)
+
+
+@contextlib.contextmanager
+def wire(kind='stream', ends=2):
+    """A wire between @ends guests: 'stream' (two ends only) joins them
+    back to back over a unix socket; 'tap' puts each on a tap device in a
+    Linux bridge, as libvirt does, with virtio-net headers (root)."""
+    if kind == 'stream':
+        if ends != 2:
+            raise ValueError('a stream wire has two ends')
+        yield Wire(kind, list(wire_pair()))
+    elif kind == 'tap':
+        with _tap_bridge(ends) as ns:
+            yield Wire(kind, [['-netdev', f'tap,id=wire,ifname=tap{i},'
+                                          'script=no,downscript=no']
+                              for i in range(ends)],
+                       wrapper=('nsenter', f'--net=/run/netns/{ns}', '--'),
+                       netns=ns)
+    else:
+        raise ValueError(f'no wire {kind!r}: one of {", ".join(WIRES)}')
+
+
+@contextlib.contextmanager
+def frame_sizes(w, ifname):
+    """Count the frames that cross tap @ifname of tap wire @w meanwhile
+    (what its guest sends and what the bridge gives it); the dict yielded
+    gets 'frames', 'largest' and 'over_1514' at the end."""
+    prog = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'frame_sizes.py')
+    p = subprocess.Popen(['nsenter', f'--net=/run/netns/{w.netns}', '--',
+                          sys.executable, prog, ifname],
+                         stdout=subprocess.PIPE, text=True)
+    result = {}
+    try:
+        time.sleep(0.3)         # bound before the traffic starts
+        yield result
+    finally:
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+        if p.returncode == 0:
+            result.update(json.loads(out))
+    if p.returncode:
+        raise RuntimeError(f'frame_sizes.py on {ifname} exited '
+                           f'{p.returncode}')

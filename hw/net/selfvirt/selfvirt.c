@@ -478,6 +478,8 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("engines", SelfvirtState, me.count, 8),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, me.contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
+    DEFINE_PROP_BOOL("disable-vnet-hdr", SelfvirtState, port.disable_vnet_hdr,
+                     false),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
     DEFINE_PROP_BOOL("x-engines-inline", SelfvirtState, me.inline_mode, false),
     DEFINE_PROP_UINT32("inline-wake-us", SelfvirtState, me.inline_wake_us,
@@ -689,8 +691,8 @@ static int selfvirt_pre_load(void *opaque)
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
-    .version_id = 3,              /* 3: the board's counter inline_squeezed */
-    .minimum_version_id = 3,
+    .version_id = 4,              /* 4: the wire's GSO counters */
+    .minimum_version_id = 4,
     .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {

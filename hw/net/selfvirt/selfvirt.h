@@ -134,7 +134,7 @@ SelfvirtFrame *selfvirt_frame_from_iov(const struct iovec *iov, int iovcnt,
                                        int src_vif);
 SelfvirtFrame *selfvirt_frame_copy(const SelfvirtFrame *fr);
 bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
-                            NetTxPktSend cb, void *opaque);
+                            bool to_peer, NetTxPktSend cb, void *opaque);
 void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes);
 void selfvirt_fifo_destroy(SelfvirtFifo *f);
 bool selfvirt_fifo_full(SelfvirtFifo *f);
@@ -284,6 +284,8 @@ typedef struct SelfvirtPort {
     NICState *nic;
     NICConf conf;
     uint32_t max_frame;       /* property max-frame */
+    bool disable_vnet_hdr;    /* property disable-vnet-hdr */
+    bool has_vnet;            /* frames to and from the peer: header first */
     SelfvirtFifo in;          /* from the netdev, to the wire-rx engine */
     SelfvirtFifo out;         /* to the wire-tx engine */
     SelfvirtFifo send;        /* ready frames, sent by the tx BH */
@@ -412,6 +414,14 @@ typedef enum SelfvirtRoom {
     SELFVIRT_ROOM_NONE,       /* never: its guest takes no frames */
 } SelfvirtRoom;
 
+/* What became of a frame cut for a VIF (selfvirt_pending_queue_cut). */
+typedef enum SelfvirtCut {
+    SELFVIRT_CUT_QUEUED,      /* its pieces wait for ingress */
+    SELFVIRT_CUT_WAIT,        /* later (the board is behind): still yours */
+    SELFVIRT_CUT_DROPPED,     /* the VIF takes no frames: counted */
+    SELFVIRT_CUT_BAD,         /* the offloads cannot parse it: dropped */
+} SelfvirtCut;
+
 /* ---- the board ---- */
 
 struct SelfvirtState {
@@ -522,6 +532,8 @@ bool selfvirt_pending_queue(SelfvirtState *s, unsigned v, SelfvirtFrame *fr,
                             SelfvirtEngine *e);
 void selfvirt_pending_queue_burst(SelfvirtState *s, unsigned v,
                                   SelfvirtFrame *fr);
+SelfvirtCut selfvirt_pending_queue_cut(SelfvirtEngine *e, unsigned v,
+                                       SelfvirtFrame *fr);
 void selfvirt_pending_flood(SelfvirtState *s, const SelfvirtFrame *fr);
 void selfvirt_pending_drop(SelfvirtState *s, unsigned v, uint32_t len);
 void selfvirt_pending_room_made(SelfvirtState *s);

@@ -22,7 +22,6 @@
 #include "net/eth.h"
 #include "selfvirt.h"
 #include "selfvirt_tx_desc.h"
-#include "standard-headers/linux/virtio_net.h"
 #include "trace.h"
 
 /* What became of a descriptor's frame. */
@@ -139,78 +138,24 @@ static SelfvirtEgress selfvirt_egress_check(SelfvirtState *s, unsigned v,
     return EGRESS_SENT;
 }
 
-/* ---- local TSO ---- */
-
-typedef struct SelfvirtLocalSeg {
-    struct NetTxPkt *pkt;
-    SelfvirtState *s;
-    int src_vif;
-    unsigned dst_vif;
-    uint16_t mss;           /* the sender's; pieces may hold several */
-} SelfvirtLocalSeg;
-
-/* A piece of a frame too large for the destination VIF's buffers. */
-static void selfvirt_local_seg_cb(void *opaque, const struct iovec *iov,
-                                  int iovcnt, const struct iovec *virt_iov,
-                                  int virt_iovcnt)
-{
-    SelfvirtLocalSeg *ls = opaque;
-    SelfvirtFrame *fr = selfvirt_frame_from_iov(iov, iovcnt, ls->src_vif);
-    uint32_t hdr_len = net_tx_pkt_get_vhdr(ls->pkt)->hdr_len;
-
-    fr->csum_ok = true;     /* net_tx_pkt filled the checksums in */
-    if (ls->mss && fr->len > hdr_len + ls->mss) {
-        /* still several segments: the host may cut it again (GSO) */
-        fr->tx_flags = SELFVIRT_TX_TSO;
-        fr->mss = ls->mss;
-    }
-    selfvirt_pending_queue_burst(ls->s, ls->dst_vif, fr);
-}
-
-/*
- * A TSO frame too large for its local destination @dst is cut here, into
- * as many whole MSS as the destination takes: between two VIFs a segment
- * need not be cut at every MSS.
- */
-static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e, unsigned v,
+/* A TSO frame too large for its local destination @dst: cut it there. */
+static SelfvirtEgress selfvirt_egress_local_tso(SelfvirtEngine *e,
                                                 unsigned dst,
                                                 SelfvirtFrame *fr)
 {
-    SelfvirtState *s = e->s;
-    uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[dst]);
-    SelfvirtLocalSeg ls = {
-        .pkt = e->tx_pkt, .s = s, .src_vif = v, .dst_vif = dst,
-    };
-    bool ok;
-
-    selfvirt_outbox_flush(e);      /* the pieces come after what went before */
-    switch (selfvirt_pending_room(s, dst, e)) {
-    case SELFVIRT_ROOM:
-        break;
-    case SELFVIRT_ROOM_WAIT:
+    switch (selfvirt_pending_queue_cut(e, dst, fr)) {
+    case SELFVIRT_CUT_QUEUED:
+        selfvirt_stat_inc(e->s, SELFVIRT_STAT_SWITCH_LOCAL);  /* delivered */
+        return EGRESS_SENT;
+    case SELFVIRT_CUT_WAIT:
         selfvirt_frame_free(fr);
         return EGRESS_RETRY;
-    case SELFVIRT_ROOM_NONE:
-        selfvirt_pending_drop(s, dst, fr->len);
-        selfvirt_frame_free(fr);
+    case SELFVIRT_CUT_DROPPED:
         return EGRESS_SENT;
+    case SELFVIRT_CUT_BAD:
+        break;
     }
-    fr->tx_flags |= SELFVIRT_TX_CSUM;
-    if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
-        capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
-        ls.mss = fr->mss;
-        fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
-                       UINT16_MAX / fr->mss);
-    }
-    trace_selfvirt_tso_local(v, dst, fr->len, fr->mss);
-    ok = selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_local_seg_cb, &ls);
-    selfvirt_frame_free(fr);
-    if (!ok) {
-        return EGRESS_BAD;
-    }
-    selfvirt_stat_inc(s, SELFVIRT_STAT_SWITCH_LOCAL);  /* delivered now */
-    selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
-    return EGRESS_SENT;
+    return EGRESS_BAD;
 }
 
 /* ---- one frame ---- */
@@ -265,7 +210,7 @@ static SelfvirtEgress selfvirt_egress_forward(SelfvirtEngine *e, unsigned v,
     switch (r.dest) {
     case SELFVIRT_DEST_VIF:
         if (fr->len > selfvirt_vif_rx_capacity(&s->vif[r.vif])) {
-            return selfvirt_egress_local_tso(e, v, r.vif, fr);
+            return selfvirt_egress_local_tso(e, r.vif, fr);
         }
         if (!selfvirt_pending_queue(s, r.vif, fr, e)) {
             selfvirt_frame_free(fr);

@@ -145,11 +145,13 @@ static void selfvirt_frag_keep(void *context, void *base, size_t len)
 
 /*
  * Do a frame's checksum and segmentation offloads with @pkt (the calling
- * engine's) and hand each resulting frame to @cb.  Returns false for a
- * frame the offloads cannot parse.
+ * engine's) and hand each resulting frame to @cb.  With @to_peer, a peer
+ * that takes a virtio-net header does them: @cb gets the frame whole,
+ * header first, in its virt_iov.  Returns false for a frame the offloads
+ * cannot parse.
  */
 bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
-                            NetTxPktSend cb, void *opaque)
+                            bool to_peer, NetTxPktSend cb, void *opaque)
 {
     bool ok;
 
@@ -166,7 +168,7 @@ bool selfvirt_frame_offload(struct NetTxPkt *pkt, SelfvirtFrame *fr,
     } else {
         ok = net_tx_pkt_build_vheader(pkt, false, false, 0);
     }
-    return ok && net_tx_pkt_send_custom(pkt, false, cb, opaque);
+    return ok && net_tx_pkt_send_custom(pkt, to_peer, cb, opaque);
 }
 
 void selfvirt_fifo_init(SelfvirtFifo *f, uint32_t max, uint32_t max_bytes)

@@ -46,7 +46,11 @@ static uint16_t selfvirt_rx_flags(const SelfvirtFrame *fr)
         flags |= SELFVIRT_RX_CSUM_OK;
     }
     if (fr->tx_flags & SELFVIRT_TX_TSO) {
-        flags |= (fr->data[12] == 0x86 && fr->data[13] == 0xdd)
+        /* IPv4 or IPv6, under any VLAN tags */
+        struct iovec iov = { .iov_base = (void *)fr->data, .iov_len = fr->len };
+        size_t l2_len = eth_get_l2_hdr_length_iov(&iov, 1, 0);
+
+        flags |= eth_get_l3_proto(&iov, 1, l2_len) == ETH_P_IPV6
                  ? SELFVIRT_RX_GSO_TCPV6 : SELFVIRT_RX_GSO_TCPV4;
     }
     return flags;

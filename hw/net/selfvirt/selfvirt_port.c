@@ -18,6 +18,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "hw/net/net_rx_pkt.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "qemu/timer.h"
 #include "selfvirt.h"
 #include "trace.h"
@@ -50,25 +51,81 @@ static bool selfvirt_port_can_receive(NetClientState *nc)
     return false;
 }
 
+/* The largest GSO frame a peer with virtio-net headers may give. */
+#define SELFVIRT_GSO_FRAME_MAX \
+    (ETH_MAX_IP_DGRAM_LEN + ETH_HLEN + 2 * sizeof(struct vlan_header))
+
+/*
+ * The offloads in the virtio-net header @h of a frame from the peer: a GSO
+ * frame (TCP, the one kind the port enabled) goes to its VIF whole, or in
+ * pieces that fit its chain; a partial checksum is the receiving host's to
+ * fill in, as between VIFs.  False: a header the port cannot take.
+ */
+static bool selfvirt_port_vnet_offloads(const struct virtio_net_hdr *h,
+                                        uint16_t *tx_flags, uint16_t *mss)
+{
+    *tx_flags = (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? SELFVIRT_TX_CSUM
+                                                         : 0;
+    *mss = 0;
+    switch (h->gso_type) {
+    case VIRTIO_NET_HDR_GSO_NONE:
+        return true;
+    case VIRTIO_NET_HDR_GSO_TCPV4:
+    case VIRTIO_NET_HDR_GSO_TCPV6:
+        *tx_flags |= SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM;
+        *mss = h->gso_size;
+        return *mss != 0;
+    default:
+        return false;     /* UDP, ECN: offloads the port did not enable */
+    }
+}
+
 /* With the BQL: hand the frame to the wire-rx engine. */
 static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
                                      size_t len)
 {
     SelfvirtState *s = qemu_get_nic_opaque(nc);
+    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    size_t size = len, max = s->port.max_frame;
+    uint16_t tx_flags = 0, mss = 0;
     SelfvirtFrame *fr;
 
     assert(bql_locked());
-    trace_selfvirt_wire_rx(len);
-    if (len < ETH_HLEN || len > s->port.max_frame) {
+    if (s->port.has_vnet) {
+        if (size < sizeof(h)) {
+            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+            return len;
+        }
+        memcpy(&h, buf, sizeof(h));     /* host order, as net_tx_pkt's */
+        buf += sizeof(h);
+        size -= sizeof(h);
+        if (!selfvirt_port_vnet_offloads(&h, &tx_flags, &mss)) {
+            qemu_log_mask(LOG_UNIMP, "selfvirt: a frame from the peer with "
+                          "GSO type %u size %u, dropped\n", h.gso_type,
+                          h.gso_size);
+            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+            return len;
+        }
+        if (mss) {
+            max = SELFVIRT_GSO_FRAME_MAX;
+        }
+    }
+    trace_selfvirt_wire_rx(size, h.gso_type, mss);
+    if (size < ETH_HLEN || size > max) {
         return len;   /* runts and giants are dropped by the MAC */
     }
-    fr = selfvirt_frame_new(buf, len);
+    fr = selfvirt_frame_new(buf, size);
+    fr->tx_flags = tx_flags;
+    fr->mss = mss;
     if (!selfvirt_fifo_push(&s->port.in, fr)) {
         selfvirt_frame_free(fr);
         selfvirt_port_block_rx(s);
         return 0;     /* the net layer queues it and waits for a flush */
     }
     selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_FRAMES);
+    if (mss) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_GSO);
+    }
     selfvirt_engine_kick_role(s, SELFVIRT_ME_WIRE_RX);
     selfvirt_engines_run_inline(s);
     return len;
@@ -112,6 +169,59 @@ static void selfvirt_port_rx_csum(SelfvirtEngine *e, SelfvirtFrame *fr)
     }
 }
 
+/*
+ * A frame whose peer left offloads to the board (a virtio-net header):
+ * a GSO frame must be TCP, which its VIF's host and the board's cutting
+ * rely on.  False: it is not, and is dropped.
+ */
+static bool selfvirt_port_rx_offloaded(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
+    bool ip4, ip6;
+    EthL4HdrProto l4;
+
+    if (!(fr->tx_flags & SELFVIRT_TX_TSO)) {
+        return true;
+    }
+    net_rx_pkt_set_protocols(e->rx_pkt, &iov, 1, 0);
+    net_rx_pkt_get_protocols(e->rx_pkt, &ip4, &ip6, &l4);
+    return (ip4 || ip6) && l4 == ETH_L4_HDR_PROTO_TCP;
+}
+
+/* The wire-rx engine's first look at a frame; false: it was dropped. */
+static bool selfvirt_port_rx_check(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    if (!fr->tx_flags) {
+        if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
+            selfvirt_port_rx_csum(e, fr);
+        }
+        return true;
+    }
+    if (selfvirt_port_rx_offloaded(e, fr)) {
+        return true;
+    }
+    selfvirt_stat_inc(e->s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+    selfvirt_frame_free(fr);
+    return false;
+}
+
+/* A GSO frame too large for VIF @v's chain: cut; false: wait, still ours. */
+static bool selfvirt_port_cut(SelfvirtEngine *e, unsigned v,
+                              SelfvirtFrame *fr)
+{
+    switch (selfvirt_pending_queue_cut(e, v, fr)) {
+    case SELFVIRT_CUT_WAIT:
+        return false;
+    case SELFVIRT_CUT_BAD:
+        selfvirt_stat_inc(e->s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+        break;
+    case SELFVIRT_CUT_QUEUED:
+    case SELFVIRT_CUT_DROPPED:
+        break;
+    }
+    return true;
+}
+
 /* Switch a frame from the wire; false: ingress is behind, it stays ours. */
 static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
 {
@@ -120,6 +230,10 @@ static bool selfvirt_port_switch(SelfvirtEngine *e, SelfvirtFrame *fr)
 
     switch (r.dest) {
     case SELFVIRT_DEST_VIF:
+        if ((fr->tx_flags & SELFVIRT_TX_TSO) &&
+            fr->len > selfvirt_vif_rx_capacity(&s->vif[r.vif])) {
+            return selfvirt_port_cut(e, r.vif, fr);
+        }
         return selfvirt_pending_queue(s, r.vif, fr, e);
     case SELFVIRT_DEST_FLOOD:
         selfvirt_outbox_flush(e);  /* in order with the frames before it */
@@ -147,16 +261,15 @@ static bool selfvirt_port_rx_context(SelfvirtEngine *e, unsigned ctx,
     while (n < 32 && e->budget && (fr = selfvirt_fifo_pop(&s->port.in))) {
         int64_t t = selfvirt_stage_clock(e);
 
-        if (!fr->csum_ok) {     /* not yet looked at (put back otherwise) */
-            selfvirt_port_rx_csum(e, fr);
+        if (selfvirt_port_rx_check(e, fr)) {
+            t = selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_PKT_RX, t, 1);
+            if (!selfvirt_port_switch(e, fr)) {
+                /* the board's ingress is behind, not a guest: wait for it */
+                selfvirt_fifo_unpop(&s->port.in, fr);
+                break;
+            }
+            selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_DEMUX, t, 1);
         }
-        t = selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_PKT_RX, t, 1);
-        if (!selfvirt_port_switch(e, fr)) {
-            /* the board's ingress is behind, not a guest: wait for it */
-            selfvirt_fifo_unpop(&s->port.in, fr);
-            break;
-        }
-        selfvirt_stage_add(e, SELFVIRT_STAGE_INGRESS_DEMUX, t, 1);
         e->budget--;
         n++;
     }
@@ -178,9 +291,43 @@ static void selfvirt_port_send_cb(void *opaque, const struct iovec *iov,
 {
     SelfvirtState *s = opaque;
 
+    if (s->port.has_vnet) {
+        iov = virt_iov;         /* the virtio-net header, then the frame */
+        iovcnt = virt_iovcnt;
+    }
     /* the segments of one frame go whole: the engine checked for room */
     selfvirt_fifo_append(&s->port.send,
                          selfvirt_frame_from_iov(iov, iovcnt, -1));
+}
+
+/* A frame with no offloads to do. */
+static void selfvirt_port_send_plain(SelfvirtState *s, SelfvirtFrame *fr)
+{
+    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    struct iovec iov[2] = {
+        { .iov_base = &h, .iov_len = sizeof(h) },
+        { .iov_base = fr->data, .iov_len = fr->len },
+    };
+
+    selfvirt_port_send_cb(s, &iov[1], 1, iov, 2);
+}
+
+/*
+ * A frame with offloads: the board does them, or with a virtio-net header
+ * the peer does (a TSO frame goes whole, as igb's and e1000e's do).
+ */
+static void selfvirt_port_send_offloaded(SelfvirtEngine *e, SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+
+    if (!selfvirt_frame_offload(e->tx_pkt, fr, s->port.has_vnet,
+                                selfvirt_port_send_cb, s)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %d: offload requested "
+                      "on a frame it cannot parse\n", fr->src_vif);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+    } else if (s->port.has_vnet && (fr->tx_flags & SELFVIRT_TX_TSO)) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_TX_GSO);
+    }
 }
 
 static void selfvirt_port_tx_bh(void *opaque);
@@ -212,17 +359,9 @@ static bool selfvirt_port_tx_context(SelfvirtEngine *e, unsigned ctx,
     while (n < 32 && e->budget && !selfvirt_fifo_full(&s->port.send) &&
            (fr = selfvirt_fifo_pop(&s->port.out))) {
         if (fr->tx_flags) {
-            if (!selfvirt_frame_offload(e->tx_pkt, fr, selfvirt_port_send_cb,
-                                        s)) {
-                qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %d: offload "
-                              "requested on a frame it cannot parse\n",
-                              fr->src_vif);
-                selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
-            }
+            selfvirt_port_send_offloaded(e, fr);
         } else {
-            struct iovec iov = { .iov_base = fr->data, .iov_len = fr->len };
-
-            selfvirt_port_send_cb(s, &iov, 1, NULL, 0);
+            selfvirt_port_send_plain(s, fr);
         }
         selfvirt_frame_free(fr);
         e->budget--;
@@ -329,6 +468,24 @@ static const SelfvirtRoleOps selfvirt_wire_tx_ops = {
     .run = selfvirt_port_tx_context,
 };
 
+/*
+ * A peer that takes virtio-net headers (tap) is given TSO frames whole and
+ * gives GSO frames whole, as to igb and e1000e: fewer, larger frames cross
+ * the host.  Any other peer (a stream, a socket) gets frames the board cut.
+ */
+static void selfvirt_port_vnet_init(SelfvirtState *s)
+{
+    NetClientState *peer = qemu_get_queue(s->port.nic)->peer;
+
+    s->port.has_vnet = !s->port.disable_vnet_hdr && peer &&
+                       qemu_has_vnet_hdr(peer);
+    if (s->port.has_vnet) {
+        qemu_set_vnet_hdr_len(peer, sizeof(struct virtio_net_hdr));
+        /* checksums and TCP: what the board can hand to a VIF */
+        qemu_set_offload(peer, 1, 1, 1, 0, 0, 0, 0);
+    }
+}
+
 void selfvirt_port_init(SelfvirtState *s)
 {
     SelfvirtPort *port = &s->port;
@@ -339,6 +496,7 @@ void selfvirt_port_init(SelfvirtState *s)
                              object_get_typename(OBJECT(s)), dev->id,
                              &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(port->nic), port->conf.macaddr.a);
+    selfvirt_port_vnet_init(s);
     selfvirt_fifo_init(&port->in, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
     selfvirt_fifo_init(&port->out, SELFVIRT_WIRE_FIFO_MAX, UINT32_MAX);
     selfvirt_fifo_init(&port->send, SELFVIRT_WIRE_SEND_MAX, UINT32_MAX);

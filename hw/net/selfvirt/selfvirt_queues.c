@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "selfvirt.h"
 #include "trace.h"
 
@@ -140,6 +141,77 @@ void selfvirt_pending_queue_burst(SelfvirtState *s, unsigned v,
                                   SelfvirtFrame *fr)
 {
     selfvirt_fifo_append(&s->vif[v].pending, fr);
+}
+
+typedef struct SelfvirtCutCtx {
+    struct NetTxPkt *pkt;
+    SelfvirtState *s;
+    int src_vif;
+    unsigned dst_vif;
+    uint16_t mss;           /* the sender's; pieces may hold several */
+} SelfvirtCutCtx;
+
+/* A piece of a frame too large for the destination VIF's buffers. */
+static void selfvirt_cut_piece(void *opaque, const struct iovec *iov,
+                               int iovcnt, const struct iovec *virt_iov,
+                               int virt_iovcnt)
+{
+    SelfvirtCutCtx *c = opaque;
+    SelfvirtFrame *fr = selfvirt_frame_from_iov(iov, iovcnt, c->src_vif);
+    uint32_t hdr_len = net_tx_pkt_get_vhdr(c->pkt)->hdr_len;
+
+    fr->csum_ok = true;     /* net_tx_pkt filled the checksums in */
+    if (c->mss && fr->len > hdr_len + c->mss) {
+        /* still several segments: the host may cut it again (GSO) */
+        fr->tx_flags = SELFVIRT_TX_TSO;
+        fr->mss = c->mss;
+    }
+    selfvirt_pending_queue_burst(c->s, c->dst_vif, fr);
+}
+
+/*
+ * A TSO frame @fr too large for VIF @v's receive chain (from another VIF,
+ * or whole from a wire with virtio-net headers), cut by engine @e into as
+ * many whole MSS as the chain takes: between the board and a VIF a segment
+ * need not be cut at every MSS.  The pieces come after what @e queued
+ * before.  @fr is used up, but on SELFVIRT_CUT_WAIT.
+ */
+SelfvirtCut selfvirt_pending_queue_cut(SelfvirtEngine *e, unsigned v,
+                                       SelfvirtFrame *fr)
+{
+    SelfvirtState *s = e->s;
+    uint32_t capacity = selfvirt_vif_rx_capacity(&s->vif[v]);
+    SelfvirtCutCtx c = {
+        .pkt = e->tx_pkt, .s = s, .src_vif = fr->src_vif, .dst_vif = v,
+    };
+    bool ok;
+
+    selfvirt_outbox_flush(e);
+    switch (selfvirt_pending_room(s, v, e)) {
+    case SELFVIRT_ROOM:
+        break;
+    case SELFVIRT_ROOM_WAIT:
+        return SELFVIRT_CUT_WAIT;
+    case SELFVIRT_ROOM_NONE:
+        selfvirt_pending_drop(s, v, fr->len);
+        selfvirt_frame_free(fr);
+        return SELFVIRT_CUT_DROPPED;
+    }
+    fr->tx_flags |= SELFVIRT_TX_CSUM;
+    if ((fr->tx_flags & SELFVIRT_TX_TSO) && fr->mss &&
+        capacity > SELFVIRT_LOCAL_HDR_MAX + fr->mss) {
+        c.mss = fr->mss;
+        fr->mss *= MIN((capacity - SELFVIRT_LOCAL_HDR_MAX) / fr->mss,
+                       UINT16_MAX / fr->mss);
+    }
+    trace_selfvirt_tso_cut(fr->src_vif, v, fr->len, fr->mss);
+    ok = selfvirt_frame_offload(e->tx_pkt, fr, false, selfvirt_cut_piece, &c);
+    selfvirt_frame_free(fr);
+    if (!ok) {
+        return SELFVIRT_CUT_BAD;
+    }
+    selfvirt_engine_kick_role(s, SELFVIRT_ME_INGRESS);
+    return SELFVIRT_CUT_QUEUED;
 }
 
 /* Broadcast and multicast: a copy for every other VIF that has room. */
