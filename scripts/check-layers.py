@@ -34,6 +34,7 @@ HEADERS = {
     'selfvirt.h': -1, 'trace.h': -1, 'selfvirt_abi.h': -1,
     'selfvirt_rate.h': 0, 'selfvirt_tx_desc.h': 0,
     'selfvirt_window_xlate.h': 0, 'selfvirt_coalesce_rules.h': 0,
+    'selfvirt_vnet_hdr.h': 0,
 }
 
 DEFINITION = re.compile(r'^(static )?[A-Za-z_][\w \t*]*?\b(selfvirt_\w+)\('

@@ -86,7 +86,7 @@ import bench_nested                                 # noqa: E402
 from harness import (L2_AGENTS_MAX, THREAD_ROLES,  # noqa: E402
                      cores_between,
                      grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
-                     qemu_thread_cpu, vif_netns, wire_pair)
+                     qemu_thread_cpu, vif_netns, wire, WIRES)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
@@ -358,12 +358,11 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
     """One boot of the two guests: every n of the figure, in order."""
     nmax = max(cfg['ns'])
     bridged = 'nic_mode=1' in params
-    server, client = wire_pair()
     dev = (f'selfvirt-nic,netdev=wire,vifs={max(nmax, 8)},addr=05.0' +
            (f',{props}' if props else ''))
-    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
-    with guests(f'experiments-{setup}', specs) as (a, b):
+    with wire(cfg['wire']) as w, \
+            guests(f'experiments-{setup}', board_specs(w, dev),
+                   wrapper=w.wrapper) as (a, b):
         for g, host in ((a, 1), (b, 2)):
             if bridged:
                 setup_bridge(g, host, nmax)
@@ -452,21 +451,22 @@ def vm_point(rnd, setup, n, l1s, group, cfg, rec):
     rec.point(rnd, setup, n, lat, thr, t0, cpu0)
 
 
-def vm_boards(props, vifs):
-    """The two L1s' specs: each a selfvirt-nic with @vifs VIFs, @props."""
-    server, client = wire_pair()
-    dev = (f'selfvirt-nic,netdev=wire,vifs={vifs},addr=05.0' +
-           (f',{props}' if props else ''))
-    return [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-            ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
+def board_specs(w, dev):
+    """The two guests' specs, left and right: a selfvirt-nic @dev each, on
+    the ends of wire @w."""
+    return [('left', [w.ends[0], ['-device', dev + ',mac=52:54:00:5f:00:00']]),
+            ('right', [w.ends[1], ['-device', dev + ',mac=52:54:00:5f:01:00']])]
 
 
 @contextlib.contextmanager
 def vm_hosts(name, props, vms, cfg):
     """Two L1s (the paper's hosts) with room for @vms L2 VMs each."""
-    with guests(name, vm_boards(props, max(vms, 8)), nested=('left', 'right'),
-                nested_mem=bench_nested.l1_mem(vms, cfg['l2_mem']),
-                l2_agents=vms) as (a, b):
+    dev = (f'selfvirt-nic,netdev=wire,vifs={max(vms, 8)},addr=05.0' +
+           (f',{props}' if props else ''))
+    with wire(cfg['wire']) as w, \
+            guests(name, board_specs(w, dev), nested=('left', 'right'),
+                   nested_mem=bench_nested.l1_mem(vms, cfg['l2_mem']),
+                   l2_agents=vms, wrapper=w.wrapper) as (a, b):
         for g in (a, b):
             g.run('modprobe kvm_amd')
         yield a, b
@@ -524,12 +524,11 @@ def run_identifier(rnd, width, cfg, rec, progress):
     """Fig. 7: one boot with an identifier @width bits wide ('msix': a
     vector per signal instead), 8 guests, psapp in all of them."""
     props = 'irq-mode=msix' if width == 'msix' else f'irq-id-width={width}'
-    server, client = wire_pair()
     dev = f'selfvirt-nic,netdev=wire,vifs={FIG7_GUESTS},addr=05.0,{props}'
-    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
     what = 'MSI-X' if width == 'msix' else f'{width}-bit identifier'
-    with guests(f'experiments-fig7-{width}', specs) as (a, b):
+    with wire(cfg['wire']) as w, \
+            guests(f'experiments-fig7-{width}', board_specs(w, dev),
+                   wrapper=w.wrapper) as (a, b):
         vif_netns(a, FIG7_GUESTS, 1)
         vif_netns(b, FIG7_GUESTS, 2)
         progress.step(f'round {rnd}/{cfg["rounds"]} fig7 {what}, '
@@ -583,12 +582,11 @@ def run_stages(rnd, mode, cfg, rec, progress):
     FIG4_NS, n VIFs a side (more added between points) and n TCP flows,
     the sums around each.  @mode: identifier or msix."""
     nmax = max(FIG4_NS)
-    server, client = wire_pair()
     dev = (f'selfvirt-nic,netdev=wire,vifs={nmax},addr=05.0,id=sv,'
            f'stage-timing=on,irq-mode={mode}')
-    specs = [('left', [server, ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-             ('right', [client, ['-device', dev + ',mac=52:54:00:5f:01:00']])]
-    with guests(f'experiments-fig4-{mode}', specs) as (a, b):
+    with wire(cfg['wire']) as w, \
+            guests(f'experiments-fig4-{mode}', board_specs(w, dev),
+                   wrapper=w.wrapper) as (a, b):
         boards = {'left': a, 'right': b}
         for g, host in ((a, 1), (b, 2)):
             vif_netns(g, 1, host, 'cost_stats=1')
@@ -751,10 +749,12 @@ def main():
                     help='no Fig. 4 (stage costs)')
     ap.add_argument('--no-mailbox', action='store_true',
                     help='no Figs. 5, 9 and 10 (the mdev VIFs from user space)')
+    ap.add_argument('--wire', choices=WIRES, default='stream',
+                    help='what joins the two hosts (tap: a bridge, root)')
     ap.add_argument('--variant', type=parse_variant, action='append',
                     default=[], help='LABEL:DEVICE_PROPS[:MODULE_PARAMS]')
     args = ap.parse_args()
-    cfg = dict(QUICK if args.quick else FULL)
+    cfg = dict(QUICK if args.quick else FULL, wire=args.wire)
     if args.ns:
         cfg['ns'] = args.ns
     if args.widths:
@@ -829,6 +829,7 @@ def main():
             run_mailbox(rnd, board, cfg, rec, progress)
             rec.save(args.out)
     meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
+            f'a {cfg["wire"]} wire; '
             f'{cfg["probes"]} probes per flow, iperf3 {cfg["seconds"]} s; '
             f'VM setups {", ".join(vm_setups) or "none"} at n = '
             f'{cfg["vm_ns"]} ({cfg["l2_mem"]} an L2 VM), Fig. 7 with VMs '

@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """Benchmark: TCP throughput and ping RTT between two guests, per NIC model.
 
-Two TCG guests joined by a stream netdev, one NIC each; the same workload
+Two TCG guests joined by a wire, one NIC each; the same workload
 (ping, the raw-socket probe, then one iperf3 TCP flow) through:
 
   selfvirt      a selfvirt-nic VIF (self-virtualizing mode, identifier)
   selfvirt-msix the same with irq-mode=msix (a vector per VIF signal)
   selfvirt-br   selfvirt-nic in plain NIC mode with a Linux bridge and a
                 veth into a namespace (the paper's software-bridging baseline)
-  virtio-net, e1000, igb, rtl8139   QEMU's own models as peers
+  virtio-net, e1000, e1000e, igb, rtl8139   QEMU's own models as peers
+
+--wire stream (the default): the guests back to back over a unix socket,
+which carries no virtio-net header, so every model cuts its TSO frames;
+--wire tap: each guest on a tap device in a Linux bridge (in a network
+namespace of its own; root), as libvirt wires guests, where virtio-net,
+igb, e1000e and selfvirt hand the host TSO frames whole.
 
 Models are interleaved round by round so that host load hits them alike.
 Prints medians (ping RTT, the experiment kit's raw-socket probe psapp,
@@ -30,7 +36,7 @@ on the selfvirt models' interfaces.
 change with it tells what larger frames (BIG TCP) could still save.
 
   tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...] [--idle S]
-      [--signal-gap US] [--gso-max-size BYTES]
+      [--signal-gap US] [--gso-max-size BYTES] [--wire stream|tap]
 """
 
 import argparse
@@ -41,7 +47,7 @@ import time
 
 from harness import (THREAD_ROLES, abi_define, cores_between, guests,
                      host_cpu_times, iperf3_mbps, qemu_thread_cpu,
-                     ping_rtts, steal_percent, wire_pair)
+                     ping_rtts, steal_percent, wire, wire_pair, WIRES)
 
 MODELS = {
     # name: (device, guest module, module parameters)
@@ -51,10 +57,11 @@ MODELS = {
     'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
     'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
     'e1000': ('e1000,romfile=', 'e1000', ''),
+    'e1000e': ('e1000e,romfile=', 'e1000e', ''),
     'igb': ('igb,romfile=', 'igb', ''),
     'rtl8139': ('rtl8139,romfile=', '8139cp', ''),   # QEMU's is a C+
 }
-PEERS = ['virtio-net', 'e1000', 'igb', 'rtl8139']
+PEERS = ['virtio-net', 'e1000', 'e1000e', 'igb', 'rtl8139']
 
 
 def setup(g, model, host, params=None, gap_us=0, gso=0):
@@ -97,13 +104,14 @@ def probe_us(a, b, ns_a, ns_b, model, probes=30):
     return float(m[2])
 
 
-def one_run(model, seconds, gap_us=0, gso=0):
+def one_run(model, seconds, gap_us=0, gso=0, kind='stream'):
     dev = MODELS[model][0]
-    server, client = wire_pair()
     left = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']
     right = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:01:00']
-    with guests(f'bench-{model}', [('left', [server, left]),
-                                   ('right', [client, right])]) as (a, b):
+    with wire(kind) as w, \
+            guests(f'bench-{model}', [('left', [w.ends[0], left]),
+                                      ('right', [w.ends[1], right])],
+                   wrapper=w.wrapper) as (a, b):
         ns_a = setup(a, model, 1, gap_us=gap_us, gso=gso)
         ns_b = setup(b, model, 2, gap_us=gap_us, gso=gso)
         a.run(f'{ns_a}ping -c 3 -W 3 10.9.0.2', timeout=30)   # warm ARP
@@ -152,6 +160,8 @@ def main():
                     help='also measure each idle guest for S seconds')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
                     help='the selfvirt interfaces\' signal gap')
+    ap.add_argument('--wire', choices=WIRES, default='stream',
+                    help='what joins the two guests (tap: root)')
     ap.add_argument('--gso-max-size', type=int, default=0, metavar='BYTES',
                     help='largest TSO frame the senders build (0: the '
                     'kernel\'s default)')
@@ -176,7 +186,8 @@ def main():
         for m in models:
             mbps, rtt, cpu, probe, cores = one_run(m, args.seconds,
                                                    args.signal_gap,
-                                                   args.gso_max_size)
+                                                   args.gso_max_size,
+                                                   args.wire)
             results[m].append((mbps, rtt, cpu, probe))
             roles[m].append(cores)
             print(f'round {r + 1}/{args.runs} {m:>12}: {mbps:7.1f} Mbit/s '
@@ -193,7 +204,8 @@ def main():
     peers = [m for m in PEERS if m in med]
     best = max(peers, key=lambda m: med[m][0]) if peers else None
     print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
-          '1 flow, two TCG guests on a stream netdev; selfvirt signal gap '
+          f'1 flow, two TCG guests on a {args.wire} wire; selfvirt signal '
+          'gap '
           f'{args.signal_gap} us; gso_max_size '
           f'{args.gso_max_size or "default"}; host steal {steal:.1f}%')
     print(f'{"model":>12} {"Mbit/s":>8} {"RTT ms":>7} {"/virtio":>8} '

@@ -21,6 +21,7 @@
 #include "standard-headers/linux/virtio_net.h"
 #include "qemu/timer.h"
 #include "selfvirt.h"
+#include "selfvirt_vnet_hdr.h"
 #include "trace.h"
 
 /* ---- receive: the netdev, then the wire-rx engine ---- */
@@ -51,35 +52,6 @@ static bool selfvirt_port_can_receive(NetClientState *nc)
     return false;
 }
 
-/* The largest GSO frame a peer with virtio-net headers may give. */
-#define SELFVIRT_GSO_FRAME_MAX \
-    (ETH_MAX_IP_DGRAM_LEN + ETH_HLEN + 2 * sizeof(struct vlan_header))
-
-/*
- * The offloads in the virtio-net header @h of a frame from the peer: a GSO
- * frame (TCP, the one kind the port enabled) goes to its VIF whole, or in
- * pieces that fit its chain; a partial checksum is the receiving host's to
- * fill in, as between VIFs.  False: a header the port cannot take.
- */
-static bool selfvirt_port_vnet_offloads(const struct virtio_net_hdr *h,
-                                        uint16_t *tx_flags, uint16_t *mss)
-{
-    *tx_flags = (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? SELFVIRT_TX_CSUM
-                                                         : 0;
-    *mss = 0;
-    switch (h->gso_type) {
-    case VIRTIO_NET_HDR_GSO_NONE:
-        return true;
-    case VIRTIO_NET_HDR_GSO_TCPV4:
-    case VIRTIO_NET_HDR_GSO_TCPV6:
-        *tx_flags |= SELFVIRT_TX_TSO | SELFVIRT_TX_CSUM;
-        *mss = h->gso_size;
-        return *mss != 0;
-    default:
-        return false;     /* UDP, ECN: offloads the port did not enable */
-    }
-}
-
 /* With the BQL: hand the frame to the wire-rx engine. */
 static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
                                      size_t len)
@@ -99,7 +71,8 @@ static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
         memcpy(&h, buf, sizeof(h));     /* host order, as net_tx_pkt's */
         buf += sizeof(h);
         size -= sizeof(h);
-        if (!selfvirt_port_vnet_offloads(&h, &tx_flags, &mss)) {
+        if (!selfvirt_vnet_hdr_offloads(h.flags, h.gso_type, h.gso_size,
+                                        &tx_flags, &mss)) {
             qemu_log_mask(LOG_UNIMP, "selfvirt: a frame from the peer with "
                           "GSO type %u size %u, dropped\n", h.gso_type,
                           h.gso_size);
