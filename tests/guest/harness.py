@@ -752,6 +752,43 @@ def wire_pair(workdir_hint='selfvirt'):
 
 
 WIRES = ('stream', 'tap')
+REMOTE_WIRES = ('inet', 'dgram')
+
+
+def parse_peer(text):
+    """'HOST:PORT' (an IPv6 host in brackets) as (host, port); ValueError
+    naming what is wrong."""
+    host, sep, port = text.rpartition(':')
+    host = host[1:-1] if host.startswith('[') and host.endswith(']') else host
+    if not sep or not host:
+        raise ValueError(f'{text!r} is not HOST:PORT')
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f'port {port!r} of {text!r} is not 1..65535')
+    return host, int(port)
+
+
+def remote_end(kind, role, peer):
+    """This host's end of a wire to another host, as -netdev arguments (id
+    "wire"): 'inet', a TCP stream that the right side listens for on
+    @peer's port and the left side connects to at @peer; 'dgram', UDP,
+    each side bound to @peer's port and sending to @peer.  @peer is
+    (host, port), the other side's address."""
+    host, port = peer
+    family = 'inet'
+    anywhere = '::' if ':' in host else '0.0.0.0'
+    if kind == 'inet' and role == 'right':
+        return ['-netdev', f'stream,id=wire,server=on,addr.type={family},'
+                           f'addr.host={anywhere},addr.port={port}']
+    if kind == 'inet' and role == 'left':
+        return ['-netdev', f'stream,id=wire,server=off,addr.type={family},'
+                           f'addr.host={host},addr.port={port},'
+                           'reconnect-ms=200']
+    if kind == 'dgram' and role in ('left', 'right'):
+        return ['-netdev', f'dgram,id=wire,local.type={family},'
+                           f'local.host={anywhere},local.port={port},'
+                           f'remote.type={family},remote.host={host},'
+                           f'remote.port={port}']
+    raise ValueError(f'no {kind!r} wire for role {role!r}')
 
 
 class Wire:
