@@ -66,3 +66,35 @@ def test_command_line_exit_status(tmp_path):
     bad.write_text(BOOT + REPORTS[0][0] + '\n')
     assert kernel_reports.main([str(clean)]) == 0
     assert kernel_reports.main([str(clean), str(bad)]) == 1
+
+
+VIRTIO_DEVICE_WRITE = """\
+[   19.670898] ==================================================================
+[   19.670898] BUG: KCSAN: data-race in virtqueue_get_buf_ctx_split+0x63/0x2a0
+[   19.670898] 
+[   19.670898] race at unknown origin, with read to 0xff1a440f7ffcd282 of 2 bytes by task 35 on cpu 1:
+[   19.670898]  virtqueue_get_buf_ctx_split+0x63/0x2a0
+[   19.670898]  virtqueue_get_buf+0x39/0x40
+[   19.670898] 
+[   19.670898] value changed: 0x000c -> 0x000d
+"""
+
+
+def test_a_virtio_device_write_is_the_stated_exception():
+    assert kernel_reports.reports(BOOT + VIRTIO_DEVICE_WRITE) == []
+
+
+def test_the_exception_is_narrow():
+    # the same unknown origin in the driver counts
+    ours = VIRTIO_DEVICE_WRITE.replace('virtqueue_get_buf_ctx_split+',
+                                       'selfvirt_rx_poll+', 2)
+    assert kernel_reports.reports(BOOT + ours) == [
+        'BUG: KCSAN: data-race in selfvirt_rx_poll+0x63/0x2a0']
+    # virtio_ring racing with another kernel access counts
+    two = VIRTIO_DEVICE_WRITE.replace(
+        'virtqueue_get_buf_ctx_split+0x63/0x2a0\n',
+        'virtqueue_get_buf_ctx_split / selfvirt_xmit\n', 1).replace(
+        'race at unknown origin, with read to',
+        'read to', 1)
+    assert kernel_reports.reports(BOOT + two) == [
+        'BUG: KCSAN: data-race in virtqueue_get_buf_ctx_split / selfvirt_xmit']
