@@ -16,6 +16,12 @@ which carries no virtio-net header, so every model cuts its TSO frames;
 namespace of its own; root), as libvirt wires guests, where virtio-net,
 igb, e1000e and selfvirt hand the host TSO frames whole.
 
+Two hosts over IP: --role left|right --peer HOST:PORT runs one side of one
+model here, the other side on the other machine with the same command
+(--wire inet: a TCP stream that the right side listens for on PORT;
+--wire dgram: UDP).  The right side serves until the left side, which
+measures and prints, is done; the CPU is that of this host's QEMU.
+
 Models are interleaved round by round so that host load hits them alike.
 Prints medians (ping RTT, the experiment kit's raw-socket probe psapp,
 iperf3), and ratios to virtio-net, the best peer and e1000, with the
@@ -37,6 +43,8 @@ change with it tells what larger frames (BIG TCP) could still save.
 
   tests/guest/bench.py [--runs N] [--seconds S] [--models a,b,...] [--idle S]
       [--signal-gap US] [--gso-max-size BYTES] [--wire stream|tap]
+  tests/guest/bench.py --role left|right --peer HOST:PORT [--wire inet|dgram]
+      [--models MODEL] [--runs N] [--seconds S]
 """
 
 import argparse
@@ -47,7 +55,12 @@ import time
 
 from harness import (THREAD_ROLES, abi_define, cores_between, guests,
                      host_cpu_times, iperf3_mbps, qemu_thread_cpu,
-                     ping_rtts, steal_percent, wire, wire_pair, WIRES)
+                     nc_listen, nc_send, parse_peer, ping_rtts, remote_end,
+                     steal_percent, wait_for_file, wire, wire_pair,
+                     REMOTE_WIRES, WIRES)
+
+BYE_PORT = 5010     # over IP: the left side's "done" to the right's guest
+SERVE_S = 3600      # the right side serves at most this long
 
 MODELS = {
     # name: (device, guest module, module parameters)
@@ -89,16 +102,31 @@ def setup(g, model, host, params=None, gap_us=0, gso=0):
     return '/usr/bin/ip netns exec d1 '   # not busybox's ip (setsid)
 
 
+def ifname_of(model):
+    return 'vif' if model == 'selfvirt-br' else 'eth0'
+
+
+def probe_server(b, ns_b, model, seconds=60):
+    """psapp's echo server on guest @b for @seconds."""
+    b.run(f'setsid {ns_b}psapp server {ifname_of(model)} -t {seconds} '
+          '< /dev/null > /dev/null 2>&1 &')
+
+
 def probe_us(a, b, ns_a, ns_b, model, probes=30):
     """Median RTT of the experiment kit's raw-socket probe (psapp), in us."""
-    ifname = 'vif' if model == 'selfvirt-br' else 'eth0'
-    mac = b.out(f'{ns_b}cat /sys/class/net/{ifname}/address').strip()
-    b.run(f'setsid {ns_b}psapp server {ifname} -t 60 '
-          '< /dev/null > /dev/null 2>&1 &')
+    mac = b.out(f'{ns_b}cat /sys/class/net/{ifname_of(model)}/address')
+    probe_server(b, ns_b, model)
     time.sleep(0.5)
-    out = a.out(f'{ns_a}psapp client {ifname} {mac} -n {probes} -w 20',
-                timeout=60)
-    b.run('pkill psapp', check=False)
+    try:
+        return probe_client(a, ns_a, model, mac.strip(), probes)
+    finally:
+        b.run('pkill psapp', check=False)
+
+
+def probe_client(a, ns_a, model, mac, probes=30):
+    """psapp's probes from guest @a to the server at @mac: median us."""
+    out = a.out(f'{ns_a}psapp client {ifname_of(model)} {mac} -n {probes} '
+                '-w 20', timeout=60)
     m = re.search(r'received (\d+) lost \d+ median_us ([\d.]+)', out)
     assert m and int(m[1]) > 0, f'psapp: no probe came back: {out}'
     return float(m[2])
@@ -130,6 +158,71 @@ def one_run(model, seconds, gap_us=0, gso=0, kind='stream'):
                 probe, roles)
 
 
+def serve(g, ns, model):
+    """The right side over IP: answer ping, psapp and iperf3 until the left
+    side says it is done, over the wire itself."""
+    g.run(f'{ns}iperf3 -s -D')
+    probe_server(g, ns, model, SERVE_S)
+    nc_listen(g, ns, port=BYE_PORT, dst='/tmp/bye', done='/tmp/bye.done')
+    print('bench: serving until the left side is done', flush=True)
+    wait_for_file(g, '/tmp/bye.done', timeout=SERVE_S)
+
+
+def peer_mac(g, ns):
+    """The right side's MAC, as ARP learnt it."""
+    for line in g.out(f'{ns}cat /proc/net/arp').splitlines():
+        if line.split()[0] == '10.9.0.2':
+            return line.split()[3]
+    raise AssertionError('no ARP entry for 10.9.0.2')
+
+
+def measure_remote(g, ns, model, seconds):
+    """One round from the left side over IP; CPU of this host's QEMU."""
+    rtts = ping_rtts(g.out(f'{ns}ping -c 10 -i 0.2 10.9.0.2', timeout=30))
+    probe = probe_client(g, ns, model, peer_mac(g, ns))
+    cpu0, t0 = g.cpu_seconds(), time.monotonic()
+    iperf = f'{ns}iperf3 -c 10.9.0.2 -t {seconds}'
+    out = g.out(f'for t in $(seq 10); do {iperf} && exit 0; sleep 1; done; '
+                'exit 1', timeout=10 * (seconds + 20))
+    cores = (g.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+    mbps = iperf3_mbps(out)
+    return mbps, statistics.median(rtts), cores / (mbps / 1000), probe
+
+
+def remote_side(args):
+    """This host's side of a bench over IP with the other on --peer."""
+    model, left = args.models, args.role == 'left'
+    dev = (f'{MODELS[model][0]},netdev=wire,'
+           f'mac=52:54:00:5f:{"00" if left else "01"}:00')
+    end = remote_end(args.wire, args.role, args.peer)
+    with guests(f'bench-{args.role}', [(args.role, [end, ['-device', dev]])]) \
+            as (g,):
+        ns = setup(g, model, 1 if left else 2, gap_us=args.signal_gap,
+                   gso=args.gso_max_size)
+        if not left:
+            serve(g, ns, model)
+            return 0
+        g.run(f'for t in $(seq 300); do {ns}ping -c 1 -W 1 10.9.0.2 && '
+              'exit 0; done; exit 1', timeout=700)
+        rounds = []
+        for r in range(args.runs):
+            rounds.append(measure_remote(g, ns, model, args.seconds))
+            mbps, rtt, cpu, probe = rounds[-1]
+            print(f'round {r + 1}/{args.runs} {model}: {mbps:7.1f} Mbit/s '
+                  f'RTT {rtt:.2f} ms, probe {probe:.0f} us, {cpu:.2f} cores '
+                  'of this host per Gbit/s', flush=True)
+        g.run('echo done > /tmp/bye')
+        nc_send(g, ns, '10.9.0.2', path='/tmp/bye', port=BYE_PORT,
+                rc='/tmp/bye.rc')
+        wait_for_file(g, '/tmp/bye.rc', timeout=60)
+    med = [statistics.median(x[i] for x in rounds) for i in range(4)]
+    print(f'\nmedians of {args.runs} runs, {args.seconds} s iperf3 TCP, '
+          f'{model} over a {args.wire} wire to {args.peer[0]}: '
+          f'{med[0]:.1f} Mbit/s, RTT {med[1]:.2f} ms, probe {med[3]:.0f} '
+          f'us, {med[2]:.2f} cores of this host per Gbit/s')
+    return 0
+
+
 def idle_run(model, seconds):
     """Host CPU cores one guest's QEMU uses with its NIC up and idle."""
     dev = MODELS[model][0]
@@ -151,6 +244,22 @@ def idle_run(model, seconds):
         return (g.cpu_seconds() - cpu0) / (time.monotonic() - t0)
 
 
+def check_wire(ap, args):
+    """--wire, --role and --peer, checked; the defaults filled in."""
+    if bool(args.role) != bool(args.peer):
+        ap.error('--role and --peer go together')
+    wires = REMOTE_WIRES if args.role else WIRES
+    args.wire = args.wire or wires[0]
+    if args.wire not in wires:
+        ap.error(f"--wire {args.wire}: choose from {', '.join(wires)}"
+                 + (' with --role' if args.role else ''))
+    if args.peer:
+        try:
+            args.peer = parse_peer(args.peer)
+        except ValueError as e:
+            ap.error(f'--peer: {e}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', type=int, default=5)
@@ -160,12 +269,17 @@ def main():
                     help='also measure each idle guest for S seconds')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
                     help='the selfvirt interfaces\' signal gap')
-    ap.add_argument('--wire', choices=WIRES, default='stream',
-                    help='what joins the two guests (tap: root)')
+    ap.add_argument('--wire', help=f'{", ".join(WIRES)} (default stream); '
+                    f'with --role: {", ".join(REMOTE_WIRES)} (default inet)')
+    ap.add_argument('--role', choices=('left', 'right'),
+                    help='run one side here, the other on --peer: one model')
+    ap.add_argument('--peer', metavar='HOST:PORT',
+                    help='the other side (with --role)')
     ap.add_argument('--gso-max-size', type=int, default=0, metavar='BYTES',
                     help='largest TSO frame the senders build (0: the '
                     'kernel\'s default)')
     args = ap.parse_args()
+    check_wire(ap, args)
     models = args.models.split(',')
     for m in models:
         if m not in MODELS:
@@ -177,6 +291,12 @@ def main():
         ap.error(f'--signal-gap must be 0..{gap_max} us')
     if args.gso_max_size and not 1500 <= args.gso_max_size <= 65536:
         ap.error('--gso-max-size must be 1500..65536 bytes (0: default)')
+
+    if args.role:
+        if len(models) != 1 or args.idle:
+            ap.error('--role takes one model and no --idle')
+        args.models = models[0]
+        return remote_side(args)
 
     host0 = host_cpu_times()
     results = {m: [] for m in models}

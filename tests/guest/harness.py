@@ -70,6 +70,9 @@ QEMU = os.environ.get('SELFVIRT_QEMU', os.path.join(CONFIG['QEMU_BUILD'],
                                                    'qemu-system-x86_64'))
 # SELFVIRT_GUEST_DIR: another guest image (make check-guest-6.1)
 GUEST_DIR = os.environ.get('SELFVIRT_GUEST_DIR', os.path.join(BUILD, 'guest'))
+# Debian's own kernel, whatever SELFVIRT_GUEST_DIR says: for a guest that
+# only stands in for another NIC (virtio-net), not the driver under test
+STOCK_GUEST_DIR = os.path.join(BUILD, 'guest')
 # the L1 image of the nested tests (make nested)
 NESTED_DIR = os.environ.get('SELFVIRT_NESTED_DIR',
                             os.path.join(BUILD, 'nested'))
@@ -443,7 +446,7 @@ def quote(s):
 @contextlib.contextmanager
 def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
            nested_mem='1536M', l2_agents=L2_AGENTS, nested_smp=1,
-           wrapper=()):
+           wrapper=(), images=None):
     """Boot guests; yield them in order; always tear them down.
 
     ``specs`` is a list of (name, [device arg lists]).  Guests are launched
@@ -452,7 +455,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
     with ``nested_mem`` of memory, ``nested_smp`` vCPUs and a port for the
     agents of ``l2_agents`` L2 VMs.
     ``append`` is added to the kernel command lines of the others, which
-    boot ``image`` (default: the guest image) with ``smp`` vCPUs.  Every
+    boot ``image`` (default: the guest image; ``images`` maps a guest's
+    name to another) with ``smp`` vCPUs.  Every
     QEMU runs under ``wrapper`` (the wire's: Wire.wrapper).
     On failure the consoles are copied to build/test-output/TEST/.  A
     report of the guest kernel's (a WARN, a BUG, KASAN, lockdep: see
@@ -469,7 +473,8 @@ def guests(test_name, specs, nested=(), append='', image=GUEST_DIR, smp=1,
                           smp=max(nested_smp, GUEST_SMP), image=NESTED_DIR,
                           l2_agents=l2_agents, wrapper=wrapper)
             else:
-                g = Guest(name, workdir, devices, append=append, image=image,
+                g = Guest(name, workdir, devices, append=append,
+                          image=(images or {}).get(name, image),
                           smp=max(smp, GUEST_SMP), wrapper=wrapper)
             started.append(g)
             g.launch()

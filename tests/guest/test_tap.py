@@ -11,8 +11,9 @@ import os
 
 import pytest
 
-from harness import (board_stat, frame_sizes, guests, nc_listen, nc_send,
-                     sha256, vif_netns, wait_for_file, wait_listening, wire)
+from harness import (STOCK_GUEST_DIR, board_stat, frame_sizes, guests,
+                     nc_listen, nc_send, sha256, vif_netns, wait_for_file,
+                     wait_listening, wire)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason='tap devices need root')
@@ -117,10 +118,14 @@ def test_tap_without_vnet_hdr_cuts_frames():
 def test_tap_selfvirt_and_virtio_net(selfvirt_sends):
     """A selfvirt guest and a virtio-net guest on one bridge: GSO frames
     whole both ways, every byte checked."""
+    # the virtio-net guest only stands in for a peer: on a debug kernel run
+    # (SELFVIRT_GUEST_DIR) it keeps Debian's kernel, whose virtio_ring
+    # races are upstream's, not this driver's
     with wire('tap') as w, \
             guests('tap-virtio', [('sv', selfvirt_nic(w, 0)),
                                   ('vio', virtio_nic(w, 1))],
-                   wrapper=w.wrapper) as (sv, vio):
+                   wrapper=w.wrapper,
+                   images={'vio': STOCK_GUEST_DIR}) as (sv, vio):
         vif_netns(sv, 1, 1)
         virtio_netns(vio, 2)
         if selfvirt_sends:

@@ -1,7 +1,8 @@
-"""Two hosts over IP: the demo's two sides, each started by the same tool
-(demo.py --role left|right --peer HOST:PORT) in a network namespace of
-its own, the two joined by a veth pair as two machines are by their
-network: a TCP stream (-netdev stream, inet) or UDP (-netdev dgram)."""
+"""Two hosts over IP: the two sides of the demo and of bench.py, each
+started by the same tool (--role left|right --peer HOST:PORT) in a
+network namespace of its own, the two joined by a veth pair as two
+machines are by their network: a TCP stream (-netdev stream, inet) or UDP
+(-netdev dgram)."""
 
 import contextlib
 import json
@@ -15,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason='network namespaces need root')
 
-DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'demo.py')
+HERE = os.path.dirname(os.path.abspath(__file__))
 ADDRS = ('192.168.241.1', '192.168.241.2')      # left, right
 PORT = 7001
 
@@ -41,10 +42,22 @@ def two_hosts():
             subprocess.run(['ip', 'netns', 'del', ns], check=False)
 
 
-def demo(ns, role, peer, kind):
-    return ['nsenter', f'--net=/run/netns/{ns}', '--', sys.executable, DEMO,
-            '--seconds', '2', '--wire', kind, '--role', role,
-            '--peer', f'{peer}:{PORT}']
+def side(tool, ns, role, peer, kind):
+    """One side's command: @tool (demo.py, bench.py) in host @ns."""
+    extra = ['--runs', '2', '--models', 'selfvirt'] if tool == 'bench' else []
+    return ['nsenter', f'--net=/run/netns/{ns}', '--', sys.executable,
+            os.path.join(HERE, f'{tool}.py'), '--seconds', '2', *extra,
+            '--wire', kind, '--role', role, '--peer', f'{peer}:{PORT}']
+
+
+def left_mbps(tool, out):
+    """What the left side measured: Mbit/s per VIF (demo) or per run."""
+    if tool == 'demo':
+        rows = re.findall(r'^\s+(\d)\s+[\d.]+\s+(\d+) Mbit/s$', out, re.M)
+        assert [r[0] for r in rows] == ['0', '1'], out
+        return [float(mbps) for _, mbps in rows]
+    return [float(m) for m in re.findall(r'^round \d/2 selfvirt:\s+([\d.]+) '
+                                         r'Mbit/s', out, re.M)]
 
 
 def veth_tx_bytes(ns):
@@ -54,17 +67,18 @@ def veth_tx_bytes(ns):
     return link['stats64']['tx']['bytes']
 
 
-@pytest.mark.parametrize('kind', ['inet', 'dgram'])
-def test_demo_on_two_hosts(kind):
+@pytest.mark.parametrize('tool,kind', [('demo', 'inet'), ('demo', 'dgram'),
+                                       ('bench', 'inet')])
+def test_two_hosts(tool, kind):
     """Each side boots its own guest; left's VIFs ping and run iperf3 to
     right's across the "hosts'" network, and right ends when left is
     done."""
     with two_hosts() as (left_ns, right_ns):
-        right = subprocess.Popen(demo(right_ns, 'right', ADDRS[0], kind),
+        right = subprocess.Popen(side(tool, right_ns, 'right', ADDRS[0], kind),
                                  stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True)
         try:
-            left = subprocess.run(demo(left_ns, 'left', ADDRS[1], kind),
+            left = subprocess.run(side(tool, left_ns, 'left', ADDRS[1], kind),
                                   capture_output=True, text=True,
                                   timeout=900)
             print(left.stdout, left.stderr)
@@ -74,9 +88,7 @@ def test_demo_on_two_hosts(kind):
         print(right_out)
         assert left.returncode == 0, left.stdout + left.stderr
         assert right.returncode == 0, right_out
-        rows = re.findall(r'^\s+(\d)\s+[\d.]+\s+(\d+) Mbit/s$', left.stdout,
-                          re.M)
-        assert [r[0] for r in rows] == ['0', '1'], left.stdout
-        assert all(int(mbps) > 0 for _, mbps in rows), left.stdout
+        mbps = left_mbps(tool, left.stdout)
+        assert len(mbps) == 2 and all(m > 0 for m in mbps), left.stdout
         # the frames went over the hosts' network, not a local socket
         assert veth_tx_bytes(left_ns) > 4 << 20
