@@ -48,16 +48,18 @@ change with it tells what larger frames (BIG TCP) could still save.
 """
 
 import argparse
+import json
 import re
 import statistics
+import subprocess
 import sys
 import time
 
-from harness import (THREAD_ROLES, abi_define, cores_between, guests,
+from harness import (TOP, THREAD_ROLES, abi_define, cores_between, guests,
                      host_cpu_times, iperf3_mbps, qemu_thread_cpu,
-                     nc_listen, nc_send, parse_peer, ping_rtts, remote_end,
+                     nc_listen, nc_send, ping_rtts, remote_end,
                      steal_percent, wait_for_file, wire, wire_pair,
-                     REMOTE_WIRES, WIRES)
+                     add_wire_args, check_wire_args)
 
 BYE_PORT = 5010     # over IP: the left side's "done" to the right's guest
 SERVE_S = 3600      # the right side serves at most this long
@@ -244,22 +246,6 @@ def idle_run(model, seconds):
         return (g.cpu_seconds() - cpu0) / (time.monotonic() - t0)
 
 
-def check_wire(ap, args):
-    """--wire, --role and --peer, checked; the defaults filled in."""
-    if bool(args.role) != bool(args.peer):
-        ap.error('--role and --peer go together')
-    wires = REMOTE_WIRES if args.role else WIRES
-    args.wire = args.wire or wires[0]
-    if args.wire not in wires:
-        ap.error(f"--wire {args.wire}: choose from {', '.join(wires)}"
-                 + (' with --role' if args.role else ''))
-    if args.peer:
-        try:
-            args.peer = parse_peer(args.peer)
-        except ValueError as e:
-            ap.error(f'--peer: {e}')
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--runs', type=int, default=5)
@@ -269,17 +255,14 @@ def main():
                     help='also measure each idle guest for S seconds')
     ap.add_argument('--signal-gap', type=int, default=0, metavar='US',
                     help='the selfvirt interfaces\' signal gap')
-    ap.add_argument('--wire', help=f'{", ".join(WIRES)} (default stream); '
-                    f'with --role: {", ".join(REMOTE_WIRES)} (default inet)')
-    ap.add_argument('--role', choices=('left', 'right'),
-                    help='run one side here, the other on --peer: one model')
-    ap.add_argument('--peer', metavar='HOST:PORT',
-                    help='the other side (with --role)')
+    add_wire_args(ap)
+    ap.add_argument('--save', metavar='FILE',
+                    help='every run\'s figures as JSON (scripts/bench-table.py)')
     ap.add_argument('--gso-max-size', type=int, default=0, metavar='BYTES',
                     help='largest TSO frame the senders build (0: the '
                     'kernel\'s default)')
     args = ap.parse_args()
-    check_wire(ap, args)
+    check_wire_args(ap, args)
     models = args.models.split(',')
     for m in models:
         if m not in MODELS:
@@ -298,6 +281,7 @@ def main():
         args.models = models[0]
         return remote_side(args)
 
+    started = time.strftime('%Y-%m-%d %H:%M')
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     roles = {m: [] for m in models}
@@ -349,7 +333,31 @@ def main():
     if best:
         print(f'best peer: {best}')
     print_roles(models, med, roles)
+    if args.save:
+        save(args, started, steal, results, roles)
     return 0
+
+
+def save(args, started, steal, results, roles):
+    """Every run's figures as JSON in args.save, for scripts/bench-table.py
+    (the tables in docs/benchmarks.md)."""
+    commit = subprocess.run(['git', '-C', TOP, 'describe', '--always',
+                             '--dirty'], capture_output=True,
+                            text=True).stdout.strip()
+    doc = {'command': 'tests/guest/bench.py ' + ' '.join(sys.argv[1:]),
+           'started': started, 'ended': time.strftime('%Y-%m-%d %H:%M'),
+           'commit': commit, 'steal_percent': round(steal, 1),
+           'wire': args.wire, 'runs': args.runs, 'seconds': args.seconds,
+           'models': {m: {'mbps': [r[0] for r in v],
+                          'rtt_ms': [r[1] for r in v],
+                          'cores_per_gbit': [r[2] for r in v],
+                          'probe_us': [r[3] for r in v],
+                          'threads': roles[m]}
+                      for m, v in results.items()}}
+    with open(args.save, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1)
+        f.write('\n')
+    print(f'bench: results in {args.save}')
 
 
 def print_roles(models, med, roles):

@@ -24,8 +24,8 @@ import statistics
 import sys
 import time
 
-from harness import (REMOTE_WIRES, WIRES, guests, iperf3_mbps, nc_listen,
-                     nc_send, parse_peer, ping_rtts, remote_end, vif_netns,
+from harness import (add_wire_args, check_wire_args, guests, iperf3_mbps,
+                     nc_listen, nc_send, ping_rtts, remote_end, vif_netns,
                      wait_for_file, wire)
 
 VIFS = 2
@@ -109,28 +109,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seconds', type=int, default=5,
                     help='each iperf3 run (default 5)')
-    ap.add_argument('--role', choices=('left', 'right'),
-                    help='run one side here; the other on --peer')
-    ap.add_argument('--peer', metavar='HOST:PORT',
-                    help='the other side (with --role)')
-    ap.add_argument('--wire', help=f'local: {", ".join(WIRES)} (default '
-                    f'stream); with --role: {", ".join(REMOTE_WIRES)} '
-                    '(default inet)')
+    add_wire_args(ap)
     args = ap.parse_args()
     if args.seconds < 1:
         ap.error('--seconds must be at least 1')
-    if bool(args.role) != bool(args.peer):
-        ap.error('--role and --peer go together')
-    wires = REMOTE_WIRES if args.role else WIRES
-    args.wire = args.wire or wires[0]
-    if args.wire not in wires:
-        ap.error(f"--wire {args.wire}: choose from {', '.join(wires)}"
-                 + (' with --role' if args.role else ''))
-    if args.peer:
-        try:
-            args.peer = parse_peer(args.peer)
-        except ValueError as e:
-            ap.error(f'--peer: {e}')
+    check_wire_args(ap, args)
     t0 = time.monotonic()
     (remote if args.role else local)(args, t0)
     print(f'\ndemo: done in {time.monotonic() - t0:.0f} s')

@@ -772,6 +772,33 @@ def parse_peer(text):
     return host, int(port)
 
 
+def add_wire_args(ap):
+    """A tool's --wire, --role and --peer (check_wire_args checks them)."""
+    ap.add_argument('--wire', help=f'{", ".join(WIRES)} (default stream); '
+                    f'with --role: {", ".join(REMOTE_WIRES)} (default inet)')
+    ap.add_argument('--role', choices=('left', 'right'),
+                    help='run one side here, the other on --peer')
+    ap.add_argument('--peer', metavar='HOST:PORT',
+                    help='the other side (with --role)')
+
+
+def check_wire_args(ap, args):
+    """--wire, --role and --peer, checked; the defaults filled in and
+    args.peer made (host, port)."""
+    if bool(args.role) != bool(args.peer):
+        ap.error('--role and --peer go together')
+    wires = REMOTE_WIRES if args.role else WIRES
+    args.wire = args.wire or wires[0]
+    if args.wire not in wires:
+        ap.error(f"--wire {args.wire}: choose from {', '.join(wires)}"
+                 + (' with --role' if args.role else ''))
+    if args.peer:
+        try:
+            args.peer = parse_peer(args.peer)
+        except ValueError as e:
+            ap.error(f'--peer: {e}')
+
+
 def remote_end(kind, role, peer):
     """This host's end of a wire to another host, as -netdev arguments (id
     "wire"): 'inet', a TCP stream that the right side listens for on

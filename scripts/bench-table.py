@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""The tables of docs/benchmarks.md, made from stored benchmark results.
+
+    scripts/bench-table.py RESULTS.json          print the tables
+    scripts/bench-table.py --update DOC          rewrite DOC's tables
+    scripts/bench-table.py --check DOC           exit 1 if one is stale
+
+RESULTS.json is what ``tests/guest/bench.py --save`` writes: every run's
+figures.  A table in DOC sits between ``<!-- bench-table PATH -->`` and
+``<!-- end bench-table -->``, PATH relative to DOC: the medians per model
+with their ratios to virtio-net and e1000, then the host cores by QEMU
+thread; above them the date, the commit, the host's steal and the command.
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+
+ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
+BLOCK = re.compile(r'(<!-- bench-table (\S+) -->\n)(.*?)(<!-- end bench-table -->)',
+                   re.S)
+
+
+def _median(values):
+    return statistics.median(values)
+
+
+def table(results):
+    """Markdown for one results document."""
+    models = results['models']
+    med = {m: {k: _median(v[k]) for k in ('mbps', 'rtt_ms', 'probe_us',
+                                          'cores_per_gbit')}
+           for m, v in models.items()}
+    out = [f"{results['started']} to {results['ended']}, code of "
+           f"{results['commit']}, {results['steal_percent']}% steal, "
+           f"{results['runs']} runs of {results['seconds']} s interleaved, "
+           f"medians, a {results['wire']} wire, "
+           f"`{results['command']}`:", '']
+    virtio, e1000 = med.get('virtio-net'), med.get('e1000')
+    out += ['| model | Mbit/s | /virtio-net | RTT ms | RTT/e1000 | probe us '
+            '| host cores per Gbit/s |', '|---|---|---|---|---|---|---|']
+    for m in sorted(med, key=lambda m: -med[m]['mbps']):
+        f = med[m]
+        vs_virtio = f"{f['mbps'] / virtio['mbps']:.2f}" if virtio else '-'
+        vs_e1000 = f"{f['rtt_ms'] / e1000['rtt_ms']:.2f}" if e1000 else '-'
+        out.append(f"| {m} | {f['mbps']:.0f} | {vs_virtio} | "
+                   f"{f['rtt_ms']:.2f} | {vs_e1000} | {f['probe_us']:.0f} | "
+                   f"{f['cores_per_gbit']:.2f} |")
+    out += ['', 'Host cores during iperf3 by QEMU thread, medians (per '
+            'Gbit/s):', '',
+            '| model | ' + ' | '.join(ROLES) + ' |',
+            '|---|' + '---|' * len(ROLES)]
+    for m in sorted(med, key=lambda m: -med[m]['mbps']):
+        gbps = med[m]['mbps'] / 1000
+        cells = []
+        for r in ROLES:
+            c = _median(t[r] for t in models[m]['threads'])
+            cells.append(f'{c:.2f} ({c / gbps:.2f})')
+        out.append(f'| {m} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(out) + '\n'
+
+
+def _load(path):
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def regenerate(doc_path):
+    """DOC's text with every table made again from its results."""
+    with open(doc_path, encoding='utf-8') as f:
+        text = f.read()
+    top = os.path.dirname(os.path.abspath(doc_path))
+    return BLOCK.sub(lambda m: m[1] + table(_load(os.path.join(top, m[2])))
+                     + m[4], text), text
+
+
+def main(argv):
+    if len(argv) == 1 and not argv[0].startswith('-'):
+        sys.stdout.write(table(_load(argv[0])))
+        return 0
+    if len(argv) != 2 or argv[0] not in ('--update', '--check'):
+        sys.exit(__doc__)
+    new, old = regenerate(argv[1])
+    if argv[0] == '--update':
+        with open(argv[1], 'w', encoding='utf-8') as f:
+            f.write(new)
+        return 0
+    if new != old:
+        print(f'{argv[1]}: a table differs from its stored results; '
+              f'run scripts/bench-table.py --update {argv[1]}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
