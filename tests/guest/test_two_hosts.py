@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -60,6 +61,13 @@ def left_mbps(tool, out):
                                          r'Mbit/s', out, re.M)]
 
 
+def start(cmd):
+    """@cmd in a process group of its own, its output collected."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
 def veth_tx_bytes(ns):
     link = json.loads(subprocess.run(
         ['ip', '-n', ns, '-j', '-s', 'link', 'show', 'svh0'], check=True,
@@ -74,21 +82,20 @@ def test_two_hosts(tool, kind):
     right's across the "hosts'" network, and right ends when left is
     done."""
     with two_hosts() as (left_ns, right_ns):
-        right = subprocess.Popen(side(tool, right_ns, 'right', ADDRS[0], kind),
-                                 stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
+        right = start(side(tool, right_ns, 'right', ADDRS[0], kind))
+        left = start(side(tool, left_ns, 'left', ADDRS[1], kind))
         try:
-            left = subprocess.run(side(tool, left_ns, 'left', ADDRS[1], kind),
-                                  capture_output=True, text=True,
-                                  timeout=900)
-            print(left.stdout, left.stderr)
+            left_out, _ = left.communicate(timeout=900)
+            print(left_out)
             right_out, _ = right.communicate(timeout=180)
+            print(right_out)
         finally:
-            right.kill()
-        print(right_out)
-        assert left.returncode == 0, left.stdout + left.stderr
+            for p in (left, right):     # and their QEMUs, on a failure
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+        assert left.returncode == 0, left_out
         assert right.returncode == 0, right_out
-        mbps = left_mbps(tool, left.stdout)
-        assert len(mbps) == 2 and all(m > 0 for m in mbps), left.stdout
+        mbps = left_mbps(tool, left_out)
+        assert len(mbps) == 2 and all(m > 0 for m in mbps), left_out
         # the frames went over the hosts' network, not a local socket
         assert veth_tx_bytes(left_ns) > 4 << 20
