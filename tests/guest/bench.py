@@ -281,7 +281,11 @@ def main():
         args.models = models[0]
         return remote_side(args)
 
-    started = time.strftime('%Y-%m-%d %H:%M')
+    # what is measured is the tree at the start: edits meanwhile are not
+    started = (time.strftime('%Y-%m-%d %H:%M'),
+               subprocess.run(['git', '-C', TOP, 'describe', '--always',
+                               '--dirty'], capture_output=True,
+                              text=True).stdout.strip())
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     roles = {m: [] for m in models}
@@ -340,13 +344,10 @@ def main():
 
 def save(args, started, steal, results, roles):
     """Every run's figures as JSON in args.save, for scripts/bench-table.py
-    (the tables in docs/benchmarks.md)."""
-    commit = subprocess.run(['git', '-C', TOP, 'describe', '--always',
-                             '--dirty'], capture_output=True,
-                            text=True).stdout.strip()
+    (the tables in docs/benchmarks.md); @started: (date, commit)."""
     doc = {'command': 'tests/guest/bench.py ' + ' '.join(sys.argv[1:]),
-           'started': started, 'ended': time.strftime('%Y-%m-%d %H:%M'),
-           'commit': commit, 'steal_percent': round(steal, 1),
+           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
+           'commit': started[1], 'steal_percent': round(steal, 1),
            'wire': args.wire, 'runs': args.runs, 'seconds': args.seconds,
            'models': {m: {'mbps': [r[0] for r in v],
                           'rtt_ms': [r[1] for r in v],
