@@ -8,6 +8,8 @@ Two TCG guests joined by a wire, one NIC each; the same workload
   selfvirt-msix the same with irq-mode=msix (a vector per VIF signal)
   selfvirt-br   selfvirt-nic in plain NIC mode with a Linux bridge and a
                 veth into a namespace (the paper's software-bridging baseline)
+  selfvirt-4k   selfvirt with 4 KiB receive slots (rx_buf=4096): a VIF
+                that takes 64 KiB GSO frames whole, uncut by the board
   virtio-net, e1000, e1000e, igb, rtl8139   QEMU's own models as peers
 
 --wire stream (the default): the guests back to back over a unix socket,
@@ -70,6 +72,8 @@ MODELS = {
     'selfvirt-msix': ('selfvirt-nic,vifs=8,irq-mode=msix', 'selfvirt',
                       'vifs=1'),
     'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
+    # 4 KiB receive slots: a chain of 72 KiB takes a 64 KiB GSO frame whole
+    'selfvirt-4k': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1 rx_buf=4096'),
     'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
     'e1000': ('e1000,romfile=', 'e1000', ''),
     'e1000e': ('e1000e,romfile=', 'e1000e', ''),
