@@ -52,39 +52,51 @@ static bool selfvirt_port_can_receive(NetClientState *nc)
     return false;
 }
 
+/*
+ * With the BQL: the virtio-net header in front of a frame from the peer,
+ * read into the board's offloads @tx_flags and @mss and taken off @buf and
+ * @size.  False: a header the port does not take, counted.
+ */
+static bool selfvirt_port_vnet_strip(SelfvirtState *s, const uint8_t **buf,
+                                     size_t *size, uint16_t *tx_flags,
+                                     uint16_t *mss)
+{
+    struct virtio_net_hdr h;
+
+    if (*size < sizeof(h)) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+        return false;
+    }
+    memcpy(&h, *buf, sizeof(h));     /* host order, as net_tx_pkt's */
+    *buf += sizeof(h);
+    *size -= sizeof(h);
+    if (!selfvirt_vnet_hdr_offloads(h.flags, h.gso_type, h.gso_size,
+                                    tx_flags, mss)) {
+        qemu_log_mask(LOG_UNIMP, "selfvirt: a frame from the peer with GSO "
+                      "type %u size %u, dropped\n", h.gso_type, h.gso_size);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
+        return false;
+    }
+    return true;
+}
+
 /* With the BQL: hand the frame to the wire-rx engine. */
 static ssize_t selfvirt_port_receive(NetClientState *nc, const uint8_t *buf,
                                      size_t len)
 {
     SelfvirtState *s = qemu_get_nic_opaque(nc);
-    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
-    size_t size = len, max = s->port.max_frame;
     uint16_t tx_flags = 0, mss = 0;
+    size_t size = len;
     SelfvirtFrame *fr;
 
     assert(bql_locked());
-    if (s->port.has_vnet) {
-        if (size < sizeof(h)) {
-            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
-            return len;
-        }
-        memcpy(&h, buf, sizeof(h));     /* host order, as net_tx_pkt's */
-        buf += sizeof(h);
-        size -= sizeof(h);
-        if (!selfvirt_vnet_hdr_offloads(h.flags, h.gso_type, h.gso_size,
-                                        &tx_flags, &mss)) {
-            qemu_log_mask(LOG_UNIMP, "selfvirt: a frame from the peer with "
-                          "GSO type %u size %u, dropped\n", h.gso_type,
-                          h.gso_size);
-            selfvirt_stat_inc(s, SELFVIRT_STAT_WIRE_RX_BAD_HDR);
-            return len;
-        }
-        if (mss) {
-            max = SELFVIRT_GSO_FRAME_MAX;
-        }
+    if (s->port.has_vnet &&
+        !selfvirt_port_vnet_strip(s, &buf, &size, &tx_flags, &mss)) {
+        return len;
     }
-    trace_selfvirt_wire_rx(size, h.gso_type, mss);
-    if (size < ETH_HLEN || size > max) {
+    trace_selfvirt_wire_rx(size, mss);
+    if (size < ETH_HLEN ||
+        size > (mss ? SELFVIRT_GSO_FRAME_MAX : s->port.max_frame)) {
         return len;   /* runts and giants are dropped by the MAC */
     }
     fr = selfvirt_frame_new(buf, size);

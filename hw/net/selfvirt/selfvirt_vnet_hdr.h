@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include "selfvirt_abi.h"
 
-/* The largest GSO frame: an IP datagram under two VLAN tags. */
-#define SELFVIRT_GSO_FRAME_MAX  (65535 + 14 + 2 * 4)
+/* The largest GSO frame: a TSO frame's, under two VLAN tags. */
+#define SELFVIRT_GSO_FRAME_MAX  (SELFVIRT_TSO_MAX_FRAME + 2 * 4)
 
 /*
  * The offloads that a header's @flags, @gso_type and @gso_size ask of a
