@@ -3,9 +3,10 @@
 
 Usage: frame_sizes.py IFNAME
 
-It prints {"frames": N, "largest": BYTES, "over_1514": N} as JSON: a GSO
-frame that a tap takes or gives whole is larger than an Ethernet frame.  The
-harness runs it inside a tap wire's network namespace (harness.frame_sizes).
+It prints "bound" once it watches, and at the end {"frames": N,
+"largest": BYTES, "over_1514": N} as JSON: a GSO frame that a tap takes or
+gives whole is larger than an Ethernet frame.  The harness runs it inside
+a tap wire's network namespace (harness.frame_sizes).
 """
 
 import json
@@ -25,6 +26,7 @@ def main():
         sock.bind((sys.argv[1], 0))
     except OSError as e:
         sys.exit(f'frame_sizes.py: {sys.argv[1]}: {e.strerror}')
+    print('bound', flush=True)      # the harness waits for this line
     sock.settimeout(0.2)
     stop = []
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))

@@ -825,20 +825,17 @@ def remote_end(kind, role, peer):
 
 class Wire:
     """What joins the guests' NICs: each end's -netdev arguments (id
-    "wire"), the command prefix their QEMUs run under, and the network
-    namespace of a tap wire's bridge (None for a stream)."""
+    "wire"), and the command prefix their QEMUs run under (a tap wire's:
+    its network namespace)."""
 
-    def __init__(self, kind, ends, wrapper=(), netns=None):
-        self.kind = kind
+    def __init__(self, ends, wrapper=()):
         self.ends = ends
         self.wrapper = wrapper
-        self.netns = netns
 
-    def run(self, *cmd):
-        """Run @cmd in the wire's network namespace."""
-        return subprocess.run(['nsenter', f'--net=/run/netns/{self.netns}',
-                               '--', *cmd], check=True, capture_output=True,
-                              text=True).stdout
+
+def in_netns(ns):
+    """The command prefix that runs a command in network namespace @ns."""
+    return ('nsenter', f'--net=/run/netns/{ns}', '--')
 
 
 @contextlib.contextmanager
@@ -871,14 +868,12 @@ def wire(kind='stream', ends=2):
     if kind == 'stream':
         if ends != 2:
             raise ValueError('a stream wire has two ends')
-        yield Wire(kind, list(wire_pair()))
+        yield Wire(list(wire_pair()))
     elif kind == 'tap':
         with _tap_bridge(ends) as ns:
-            yield Wire(kind, [['-netdev', f'tap,id=wire,ifname=tap{i},'
-                                          'script=no,downscript=no']
-                              for i in range(ends)],
-                       wrapper=('nsenter', f'--net=/run/netns/{ns}', '--'),
-                       netns=ns)
+            yield Wire([['-netdev', f'tap,id=wire,ifname=tap{i},'
+                                    'script=no,downscript=no']
+                        for i in range(ends)], wrapper=in_netns(ns))
     else:
         raise ValueError(f'no wire {kind!r}: one of {", ".join(WIRES)}')
 
@@ -890,12 +885,13 @@ def frame_sizes(w, ifname):
     gets 'frames', 'largest' and 'over_1514' at the end."""
     prog = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         'frame_sizes.py')
-    p = subprocess.Popen(['nsenter', f'--net=/run/netns/{w.netns}', '--',
-                          sys.executable, prog, ifname],
+    p = subprocess.Popen([*w.wrapper, sys.executable, prog, ifname],
                          stdout=subprocess.PIPE, text=True)
     result = {}
     try:
-        time.sleep(0.3)         # bound before the traffic starts
+        # its socket is bound before the traffic starts
+        if p.stdout.readline().strip() != 'bound':
+            raise RuntimeError(f'frame_sizes.py could not watch {ifname}')
         yield result
     finally:
         p.send_signal(signal.SIGINT)

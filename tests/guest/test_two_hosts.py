@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from harness import in_netns
+
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason='network namespaces need root')
 
@@ -46,7 +48,7 @@ def two_hosts():
 def side(tool, ns, role, peer, kind):
     """One side's command: @tool (demo.py, bench.py) in host @ns."""
     extra = ['--runs', '2', '--models', 'selfvirt'] if tool == 'bench' else []
-    return ['nsenter', f'--net=/run/netns/{ns}', '--', sys.executable,
+    return [*in_netns(ns), sys.executable,
             os.path.join(HERE, f'{tool}.py'), '--seconds', '2', *extra,
             '--wire', kind, '--role', role, '--peer', f'{peer}:{PORT}']
 
