@@ -127,6 +127,12 @@ VMS ?= 32
 check-vms-32: qemu nested
 	cd tests/guest && $(PYTHON) vms_at_scale.py --vms $(VMS)
 
+# The board under real KVM (not in make check: L2 VMs on TCG's emulated
+# SVM sometimes reset): two L2 VMs in an L1 with a selfvirt-nic each, with
+# the KVM fast paths (ioeventfd, irqfd) and without
+check-kvm: qemu nested
+	$(PYTHON) -m pytest -v -s -p no:cacheprovider tests/guest/kvm_in_l1.py
+
 # Debug guest kernels (not in make check): Debian's linux-source-6.12 with
 # KASAN, lockdep, KFENCE, UBSAN, kmemleak ... (kasan) or KCSAN (kcsan), the
 # driver built against each, and the guest, L2, L1 and kselftest images on
@@ -293,4 +299,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: bench-tap docs-tables all deps configure-qemu qemu driver lint deb qemu-patches guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean
+.PHONY: check-kvm bench-tap docs-tables all deps configure-qemu qemu driver lint deb qemu-patches guest nested driver-6.1 guest-6.1 check-guest-6.1 check check-qtest check-host check-guest check-sanitizers check-sanitizers-6.1 check-tsan fuzz fuzz-mdev check-stress check-kernel-debug demo bench bench-latency bench-nested bench-device experiments clean distclean

@@ -304,7 +304,18 @@ static void selfvirt_board_reset(SelfvirtState *s, SelfvirtResetScope scope)
 
 static void selfvirt_qdev_reset_hold(Object *obj, ResetType type)
 {
-    selfvirt_board_reset(SELFVIRT_NIC(obj), SELFVIRT_RESET_BOARD);
+    SelfvirtState *s = SELFVIRT_NIC(obj);
+
+    selfvirt_irqfd_off(s);        /* the PCI core turns MSI(-X) off */
+    selfvirt_board_reset(s, SELFVIRT_RESET_BOARD);
+}
+
+/* The host enabled, disabled or moved MSI or MSI-X: KVM's routes follow. */
+static void selfvirt_config_write(PCIDevice *pdev, uint32_t addr,
+                                  uint32_t val, int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    selfvirt_irqfd_sync(SELFVIRT_NIC(pdev));
 }
 
 /* Engines stop with the VM (and for migration) and resume with it. */
@@ -360,6 +371,7 @@ static void selfvirt_realize(PCIDevice *pdev, Error **errp)
     if (!selfvirt_sdram_init(s, errp) || !selfvirt_irq_init(s, errp)) {
         return;
     }
+    selfvirt_doorbell_eventfds_init(s);
     selfvirt_port_init(s);
     selfvirt_vifs_init(s);
     selfvirt_ingress_init(s);
@@ -380,6 +392,7 @@ static void selfvirt_exit(PCIDevice *pdev)
 
     qemu_del_vm_change_state_handler(s->vmstate);
     selfvirt_engines_fini(s);
+    selfvirt_doorbell_eventfds_fini(s);
     selfvirt_vifs_fini(s);
     selfvirt_port_fini(s);
     selfvirt_engines_free_frames(s);
@@ -478,6 +491,8 @@ static const Property selfvirt_properties[] = {
     DEFINE_PROP_UINT32("engines", SelfvirtState, me.count, 8),
     DEFINE_PROP_UINT32("contexts", SelfvirtState, me.contexts, 8),
     DEFINE_PROP_UINT32("max-frame", SelfvirtState, port.max_frame, 9018),
+    DEFINE_PROP_BOOL("ioeventfd", SelfvirtState, ioeventfd, true),
+    DEFINE_PROP_BOOL("irqfd", SelfvirtState, irq.irqfd_allowed, true),
     DEFINE_PROP_BOOL("disable-vnet-hdr", SelfvirtState, port.disable_vnet_hdr,
                      false),
     DEFINE_PROP_UINT32("poll-us", SelfvirtState, me.poll_us, 0),
@@ -676,6 +691,12 @@ static const VMStateDescription selfvirt_vmstate_geometry = {
     },
 };
 
+static int selfvirt_pre_save(void *opaque)
+{
+    selfvirt_irqfd_pre_save(opaque);
+    return 0;
+}
+
 /* A stream without a subsection had the board's width and no gaps. */
 static int selfvirt_pre_load(void *opaque)
 {
@@ -691,8 +712,9 @@ static int selfvirt_pre_load(void *opaque)
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
-    .version_id = 4,              /* 4: the wire's GSO counters */
-    .minimum_version_id = 4,
+    .version_id = 5,              /* 5: the KVM fast paths' counters */
+    .minimum_version_id = 5,
+    .pre_save = selfvirt_pre_save,
     .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {
@@ -731,6 +753,7 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
 
     k->realize = selfvirt_realize;
     k->exit = selfvirt_exit;
+    k->config_write = selfvirt_config_write;
     k->vendor_id = SELFVIRT_PCI_VENDOR_ID;
     k->device_id = SELFVIRT_PCI_DEVICE_ID;
     k->revision = SELFVIRT_PCI_REVISION;
@@ -756,6 +779,11 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
         "board SDRAM holding the send queues, power of two 16M..2G");
     object_class_property_set_description(klass, "irq-mode",
         "'identifier' (the paper's, default) or 'msix' (a vector per signal)");
+    object_class_property_set_description(klass, "ioeventfd",
+        "under KVM, doorbells as ioeventfds: no exit to QEMU");
+    object_class_property_set_description(klass, "irqfd",
+        "under KVM, MSI and MSI-X messages by irqfd, sent by the "
+        "micro-engines without the BQL");
     object_class_property_set_description(klass, "x-engines-inline",
         "testing only: run the micro-engines on the calling thread, so "
         "that a fuzzer's input replays");

@@ -33,6 +33,7 @@
 #include "hw/net/net_tx_pkt.h"
 #include "net/eth.h"
 #include "net/net.h"
+#include "qemu/event_notifier.h"
 #include "qemu/queue.h"
 #include "qemu/units.h"
 #include "qemu/log.h"
@@ -243,6 +244,15 @@ typedef struct SelfvirtSignals {
     int64_t next_ns[SELFVIRT_MAX_VIFS][2];
     uint64_t held[2];         /* VIFs whose signal waits, per kind */
     QEMUTimer *release;       /* raises them when their gap ends */
+    /*
+     * KVM's fast path: the MSI or each MSI-X vector as an irqfd, which an
+     * engine sets with no BQL.  notifier is NULL without KVM's MSI routes.
+     */
+    bool irqfd_allowed;       /* property irqfd */
+    bool irqfd;               /* on: engines signal by notifier */
+    EventNotifier *notifier;  /* per vector; [0] the MSI */
+    int *virq;                /* its KVM route, or -1 */
+    bool *bound;              /* its irqfd is in KVM (unmasked) */
 } SelfvirtSignals;
 
 /* MSI-X mode has a vector per VIF signal and the mailbox's */
@@ -422,6 +432,14 @@ typedef enum SelfvirtCut {
     SELFVIRT_CUT_BAD,         /* the offloads cannot parse it: dropped */
 } SelfvirtCut;
 
+/* ---- the doorbells under KVM (selfvirt_egress.c) ---- */
+
+/* A VIF's doorbell as an ioeventfd: its page, and DOORBELL = v */
+typedef struct SelfvirtDoorbell {
+    EventNotifier notifier;
+    SelfvirtState *s;
+} SelfvirtDoorbell;
+
 /* ---- the board ---- */
 
 struct SelfvirtState {
@@ -444,6 +462,9 @@ struct SelfvirtState {
     SelfvirtQueues queues;
 
     SelfvirtVif vif[SELFVIRT_MAX_VIFS];
+    bool ioeventfd;           /* property ioeventfd */
+    bool doorbell_eventfds;   /* registered: KVM and the property */
+    SelfvirtDoorbell doorbell[SELFVIRT_MAX_VIFS];
     uint32_t stats[SELFVIRT_STAT_COUNT];
     VMChangeStateEntry *vmstate;
 };
@@ -487,6 +508,9 @@ void selfvirt_irq_vif_clear(SelfvirtState *s, unsigned vif);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);
+void selfvirt_irqfd_sync(SelfvirtState *s);
+void selfvirt_irqfd_off(SelfvirtState *s);
+void selfvirt_irqfd_pre_save(SelfvirtState *s);
 
 /* selfvirt_mbox.c */
 void selfvirt_mbox_reset(SelfvirtState *s);
@@ -520,6 +544,8 @@ void selfvirt_port_reset(SelfvirtState *s);
 /* selfvirt_egress.c */
 void selfvirt_egress_doorbell(SelfvirtState *s, uint32_t vif);
 void selfvirt_egress_init(SelfvirtState *s);
+void selfvirt_doorbell_eventfds_init(SelfvirtState *s);
+void selfvirt_doorbell_eventfds_fini(SelfvirtState *s);
 extern const MemoryRegionOps selfvirt_doorbell_page_ops;   /* BAR1 */
 
 /* selfvirt_ingress.c */

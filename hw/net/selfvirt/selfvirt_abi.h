@@ -43,7 +43,7 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_CSR_SIZE               0x4000
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
-#define SELFVIRT_ABI_VERSION            0x00010003  /* major << 16 | minor */
+#define SELFVIRT_ABI_VERSION            0x00010004  /* major << 16 | minor */
 #define   SELFVIRT_ABI_MAJOR(v)         ((v) >> 16)  /* must match */
 
 /* ---- CSR BAR: identity and capabilities (read-only) ---- */
@@ -169,7 +169,9 @@ typedef uint32_t selfvirt_le32;
     X(INLINE_SQUEEZED, "inline_squeezed"), /* inline turns out of budget */ \
     X(WIRE_RX_GSO, "wire_rx_gso"),        /* GSO frames taken whole */ \
     X(WIRE_TX_GSO, "wire_tx_gso"),        /* TSO frames sent whole */ \
-    X(WIRE_RX_BAD_HDR, "wire_rx_bad_hdr"), /* bad virtio-net headers */
+    X(WIRE_RX_BAD_HDR, "wire_rx_bad_hdr"), /* bad virtio-net headers */ \
+    X(DOORBELL_EVENTFDS, "doorbell_eventfds"), /* doorbells, KVM ioeventfd */ \
+    X(IRQFDS, "irqfds"),                  /* messages sent by KVM irqfd */
 
 #define SELFVIRT_STAT_ENUM(id, name)    SELFVIRT_STAT_##id
 enum selfvirt_board_stat {

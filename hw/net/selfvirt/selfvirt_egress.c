@@ -17,9 +17,11 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/timer.h"
 #include "net/eth.h"
+#include "system/kvm.h"
 #include "selfvirt.h"
 #include "selfvirt_tx_desc.h"
 #include "trace.h"
@@ -75,6 +77,87 @@ const MemoryRegionOps selfvirt_doorbell_page_ops = {
         .max_access_size = 8,
     },
 };
+
+/*
+ * Under KVM each VIF's doorbell is an ioeventfd: the vCPU's write ends in
+ * the host kernel, with no exit to QEMU, and the main loop rings the
+ * board.  The VIF's page (the mdev's, written at any size) and DOORBELL
+ * with its index (the host's interfaces) share the VIF's notifier.  A
+ * write elsewhere in a page still comes through the MMIO callback.
+ */
+static void selfvirt_doorbell_notified(EventNotifier *n)
+{
+    SelfvirtDoorbell *db = container_of(n, SelfvirtDoorbell, notifier);
+    SelfvirtState *s = db->s;
+
+    if (event_notifier_test_and_clear(n)) {
+        selfvirt_stat_inc(s, SELFVIRT_STAT_DOORBELL_EVENTFDS);
+        selfvirt_egress_doorbell(s, db - s->doorbell);
+        selfvirt_engines_run_inline(s);
+    }
+}
+
+static void selfvirt_doorbell_eventfd_set(SelfvirtState *s, unsigned v,
+                                          bool add)
+{
+    EventNotifier *n = &s->doorbell[v].notifier;
+
+    if (add) {
+        memory_region_add_eventfd(&s->doorbells, SELFVIRT_DOORBELL_PAGE(v),
+                                  0, false, 0, n);
+        memory_region_add_eventfd(&s->csr, SELFVIRT_REG_DOORBELL, 4, true,
+                                  v, n);
+    } else {
+        memory_region_del_eventfd(&s->doorbells, SELFVIRT_DOORBELL_PAGE(v),
+                                  0, false, 0, n);
+        memory_region_del_eventfd(&s->csr, SELFVIRT_REG_DOORBELL, 4, true,
+                                  v, n);
+    }
+    event_notifier_set_handler(n, add ? selfvirt_doorbell_notified : NULL);
+}
+
+/* At realize, with KVM and property ioeventfd: every VIF's doorbell. */
+void selfvirt_doorbell_eventfds_init(SelfvirtState *s)
+{
+    if (!s->ioeventfd || !kvm_enabled()) {
+        return;
+    }
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        int err = event_notifier_init(&s->doorbell[v].notifier, 0);
+
+        if (err) {
+            warn_report("selfvirt: no eventfd for doorbells (%s): they trap",
+                        strerror(-err));
+            while (v--) {
+                event_notifier_cleanup(&s->doorbell[v].notifier);
+            }
+            return;
+        }
+        s->doorbell[v].s = s;
+    }
+    memory_region_transaction_begin();
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        selfvirt_doorbell_eventfd_set(s, v, true);
+    }
+    memory_region_transaction_commit();
+    s->doorbell_eventfds = true;
+}
+
+void selfvirt_doorbell_eventfds_fini(SelfvirtState *s)
+{
+    if (!s->doorbell_eventfds) {
+        return;
+    }
+    memory_region_transaction_begin();
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        selfvirt_doorbell_eventfd_set(s, v, false);
+    }
+    memory_region_transaction_commit();
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        event_notifier_cleanup(&s->doorbell[v].notifier);
+    }
+    s->doorbell_eventfds = false;
+}
 
 /* ---- checks ---- */
 

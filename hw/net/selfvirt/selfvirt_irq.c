@@ -21,6 +21,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/main-loop.h"
@@ -28,6 +29,7 @@
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
+#include "system/kvm.h"
 #include "selfvirt.h"
 #include "trace.h"
 
@@ -38,9 +40,45 @@ static uint32_t selfvirt_irq_all(SelfvirtState *s)
 
 static void selfvirt_irq_update(SelfvirtState *s);
 
+/*
+ * Any thread, under KVM with the host's MSI(-X) on: the message goes by
+ * irqfd.  The identifier's MSI is sent when its first unmasked bit is
+ * set; the host's clear that leaves bits pending sends it again
+ * (selfvirt_irq_update), so that a bit set during the clear is not lost.
+ */
+static void selfvirt_irqfd_raise(SelfvirtState *s, unsigned vif,
+                                 uint32_t signal)
+{
+    uint32_t bit, old;
+
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
+        unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
+                                                    : SELFVIRT_MSIX_RX_VEC(vif);
+
+        event_notifier_set(&s->irq.notifier[vec]);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_IRQFDS);
+        return;
+    }
+    bit = 1u << (signal == SELFVIRT_SIGNAL_TX
+                 ? SELFVIRT_IRQ_TX_BIT(vif, s->irq.width)
+                 : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width));
+    old = qatomic_fetch_or(&s->irq.id, bit);
+    if ((bit & ~qatomic_read(&s->irq.mask)) &&
+        !(old & ~qatomic_read(&s->irq.mask))) {
+        event_notifier_set(&s->irq.notifier[0]);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_IRQFDS);
+    }
+}
+
 /* Called from any thread. */
 static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
 {
+    qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
+    trace_selfvirt_irq_signal(vif, signal);
+    if (qatomic_read(&s->irq.irqfd)) {
+        selfvirt_irqfd_raise(s, vif, signal);
+        return;
+    }
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
                                                     : SELFVIRT_MSIX_RX_VEC(vif);
@@ -51,8 +89,6 @@ static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
                        : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width);
         qatomic_or(&s->irq.id, 1u << bit);
     }
-    qatomic_inc(&s->vif[vif].stats[SELFVIRT_VSTAT_SIGNALS]);
-    trace_selfvirt_irq_signal(vif, signal);
     /*
      * At once only inside our own MMIO, where the re-entrancy guard is
      * engaged: a message a guest aimed at our registers is blocked.  From
@@ -235,7 +271,8 @@ void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val)
         qatomic_and(&s->irq.id, ~val);
         break;
     case SELFVIRT_REG_IRQ_MASK:
-        s->irq.mask = val & all;
+        qatomic_set(&s->irq.mask, val & all);
+        smp_mb();   /* mask, then id: an engine sets id, then reads mask */
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: IRQ_PENDING is read-only\n");
@@ -270,6 +307,192 @@ void selfvirt_irq_reset(SelfvirtState *s)
     }
 }
 
+/* ---- KVM's fast path: MSI and MSI-X messages by irqfd ---- */
+
+static unsigned selfvirt_irqfd_count(SelfvirtState *s)
+{
+    return s->irq.mode == SELFVIRT_IRQ_MODE_MSIX ? SELFVIRT_MSIX_VECTORS(s)
+                                                 : 1;
+}
+
+/* The host unmasked MSI-X vector @vec: its irqfd goes to KVM. */
+static int selfvirt_irqfd_unmask(PCIDevice *pdev, unsigned vec, MSIMessage msg)
+{
+    SelfvirtState *s = SELFVIRT_NIC(pdev);
+    int ret;
+
+    ret = kvm_irqchip_update_msi_route(kvm_state, s->irq.virq[vec], msg, pdev);
+    if (ret < 0) {
+        return ret;
+    }
+    kvm_irqchip_commit_routes(kvm_state);
+    ret = kvm_irqchip_add_irqfd_notifier_gsi(kvm_state, &s->irq.notifier[vec],
+                                             NULL, s->irq.virq[vec]);
+    s->irq.bound[vec] = ret >= 0;
+    return ret;
+}
+
+/* Masked: signals wait in the eventfd, sent when it is bound again. */
+static void selfvirt_irqfd_mask(PCIDevice *pdev, unsigned vec)
+{
+    SelfvirtState *s = SELFVIRT_NIC(pdev);
+
+    if (s->irq.bound[vec]) {
+        kvm_irqchip_remove_irqfd_notifier_gsi(kvm_state, &s->irq.notifier[vec],
+                                              s->irq.virq[vec]);
+        s->irq.bound[vec] = false;
+    }
+}
+
+/* The host reads the PBA: a masked vector's waiting signal is pending. */
+static void selfvirt_irqfd_poll(PCIDevice *pdev, unsigned first, unsigned end)
+{
+    SelfvirtState *s = SELFVIRT_NIC(pdev);
+
+    for (unsigned vec = first; vec < MIN(end, selfvirt_irqfd_count(s)); vec++) {
+        if (msix_is_masked(pdev, vec) &&
+            event_notifier_test_and_clear(&s->irq.notifier[vec])) {
+            msix_set_pending(pdev, vec);
+        }
+    }
+}
+
+/* A masked vector's waiting signal travels in the PBA, not its eventfd. */
+void selfvirt_irqfd_pre_save(SelfvirtState *s)
+{
+    if (s->irq.irqfd && s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
+        selfvirt_irqfd_poll(PCI_DEVICE(s), 0, selfvirt_irqfd_count(s));
+    }
+}
+
+static void selfvirt_irqfd_release_routes(SelfvirtState *s)
+{
+    for (unsigned i = 0; i < selfvirt_irqfd_count(s); i++) {
+        selfvirt_irqfd_mask(PCI_DEVICE(s), i);
+        if (s->irq.virq[i] >= 0) {
+            kvm_irqchip_release_virq(kvm_state, s->irq.virq[i]);
+            s->irq.virq[i] = -1;
+        }
+    }
+}
+
+/* A route per vector; the MSI's bound at once, MSI-X's when unmasked. */
+static bool selfvirt_irqfd_on(SelfvirtState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    KVMRouteChange c = kvm_irqchip_begin_route_changes(kvm_state);
+    bool msix = s->irq.mode == SELFVIRT_IRQ_MODE_MSIX;
+
+    for (unsigned i = 0; i < selfvirt_irqfd_count(s); i++) {
+        s->irq.virq[i] = kvm_irqchip_add_msi_route(&c, i, pdev);
+        if (s->irq.virq[i] < 0) {
+            kvm_irqchip_commit_route_changes(&c);
+            selfvirt_irqfd_release_routes(s);
+            return false;
+        }
+    }
+    kvm_irqchip_commit_route_changes(&c);
+    if (msix ? msix_set_vector_notifiers(pdev, selfvirt_irqfd_unmask,
+                                         selfvirt_irqfd_mask,
+                                         selfvirt_irqfd_poll) < 0
+             : kvm_irqchip_add_irqfd_notifier_gsi(kvm_state,
+                                                  &s->irq.notifier[0], NULL,
+                                                  s->irq.virq[0]) < 0) {
+        selfvirt_irqfd_release_routes(s);
+        return false;
+    }
+    s->irq.bound[0] |= !msix;
+    qatomic_set(&s->irq.irqfd, true);
+    return true;
+}
+
+/* Any time, with the BQL: signals go by the bottom half again. */
+void selfvirt_irqfd_off(SelfvirtState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (!s->irq.irqfd) {
+        return;
+    }
+    qatomic_set(&s->irq.irqfd, false);
+    if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
+        msix_unset_vector_notifiers(pdev);
+    }
+    /* with MSI-X disabled first, unset did not mask: release does */
+    selfvirt_irqfd_release_routes(s);
+    for (unsigned i = 0; i < selfvirt_irqfd_count(s); i++) {
+        event_notifier_test_and_clear(&s->irq.notifier[i]);
+    }
+}
+
+/*
+ * With the BQL, after the host wrote PCI config space (or a reset or a
+ * migration changed it): irqfds while MSI or MSI-X is on, and the MSI's
+ * route follows its message.
+ */
+void selfvirt_irqfd_sync(SelfvirtState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    bool want;
+
+    if (!s->irq.notifier) {
+        return;
+    }
+    want = s->irq.mode == SELFVIRT_IRQ_MODE_MSIX ? msix_enabled(pdev)
+                                                 : msi_enabled(pdev);
+    if (!want) {
+        selfvirt_irqfd_off(s);
+    } else if (!s->irq.irqfd) {
+        if (!selfvirt_irqfd_on(s)) {
+            warn_report_once("selfvirt: no KVM irqfd for its signals: they "
+                             "take the BQL");
+        }
+    } else if (s->irq.mode != SELFVIRT_IRQ_MODE_MSIX) {
+        kvm_irqchip_update_msi_route(kvm_state, s->irq.virq[0],
+                                     msi_get_message(pdev, 0), pdev);
+        kvm_irqchip_commit_routes(kvm_state);
+    }
+}
+
+/* Under KVM with its MSI routes: a notifier per message the board sends. */
+static void selfvirt_irqfd_init(SelfvirtState *s)
+{
+    unsigned n = selfvirt_irqfd_count(s);
+
+    if (!s->irq.irqfd_allowed || !kvm_msi_via_irqfd_enabled()) {
+        return;
+    }
+    s->irq.notifier = g_new0(EventNotifier, n);
+    s->irq.virq = g_new(int, n);
+    s->irq.bound = g_new0(bool, n);
+    for (unsigned i = 0; i < n; i++) {
+        s->irq.virq[i] = -1;
+        if (event_notifier_init(&s->irq.notifier[i], 0) < 0) {
+            warn_report("selfvirt: no eventfd for irqfd: signals take the "
+                        "BQL");
+            while (i--) {
+                event_notifier_cleanup(&s->irq.notifier[i]);
+            }
+            g_clear_pointer(&s->irq.notifier, g_free);
+            return;
+        }
+    }
+}
+
+static void selfvirt_irqfd_fini(SelfvirtState *s)
+{
+    if (!s->irq.notifier) {
+        return;
+    }
+    selfvirt_irqfd_off(s);
+    for (unsigned i = 0; i < selfvirt_irqfd_count(s); i++) {
+        event_notifier_cleanup(&s->irq.notifier[i]);
+    }
+    g_clear_pointer(&s->irq.notifier, g_free);
+    g_clear_pointer(&s->irq.virq, g_free);
+    g_clear_pointer(&s->irq.bound, g_free);
+}
+
 bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
@@ -299,6 +522,7 @@ bool selfvirt_irq_init(SelfvirtState *s, Error **errp)
     }
     s->irq.width = s->irq.width_max;
     s->irq.mask = selfvirt_irq_all(s);
+    selfvirt_irqfd_init(s);
     return true;
 }
 
@@ -352,6 +576,7 @@ void selfvirt_irq_post_load(SelfvirtState *s)
     /* the source had not sent them yet: the destination does, once it runs */
     s->irq.raise_on_run = s->irq.msix_pending[0] || s->irq.msix_pending[1] ||
                           (s->irq.id & ~s->irq.mask);
+    selfvirt_irqfd_sync(s);
 }
 
 /* With the BQL: the VM runs (again); raise what a loaded stream held. */
@@ -365,6 +590,7 @@ void selfvirt_irq_vm_running(SelfvirtState *s)
 
 void selfvirt_irq_fini(SelfvirtState *s)
 {
+    selfvirt_irqfd_fini(s);
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         msix_uninit(PCI_DEVICE(s), &s->irq.msix, &s->irq.msix);
     } else {
