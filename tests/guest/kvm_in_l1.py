@@ -13,8 +13,9 @@ this host's steal time.
 
 Not in make check (``make check-kvm``): L2 VMs on TCG's emulated SVM
 sometimes reset (their QEMU, with -no-reboot, exits with status 0 and no
-kernel message), or stop during boot, with the fast paths on or off; about
-one set-up in six did here (docs/testing.md).
+kernel message), stop during boot, or stop answering in the middle of the
+traffic, with the fast paths on or off: 7 of 20 set-ups did here
+(docs/testing.md).
 """
 
 import contextlib
