@@ -74,6 +74,9 @@ MODELS = {
     'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
     # 4 KiB receive slots: a chain of 72 KiB takes a 64 KiB GSO frame whole
     'selfvirt-4k': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1 rx_buf=4096'),
+    # the driver times its send and its receive (the copy out of the ring)
+    'selfvirt-cost': ('selfvirt-nic,vifs=8', 'selfvirt',
+                      'vifs=1 cost_stats=1'),
     'virtio-net': ('virtio-net-pci,romfile=', 'virtio_net', ''),
     'e1000': ('e1000,romfile=', 'e1000', ''),
     'e1000e': ('e1000e,romfile=', 'e1000e', ''),
@@ -138,6 +141,25 @@ def probe_client(a, ns_a, model, mac, probes=30):
     return float(m[2])
 
 
+def driver_costs(g, ns):
+    """The driver's timed send and receive so far (cost_stats=1): ns, count."""
+    out = g.out(f'{ns}ethtool -S eth0')
+    return [int(re.search(rf'^\s*host_{k}: (\d+)$', out, re.M)[1])
+            for k in ('send_ns', 'sends', 'recv_ns', 'recvs')]
+
+
+def print_costs(model, before, after, roles, seconds):
+    """The sender's send and the receiver's receive (with its copy out of
+    the ring), per frame and as a share of that guest's vCPU."""
+    send_ns, sends = after[0][0] - before[0][0], after[0][1] - before[0][1]
+    recv_ns, recvs = after[1][2] - before[1][2], after[1][3] - before[1][3]
+    print(f'{model}: send {send_ns / max(sends, 1):.0f} ns per frame, '
+          f'{send_ns / 1e9 / (roles["tx vCPU"] * seconds):.0%} of the '
+          f'sender\'s vCPU; receive {recv_ns / max(recvs, 1):.0f} ns per '
+          f'frame, {recv_ns / 1e9 / (roles["rx vCPU"] * seconds):.0%} of '
+          'the receiver\'s vCPU', flush=True)
+
+
 def one_run(model, seconds, gap_us=0, gso=0, kind='stream'):
     dev = MODELS[model][0]
     left = ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:00:00']
@@ -154,11 +176,16 @@ def one_run(model, seconds, gap_us=0, gso=0, kind='stream'):
         probe = probe_us(a, b, ns_a, ns_b, model)
         b.run(f'{ns_b}iperf3 -s -D -1')
         time.sleep(0.5)
+        timed = 'cost_stats=1' in MODELS[model][2]
+        costs = timed and [driver_costs(a, ns_a), driver_costs(b, ns_b)]
         cpu0, t0 = qemu_thread_cpu(a, b), time.monotonic()
         out = a.out(f'{ns_a}iperf3 -c 10.9.0.2 -t {seconds}',
                     timeout=seconds + 60)
-        roles = cores_between(cpu0, qemu_thread_cpu(a, b),
-                              time.monotonic() - t0)
+        elapsed = time.monotonic() - t0
+        roles = cores_between(cpu0, qemu_thread_cpu(a, b), elapsed)
+        if timed:
+            print_costs(model, costs, [driver_costs(a, ns_a),
+                                       driver_costs(b, ns_b)], roles, elapsed)
         mbps = iperf3_mbps(out)
         return (mbps, statistics.median(rtts), roles['all'] / (mbps / 1000),
                 probe, roles)
