@@ -11,11 +11,12 @@ signalled.  Exits to QEMU (KVM's mmio_exits, L1's debugfs) and BQL
 acquisitions (QEMU's sync-profile) per frame are printed for each, with
 this host's steal time.
 
-Not in make check (``make check-kvm``): L2 VMs on TCG's emulated SVM
-sometimes reset (their QEMU, with -no-reboot, exits with status 0 and no
-kernel message), stop during boot, or stop answering in the middle of the
-traffic, with the fast paths on or off: 7 of 20 set-ups did here
-(docs/testing.md).
+Not in make check (``make check-kvm``), for L2 VMs on TCG's emulated SVM
+are not reliable: with two L1 vCPUs they sometimes reset (their QEMU, with
+-no-reboot, exits with status 0 and no kernel message), stopped during
+boot, or stopped answering in the middle of the traffic, with the fast
+paths on or off: 7 of 20 set-ups did.  L1 has one vCPU: then 1 of 12 did,
+an L2 agent too slow to answer while both VMs booted (docs/testing.md).
 """
 
 import contextlib
@@ -174,8 +175,7 @@ def one_setup(l1, first_slot, irq_mode, ioeventfd='on', irqfd='on'):
 
 
 def test_two_l2_vms_under_kvm_move_traffic_with_and_without_fast_paths():
-    with guests('kvm', [('l1', [])], nested=('l1',), l2_agents=6,
-                nested_smp=2) as (l1,):
+    with guests('kvm', [('l1', [])], nested=('l1',), l2_agents=6) as (l1,):
         l1.run('modprobe kvm_amd')
         one_setup(l1, 0, 'identifier')
         one_setup(l1, 2, 'msix')
