@@ -310,13 +310,6 @@ static void selfvirt_qdev_reset_hold(Object *obj, ResetType type)
     selfvirt_board_reset(s, SELFVIRT_RESET_BOARD);
 }
 
-/* The host enabled, disabled or moved MSI or MSI-X: KVM's routes follow. */
-static void selfvirt_config_write(PCIDevice *pdev, uint32_t addr,
-                                  uint32_t val, int len)
-{
-    pci_default_write_config(pdev, addr, val, len);
-    selfvirt_irqfd_sync(SELFVIRT_NIC(pdev));
-}
 
 /* Engines stop with the VM (and for migration) and resume with it. */
 static void selfvirt_vm_state_change(void *opaque, bool running,
@@ -691,12 +684,6 @@ static const VMStateDescription selfvirt_vmstate_geometry = {
     },
 };
 
-static int selfvirt_pre_save(void *opaque)
-{
-    selfvirt_irqfd_pre_save(opaque);
-    return 0;
-}
-
 /* A stream without a subsection had the board's width and no gaps. */
 static int selfvirt_pre_load(void *opaque)
 {
@@ -714,7 +701,7 @@ static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
     .version_id = 5,              /* 5: the KVM fast paths' counters */
     .minimum_version_id = 5,
-    .pre_save = selfvirt_pre_save,
+    .pre_save = selfvirt_irq_pre_save,
     .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,
     .fields = (const VMStateField[]) {
@@ -753,7 +740,7 @@ static void selfvirt_class_init(ObjectClass *klass, void *data)
 
     k->realize = selfvirt_realize;
     k->exit = selfvirt_exit;
-    k->config_write = selfvirt_config_write;
+    k->config_write = selfvirt_irq_config_write;
     k->vendor_id = SELFVIRT_PCI_VENDOR_ID;
     k->device_id = SELFVIRT_PCI_DEVICE_ID;
     k->revision = SELFVIRT_PCI_REVISION;

@@ -508,9 +508,10 @@ void selfvirt_irq_vif_clear(SelfvirtState *s, unsigned vif);
 uint64_t selfvirt_irq_reg_read(SelfvirtState *s, hwaddr addr);
 void selfvirt_irq_reg_write(SelfvirtState *s, hwaddr addr, uint32_t val);
 bool selfvirt_irq_state_ok(SelfvirtState *s, Error **errp);
-void selfvirt_irqfd_sync(SelfvirtState *s);
 void selfvirt_irqfd_off(SelfvirtState *s);
-void selfvirt_irqfd_pre_save(SelfvirtState *s);
+void selfvirt_irq_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                               int len);
+int selfvirt_irq_pre_save(void *opaque);
 
 /* selfvirt_mbox.c */
 void selfvirt_mbox_reset(SelfvirtState *s);

@@ -357,12 +357,15 @@ static void selfvirt_irqfd_poll(PCIDevice *pdev, unsigned first, unsigned end)
     }
 }
 
-/* A masked vector's waiting signal travels in the PBA, not its eventfd. */
-void selfvirt_irqfd_pre_save(SelfvirtState *s)
+/* VMState: a masked vector's waiting signal goes in the PBA. */
+int selfvirt_irq_pre_save(void *opaque)
 {
+    SelfvirtState *s = opaque;
+
     if (s->irq.irqfd && s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         selfvirt_irqfd_poll(PCI_DEVICE(s), 0, selfvirt_irqfd_count(s));
     }
+    return 0;
 }
 
 static void selfvirt_irqfd_release_routes(SelfvirtState *s)
@@ -430,7 +433,7 @@ void selfvirt_irqfd_off(SelfvirtState *s)
  * migration changed it): irqfds while MSI or MSI-X is on, and the MSI's
  * route follows its message.
  */
-void selfvirt_irqfd_sync(SelfvirtState *s)
+static void selfvirt_irqfd_sync(SelfvirtState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     bool want;
@@ -452,6 +455,14 @@ void selfvirt_irqfd_sync(SelfvirtState *s)
                                      msi_get_message(pdev, 0), pdev);
         kvm_irqchip_commit_routes(kvm_state);
     }
+}
+
+/* The host enabled, disabled or moved MSI or MSI-X: KVM's routes follow. */
+void selfvirt_irq_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                               int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    selfvirt_irqfd_sync(SELFVIRT_NIC(pdev));
 }
 
 /* Under KVM with its MSI routes: a notifier per message the board sends. */
