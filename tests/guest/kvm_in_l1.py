@@ -22,10 +22,9 @@ an L2 agent too slow to answer while both VMs booted (docs/testing.md).
 import contextlib
 import re
 import time
-import traceback
 
-from harness import (BOARD_SYSFS, Nested, abi_define, guests, host_cpu_times,
-                     iperf3_mbps, steal_percent)
+from harness import (BOARD_SYSFS, Nested, abi_define, board_stat, guests,
+                     host_cpu_times, iperf3_mbps, steal_percent)
 from test_nested import send_file
 
 WIRE = '/tmp/kvm-wire.sock'
@@ -75,17 +74,13 @@ class L2Board:
 
     def exits(self):
         """KVM's exits of this VM's vCPUs to QEMU for MMIO, and all."""
-        # the QEMU, or the child of a wrapper that the pid file names
-        dirs = self.l1.out(f'p=$(cat /tmp/{self.name}.pid); for q in $p '
-                           f'$(cat /proc/$p/task/*/children); do '
-                           f'ls -d {KVM_DEBUGFS}/$q-* 2>/dev/null; done')
-        d = dirs.split()[0]
+        pid = self.l1.out(f'cat /tmp/{self.name}.pid').strip()
+        d = self.l1.out(f'ls -d {KVM_DEBUGFS}/{pid}-*').split()[0]
         return (int(self.l1.out(f'cat {d}/mmio_exits')),
                 int(self.l1.out(f'cat {d}/exits')))
 
     def board_stat(self, name):
-        stats = self.vm.out(f'cat {BOARD_SYSFS}/board_stats')
-        return int(re.search(rf'^{name} (\d+)$', stats, re.M)[1])
+        return board_stat(self.vm, name)
 
 
 def traffic(a, b):
@@ -152,7 +147,6 @@ def one_setup(l1, first_slot, irq_mode, ioeventfd='on', irqfd='on'):
                 # only after a clear that left bits pending
                 assert (e.board_stat('irqs') > 0) == (irqfd == 'off')
     except Exception:
-        traceback.print_exc()
         # what each side's QEMU, guest and board were doing
         for e in ends:
             with contextlib.suppress(Exception):

@@ -310,7 +310,6 @@ static void selfvirt_qdev_reset_hold(Object *obj, ResetType type)
     selfvirt_board_reset(s, SELFVIRT_RESET_BOARD);
 }
 
-
 /* Engines stop with the VM (and for migration) and resume with it. */
 static void selfvirt_vm_state_change(void *opaque, bool running,
                                      RunState state)

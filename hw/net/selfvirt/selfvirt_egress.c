@@ -97,23 +97,22 @@ static void selfvirt_doorbell_notified(EventNotifier *n)
     }
 }
 
-static void selfvirt_doorbell_eventfd_set(SelfvirtState *s, unsigned v,
-                                          bool add)
+/* Every VIF's doorbell to its ioeventfd (@add), or back to the MMIO path. */
+static void selfvirt_doorbell_eventfds_set(SelfvirtState *s, bool add)
 {
-    EventNotifier *n = &s->doorbell[v].notifier;
+    void (*set)(MemoryRegion *, hwaddr, unsigned, bool, uint64_t,
+                EventNotifier *) = add ? memory_region_add_eventfd
+                                       : memory_region_del_eventfd;
 
-    if (add) {
-        memory_region_add_eventfd(&s->doorbells, SELFVIRT_DOORBELL_PAGE(v),
-                                  0, false, 0, n);
-        memory_region_add_eventfd(&s->csr, SELFVIRT_REG_DOORBELL, 4, true,
-                                  v, n);
-    } else {
-        memory_region_del_eventfd(&s->doorbells, SELFVIRT_DOORBELL_PAGE(v),
-                                  0, false, 0, n);
-        memory_region_del_eventfd(&s->csr, SELFVIRT_REG_DOORBELL, 4, true,
-                                  v, n);
+    memory_region_transaction_begin();
+    for (unsigned v = 0; v < s->num_vifs; v++) {
+        EventNotifier *n = &s->doorbell[v].notifier;
+
+        set(&s->doorbells, SELFVIRT_DOORBELL_PAGE(v), 0, false, 0, n);
+        set(&s->csr, SELFVIRT_REG_DOORBELL, 4, true, v, n);
+        event_notifier_set_handler(n, add ? selfvirt_doorbell_notified : NULL);
     }
-    event_notifier_set_handler(n, add ? selfvirt_doorbell_notified : NULL);
+    memory_region_transaction_commit();
 }
 
 /* At realize, with KVM and property ioeventfd: every VIF's doorbell. */
@@ -135,11 +134,7 @@ void selfvirt_doorbell_eventfds_init(SelfvirtState *s)
         }
         s->doorbell[v].s = s;
     }
-    memory_region_transaction_begin();
-    for (unsigned v = 0; v < s->num_vifs; v++) {
-        selfvirt_doorbell_eventfd_set(s, v, true);
-    }
-    memory_region_transaction_commit();
+    selfvirt_doorbell_eventfds_set(s, true);
     s->doorbell_eventfds = true;
 }
 
@@ -148,11 +143,7 @@ void selfvirt_doorbell_eventfds_fini(SelfvirtState *s)
     if (!s->doorbell_eventfds) {
         return;
     }
-    memory_region_transaction_begin();
-    for (unsigned v = 0; v < s->num_vifs; v++) {
-        selfvirt_doorbell_eventfd_set(s, v, false);
-    }
-    memory_region_transaction_commit();
+    selfvirt_doorbell_eventfds_set(s, false);
     for (unsigned v = 0; v < s->num_vifs; v++) {
         event_notifier_cleanup(&s->doorbell[v].notifier);
     }

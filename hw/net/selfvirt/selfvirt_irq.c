@@ -40,6 +40,21 @@ static uint32_t selfvirt_irq_all(SelfvirtState *s)
 
 static void selfvirt_irq_update(SelfvirtState *s);
 
+/* VIF @vif's @signal: its MSI-X vector, or its bit of the identifier. */
+static unsigned selfvirt_irq_vec(unsigned vif, uint32_t signal)
+{
+    return signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
+                                        : SELFVIRT_MSIX_RX_VEC(vif);
+}
+
+static uint32_t selfvirt_irq_bit(SelfvirtState *s, unsigned vif,
+                                 uint32_t signal)
+{
+    return 1u << (signal == SELFVIRT_SIGNAL_TX
+                  ? SELFVIRT_IRQ_TX_BIT(vif, s->irq.width)
+                  : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width));
+}
+
 /*
  * Any thread, under KVM with the host's MSI(-X) on: the message goes by
  * irqfd.  The identifier's MSI is sent when its first unmasked bit is
@@ -49,25 +64,21 @@ static void selfvirt_irq_update(SelfvirtState *s);
 static void selfvirt_irqfd_raise(SelfvirtState *s, unsigned vif,
                                  uint32_t signal)
 {
-    uint32_t bit, old;
+    EventNotifier *n = &s->irq.notifier[0];
 
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
-        unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
-                                                    : SELFVIRT_MSIX_RX_VEC(vif);
+        n = &s->irq.notifier[selfvirt_irq_vec(vif, signal)];
+    } else {
+        uint32_t bit = selfvirt_irq_bit(s, vif, signal);
+        uint32_t old = qatomic_fetch_or(&s->irq.id, bit);
+        uint32_t unmasked = ~qatomic_read(&s->irq.mask);
 
-        event_notifier_set(&s->irq.notifier[vec]);
-        selfvirt_stat_inc(s, SELFVIRT_STAT_IRQFDS);
-        return;
+        if (!(bit & unmasked) || (old & unmasked)) {
+            return;         /* masked, or its MSI is on its way */
+        }
     }
-    bit = 1u << (signal == SELFVIRT_SIGNAL_TX
-                 ? SELFVIRT_IRQ_TX_BIT(vif, s->irq.width)
-                 : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width));
-    old = qatomic_fetch_or(&s->irq.id, bit);
-    if ((bit & ~qatomic_read(&s->irq.mask)) &&
-        !(old & ~qatomic_read(&s->irq.mask))) {
-        event_notifier_set(&s->irq.notifier[0]);
-        selfvirt_stat_inc(s, SELFVIRT_STAT_IRQFDS);
-    }
+    event_notifier_set(n);
+    selfvirt_stat_inc(s, SELFVIRT_STAT_IRQFDS);
 }
 
 /* Called from any thread. */
@@ -80,14 +91,11 @@ static void selfvirt_irq_raise(SelfvirtState *s, unsigned vif, uint32_t signal)
         return;
     }
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
-        unsigned vec = signal == SELFVIRT_SIGNAL_TX ? SELFVIRT_MSIX_TX_VEC(vif)
-                                                    : SELFVIRT_MSIX_RX_VEC(vif);
+        unsigned vec = selfvirt_irq_vec(vif, signal);
+
         qatomic_or(&s->irq.msix_pending[vec / 64], 1ull << (vec % 64));
     } else {
-        unsigned bit = signal == SELFVIRT_SIGNAL_TX
-                       ? SELFVIRT_IRQ_TX_BIT(vif, s->irq.width)
-                       : SELFVIRT_IRQ_RX_BIT(vif, s->irq.width);
-        qatomic_or(&s->irq.id, 1u << bit);
+        qatomic_or(&s->irq.id, selfvirt_irq_bit(s, vif, signal));
     }
     /*
      * At once only inside our own MMIO, where the re-entrancy guard is
