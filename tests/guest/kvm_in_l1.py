@@ -15,7 +15,7 @@ Not in make check (``make check-kvm``), for L2 VMs on TCG's emulated SVM
 are not reliable: with two L1 vCPUs they sometimes reset (their QEMU, with
 -no-reboot, exits with status 0 and no kernel message), stopped during
 boot, or stopped answering in the middle of the traffic, with the fast
-paths on or off: 7 of 20 set-ups did.  L1 has one vCPU: then 1 of 15 did,
+paths on or off: 7 of 20 set-ups did.  L1 has one vCPU: then 1 of 18 did,
 an L2 agent too slow to answer while both VMs booted (docs/testing.md).
 """
 

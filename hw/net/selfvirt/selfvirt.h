@@ -7,11 +7,13 @@
  *   selfvirt.c           PCI glue: QOM type, properties, BARs, CSR
  *                        dispatch, VMState, the board reset's order
  *   selfvirt_window.c    the 21555's upstream window table
- *   selfvirt_irq.c       signals: the interrupt identifier, or MSI-X
+ *   selfvirt_irq.c       signals: the interrupt identifier, or MSI-X;
+ *                        under KVM, irqfds
  *   selfvirt_mbox.c      management (the XScale): the mailbox, the VIFs
  *   selfvirt_engines.c   the micro-engines: threads, waking, parking
  *   selfvirt_port.c      the physical port: wire-rx and wire-tx engines
- *   selfvirt_egress.c    the egress pool: send queues in SDRAM
+ *   selfvirt_egress.c    the egress pool: send queues in SDRAM, the
+ *                        doorbells (under KVM, ioeventfds)
  *   selfvirt_switch.c    the layer-2 switch: MAC table, forwarding decision
  *   selfvirt_ingress.c   the ingress pool: pending queues, receive rings
  *   selfvirt_frame.c     frames inside the board and the queues between
