@@ -152,11 +152,17 @@ int selfvirt_board_identify(struct selfvirt_board *b)
 	return 0;
 }
 
-/* Window page size: the smallest that holds one VIF's receive queue. */
+/*
+ * Window page size: the smallest that holds one VIF's receive queue, of
+ * posted buffers where the VIFs post them.
+ */
 static void selfvirt_setup_windows(struct selfvirt_board *b)
 {
 	size_t need = SELFVIRT_RQ_DATA_OFF(b->rx_entries) +
 		      (size_t)b->rx_entries * b->rx_buf;
+
+	if (selfvirt_rx_pool_wanted(b, b->rx_buf))
+		need = max(need, selfvirt_rx_pool_size(b->rx_entries));
 
 	b->win_shift = clamp_t(u32, order_base_2(need), SELFVIRT_WIN_MIN_SHIFT,
 			       SELFVIRT_WIN_MAX_SHIFT);

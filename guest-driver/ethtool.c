@@ -9,6 +9,7 @@
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "empty_polls", "doorbells",
 	"rx_dropped", "tx_refused", "tx_gso_soft", "tx_unreaped",
+	"rx_in_place", "rx_copied",
 	/* host costs (module parameter cost_stats): this VIF's, the board's */
 	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
 	"host_vector_irq_ns", "host_vector_irqs",
@@ -65,6 +66,8 @@ static int selfvirt_driver_stats(struct selfvirt_vif *vif, u64 *data)
 	/* sent, and published by the board, but not counted in tx_packets yet */
 	data[i++] = (u32)(le32_to_cpu(READ_ONCE(selfvirt_rq_status(vif)->tx_cons)) -
 			  READ_ONCE(vif->tx_cons));
+	data[i++] = vif->rx_in_place;
+	data[i++] = vif->rx_copied;
 	data[i++] = vif->cost_send.ns;
 	data[i++] = vif->cost_send.events;
 	data[i++] = vif->cost_recv.ns;
@@ -137,7 +140,7 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 		NL_SET_ERR_MSG_MOD(extack, "receive queue too small for a frame of the MTU");
 		return -EINVAL;
 	}
-	if (SELFVIRT_RQ_DATA_OFF(rx) + (size_t)rx * vif->rx_buf > vif->rq_size) {
+	if (!selfvirt_vif_rq_fits(vif, rx)) {
 		NL_SET_ERR_MSG_MOD(extack, "receive queue larger than the VIF's receive memory");
 		return -EINVAL;
 	}
@@ -155,6 +158,8 @@ static int selfvirt_set_ringparam(struct net_device *dev,
 	err = selfvirt_vif_set_queues(vif, tx, rx, &tx_end, &tx_len);
 	kfree(tx_end);
 	kfree(tx_len);
+	if (err == -EBUSY)
+		NL_SET_ERR_MSG_MOD(extack, "the stack holds too many receive buffers for that ring yet");
 	if (err || !(vif->board->caps & SELFVIRT_CAP_RX_CHAIN))
 		return err;
 	/* a frame spans no more slots than the ring has, nor the MTU more */

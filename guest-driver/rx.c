@@ -2,8 +2,10 @@
 /*
  * selfvirt: a VIF's receive path
  *
- * Receive copies frames out of the VIF's receive queue in host memory,
- * which the board fills through the VIF's windows, in NAPI context.
+ * Receive takes frames out of the VIF's receive queue in host memory,
+ * which the board fills through the VIF's windows, in NAPI context: in
+ * their buffers as skb frags where the VIF posts buffers (rx_pool.c), else
+ * by a copy, as the paper's driver.
  */
 #include <linux/etherdevice.h>
 #include "selfvirt.h"
@@ -61,8 +63,47 @@ static bool selfvirt_rx_frame_read(struct selfvirt_vif *vif, u32 prod,
 
 static void *selfvirt_rx_slot(struct selfvirt_vif *vif, u32 idx)
 {
+	if (vif->pool.pages)
+		return selfvirt_rx_pool_buf(vif, idx);
 	return vif->rq + SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
 	       (size_t)(idx & (vif->rx_entries - 1)) * vif->rx_buf;
+}
+
+/* Bytes of a frame's head copied into the skb: its headers, at most. */
+#define SELFVIRT_RX_HDR	256
+
+/*
+ * Frame @f at rx_cons into a new skb in place: its headers copied, the
+ * rest of each buffer a frag, and page @fresh[i] posted in slot i instead.
+ */
+static struct sk_buff *selfvirt_rx_skb_in_place(struct selfvirt_vif *vif,
+						const struct selfvirt_rx_frame *f,
+						const u32 *fresh)
+{
+	void *head = selfvirt_rx_slot(vif, vif->rx_cons);
+	u32 hlen = eth_get_headlen(vif->netdev, head,
+				   min_t(u32, f->len[0], SELFVIRT_RX_HDR));
+	struct sk_buff *skb;
+	u32 i;
+
+	skb = napi_alloc_skb(&vif->napi, SELFVIRT_RX_HDR);
+	if (!skb)
+		return NULL;
+	skb_put_data(skb, head, hlen);
+	for (i = 0; i < f->slots; i++) {
+		u32 off = i ? 0 : hlen;
+
+		if (f->len[i] > off) {
+			struct page *page =
+				selfvirt_rx_pool_slot_page(vif, vif->rx_cons + i);
+
+			get_page(page);
+			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, off,
+					f->len[i] - off, PAGE_SIZE);
+		}
+		selfvirt_rx_pool_post(vif, vif->rx_cons + i, fresh[i]);
+	}
+	return skb;
 }
 
 /* Copy frame @f at rx_cons into a new skb: head, then frags. */
@@ -92,6 +133,31 @@ static struct sk_buff *selfvirt_rx_skb(struct selfvirt_vif *vif,
 	return skb;
 }
 
+/*
+ * Frame @f at rx_cons into an skb: in place if the VIF posts buffers and
+ * has a free page for each of its slots, else copied (the buffers stay).
+ */
+static struct sk_buff *selfvirt_rx_take(struct selfvirt_vif *vif,
+					const struct selfvirt_rx_frame *f)
+{
+	u32 fresh[MAX_SKB_FRAGS];
+	struct sk_buff *skb;
+
+	if (vif->pool.pages && f->slots <= ARRAY_SIZE(fresh) &&
+	    selfvirt_rx_pool_take(vif, f->slots, fresh)) {
+		skb = selfvirt_rx_skb_in_place(vif, f, fresh);
+		if (skb) {
+			vif->rx_in_place++;
+			return skb;
+		}
+		selfvirt_rx_pool_untake(vif, f->slots, fresh);
+		return NULL;
+	}
+	skb = selfvirt_rx_skb(vif, f);
+	vif->rx_copied += !!skb;
+	return skb;
+}
+
 int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 {
 	struct selfvirt_rq_status *st = selfvirt_rq_status(vif);
@@ -111,7 +177,7 @@ int selfvirt_rx(struct selfvirt_vif *vif, int budget)
 
 		done++;
 		if (selfvirt_rx_frame_read(vif, prod, &f))
-			skb = selfvirt_rx_skb(vif, &f);
+			skb = selfvirt_rx_take(vif, &f);
 		/* the paper's message receive: the copy out of the ring */
 		selfvirt_cost_end(&vif->cost_recv, start, !!skb);
 		vif->rx_cons += f.slots;

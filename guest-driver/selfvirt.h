@@ -120,6 +120,15 @@ struct selfvirt_vif_stats {
 	struct u64_stats_sync syncp;
 };
 
+/* A receive queue of posted buffers: a pool of pages (rx_pool.c). */
+struct selfvirt_rx_pool {
+	u32 pages;		/* 0: the paper's fixed slots, copied */
+	size_t first;		/* the first page's offset in the queue */
+	u32 next;		/* where the search for a free page goes on */
+	u32 *slot_page;		/* the page posted in each slot */
+	unsigned long *posted;	/* pages in slots */
+};
+
 /* One VIF: its queues, as the paper's domU VIF driver sees them. */
 struct selfvirt_vif {
 	struct selfvirt_board *board;
@@ -156,6 +165,7 @@ struct selfvirt_vif {
 	u32 signal_gap_us;	/* the board's signal moderation: ethtool -C */
 	unsigned int win_first;
 	unsigned int win_count;
+	struct selfvirt_rx_pool pool;
 
 	spinlock_t signal_lock;	/* signal_enable, polling, tx_waiting */
 	u32 signal_enable;	/* as last written to the board */
@@ -169,6 +179,8 @@ struct selfvirt_vif {
 	struct selfvirt_vif_stats rx_stats;
 	struct selfvirt_vif_stats tx_stats;
 	u64 rx_dropped;		/* too large, or malformed descriptor */
+	u64 rx_in_place;	/* frames to the stack in their buffers */
+	u64 rx_copied;		/* frames copied out of the ring */
 	bool bad_index;		/* the board's ring index was impossible */
 	u64 tx_refused;		/* frames the board would halt on: dropped */
 	atomic64_t tx_gso_soft;	/* TSO frames the stack cut (MSS) */
@@ -326,6 +338,7 @@ int selfvirt_signal_gap_check(struct selfvirt_board *b, u32 us);
 /* window.c */
 void selfvirt_windows_program(struct selfvirt_board *b, unsigned int first,
 			      unsigned int count, dma_addr_t dma, bool valid);
+bool selfvirt_windows_available(struct selfvirt_board *b, size_t size);
 int selfvirt_windows_get(struct selfvirt_board *b, dma_addr_t dma, size_t size,
 			 unsigned int *count);
 void selfvirt_windows_put(struct selfvirt_board *b, unsigned int first,
@@ -349,6 +362,7 @@ void selfvirt_vif_destroy_function(struct selfvirt_board *b);
 void selfvirt_vif_quiesce(struct selfvirt_vif *vif);
 int selfvirt_vif_restore(struct selfvirt_vif *vif);
 u32 selfvirt_vif_rx_chain_max(struct selfvirt_vif *vif);
+bool selfvirt_vif_rq_fits(struct selfvirt_vif *vif, u32 rx_entries);
 void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif);
 int selfvirt_vif_set_queues(struct selfvirt_vif *vif, u32 tx, u32 rx,
 			    u32 **tx_end, u32 **tx_len);
@@ -371,6 +385,20 @@ netdev_tx_t selfvirt_start_xmit(struct sk_buff *skb, struct net_device *dev);
 
 /* rx.c */
 int selfvirt_rx(struct selfvirt_vif *vif, int budget);
+
+/* rx_pool.c */
+size_t selfvirt_rx_pool_size(u32 rx_entries);
+bool selfvirt_rx_pool_wanted(struct selfvirt_board *b, u32 rx_buf);
+int selfvirt_rx_pool_alloc(struct selfvirt_vif *vif);
+void selfvirt_rx_pool_free(struct selfvirt_vif *vif);
+u32 selfvirt_rx_pool_unheld(struct selfvirt_vif *vif);
+bool selfvirt_rx_pool_take(struct selfvirt_vif *vif, u32 n, u32 *pages);
+void selfvirt_rx_pool_untake(struct selfvirt_vif *vif, u32 n, const u32 *pages);
+void selfvirt_rx_pool_post(struct selfvirt_vif *vif, u32 slot, u32 page);
+void *selfvirt_rx_pool_buf(struct selfvirt_vif *vif, u32 slot);
+struct page *selfvirt_rx_pool_slot_page(struct selfvirt_vif *vif, u32 slot);
+int selfvirt_rx_pool_enable(struct selfvirt_vif *vif);
+int selfvirt_rx_pool_start(struct selfvirt_vif *vif, u32 rx_entries);
 
 /* netdev.c */
 extern const struct net_device_ops selfvirt_netdev_ops;

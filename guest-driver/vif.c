@@ -104,6 +104,46 @@ static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac,
 	netif_carrier_off(netdev);
 }
 
+/* Does a ring of @rx_entries slots fit the VIF's receive queue? */
+bool selfvirt_vif_rq_fits(struct selfvirt_vif *vif, u32 rx_entries)
+{
+	if (vif->pool.pages)	/* its descriptors, and a spare page */
+		return SELFVIRT_RQ_DATA_OFF(rx_entries) <= vif->pool.first &&
+		       rx_entries < vif->pool.pages;
+	return SELFVIRT_RQ_DATA_OFF(rx_entries) +
+	       (size_t)rx_entries * vif->rx_buf <= vif->rq_size;
+}
+
+static void selfvirt_vif_rq_free(struct selfvirt_vif *vif)
+{
+	if (vif->pool.pages)
+		selfvirt_rx_pool_free(vif);
+	else
+		dma_free_coherent(&vif->board->pdev->dev, vif->rq_size, vif->rq,
+				  vif->rq_dma);
+}
+
+/*
+ * The receive queue in host memory: a pool of pages for posted buffers
+ * where the board, the windows and memory allow, else coherent memory for
+ * the paper's copy.
+ */
+static int selfvirt_vif_rq_alloc(struct selfvirt_vif *vif, u32 rx_buf)
+{
+	struct selfvirt_board *b = vif->board;
+
+	lockdep_assert_held(&b->vif_lock);
+	if (selfvirt_rx_pool_wanted(b, rx_buf) &&
+	    selfvirt_windows_available(b, selfvirt_rx_pool_size(vif->rx_entries)) &&
+	    !selfvirt_rx_pool_alloc(vif))
+		return 0;
+	vif->rq_size = SELFVIRT_RQ_DATA_OFF(vif->rx_entries) +
+		       (size_t)vif->rx_entries * rx_buf;
+	vif->rq = dma_alloc_coherent(&b->pdev->dev, vif->rq_size, &vif->rq_dma,
+				     GFP_KERNEL);
+	return vif->rq ? 0 : -ENOMEM;
+}
+
 /* The receive queue in host memory, its windows, and the board's VIF. */
 static int selfvirt_vif_bind(struct selfvirt_vif *vif,
 			     struct selfvirt_vif_binding *q)
@@ -111,13 +151,12 @@ static int selfvirt_vif_bind(struct selfvirt_vif *vif,
 	struct selfvirt_board *b = vif->board;
 	int first, err;
 
-	vif->rq_size = SELFVIRT_RQ_DATA_OFF(q->rx_entries) +
-		       (size_t)q->rx_entries * q->rx_buf;
-	vif->rq = dma_alloc_coherent(&b->pdev->dev, vif->rq_size, &vif->rq_dma,
-				     GFP_KERNEL);
-	if (!vif->rq)
-		return -ENOMEM;
 	mutex_lock(&b->vif_lock);
+	err = selfvirt_vif_rq_alloc(vif, q->rx_buf);
+	if (err) {
+		mutex_unlock(&b->vif_lock);
+		return err;
+	}
 	first = selfvirt_windows_get(b, vif->rq_dma, vif->rq_size, &vif->win_count);
 	if (first < 0) {
 		err = first;
@@ -145,8 +184,8 @@ static int selfvirt_vif_bind(struct selfvirt_vif *vif,
 err_windows:
 	selfvirt_windows_put(b, vif->win_first, vif->win_count);
 err_unlock:
+	selfvirt_vif_rq_free(vif);
 	mutex_unlock(&b->vif_lock);
-	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
 	return err;
 }
 
@@ -162,7 +201,7 @@ static void selfvirt_vif_unbind(struct selfvirt_vif *vif)
 	selfvirt_windows_put(b, vif->win_first, vif->win_count);
 	mutex_unlock(&b->vif_lock);
 	synchronize_irq(b->pdev->irq);
-	dma_free_coherent(&b->pdev->dev, vif->rq_size, vif->rq, vif->rq_dma);
+	selfvirt_vif_rq_free(vif);
 }
 
 /**
@@ -207,6 +246,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	b->vif[vif->index] = vif;
 	mutex_unlock(&b->vif_lock);
 	err = selfvirt_set_rx_chain(vif, vif->netdev->features);
+	if (!err && vif->pool.pages)
+		err = selfvirt_rx_pool_enable(vif);
 	if (err)
 		goto err_unbind;
 	err = selfvirt_vectors_request(b, vif->index, &vif->vectors, "sv-vif",
@@ -220,9 +261,10 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	if (err)
 		goto err_irq;
 	selfvirt_port_netdev_set(vif);
-	netdev_info(vif->netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u\n",
+	netdev_info(vif->netdev, "VIF %u: MAC %pM, send queue %u at SDRAM 0x%x, receive queue %u x %u B in windows %u+%u, %s\n",
 		    vif->index, vif->netdev->dev_addr, tx_entries, q.part_off,
-		    rx_entries, rx_buf, vif->win_first, vif->win_count);
+		    rx_entries, rx_buf, vif->win_first, vif->win_count,
+		    vif->pool.pages ? "posted buffers" : "copied");
 	return vif->index;
 
 err_irq:
@@ -407,13 +449,16 @@ int selfvirt_vif_restore(struct selfvirt_vif *vif)
 	};
 	int err;
 
-	memset(vif->rq, 0, vif->rq_size);
+	/* not the pool's pages: the stack may hold some */
+	memset(vif->rq, 0, vif->pool.pages ? vif->pool.first : vif->rq_size);
 	selfvirt_windows_program(vif->board, vif->win_first, vif->win_count,
 				 vif->rq_dma, true);
 	ether_addr_copy(q.mac, netdev->dev_addr);
 	err = selfvirt_mbox_vif_create(vif->board, &q);
 	if (!err)
 		err = selfvirt_set_rx_chain(vif, netdev->features);
+	if (!err && vif->pool.pages)
+		err = selfvirt_rx_pool_enable(vif);
 	if (!err)
 		err = selfvirt_vif_apply_rate(vif->board, vif->index);
 	selfvirt_vif_resume(vif);
@@ -431,10 +476,23 @@ int selfvirt_vif_set_queues(struct selfvirt_vif *vif, u32 tx, u32 rx,
 {
 	u32 args[4] = { vif->index, SELFVIRT_ATTR_QUEUES, SELFVIRT_QUEUES(tx, rx),
 			0 };
-	int err;
+	int err, busy = 0;
 
 	ASSERT_RTNL();
 	selfvirt_vif_quiesce(vif);
+	/* buffers for the new ring before the board starts it */
+	if (vif->pool.pages && selfvirt_rx_pool_start(vif, rx)) {
+		/*
+		 * The stack holds too many pages for a larger ring: the old
+		 * sizes again, which the pages in slots always cover.
+		 */
+		busy = -EBUSY;
+		tx = vif->tx_entries;
+		rx = vif->rx_entries;
+		tx_end = NULL;
+		args[2] = SELFVIRT_QUEUES(tx, rx);
+		selfvirt_rx_pool_start(vif, rx);
+	}
 	err = selfvirt_mbox(vif->board, SELFVIRT_CMD_VIF_SET, args, 4, NULL, 0);
 	if (!err) {
 		if (tx_end) {
@@ -447,7 +505,7 @@ int selfvirt_vif_set_queues(struct selfvirt_vif *vif, u32 tx, u32 rx,
 		clear_bit(0, &vif->halted);
 	}
 	selfvirt_vif_resume(vif);
-	return err;
+	return err ?: busy;
 }
 
 /**

@@ -31,6 +31,23 @@ void selfvirt_windows_program(struct selfvirt_board *b, unsigned int first,
 	}
 }
 
+static unsigned int selfvirt_windows_find(struct selfvirt_board *b, size_t size,
+					  unsigned int *count)
+{
+	*count = DIV_ROUND_UP(size, 1UL << b->win_shift);
+	return bitmap_find_next_zero_area(b->win_used, SELFVIRT_WIN_ENTRIES,
+					  0, *count, 0);
+}
+
+/* Are there entries free for a receive queue of @size bytes? */
+bool selfvirt_windows_available(struct selfvirt_board *b, size_t size)
+{
+	unsigned int count;
+
+	lockdep_assert_held(&b->vif_lock);
+	return selfvirt_windows_find(b, size, &count) < SELFVIRT_WIN_ENTRIES;
+}
+
 /**
  * selfvirt_windows_get - take and program the entries for a receive queue
  * @b: the board
@@ -43,12 +60,10 @@ void selfvirt_windows_program(struct selfvirt_board *b, unsigned int first,
 int selfvirt_windows_get(struct selfvirt_board *b, dma_addr_t dma, size_t size,
 			 unsigned int *count)
 {
-	unsigned int n = DIV_ROUND_UP(size, 1UL << b->win_shift);
-	unsigned long first;
+	unsigned int n, first;
 
 	lockdep_assert_held(&b->vif_lock);
-	first = bitmap_find_next_zero_area(b->win_used, SELFVIRT_WIN_ENTRIES,
-					   0, n, 0);
+	first = selfvirt_windows_find(b, size, &n);
 	if (first >= SELFVIRT_WIN_ENTRIES) {
 		dev_err(&b->pdev->dev, "no %u free windows for a VIF\n", n);
 		return -ENOSPC;

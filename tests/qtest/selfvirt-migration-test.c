@@ -27,9 +27,9 @@ static const uint8_t mac_mark2[6] = { 0x02, 0x5e, 0x1f, 0xc0, 0xff, 0x02 };
 #define AFTER_MAC_TX_ENTRIES    6
 #define AFTER_MAC_RX_ENTRIES    10
 #define AFTER_MAC_RX_BUF_SIZE   14
-#define AFTER_MAC_WIN_FIRST     26
-#define AFTER_MAC_RATE          38
-#define AFTER_MAC_WEIGHT        42
+#define AFTER_MAC_WIN_FIRST     27
+#define AFTER_MAC_RATE          39
+#define AFTER_MAC_WEIGHT        43
 
 /* The identifier width's subsection: its name, then version, then width */
 #define IRQ_WIDTH_SECTION       "selfvirt-nic/irq-width"

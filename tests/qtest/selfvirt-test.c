@@ -851,6 +851,98 @@ static void test_rx_chain(void)
     board_stop(&b);
 }
 
+static uint32_t set_rx_posted(Board *b, uint32_t v, uint32_t on)
+{
+    uint32_t args[3] = { v, SELFVIRT_ATTR_RX_POSTED, on };
+
+    return mbox(b, SELFVIRT_CMD_VIF_SET, args, 3);
+}
+
+/* Post buffer @buf, a queue offset, in slot @slot of window @win's VIF. */
+static void post_rx_buf(Board *b, uint32_t win, uint32_t slot, uint64_t buf)
+{
+    qtest_writeq(b->qts, RQ_BASE + win * RQ_PAGE + SELFVIRT_RQ_DESC(slot) +
+                 offsetof(struct selfvirt_rx_desc, buf), buf);
+}
+
+/*
+ * Posted receive buffers: a slot's bytes go where its descriptor says,
+ * the board leaves the descriptor's buf alone, and a buffer out of bounds
+ * drops the frame, counted, with no byte outside the VIF's window.
+ */
+static void test_rx_posted(void)
+{
+    const uint64_t far = 0x80000, rq1 = RQ_BASE + RQ_PAGE;
+    const uint64_t bad[] = {
+        far + 1,                        /* not aligned */
+        SELFVIRT_RQ_DESC(8),            /* among the descriptors */
+        RQ_PAGE,                        /* past the VIF's one window */
+    };
+    uint8_t f[3000], got[3000], zero[2048] = { 0 };
+    uint32_t len;
+    uint16_t flags, gso;
+    Board b;
+
+    board_start(&b, ",vifs=4");
+    g_assert_cmpuint(create_vif(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmphex(csr_rd(&b, SELFVIRT_REG_CAPS) & SELFVIRT_CAP_RX_POSTED,
+                    ==, SELFVIRT_CAP_RX_POSTED);
+    g_assert_cmpuint(set_rx_posted(&b, 1, 2), ==, SELFVIRT_ST_BAD_ARG);
+    g_assert_cmpuint(set_rx_posted(&b, 3, 1), ==, SELFVIRT_ST_NO_VIF);
+    g_assert_cmpuint(set_rx_posted(&b, 1, 1), ==, SELFVIRT_ST_OK);
+    g_assert_cmpuint(set_rx_chain(&b, 1, 2, 0), ==, SELFVIRT_ST_OK);
+
+    /* one slot, then a chain of two whose buffers go backwards */
+    post_rx_buf(&b, 1, 0, far);
+    post_rx_buf(&b, 1, 1, far + 0x2000);
+    post_rx_buf(&b, 1, 2, far + 0x1000);
+    frame_init(f, 100, mac_vif1, mac_far);
+    wire_send(&b, f, 100);
+    frame_init(f, sizeof(f), mac_vif1, mac_far);
+    wire_send(&b, f, sizeof(f));
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 3));
+    rx_desc(&b, 1, 0, &len, &flags, &gso);
+    g_assert_cmpuint(len, ==, 100);
+    g_assert_cmphex(le64_to_cpu(rx_desc_at(&b, 1, 0).buf), ==, far);
+    g_assert_cmphex(le64_to_cpu(rx_desc_at(&b, 1, 2).buf), ==, far + 0x1000);
+    qtest_memread(b.qts, rq1 + far + 0x2000, got, 2048);
+    qtest_memread(b.qts, rq1 + far + 0x1000, got + 2048, sizeof(f) - 2048);
+    g_assert_cmpmem(got, sizeof(f), f, sizeof(f));
+    qtest_memread(b.qts, rq1 + SELFVIRT_RQ_SLOT(16, 2048, 0), got, 2048);
+    g_assert_cmpmem(got, 2048, zero, 2048);     /* the paper's slot: unused */
+
+    /* each bad buffer drops one frame; the slot waits for a good one */
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        uint64_t drops = vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS);
+        uint64_t aborts = vif_stat(&b, 1, SELFVIRT_VSTAT_WIN_ABORTS);
+
+        post_rx_buf(&b, 1, 3, bad[i]);
+        wire_send(&b, f, 100);
+        WAIT_FOR(vif_stat(&b, 1, SELFVIRT_VSTAT_RX_DROPS) +
+                 vif_stat(&b, 1, SELFVIRT_VSTAT_WIN_ABORTS) ==
+                 drops + aborts + 1, "bad buffer 0x%" PRIx64 " dropped",
+                 bad[i]);
+        g_assert_cmpuint(rq_word(&b, 1, RQ_RX_PROD), ==, 3);
+    }
+    g_assert_cmpuint(csr_rd(&b, SELFVIRT_REG_STAT(SELFVIRT_STAT_BAD_DESC)),
+                     ==, 2);
+    qtest_memread(b.qts, RQ_BASE + 2 * RQ_PAGE, got, 2048);
+    g_assert_cmpmem(got, 2048, zero, 2048);     /* the next window: untouched */
+    post_rx_buf(&b, 1, 3, far + 0x3000);
+    wire_send(&b, f, 100);
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 4));
+    qtest_memread(b.qts, rq1 + far + 0x3000, got, 100);
+    g_assert_cmpmem(got, 100, f, 100);
+
+    /* off again: the paper's slot 4 */
+    g_assert_cmpuint(set_rx_posted(&b, 1, 0), ==, SELFVIRT_ST_OK);
+    wire_send(&b, f, 100);
+    g_assert_true(wait_rq(&b, 1, RQ_RX_PROD, 5));
+    qtest_memread(b.qts, rq1 + SELFVIRT_RQ_SLOT(16, 2048, 4), got, 100);
+    g_assert_cmpmem(got, 100, f, 100);
+    board_stop(&b);
+}
+
 /*
  * Receive coalescing: back-to-back segments of a TCP flow waiting for a
  * VIF become one frame with its MSS; anything else stays as it came.
@@ -1673,6 +1765,7 @@ int main(int argc, char **argv)
     qtest_add_func("/selfvirt/rx-checksum", test_rx_checksum);
     qtest_add_func("/selfvirt/rx-chain", test_rx_chain);
     qtest_add_func("/selfvirt/rx-coalesce", test_rx_coalesce);
+    qtest_add_func("/selfvirt/rx-posted", test_rx_posted);
     qtest_add_func("/selfvirt/tso-local", test_tso_local);
     qtest_add_func("/selfvirt/egress-weight", test_egress_weight);
     qtest_add_func("/selfvirt/inline-budget", test_inline_budget);

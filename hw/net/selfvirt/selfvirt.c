@@ -35,7 +35,8 @@ static uint32_t selfvirt_caps(SelfvirtState *s)
     uint32_t caps = SELFVIRT_CAP_TX_CSUM | SELFVIRT_CAP_TSO |
                     SELFVIRT_CAP_RX_CSUM | SELFVIRT_CAP_JUMBO |
                     SELFVIRT_CAP_NIC_MODE | SELFVIRT_CAP_RX_CHAIN |
-                    SELFVIRT_CAP_DOORBELL_PAGES | SELFVIRT_CAP_SIGNAL_GAP;
+                    SELFVIRT_CAP_DOORBELL_PAGES | SELFVIRT_CAP_SIGNAL_GAP |
+                    SELFVIRT_CAP_RX_POSTED;
 
     if (s->irq.mode == SELFVIRT_IRQ_MODE_MSIX) {
         caps |= SELFVIRT_CAP_MSIX;
@@ -507,8 +508,8 @@ static bool selfvirt_is_msix(void *opaque, int version_id)
 
 static const VMStateDescription selfvirt_vmstate_vif = {
     .name = "selfvirt-nic/vif",
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,              /* 3: rx_posted */
+    .minimum_version_id = 3,
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(active, SelfvirtVif),
         VMSTATE_UINT8_ARRAY(mac, SelfvirtVif, ETH_ALEN),
@@ -517,6 +518,7 @@ static const VMStateDescription selfvirt_vmstate_vif = {
         VMSTATE_UINT32(rx_buf_size, SelfvirtVif),
         VMSTATE_UINT32(rx_chain, SelfvirtVif),
         VMSTATE_UINT32(rx_coalesce, SelfvirtVif),
+        VMSTATE_BOOL(rx_posted, SelfvirtVif),
         VMSTATE_UINT32(win_first, SelfvirtVif),
         VMSTATE_UINT32(win_count, SelfvirtVif),
         VMSTATE_UINT32(signals, SelfvirtVif),
@@ -698,8 +700,8 @@ static int selfvirt_pre_load(void *opaque)
 
 static const VMStateDescription selfvirt_vmstate = {
     .name = "selfvirt-nic",
-    .version_id = 5,              /* 5: the KVM fast paths' counters */
-    .minimum_version_id = 5,
+    .version_id = 6,              /* 6: a VIF's rx_posted */
+    .minimum_version_id = 6,
     .pre_save = selfvirt_irq_pre_save,
     .pre_load = selfvirt_pre_load,
     .post_load = selfvirt_post_load,

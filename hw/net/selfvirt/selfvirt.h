@@ -180,6 +180,7 @@ typedef struct SelfvirtVif {
     uint32_t rx_buf_size;
     uint32_t rx_chain;        /* slots one frame may span */
     uint32_t rx_coalesce;     /* SELFVIRT_RX_COALESCE_* */
+    bool rx_posted;           /* ATTR_RX_POSTED: buffers in descriptors */
     uint32_t win_first;
     uint32_t win_count;
     uint32_t signals;         /* SELFVIRT_SIGNAL_*: management enables */
@@ -490,6 +491,9 @@ void selfvirt_window_map_destroy(SelfvirtWindowMap *m);
 bool selfvirt_window_write_mapped(SelfvirtState *s, SelfvirtVif *vif,
                                   SelfvirtWindowMap *m, uint64_t off,
                                   const void *buf, uint64_t len);
+bool selfvirt_window_read_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                 SelfvirtWindowMap *m, uint64_t off,
+                                 void *buf, uint64_t len);
 bool selfvirt_window_write(SelfvirtState *s, SelfvirtVif *vif,
                            uint64_t off, const void *buf, uint64_t len);
 bool selfvirt_window_range_ok(SelfvirtState *s, uint32_t first,

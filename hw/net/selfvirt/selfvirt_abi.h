@@ -18,11 +18,13 @@
 #include <linux/types.h>
 typedef __le16 selfvirt_le16;
 typedef __le32 selfvirt_le32;
+typedef __le64 selfvirt_le64;
 #else
 #include <stddef.h>
 #include <stdint.h>
 typedef uint16_t selfvirt_le16;     /* little-endian, as the kernel's __le16 */
 typedef uint32_t selfvirt_le32;
+typedef uint64_t selfvirt_le64;
 #endif
 
 /* Layout checks: each struct of the ABI has the size and offsets it says. */
@@ -43,7 +45,7 @@ typedef uint32_t selfvirt_le32;
 #define SELFVIRT_CSR_SIZE               0x4000
 
 #define SELFVIRT_ID_MAGIC               0x53564e43  /* "CNVS" in memory */
-#define SELFVIRT_ABI_VERSION            0x00010004  /* major << 16 | minor */
+#define SELFVIRT_ABI_VERSION            0x00010005  /* major << 16 | minor */
 #define   SELFVIRT_ABI_MAJOR(v)         ((v) >> 16)  /* must match */
 
 /* ---- CSR BAR: identity and capabilities (read-only) ---- */
@@ -59,6 +61,7 @@ typedef uint32_t selfvirt_le32;
 #define   SELFVIRT_CAP_RX_CHAIN        (1u << 6) /* SELFVIRT_ATTR_RX_CHAIN */
 #define   SELFVIRT_CAP_DOORBELL_PAGES  (1u << 7) /* SELFVIRT_BAR_DOORBELL */
 #define   SELFVIRT_CAP_SIGNAL_GAP      (1u << 8) /* SELFVIRT_ATTR_SIGNAL_GAP */
+#define   SELFVIRT_CAP_RX_POSTED       (1u << 9) /* SELFVIRT_ATTR_RX_POSTED */
 #define SELFVIRT_REG_MAX_VIFS           0x00c
 #define SELFVIRT_REG_ENGINES            0x010
 #define   SELFVIRT_ENGINES(count, ctx) \
@@ -259,6 +262,13 @@ enum selfvirt_vif_attr {
      * one within the gap waits for its end
      */
     SELFVIRT_ATTR_SIGNAL_GAP = 8,
+    /*
+     * ARG2: 1 = the host posts each receive slot's buffer in the slot's
+     * descriptor (selfvirt_rx_desc.buf), so that it can hand filled
+     * buffers to its stack and post others; 0 = slot i's buffer is at
+     * SELFVIRT_RQ_SLOT, the paper's ring (as after CREATE)
+     */
+    SELFVIRT_ATTR_RX_POSTED = 9,
 };
 #define SELFVIRT_RX_CHAIN_MAX           32
 #define SELFVIRT_WEIGHT_MAX             256     /* ATTR_WEIGHT: 1..this */
@@ -358,16 +368,24 @@ SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rq_status, flags) == 8);
  * consecutive slots: every slot but the last has SELFVIRT_RX_MORE, each
  * descriptor gives the bytes in its slot, and the first one carries the
  * frame's flags and gso_size.  rx_prod covers whole frames only.
+ *
+ * The board writes len, flags and gso_size, never buf.  With
+ * SELFVIRT_ATTR_RX_POSTED the host writes buf before it hands the slot to
+ * the board (rx_cons): a byte offset in the receive queue, a multiple of
+ * SELFVIRT_RX_BUF_ALIGN, at or after SELFVIRT_RQ_DATA_OFF(entries).  The
+ * board reads it when it fills the slot; a frame whose buf is out of those
+ * bounds is dropped (rx_drops, the board's bad_desc).
  */
 struct selfvirt_rx_desc {
     selfvirt_le32 len;      /* bytes of the frame in this slot */
     selfvirt_le16 flags;    /* SELFVIRT_RX_* */
     selfvirt_le16 gso_size; /* MSS of an unsegmented TCP frame, else 0 */
-    selfvirt_le32 reserved[2];
+    selfvirt_le64 buf;      /* ATTR_RX_POSTED: the slot's buffer; host's */
 };
 SELFVIRT_ABI_ASSERT(sizeof(struct selfvirt_rx_desc) == 16);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, flags) == 4);
 SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, gso_size) == 6);
+SELFVIRT_ABI_ASSERT(offsetof(struct selfvirt_rx_desc, buf) == 8);
 #define SELFVIRT_RX_CSUM_OK            (1u << 0) /* L4 checksum verified */
 #define SELFVIRT_RX_GSO_TCPV4          (1u << 1) /* unsegmented, see gso_size */
 #define SELFVIRT_RX_GSO_TCPV6          (1u << 2)

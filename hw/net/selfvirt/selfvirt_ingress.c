@@ -57,8 +57,45 @@ static uint16_t selfvirt_rx_flags(const SelfvirtFrame *fr)
 }
 
 /*
+ * Where receive slot @slot of VIF @v takes its bytes: the paper's fixed
+ * place, or the buffer the host posted in the slot's descriptor
+ * (ATTR_RX_POSTED).  False if the posted buffer is unreadable or out of
+ * bounds: the frame is dropped, the slot left for the host to fix.
+ */
+static bool selfvirt_rx_slot_buf(SelfvirtState *s, unsigned v,
+                                 SelfvirtWindowMap *m, uint32_t slot,
+                                 uint64_t *buf)
+{
+    SelfvirtVif *vif = &s->vif[v];
+    uint64_t posted;
+
+    if (!vif->rx_posted) {
+        *buf = SELFVIRT_RQ_SLOT(vif->rx_entries, vif->rx_buf_size, slot);
+        return true;
+    }
+    if (!selfvirt_window_read_mapped(s, vif, m, SELFVIRT_RQ_DESC(slot) +
+                                     offsetof(struct selfvirt_rx_desc, buf),
+                                     &posted, sizeof(posted))) {
+        return false;
+    }
+    *buf = le64_to_cpu(posted);
+    if (*buf % SELFVIRT_RX_BUF_ALIGN ||
+        *buf < SELFVIRT_RQ_DATA_OFF(vif->rx_entries)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %u: receive slot %u "
+                      "posts buffer 0x%" PRIx64 ", not %u-aligned or among "
+                      "the descriptors\n", v, slot, *buf,
+                      SELFVIRT_RX_BUF_ALIGN);
+        selfvirt_stat_inc(s, SELFVIRT_STAT_BAD_DESC);
+        qatomic_inc(&vif->stats[SELFVIRT_VSTAT_RX_DROPS]);
+        return false;
+    }
+    return true;
+}
+
+/*
  * Write frame @fr into VIF @v's receive slots from rx_prod on, chained
- * over @slots slots, through mapping @m.  False if a window master-aborted.
+ * over @slots slots, through mapping @m.  False if a window master-aborted
+ * or a posted buffer was out of bounds.
  */
 static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
                               SelfvirtWindowMap *m, SelfvirtFrame *fr,
@@ -78,14 +115,17 @@ static bool selfvirt_rx_write(SelfvirtState *s, unsigned v,
                                  (i + 1 < slots ? SELFVIRT_RX_MORE : 0)),
             .gso_size = cpu_to_le16(i ? 0 : gso_size),
         };
-        uint64_t buf = SELFVIRT_RQ_SLOT(vif->rx_entries, vif->rx_buf_size,
-                                        slot);
+        uint64_t buf;
 
-        /* the descriptor after the data: the host trusts it once it sees it */
-        if (!selfvirt_window_write_mapped(s, vif, m, buf, fr->data + off,
+        /*
+         * The descriptor after the data: the host trusts it once it sees
+         * it.  Not its buf, which is the host's.
+         */
+        if (!selfvirt_rx_slot_buf(s, v, m, slot, &buf) ||
+            !selfvirt_window_write_mapped(s, vif, m, buf, fr->data + off,
                                           n) ||
             !selfvirt_window_write_mapped(s, vif, m, SELFVIRT_RQ_DESC(slot),
-                                          &d, sizeof(d))) {
+                                          &d, offsetof(typeof(d), buf))) {
             return false;
         }
         off += n;

@@ -284,6 +284,19 @@ static uint32_t selfvirt_attr_rx_chain(SelfvirtState *s, SelfvirtVif *vif,
     return SELFVIRT_ST_OK;
 }
 
+static uint32_t selfvirt_attr_rx_posted(SelfvirtState *s, SelfvirtVif *vif,
+                                        uint32_t posted, uint32_t unused)
+{
+    if (posted > 1) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "posted receive "
+                                  "buffers %u is neither 0 nor 1", posted);
+    }
+    selfvirt_engines_pause(s);
+    vif->rx_posted = posted;
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
 static uint32_t selfvirt_attr_spoof_check(SelfvirtState *s, SelfvirtVif *vif,
                                           uint32_t on, uint32_t unused)
 {
@@ -310,6 +323,7 @@ static const SelfvirtAttrSet selfvirt_attr_set[] = {
     [SELFVIRT_ATTR_RX_CHAIN] = selfvirt_attr_rx_chain,
     [SELFVIRT_ATTR_SPOOF_CHECK] = selfvirt_attr_spoof_check,
     [SELFVIRT_ATTR_SIGNAL_GAP] = selfvirt_attr_signal_gap,
+    [SELFVIRT_ATTR_RX_POSTED] = selfvirt_attr_rx_posted,
 };
 
 static uint32_t selfvirt_cmd_set(SelfvirtState *s)

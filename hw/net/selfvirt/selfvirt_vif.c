@@ -60,6 +60,7 @@ void selfvirt_vif_clear(SelfvirtState *s, SelfvirtVif *vif)
     selfvirt_vif_rx_reset(s, vif);
     vif->active = false;
     vif->signal_gap_us = 0;     /* a slot without a VIF has none */
+    vif->rx_posted = false;     /* the paper's ring for the next one */
     selfvirt_irq_vif_clear(s, vif - s->vif);
     selfvirt_vif_unhalt(vif);
     vif->tx_cons = 0;

@@ -104,43 +104,63 @@ static bool selfvirt_window_map(SelfvirtState *s, SelfvirtVif *vif,
 }
 
 static void selfvirt_window_abort(SelfvirtState *s, SelfvirtVif *vif,
-                                  uint64_t off)
+                                  uint64_t off, bool is_write)
 {
     selfvirt_stat_inc(s, SELFVIRT_STAT_WIN_ABORTS);
     qatomic_inc(&vif->stats[SELFVIRT_VSTAT_WIN_ABORTS]);
     trace_selfvirt_window_abort(vif - s->vif, off);
-    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %td: upstream write at "
+    qemu_log_mask(LOG_GUEST_ERROR, "selfvirt: VIF %td: upstream %s at "
                   "window offset 0x%" PRIx64 " master-aborted (invalid "
-                  "window entry or not RAM)\n", vif - s->vif, off);
+                  "window entry or not RAM)\n", vif - s->vif,
+                  is_write ? "write" : "read", off);
 }
 
 /*
- * Write @len bytes at offset @off of @vif's window range, through and into
- * mapping @m.  The write never leaves the VIF's own entries.  Returns
- * false on a master abort (counted, logged); the bytes before it landed.
+ * Move @len bytes between @buf and offset @off of @vif's window range,
+ * through and into mapping @m.  The access never leaves the VIF's own
+ * entries.  Returns false on a master abort (counted, logged); the bytes
+ * before it moved.
  */
-bool selfvirt_window_write_mapped(SelfvirtState *s, SelfvirtVif *vif,
-                                  SelfvirtWindowMap *m, uint64_t off,
-                                  const void *buf, uint64_t len)
+static bool selfvirt_window_access_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                          SelfvirtWindowMap *m, uint64_t off,
+                                          uint8_t *buf, uint64_t len,
+                                          bool is_write)
 {
-    const uint8_t *p = buf;
-
     while (len) {
         uint64_t chunk;
 
         if ((off < m->off || off - m->off >= m->len) &&
             !selfvirt_window_map(s, vif, m, off)) {
-            selfvirt_window_abort(s, vif, off);
+            selfvirt_window_abort(s, vif, off, is_write);
             return false;
         }
         chunk = MIN(len, m->len - (off - m->off));
-        address_space_write_cached(&m->cache, off - m->off, p, chunk);
-        address_space_cache_invalidate(&m->cache, off - m->off, chunk);
+        if (is_write) {
+            address_space_write_cached(&m->cache, off - m->off, buf, chunk);
+            address_space_cache_invalidate(&m->cache, off - m->off, chunk);
+        } else {
+            address_space_read_cached(&m->cache, off - m->off, buf, chunk);
+        }
         off += chunk;
-        p += chunk;
+        buf += chunk;
         len -= chunk;
     }
     return true;
+}
+
+bool selfvirt_window_write_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                  SelfvirtWindowMap *m, uint64_t off,
+                                  const void *buf, uint64_t len)
+{
+    return selfvirt_window_access_mapped(s, vif, m, off, (uint8_t *)buf, len,
+                                         true);
+}
+
+bool selfvirt_window_read_mapped(SelfvirtState *s, SelfvirtVif *vif,
+                                 SelfvirtWindowMap *m, uint64_t off,
+                                 void *buf, uint64_t len)
+{
+    return selfvirt_window_access_mapped(s, vif, m, off, buf, len, false);
 }
 
 /* One write with a mapping of its own (a single index or flags word). */
