@@ -29,33 +29,38 @@ def _median(values):
 
 def table(results):
     """Markdown for one results document."""
-    models = results['models']
+    models, wire = results['models'], results['wire']
     med = {m: {k: _median(v[k]) for k in ('mbps', 'rtt_ms', 'probe_us',
                                           'cores_per_gbit')}
            for m, v in models.items()}
     out = [f"{results['started']} to {results['ended']}, code of "
            f"{results['commit']}, {results['steal_percent']}% steal, "
            f"{results['runs']} runs of {results['seconds']} s interleaved, "
-           f"medians, a {results['wire']} wire, "
+           f"medians, {results.get('setting', f'a {wire} wire')}, "
            f"`{results['command']}`:", '']
-    virtio, e1000 = med.get('virtio-net'), med.get('e1000')
-    out += ['| model | Mbit/s | /virtio-net | RTT ms | RTT/e1000 | probe us '
-            '| host cores per Gbit/s |', '|---|---|---|---|---|---|---|']
+    # RTT against e1000 on L0 (the tap target), against virtio-net under
+    # KVM (bench_kvm.py)
+    rtt_ref = results.get('rtt_ref', 'e1000')
+    cores = results.get('cores', 'host cores')
+    virtio, ref = med.get('virtio-net'), med.get(rtt_ref)
+    out += [f'| model | Mbit/s | /virtio-net | RTT ms | RTT/{rtt_ref} | '
+            f'probe us | {cores} per Gbit/s |', '|---|---|---|---|---|---|---|']
     for m in sorted(med, key=lambda m: -med[m]['mbps']):
         f = med[m]
         vs_virtio = f"{f['mbps'] / virtio['mbps']:.2f}" if virtio else '-'
-        vs_e1000 = f"{f['rtt_ms'] / e1000['rtt_ms']:.2f}" if e1000 else '-'
+        vs_e1000 = f"{f['rtt_ms'] / ref['rtt_ms']:.2f}" if ref else '-'
         out.append(f"| {m} | {f['mbps']:.0f} | {vs_virtio} | "
                    f"{f['rtt_ms']:.2f} | {vs_e1000} | {f['probe_us']:.0f} | "
                    f"{f['cores_per_gbit']:.2f} |")
-    out += ['', 'Host cores during iperf3 by QEMU thread, medians (per '
-            'Gbit/s):', '',
-            '| model | ' + ' | '.join(ROLES) + ' |',
-            '|---|' + '---|' * len(ROLES)]
+    roles = results.get('roles', ROLES)
+    out += ['', f'{cores.capitalize()} during iperf3 by QEMU thread, medians '
+            '(per Gbit/s):', '',
+            '| model | ' + ' | '.join(roles) + ' |',
+            '|---|' + '---|' * len(roles)]
     for m in sorted(med, key=lambda m: -med[m]['mbps']):
         gbps = med[m]['mbps'] / 1000
         cells = []
-        for r in ROLES:
+        for r in roles:
             c = _median(t[r] for t in models[m]['threads'])
             cells.append(f'{c:.2f} ({c / gbps:.2f})')
         out.append(f'| {m} | ' + ' | '.join(cells) + ' |')

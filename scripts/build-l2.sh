@@ -3,7 +3,8 @@
 # nested tests and experiments needs, taken from the guest image
 # (build-guest.sh): busybox, QEMU's guest agent (the harness drives L2
 # through it), iproute2's ip, ethtool, iperf3, psapp, the selfvirt module
-# and virtio_net (the bridged L2 VMs), with their libraries and modules.
+# and virtio_net (the bridged L2 VMs), igb and e1000e (bench_kvm.py), with
+# their libraries and modules.
 # An L2 VM unpacks it into its own RAM, so every MiB left out is a MiB
 # less per VM.
 #
@@ -39,7 +40,7 @@ cp -L "$src"/lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 # the module, virtio_net, and what they need
 mods="$root/lib/modules/$krel"
 mkdir -p "$mods"
-for m in selfvirt virtio_net; do
+for m in selfvirt virtio_net igb e1000e; do
     modprobe -d "$src" -S "$krel" --show-depends "$m" |
         awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
