@@ -298,7 +298,7 @@ int selfvirt_board_create_vifs(struct selfvirt_board *b)
 	devl_assert_locked(priv_to_devlink(b));
 	for (i = 0; i < n; i++) {
 		err = selfvirt_vif_create(b, i, b->tx_entries, b->rx_entries,
-					  b->rx_buf);
+					  selfvirt_rx_pool_slot_size(b));
 		if (err < 0)
 			return err;
 	}

@@ -58,7 +58,7 @@ static int selfvirt_port_new_locked(struct selfvirt_board *b,
 		return -EEXIST;
 	}
 	err = selfvirt_vif_create(b, index, b->tx_entries, b->rx_entries,
-				  b->rx_buf);
+				  selfvirt_rx_pool_slot_size(b));
 	if (err < 0)
 		NL_SET_ERR_MSG_MOD(extack, "the board made no VIF (all slots or windows in use?)");
 	return err;

@@ -19,9 +19,9 @@ MODULE_PARM_DESC(tx_entries, "send queue entries per VIF (power of two)");
 static unsigned int rx_entries = 256;
 module_param(rx_entries, uint, 0444);
 MODULE_PARM_DESC(rx_entries, "receive queue entries per VIF (power of two)");
-static unsigned int rx_buf = 2048;
+static unsigned int rx_buf;
 module_param(rx_buf, uint, 0444);
-MODULE_PARM_DESC(rx_buf, "receive buffer bytes; sets the largest MTU (default 2048)");
+MODULE_PARM_DESC(rx_buf, "receive slot bytes; sets the largest MTU (default: a page for an interface's posted buffers, else 2048)");
 static bool nic_mode;
 module_param(nic_mode, bool, 0444);
 MODULE_PARM_DESC(nic_mode, "plain NIC mode: one interface with the board's MAC");
@@ -44,8 +44,8 @@ static bool selfvirt_params_ok(struct device *dev)
 			tx_entries, rx_entries, SELFVIRT_QUEUE_MIN, SELFVIRT_QUEUE_MAX);
 		return false;
 	}
-	if (rx_buf < SELFVIRT_RX_BUF_MIN || rx_buf > SELFVIRT_RX_BUF_MAX ||
-	    rx_buf % SELFVIRT_RX_BUF_ALIGN) {
+	if (rx_buf && (rx_buf < SELFVIRT_RX_BUF_MIN || rx_buf > SELFVIRT_RX_BUF_MAX ||
+		       rx_buf % SELFVIRT_RX_BUF_ALIGN)) {
 		dev_err(dev, "rx_buf %u: a multiple of %d in %d..%d\n", rx_buf,
 			SELFVIRT_RX_BUF_ALIGN, SELFVIRT_RX_BUF_MIN,
 			SELFVIRT_RX_BUF_MAX);
@@ -61,7 +61,8 @@ static void selfvirt_board_params(struct selfvirt_board *b)
 	b->vifs = vifs;
 	b->tx_entries = tx_entries;
 	b->rx_entries = rx_entries;
-	b->rx_buf = rx_buf;
+	b->rx_buf = rx_buf ?: SELFVIRT_RX_BUF_DEFAULT;
+	b->rx_buf_auto = !rx_buf;
 }
 
 static int selfvirt_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -53,6 +53,20 @@ bool selfvirt_rx_pool_wanted(struct selfvirt_board *b, u32 rx_buf)
 	       rx_buf <= PAGE_SIZE;
 }
 
+/**
+ * selfvirt_rx_pool_slot_size - receive slot bytes of a new interface VIF
+ * @b: the board
+ *
+ * Return: a page where buffers are posted and the module parameter rx_buf
+ * is not set (a page holds one either way), else the board's rx_buf.
+ */
+u32 selfvirt_rx_pool_slot_size(struct selfvirt_board *b)
+{
+	if (b->rx_buf_auto && selfvirt_rx_pool_wanted(b, PAGE_SIZE))
+		return PAGE_SIZE;
+	return b->rx_buf;
+}
+
 static struct page *selfvirt_rx_pool_page(struct selfvirt_vif *vif, u32 i)
 {
 	return virt_to_page(vif->rq + vif->pool.first + (size_t)i * PAGE_SIZE);

@@ -28,6 +28,7 @@
 
 #define SELFVIRT_DRV_NAME	"selfvirt"
 /* frames in the send queue's data area start on cache lines */
+#define SELFVIRT_RX_BUF_DEFAULT	2048	/* copied slots, mdevs */
 #define SELFVIRT_TX_ALIGN	64
 /* send-queue data room that always holds the largest frame, aligned */
 #define SELFVIRT_TX_ROOM	(65536 + 2 * SELFVIRT_TX_ALIGN)
@@ -228,7 +229,8 @@ struct selfvirt_board {
 	u32 vifs;
 	u32 tx_entries;
 	u32 rx_entries;
-	u32 rx_buf;
+	u32 rx_buf;		/* copied slots' and mdevs' */
+	bool rx_buf_auto;	/* not set: a page for posted buffers */
 
 	int nvec;
 	unsigned long win_used[BITS_TO_LONGS(SELFVIRT_WIN_ENTRIES)];
@@ -389,6 +391,7 @@ int selfvirt_rx(struct selfvirt_vif *vif, int budget);
 /* rx_pool.c */
 size_t selfvirt_rx_pool_size(u32 rx_entries);
 bool selfvirt_rx_pool_wanted(struct selfvirt_board *b, u32 rx_buf);
+u32 selfvirt_rx_pool_slot_size(struct selfvirt_board *b);
 int selfvirt_rx_pool_alloc(struct selfvirt_vif *vif);
 void selfvirt_rx_pool_free(struct selfvirt_vif *vif);
 u32 selfvirt_rx_pool_unheld(struct selfvirt_vif *vif);

@@ -8,8 +8,13 @@ Two TCG guests joined by a wire, one NIC each; the same workload
   selfvirt-msix the same with irq-mode=msix (a vector per VIF signal)
   selfvirt-br   selfvirt-nic in plain NIC mode with a Linux bridge and a
                 veth into a namespace (the paper's software-bridging baseline)
-  selfvirt-4k   selfvirt with 4 KiB receive slots (rx_buf=4096): a VIF
-                that takes 64 KiB GSO frames whole, uncut by the board
+  selfvirt-2k   selfvirt with 2 KiB receive slots (rx_buf=2048; the
+                default is a page): half a page per posted buffer, and a
+                chain of 36 KiB, so the board cuts 64 KiB GSO frames
+  selfvirt-copy selfvirt with the paper's receive (rx_copy=1): every frame
+                copied out of the ring, no posted buffers
+  selfvirt-cost selfvirt with the driver's send and receive timed
+                (cost_stats=1)
   virtio-net, e1000, e1000e, igb, rtl8139   QEMU's own models as peers
 
 --wire stream (the default): the guests back to back over a unix socket,
@@ -72,8 +77,10 @@ MODELS = {
     'selfvirt-msix': ('selfvirt-nic,vifs=8,irq-mode=msix', 'selfvirt',
                       'vifs=1'),
     'selfvirt-br': ('selfvirt-nic,vifs=8', 'selfvirt', 'nic_mode=1'),
-    # 4 KiB receive slots: a chain of 72 KiB takes a 64 KiB GSO frame whole
-    'selfvirt-4k': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1 rx_buf=4096'),
+    # 2 KiB receive slots: a chain of 36 KiB cuts a 64 KiB GSO frame
+    'selfvirt-2k': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1 rx_buf=2048'),
+    # the paper's receive: every frame copied out of the ring
+    'selfvirt-copy': ('selfvirt-nic,vifs=8', 'selfvirt', 'vifs=1 rx_copy=1'),
     # the driver times its send and its receive (the copy out of the ring)
     'selfvirt-cost': ('selfvirt-nic,vifs=8', 'selfvirt',
                       'vifs=1 cost_stats=1'),

@@ -31,7 +31,7 @@ def counts(g):
 def hold_pages(g):
     """A TCP flow into v1 whose reader never reads: its socket keeps the
     pages the frames came in, up to a receive buffer of 4 MiB (more than
-    the spare pages: about 500 KiB of frames at 2 KiB a page)."""
+    the spare pages: about 1 MiB of frames at a page each)."""
     g.run(f'{V1} sh -c "echo 4096 4194304 8388608 > '
           '/proc/sys/net/ipv4/tcp_rmem"')
     g.run(f'rm -f /tmp/stuck*; mkfifo /tmp/stuck.in /tmp/stuck; '

@@ -76,7 +76,7 @@ def test_tap_tso_frames_cross_the_host_whole():
             guests('tap-selfvirt', [('left', selfvirt_nic(w, 0)),
                                     ('right', selfvirt_nic(w, 1))],
                    wrapper=w.wrapper) as (a, b):
-        vif_netns(a, 1, 1)
+        vif_netns(a, 1, 1, 'rx_buf=2048')
         vif_netns(b, 1, 2, 'rx_buf=4096')
         add_vlan_and_ipv6(a, 1)
         add_vlan_and_ipv6(b, 2)

@@ -194,7 +194,7 @@ def test_signal_gap():
 def test_queue_sizes_at_run_time():
     dev = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
     with guests('rings', [('g0', [dev])]) as (g,):
-        vif_netns(g, 2, 1)
+        vif_netns(g, 2, 1, 'rx_buf=2048')    # 2 KiB slots, as a page would not
         g.run('ip netns exec v0 ethtool -G vif rx 64 tx 32')
         rings = g.out('ip netns exec v0 ethtool -g vif')
         assert re.search(r'Current hardware settings:\s+RX:\s+64', rings), rings
