@@ -175,3 +175,16 @@ const struct net_device_ops selfvirt_netdev_ops = {
 	.ndo_get_devlink_port = selfvirt_port_of_netdev,
 #endif
 };
+
+/*
+ * A VIF function's (in a VM): its MAC, receive chain and switch port are
+ * the manager's, so no mailbox ops.
+ */
+const struct net_device_ops selfvirt_function_netdev_ops = {
+	.ndo_open = selfvirt_open,
+	.ndo_stop = selfvirt_stop,
+	.ndo_start_xmit = selfvirt_start_xmit,
+	.ndo_features_check = selfvirt_features_check,
+	.ndo_get_stats64 = selfvirt_get_stats64,
+	.ndo_validate_addr = eth_validate_addr,
+};

@@ -405,6 +405,7 @@ int selfvirt_rx_pool_start(struct selfvirt_vif *vif, u32 rx_entries);
 
 /* netdev.c */
 extern const struct net_device_ops selfvirt_netdev_ops;
+extern const struct net_device_ops selfvirt_function_netdev_ops;
 extern const struct netdev_stat_ops selfvirt_stat_ops;
 int selfvirt_set_rx_chain(struct selfvirt_vif *vif, netdev_features_t features);
 void selfvirt_rx_mode_work(struct work_struct *work);

@@ -71,13 +71,14 @@ void selfvirt_vif_set_max_mtu(struct selfvirt_vif *vif)
 
 /* Operations, offloads and MTU, once the queues are known. */
 static void selfvirt_vif_setup_netdev(struct selfvirt_vif *vif, const u8 *mac,
+				      const struct net_device_ops *netdev_ops,
 				      const struct ethtool_ops *ethtool_ops)
 {
 	struct selfvirt_board *b = vif->board;
 	struct net_device *netdev = vif->netdev;
 
 	eth_hw_addr_set(netdev, mac);
-	netdev->netdev_ops = &selfvirt_netdev_ops;
+	netdev->netdev_ops = netdev_ops;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	netdev->stat_ops = &selfvirt_stat_ops;
 #endif
@@ -240,7 +241,8 @@ int selfvirt_vif_create(struct selfvirt_board *b, int index, u32 tx_entries,
 	err = selfvirt_vif_bind(vif, &q);
 	if (err)
 		goto err_free;
-	selfvirt_vif_setup_netdev(vif, q.mac, &selfvirt_ethtool_ops);
+	selfvirt_vif_setup_netdev(vif, q.mac, &selfvirt_netdev_ops,
+				  &selfvirt_ethtool_ops);
 	/* the interrupt handler may see it from now on: NAPI is set up */
 	mutex_lock(&b->vif_lock);
 	b->vif[vif->index] = vif;
@@ -293,6 +295,8 @@ static void selfvirt_vif_function_rx_chain(struct selfvirt_vif *vif,
 			    slots, (u32)(MAX_SKB_FRAGS + 1));
 	vif->rx_chain = clamp_t(u32, slots, 1,
 				min_t(u32, MAX_SKB_FRAGS + 1, vif->rx_entries));
+	vif->netdev->hw_features &= ~NETIF_F_GRO_HW;
+	vif->netdev->features &= ~NETIF_F_GRO_HW;
 	if (rx_chain & SELFVIRT_VIF_RX_COALESCE) {
 		/* coalesced frames need the board's checksum check: both fixed */
 		vif->netdev->features |= NETIF_F_GRO_HW;
@@ -343,7 +347,8 @@ int selfvirt_vif_create_function(struct selfvirt_board *b, void *rq,
 	vif->data_size = b->part_size - SELFVIRT_SQ_DATA_OFF(tx);
 	/* the doorbell page reaches the board with no trap in the manager */
 	vif->doorbell = b->doorbell_page ?: b->csr + SELFVIRT_VIF_REG_DOORBELL;
-	selfvirt_vif_setup_netdev(vif, mac, &selfvirt_function_ethtool_ops);
+	selfvirt_vif_setup_netdev(vif, mac, &selfvirt_function_netdev_ops,
+				  &selfvirt_function_ethtool_ops);
 	selfvirt_vif_function_rx_chain(vif, rx_chain);
 	b->vif[0] = vif;
 	snprintf(vif->vectors.name[0], sizeof(vif->vectors.name[0]), "sv-vif-fn");

@@ -57,6 +57,7 @@ def l2_pair(l1, model, slot):
     """Two L2 VMs with NIC @model on tap0 and tap1, agent ports from @slot."""
     dev, _, tap_opts = MODELS[model]
     return [Nested(f'bench{side}', l1, [
+        ['-name', f'bench{side},debug-threads=on'],     # threads by role
         ['-netdev', f'tap,id=wire,ifname=tap{side},script=no,downscript=no'
                     + tap_opts],
         ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:0{side}:00']],

@@ -100,6 +100,10 @@ def test_l2_vm_moves_traffic_through_its_own_vif():
                 assert rc != 0, f'{cmd} took in L2'
             stats = l2.out('ethtool -S eth0')
             assert 'board_' not in stats, stats
+            # and its MAC: the function has no mailbox ops at all
+            rc, _, _ = l2.run('ip link set eth0 address 52:54:00:aa:bb:cc',
+                              check=False)
+            assert rc != 0, 'L2 changed the MAC that L1 gave its VIF'
             rung = int(re.search(r'doorbells: (\d+)', stats)[1])
             signals = mdev_attr(a, u, 'signals')
             doorbells = mdev_attr(a, u, 'doorbells')
