@@ -259,7 +259,7 @@ bench-tap: all
 	    --save $(BUILD)/bench-tap.json
 
 # Two L2 VMs under KVM in an L1 guest, on taps in a bridge there: selfvirt
-# against virtio-net with vhost off and on, igb and e1000e (about 25 minutes).
+# against virtio-net with vhost off and on, igb and e1000e (about 13 minutes).
 bench-kvm: qemu nested
 	$(PYTHON) tests/guest/bench_kvm.py --runs 3 --seconds 5 --save $(BUILD)/bench-kvm.json
 
