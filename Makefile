@@ -127,11 +127,10 @@ VMS ?= 32
 check-vms-32: qemu nested
 	cd tests/guest && $(PYTHON) vms_at_scale.py --vms $(VMS)
 
-# The board under real KVM (not in make check: L2 VMs on TCG's emulated
-# SVM sometimes reset): two L2 VMs in an L1 with a selfvirt-nic each, with
-# the KVM fast paths (ioeventfd, irqfd) and without
+# The board under real KVM (in make check too): two L2 VMs in an L1 with a
+# selfvirt-nic each, with the KVM fast paths (ioeventfd, irqfd) and without
 check-kvm: qemu nested
-	$(PYTHON) -m pytest -v -s -p no:cacheprovider tests/guest/kvm_in_l1.py
+	$(PYTHON) -m pytest -v -s -p no:cacheprovider tests/guest/test_kvm.py
 
 # Debug guest kernels (not in make check): Debian's linux-source-6.12 with
 # KASAN, lockdep, KFENCE, UBSAN, kmemleak ... (kasan) or KCSAN (kcsan), the

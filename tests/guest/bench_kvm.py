@@ -2,7 +2,7 @@
 """Benchmark: the board under KVM against QEMU's NICs, on a tap bridge.
 
 This host has no usable KVM, so the bench runs one level down, as
-kvm_in_l1.py does: an L1 guest (the nested image) loads kvm_amd and puts
+test_kvm.py does: an L1 guest (the nested image) loads kvm_amd and puts
 two tap devices in a Linux bridge; for each model, two L2 VMs with
 ``-accel kvm`` and that NIC, one on each tap, ping each other, run psapp's
 probes and one iperf3 TCP flow.  Models are interleaved round by round.
