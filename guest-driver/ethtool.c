@@ -9,7 +9,7 @@
 static const char selfvirt_gstrings[][ETH_GSTRING_LEN] = {
 	"vif_index", "polls", "redundant_polls", "empty_polls", "doorbells",
 	"rx_dropped", "tx_refused", "tx_gso_soft", "tx_unreaped",
-	"rx_in_place", "rx_copied",
+	"rx_in_place", "rx_copied", "rx_pages_held",
 	/* host costs (module parameter cost_stats): this VIF's, the board's */
 	"host_send_ns", "host_sends", "host_recv_ns", "host_recvs",
 	"host_vector_irq_ns", "host_vector_irqs",
@@ -68,6 +68,8 @@ static int selfvirt_driver_stats(struct selfvirt_vif *vif, u64 *data)
 			  READ_ONCE(vif->tx_cons));
 	data[i++] = vif->rx_in_place;
 	data[i++] = vif->rx_copied;
+	/* posted buffers the stack holds now */
+	data[i++] = vif->pool.pages - selfvirt_rx_pool_unheld(vif);
 	data[i++] = vif->cost_send.ns;
 	data[i++] = vif->cost_send.events;
 	data[i++] = vif->cost_recv.ns;

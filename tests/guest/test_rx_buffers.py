@@ -12,6 +12,11 @@ from harness import (guests, nc_listen, sha256, vif_netns, vif_stat,
 DEV = ['-device', 'selfvirt-nic,vifs=4,addr=05.0']
 V0 = '/usr/bin/ip netns exec v0'   # not busybox's ip (setsid)
 V1 = '/usr/bin/ip netns exec v1'
+# a reader's socket holds at most 256 KiB (about 64 pages, fewer than the
+# spare ones), however slowly it reads (a debug kernel): its frames can go
+# in place; the stuck one's holds 4 MiB
+READER_RMEM = '4096 131072 262144'
+HOLDING_RMEM = '4096 4194304 8388608'
 
 
 def transfer(g, blocks=128):
@@ -28,23 +33,35 @@ def counts(g):
     return vif_stat(g, 'v1', 'rx_in_place'), vif_stat(g, 'v1', 'rx_copied')
 
 
+def set_rmem(g, rmem):
+    """v1's TCP receive buffer sizes (min, initial, max) for new sockets."""
+    g.run(f'{V1} sh -c "echo {rmem} > /proc/sys/net/ipv4/tcp_rmem"')
+
+
 def hold_pages(g):
     """A TCP flow into v1 whose reader never reads: its socket keeps the
     pages the frames came in, up to a receive buffer of 4 MiB (more than
     the spare pages: about 1 MiB of frames at a page each)."""
-    g.run(f'{V1} sh -c "echo 4096 4194304 8388608 > '
-          '/proc/sys/net/ipv4/tcp_rmem"')
+    set_rmem(g, HOLDING_RMEM)
     g.run(f'rm -f /tmp/stuck*; mkfifo /tmp/stuck.in /tmp/stuck; '
           f'setsid {V1} sh -c "exec 3<>/tmp/stuck.in 4<>/tmp/stuck; '
-          'nc -l -p 5002 <&3 >&4" < /dev/null > /dev/null 2>&1 &')
+          'echo \\$\\$ > /tmp/stuck.pid; exec nc -l -p 5002 <&3 >&4" '
+          '< /dev/null > /dev/null 2>&1 &')
     wait_listening(g, V1, port=5002)
-    g.run(f'setsid {V0} nc 10.9.1.1 5002 < /dev/zero '
-          '> /dev/null 2>&1 &')
+    set_rmem(g, READER_RMEM)        # the listener's 4 MiB stays its own
+    g.run(f'setsid {V0} sh -c "echo \\$\\$ > /tmp/stuck-tx.pid; '
+          'exec nc 10.9.1.1 5002 < /dev/zero" > /dev/null 2>&1 &')
+
+
+def release_pages(g):
+    """End hold_pages()'s flow: its socket's pages go back to the pool."""
+    g.run('kill $(cat /tmp/stuck.pid /tmp/stuck-tx.pid)')
 
 
 def test_frames_reach_the_stack_in_their_buffers_or_copied_when_held():
     with guests('rx-buffers', [('g0', [DEV])]) as (g,):
         vif_netns(g, 2, 1)
+        set_rmem(g, READER_RMEM)
         assert 'posted buffers' in g.out('dmesg | grep "VIF 1:"')
         transfer(g)
         # a few copied where nc had yet to read what the spare pages held
@@ -58,6 +75,7 @@ def test_frames_reach_the_stack_in_their_buffers_or_copied_when_held():
         while counts(g)[1] == copied:
             assert time.monotonic() < deadline, counts(g)
             time.sleep(1)
+        assert vif_stat(g, 'v1', 'rx_pages_held') > 200
         transfer(g)
         assert counts(g)[1] > copied + 100, counts(g)
 
@@ -68,9 +86,9 @@ def test_frames_reach_the_stack_in_their_buffers_or_copied_when_held():
         assert rc == 0 or 'holds too many receive buffers' in err, err
 
         # the pages come back once the reader goes
-        g.run('pkill -f "nc -l -p 5002"; pkill -f "nc 10.9.1.1 5002"',
-              check=False)
+        release_pages(g)
         time.sleep(2)
+        assert vif_stat(g, 'v1', 'rx_pages_held') < 64
         g.run(f'{V1} ethtool -G vif rx 256')
         in_place = counts(g)[0]
         transfer(g)
