@@ -58,11 +58,11 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
 import sys
 import time
 
-from harness import (TOP, THREAD_ROLES, abi_define, cores_between, guests,
+from harness import (THREAD_ROLES, abi_define, cores_between, guests,
+                     run_started,
                      host_cpu_times, iperf3_mbps, qemu_thread_cpu,
                      nc_listen, nc_send, ping_rtts, remote_end,
                      steal_percent, wait_for_file, wire, wire_pair,
@@ -320,10 +320,7 @@ def main():
         return remote_side(args)
 
     # what is measured is the tree at the start: edits meanwhile are not
-    started = (time.strftime('%Y-%m-%d %H:%M'),
-               subprocess.run(['git', '-C', TOP, 'describe', '--always',
-                               '--dirty'], capture_output=True,
-                              text=True).stdout.strip())
+    started = run_started()
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     roles = {m: [] for m in models}

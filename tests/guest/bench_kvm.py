@@ -21,11 +21,10 @@ import argparse
 import itertools
 import json
 import statistics
-import subprocess
 import sys
 import time
 
-from harness import (L2_AGENTS_MAX, TOP, GuestError, Nested, guests,
+from harness import (L2_AGENTS_MAX, GuestError, Nested, guests, run_started,
                      host_cpu_times, iperf3_mbps, ping_rtts, steal_percent)
 from bench import probe_client, probe_server
 
@@ -216,10 +215,7 @@ def main():
                  f'{agents - 2 * SPARE_BOOTS} L2 VMs, more than the '
                  f'{L2_AGENTS_MAX - 2 * SPARE_BOOTS} L1 can take')
 
-    started = (time.strftime('%Y-%m-%d %H:%M'),
-               subprocess.run(['git', '-C', TOP, 'describe', '--always',
-                               '--dirty'], capture_output=True,
-                              text=True).stdout.strip())
+    started = run_started()
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     roles = {m: [] for m in models}

@@ -652,6 +652,15 @@ def cores_between(before, after, seconds):
     return {k: (after[k] - before[k]) / seconds for k in before}
 
 
+def run_started():
+    """When a benchmark starts and what it measures: (date, the tree's
+    commit, -dirty if edited).  Edits made while it runs are not measured."""
+    return (time.strftime('%Y-%m-%d %H:%M'),
+            subprocess.run(['git', '-C', TOP, 'describe', '--always',
+                            '--dirty'], capture_output=True,
+                           text=True).stdout.strip())
+
+
 def host_cpu_times():
     """The host's /proc/stat CPU line: total and steal jiffies."""
     with open('/proc/stat') as f:

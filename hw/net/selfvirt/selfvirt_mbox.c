@@ -284,30 +284,31 @@ static uint32_t selfvirt_attr_rx_chain(SelfvirtState *s, SelfvirtVif *vif,
     return SELFVIRT_ST_OK;
 }
 
+/* A VIF's switch @flag, named @what, to @on: 0 or 1. */
+static uint32_t selfvirt_attr_flag(SelfvirtState *s, bool *flag, uint32_t on,
+                                   const char *what)
+{
+    if (on > 1) {
+        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "%s %u is neither 0 "
+                                  "nor 1", what, on);
+    }
+    selfvirt_engines_pause(s);
+    *flag = on;
+    selfvirt_engines_resume(s);
+    return SELFVIRT_ST_OK;
+}
+
 static uint32_t selfvirt_attr_rx_posted(SelfvirtState *s, SelfvirtVif *vif,
                                         uint32_t posted, uint32_t unused)
 {
-    if (posted > 1) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "posted receive "
-                                  "buffers %u is neither 0 nor 1", posted);
-    }
-    selfvirt_engines_pause(s);
-    vif->rx_posted = posted;
-    selfvirt_engines_resume(s);
-    return SELFVIRT_ST_OK;
+    return selfvirt_attr_flag(s, &vif->rx_posted, posted,
+                              "posted receive buffers");
 }
 
 static uint32_t selfvirt_attr_spoof_check(SelfvirtState *s, SelfvirtVif *vif,
                                           uint32_t on, uint32_t unused)
 {
-    if (on > 1) {
-        return selfvirt_mbox_fail(SELFVIRT_ST_BAD_ARG, "spoof check %u is "
-                                  "neither 0 nor 1", on);
-    }
-    selfvirt_engines_pause(s);
-    vif->spoof_check = on;
-    selfvirt_engines_resume(s);
-    return SELFVIRT_ST_OK;
+    return selfvirt_attr_flag(s, &vif->spoof_check, on, "spoof check");
 }
 
 /* A handler checks ARG2 and ARG3 and sets the attribute, or fails. */
