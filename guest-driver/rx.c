@@ -95,7 +95,7 @@ static struct sk_buff *selfvirt_rx_skb_in_place(struct selfvirt_vif *vif,
 
 		if (f->len[i] > off) {
 			struct page *page =
-				selfvirt_rx_pool_slot_page(vif, vif->rx_cons + i);
+				virt_to_page(selfvirt_rx_slot(vif, vif->rx_cons + i));
 
 			get_page(page);
 			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, off,

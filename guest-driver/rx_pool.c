@@ -214,13 +214,6 @@ void *selfvirt_rx_pool_buf(struct selfvirt_vif *vif, u32 slot)
 	return vif->rq + vif->pool.first + (size_t)page * PAGE_SIZE;
 }
 
-/* The page of slot @slot's buffer, for an skb frag. */
-struct page *selfvirt_rx_pool_slot_page(struct selfvirt_vif *vif, u32 slot)
-{
-	return selfvirt_rx_pool_page(vif,
-				     vif->pool.slot_page[slot & (vif->rx_entries - 1)]);
-}
-
 /**
  * selfvirt_rx_pool_enable - the board fills posted buffers from now on
  * @vif: the VIF, just created on the board, its interface not running

@@ -399,7 +399,6 @@ bool selfvirt_rx_pool_take(struct selfvirt_vif *vif, u32 n, u32 *pages);
 void selfvirt_rx_pool_untake(struct selfvirt_vif *vif, u32 n, const u32 *pages);
 void selfvirt_rx_pool_post(struct selfvirt_vif *vif, u32 slot, u32 page);
 void *selfvirt_rx_pool_buf(struct selfvirt_vif *vif, u32 slot);
-struct page *selfvirt_rx_pool_slot_page(struct selfvirt_vif *vif, u32 slot);
 int selfvirt_rx_pool_enable(struct selfvirt_vif *vif);
 int selfvirt_rx_pool_start(struct selfvirt_vif *vif, u32 rx_entries);
 

@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 
-from harness import (L2_AGENTS_MAX, GuestError, Nested, guests, run_started,
+from harness import (L2_AGENTS_MAX, Nested, boot_l2, guests, run_started,
                      host_cpu_times, iperf3_mbps, ping_rtts, steal_percent)
 from bench import probe_client, probe_server
 
@@ -40,8 +40,7 @@ MODELS = {
     'e1000e': ('e1000e,romfile=', 'e1000e', ''),
 }
 ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'vhost', 'rest', 'L1')
-BOOT_ATTEMPTS = 2
-SPARE_BOOTS = 4       # pairs booted again, over the whole run
+SPARE_BOOTS = 8       # L2 VMs booted again, over the whole run
 
 
 def l1_prepare(l1):
@@ -52,22 +51,15 @@ def l1_prepare(l1):
            'ip link set tap$i master br0 up; done')
 
 
-def l2_pair(l1, model, slot):
-    """Two L2 VMs with NIC @model on tap0 and tap1, agent ports from @slot."""
+def l2_vm(l1, model, side, slot):
+    """An L2 VM with NIC @model on tap@side, agent port @slot."""
     dev, _, tap_opts = MODELS[model]
-    return [Nested(f'bench{side}', l1, [
+    return Nested(f'bench{side}', l1, [
         ['-name', f'bench{side},debug-threads=on'],     # threads by role
         ['-netdev', f'tap,id=wire,ifname=tap{side},script=no,downscript=no'
                     + tap_opts],
         ['-device', f'{dev},netdev=wire,mac=52:54:00:5f:0{side}:00']],
-        slot=slot + side) for side in (0, 1)]
-
-
-def l2_stop(l1, vms):
-    for vm in vms:
-        vm.shutdown()
-        l1.run(f'while kill -0 $(cat /tmp/{vm.name}.pid) 2>/dev/null; '
-               'do sleep 0.2; done', timeout=60)
+        slot=slot)
 
 
 def l2_up(vm, model, host):
@@ -124,27 +116,17 @@ def measure(l1, vms, model, seconds):
 
 
 def one_run(l1, model, seconds, slots):
-    """Boot a pair for @model (once more if an L2 VM did not come up: TCG's
-    emulated SVM, not the NIC, docs/testing.md) and measure it."""
-    for attempt in range(1, BOOT_ATTEMPTS + 1):
-        vms = l2_pair(l1, model, next(slots))
+    """Boot a pair for @model, one VM after the other (each once more if it
+    did not come up: TCG's emulated SVM, not the NIC), and measure it."""
+    vms = []
+    try:
+        for side in (0, 1):
+            vms.append(boot_l2(lambda: l2_vm(l1, model, side, next(slots))))
+            l2_up(vms[-1], model, side + 1)
+        return measure(l1, vms, model, seconds)
+    finally:
         for vm in vms:
-            vm.launch()
-        try:
-            try:
-                for host, vm in enumerate(vms, 1):
-                    vm.wait_ready()
-                    l2_up(vm, model, host)
-            except GuestError as e:
-                if attempt == BOOT_ATTEMPTS:
-                    raise
-                print(f'bench: {model}: an L2 VM did not come up ({e}); '
-                      'booting the pair again', flush=True)
-                continue
-            return measure(l1, vms, model, seconds)
-        finally:
-            l2_stop(l1, vms)
-    raise AssertionError('not reached')
+            vm.shutdown_and_wait()
 
 
 def print_table(models, med, roles, runs, seconds, steal, l1_smp):
@@ -209,17 +191,17 @@ def main():
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
     # an agent port per L2 VM booted, and a few for boots tried again
-    agents = 2 * args.runs * len(models) + 2 * SPARE_BOOTS
+    agents = 2 * args.runs * len(models) + SPARE_BOOTS
     if agents > L2_AGENTS_MAX:
         ap.error(f'{args.runs} runs of {len(models)} models boot '
-                 f'{agents - 2 * SPARE_BOOTS} L2 VMs, more than the '
-                 f'{L2_AGENTS_MAX - 2 * SPARE_BOOTS} L1 can take')
+                 f'{agents - SPARE_BOOTS} L2 VMs, more than the '
+                 f'{L2_AGENTS_MAX - SPARE_BOOTS} L1 can take')
 
     started = run_started()
     host0 = host_cpu_times()
     results = {m: [] for m in models}
     roles = {m: [] for m in models}
-    slots = itertools.count(0, 2)     # an agent port is not reused
+    slots = itertools.count()         # an agent port is not reused
     with guests('bench-kvm', [('l1', [])], nested=('l1',), l2_agents=agents,
                 nested_smp=args.l1_smp) as (l1,):
         l1_prepare(l1)

@@ -434,6 +434,37 @@ class Nested(Guest):
     def _stop(self):
         self.l1.run(f'kill $(cat /tmp/{self.name}.pid)', check=False)
 
+    def shutdown_and_wait(self, timeout=60):
+        """shutdown(), then wait until its QEMU in L1 has gone (its agent
+        port and name are free for the next L2 VM)."""
+        self.shutdown()
+        self.l1.run(f'while kill -0 $(cat /tmp/{self.name}.pid) 2>/dev/null; '
+                    'do sleep 0.2; done', timeout=timeout)
+
+
+# L2 VMs on TCG's emulated SVM sometimes do not come up (docs/testing.md)
+L2_BOOT_ATTEMPTS = 2
+
+
+def boot_l2(make, attempts=L2_BOOT_ATTEMPTS):
+    """A Nested from make() launched and ready.  One that does not come up
+    (its QEMU exits, its agent does not answer) is shut down and a new one
+    from make() (with an agent port of its own) booted, up to @attempts in
+    all; the output says so."""
+    for attempt in range(1, attempts + 1):
+        vm = make()
+        vm.launch()
+        try:
+            vm.wait_ready()
+            return vm
+        except (GuestError, TimeoutError) as err:
+            vm.shutdown_and_wait()
+            if attempt == attempts:
+                raise
+            print(f'{vm.name}: did not come up ({err}); booting it again',
+                  flush=True)
+    raise AssertionError('not reached')
+
 
 # busybox's shell runs its own applets before $PATH: reach iproute2's ip
 PRELUDE = 'ip() { /usr/bin/ip "$@"; }; '

@@ -26,25 +26,23 @@ import itertools
 import re
 import time
 
-from harness import (BOARD_SYSFS, GuestError, Nested, abi_define,
-                     board_stat, guests, host_cpu_times, iperf3_mbps,
-                     steal_percent)
+from harness import (BOARD_SYSFS, L2_BOOT_ATTEMPTS, Nested, abi_define,
+                     board_stat, boot_l2, guests, host_cpu_times,
+                     iperf3_mbps, steal_percent)
 from test_nested import send_file
 
 WIRE = '/tmp/kvm-wire.sock'
 KVM_DEBUGFS = '/sys/kernel/debug/kvm'
 IRQ_ID = abi_define('SELFVIRT_REG_IRQ_ID')    # then IRQ_MASK, IRQ_PENDING
-BOOT_ATTEMPTS = 2
 
 
-class L2Board:
+class L2Board(Nested):
     """An L2 VM in L1 @l1 with a selfvirt-nic on the wire, driven through
     its agent, and its QEMU's human monitor on a pipe."""
 
     def __init__(self, l1, side, irq_mode, ioeventfd, irqfd, slot):
-        self.l1 = l1
-        self.name = f'kvm{side}'
-        self.mon = f'/tmp/{self.name}.mon'
+        name = f'kvm{side}'
+        self.mon = f'/tmp/{name}.mon'
         net = f'stream,id=wire,addr.type=unix,addr.path={WIRE},' + \
               ('server=on' if side == 0 else 'server=off,reconnect-ms=200')
         dev = (f'selfvirt-nic,netdev=wire,vifs=4,addr=05.0,'
@@ -54,7 +52,7 @@ class L2Board:
                f'mkfifo {self.mon}.in {self.mon}.out; '
                f'setsid sh -c "cat {self.mon}.out > {self.mon}.log" '
                '< /dev/null > /dev/null 2>&1 &')
-        self.vm = Nested(self.name, l1, [
+        super().__init__(name, l1, [
             ['-netdev', net], ['-device', dev],
             ['-chardev', f'pipe,id=mon0,path={self.mon}'],
             ['-mon', 'chardev=mon0,mode=readline']], slot=slot)
@@ -84,9 +82,6 @@ class L2Board:
         return (int(self.l1.out(f'cat {d}/mmio_exits')),
                 int(self.l1.out(f'cat {d}/exits')))
 
-    def board_stat(self, name):
-        return board_stat(self.vm, name)
-
 
 def traffic(a, b):
     """ping, psapp, a file each way checked by sha256, and iperf3."""
@@ -110,29 +105,13 @@ def traffic(a, b):
 def boot(l1, slots, side, irq_mode, ioeventfd, irqfd):
     """One L2 board, booted (once more if its VM did not come up: TCG's
     emulated SVM, not the board, above) with the driver loaded."""
-    for attempt in range(1, BOOT_ATTEMPTS + 1):
-        e = L2Board(l1, side, irq_mode, ioeventfd, irqfd, next(slots))
-        e.vm.launch()
-        try:
-            e.vm.wait_ready()
-        except (GuestError, TimeoutError) as err:
-            stop(l1, e)
-            if attempt == BOOT_ATTEMPTS:
-                raise
-            print(f'{e.name}: did not come up ({err}); booting it again')
-            continue
-        e.vm.run('modprobe selfvirt vifs=1; ip link set eth0 up; '
-                 f'ip addr add 10.9.0.{side + 1}/24 dev eth0')
-        e.bar0 = int(e.vm.out('cat /sys/bus/pci/devices/0000:00:05.0/'
-                              'resource').split()[0], 16)
-        return e
-    raise AssertionError('not reached')
-
-
-def stop(l1, e):
-    e.vm.shutdown()
-    l1.run(f'while kill -0 $(cat /tmp/{e.name}.pid) 2>/dev/null; '
-           'do sleep 0.2; done', timeout=60)
+    e = boot_l2(lambda: L2Board(l1, side, irq_mode, ioeventfd, irqfd,
+                                next(slots)))
+    e.run('modprobe selfvirt vifs=1; ip link set eth0 up; '
+          f'ip addr add 10.9.0.{side + 1}/24 dev eth0')
+    e.bar0 = int(e.out('cat /sys/bus/pci/devices/0000:00:05.0/'
+                       'resource').split()[0], 16)
+    return e
 
 
 def one_setup(l1, slots, irq_mode, ioeventfd='on', irqfd='on'):
@@ -143,20 +122,20 @@ def one_setup(l1, slots, irq_mode, ioeventfd='on', irqfd='on'):
     try:
         ends.append(boot(l1, slots, 1, irq_mode, ioeventfd, irqfd))
         a, b = ends
-        before = [(e.exits(), e.board_stat('wire_tx_frames') +
-                   e.board_stat('wire_rx_frames')) for e in ends]
+        before = [(e.exits(), board_stat(e, 'wire_tx_frames') +
+                   board_stat(e, 'wire_rx_frames')) for e in ends]
         for e in ends:
             e.hmp('sync-profile reset')
             e.hmp('sync-profile on')
         host = host_cpu_times()
-        rtt_us, mbps = traffic(a.vm, b.vm)
+        rtt_us, mbps = traffic(a, b)
         steal = steal_percent(host, host_cpu_times())
         for e, ((mmio0, exits0), frames0) in zip(ends, before):
             bql = e.bql_count()
             e.hmp('sync-profile off')
             mmio, exits = e.exits()
-            frames = e.board_stat('wire_tx_frames') + \
-                e.board_stat('wire_rx_frames') - frames0
+            frames = board_stat(e, 'wire_tx_frames') + \
+                board_stat(e, 'wire_rx_frames') - frames0
             print(f'{irq_mode} ioeventfd={ioeventfd} irqfd={irqfd} '
                   f'{e.name}: {frames} frames; per frame '
                   f'{(mmio - mmio0) / frames:.3f} MMIO exits to QEMU, '
@@ -164,14 +143,14 @@ def one_setup(l1, slots, irq_mode, ioeventfd='on', irqfd='on'):
                   f'{bql / frames:.2f} BQL acquisitions; '
                   f'psapp {rtt_us:.0f} us, iperf3 {mbps:.0f} Mbit/s; '
                   f'steal {steal:.1f}%')
-            eventfds = e.board_stat('doorbell_eventfds')
-            irqfds = e.board_stat('irqfds')
+            eventfds = board_stat(e, 'doorbell_eventfds')
+            irqfds = board_stat(e, 'irqfds')
             assert (eventfds > 0) == (ioeventfd == 'on'), eventfds
             assert (irqfds > 0) == (irqfd == 'on'), irqfds
             if irqfd == 'off' or irq_mode == 'msix':
                 # MSI-X by irqfd alone; the identifier's BQL path sends
                 # only after a clear that left bits pending
-                assert (e.board_stat('irqs') > 0) == (irqfd == 'off')
+                assert (board_stat(e, 'irqs') > 0) == (irqfd == 'off')
     except Exception:
         # what each side's QEMU, guest and board were doing
         for e in ends:
@@ -182,20 +161,20 @@ def one_setup(l1, slots, irq_mode, ioeventfd='on', irqfd='on'):
                 f'cat /tmp/{e.name}.qemu.log; tail -20 /tmp/{e.name}.console; '
                 'dmesg | tail -20'))
             with contextlib.suppress(Exception):
-                print(e.vm.run(
+                print(e.run(
                     f'cat {BOARD_SYSFS}/board_stats; ethtool -S eth0; '
                     'grep -E "selfvirt|LOC" /proc/interrupts; '
                     'dmesg | tail -5', timeout=20, check=False)[1])
         raise
     finally:
         for e in ends:
-            stop(l1, e)
+            e.shutdown_and_wait()
 
 
 def test_two_l2_vms_under_kvm_move_traffic_with_and_without_fast_paths():
     slots = itertools.count()
     with guests('kvm', [('l1', [])], nested=('l1',),
-                l2_agents=3 * 2 * BOOT_ATTEMPTS) as (l1,):
+                l2_agents=3 * 2 * L2_BOOT_ATTEMPTS) as (l1,):
         l1.run('modprobe kvm_amd')
         one_setup(l1, slots, 'identifier')
         one_setup(l1, slots, 'msix')
