@@ -63,7 +63,15 @@ Raw samples go to OUT/*.csv, figures and report.md to OUT (analysis.py).
       [--vm-widths 1,2,...] [--l2-mem SIZE] [--host-mem MIB]
       [--setups sv,sv-msix,bridged] [--ns 1,2,4,...] [--widths 1,2,...]
       [--no-fig7] [--no-fig4] [--no-mailbox]
-      [--variant LABEL:DEVICE_PROPS[:MODULE_PARAMS]] ...
+      [--variant LABEL:DEVICE_PROPS[:MODULE_PARAMS]] ... [--wire stream|tap]
+  tests/experiments/run.py --role left --peer HOST:PORT [--wire inet|dgram]
+      [the options above]
+  tests/experiments/run.py --role right --peer HOST:PORT [--wire inet|dgram]
+
+Two hosts over IP: with --role, this machine runs one L1 and the peer the
+other; the left side drives both, the right one boots what it asks for
+(RightHost, through remote.py's connection on PORT + 1, with the secret
+in SELFVIRT_PEER_KEY on both).
 
 A variant re-runs the namespaces' sv setup with other board properties or
 driver parameters and plots it beside the rest, e.g. --variant
@@ -83,10 +91,11 @@ sys.path.insert(0, os.path.join(HERE, '..', 'guest'))
 
 import analysis                                     # noqa: E402
 import bench_nested                                 # noqa: E402
+import remote                                       # noqa: E402
 from harness import (L2_AGENTS_MAX, THREAD_ROLES,  # noqa: E402
-                     cores_between,
+                     add_wire_args, check_wire_args, cores_between,
                      grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
-                     qemu_thread_cpu, vif_netns, wire, WIRES)
+                     qemu_thread_cpu, remote_end, vif_netns, wire)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
@@ -360,9 +369,7 @@ def run_setup(rnd, setup, props, params, cfg, rec, progress):
     bridged = 'nic_mode=1' in params
     dev = (f'selfvirt-nic,netdev=wire,vifs={max(nmax, 8)},addr=05.0' +
            (f',{props}' if props else ''))
-    with wire(cfg['wire']) as w, \
-            guests(f'experiments-{setup}', board_specs(w, dev),
-                   wrapper=w.wrapper) as (a, b):
+    with l1_pair(f'experiments-{setup}', dev, cfg) as (a, b):
         for g, host in ((a, 1), (b, 2)):
             if bridged:
                 setup_bridge(g, host, nmax)
@@ -451,11 +458,63 @@ def vm_point(rnd, setup, n, l1s, group, cfg, rec):
     rec.point(rnd, setup, n, lat, thr, t0, cpu0)
 
 
-def board_specs(w, dev):
-    """The two guests' specs, left and right: a selfvirt-nic @dev each, on
-    the ends of wire @w."""
-    return [('left', [w.ends[0], ['-device', dev + ',mac=52:54:00:5f:00:00']]),
-            ('right', [w.ends[1], ['-device', dev + ',mac=52:54:00:5f:01:00']])]
+def board_spec(side, end, dev):
+    """The spec of guest @side (0 left, 1 right): a selfvirt-nic @dev on
+    wire end @end (-netdev arguments)."""
+    return (('left', 'right')[side],
+            [end, ['-device', f'{dev},mac=52:54:00:5f:0{side}:00']])
+
+
+@contextlib.contextmanager
+def l1_pair(name, dev, cfg, nested=False, **kw):
+    """The two L1s, the paper's hosts, left and right, a selfvirt-nic @dev
+    each on the wire: both here, or (--role left) the right one on the
+    peer's host, booted there first.  @nested: L1s that run L2 VMs; @kw
+    goes to harness.guests."""
+    sides = ('left', 'right') if nested else ()
+    if not cfg['peer']:
+        with wire(cfg['wire']) as w, \
+                guests(name, [board_spec(i, end, dev)
+                              for i, end in enumerate(w.ends)],
+                       nested=sides, wrapper=w.wrapper, **kw) as (a, b):
+            yield a, b
+        return
+    right = cfg['peer'].root()
+    b = right.boot(name, dev, nested, **kw)
+    try:
+        end = remote_end(cfg['wire'], 'left', cfg['peer_addr'])
+        with guests(name, [board_spec(0, end, dev)], nested=sides,
+                    **kw) as (a,):
+            yield a, b
+    finally:
+        right.close()
+
+
+class RightHost:
+    """The right side of a run over two hosts (--role right): the L1 that
+    the left side asks for, on the wire to the left, and the fleets of L2
+    VMs in it; the left side's Remote objects use them (remote.serve)."""
+
+    def __init__(self, kind, peer):
+        self.kind, self.peer = kind, peer
+        self.stack = contextlib.ExitStack()
+
+    def boot(self, name, dev, nested=False, **kw):
+        """The right L1 for l1_pair (the last one shut down first)."""
+        self.stack.close()
+        spec = board_spec(1, remote_end(self.kind, 'right', self.peer), dev)
+        print(f'experiments: right side: booting {name}', flush=True)
+        g, = self.stack.enter_context(guests(
+            name, [spec], nested=('right',) if nested else (), **kw))
+        return g
+
+    @staticmethod
+    def fleet(l1, *args):
+        """A bench_nested.Fleet in the right L1 @l1."""
+        return bench_nested.Fleet(l1, *args)
+
+    def close(self):
+        self.stack.close()
 
 
 @contextlib.contextmanager
@@ -463,10 +522,9 @@ def vm_hosts(name, props, vms, cfg):
     """Two L1s (the paper's hosts) with room for @vms L2 VMs each."""
     dev = (f'selfvirt-nic,netdev=wire,vifs={max(vms, 8)},addr=05.0' +
            (f',{props}' if props else ''))
-    with wire(cfg['wire']) as w, \
-            guests(name, board_specs(w, dev), nested=('left', 'right'),
-                   nested_mem=bench_nested.l1_mem(vms, cfg['l2_mem']),
-                   l2_agents=vms, wrapper=w.wrapper) as (a, b):
+    with l1_pair(name, dev, cfg, nested=True,
+                 nested_mem=bench_nested.l1_mem(vms, cfg['l2_mem']),
+                 l2_agents=vms) as (a, b):
         for g in (a, b):
             g.run('modprobe kvm_amd')
         yield a, b
@@ -526,9 +584,7 @@ def run_identifier(rnd, width, cfg, rec, progress):
     props = 'irq-mode=msix' if width == 'msix' else f'irq-id-width={width}'
     dev = f'selfvirt-nic,netdev=wire,vifs={FIG7_GUESTS},addr=05.0,{props}'
     what = 'MSI-X' if width == 'msix' else f'{width}-bit identifier'
-    with wire(cfg['wire']) as w, \
-            guests(f'experiments-fig7-{width}', board_specs(w, dev),
-                   wrapper=w.wrapper) as (a, b):
+    with l1_pair(f'experiments-fig7-{width}', dev, cfg) as (a, b):
         vif_netns(a, FIG7_GUESTS, 1)
         vif_netns(b, FIG7_GUESTS, 2)
         progress.step(f'round {rnd}/{cfg["rounds"]} fig7 {what}, '
@@ -584,9 +640,7 @@ def run_stages(rnd, mode, cfg, rec, progress):
     nmax = max(FIG4_NS)
     dev = (f'selfvirt-nic,netdev=wire,vifs={nmax},addr=05.0,id=sv,'
            f'stage-timing=on,irq-mode={mode}')
-    with wire(cfg['wire']) as w, \
-            guests(f'experiments-fig4-{mode}', board_specs(w, dev),
-                   wrapper=w.wrapper) as (a, b):
+    with l1_pair(f'experiments-fig4-{mode}', dev, cfg) as (a, b):
         boards = {'left': a, 'right': b}
         for g, host in ((a, 1), (b, 2)):
             vif_netns(g, 1, host, 'cost_stats=1')
@@ -705,16 +759,43 @@ def host_available_mib():
     raise RuntimeError('no MemAvailable in /proc/meminfo')
 
 
-def vms_fit(n, cfg, host_mem):
-    """Whether two L1s with @n L2 VMs each fit in @host_mem MiB; if not,
+def vms_fit(n, cfg, host_mem, l1s):
+    """Whether @l1s L1s with @n L2 VMs each fit in @host_mem MiB; if not,
     say so."""
-    need = 2 * bench_nested.mib(bench_nested.l1_mem(n, cfg['l2_mem']))
+    need = l1s * bench_nested.mib(bench_nested.l1_mem(n, cfg['l2_mem']))
     if need <= host_mem:
         return True
-    print(f'experiments: {n} L2 VMs a side need {need} MiB for the two '
-          f'L1s, more than {host_mem} MiB (--host-mem): n = {n} left out',
-          flush=True)
+    which = "this host's L1" if l1s == 1 else 'the two L1s'
+    print(f'experiments: {n} L2 VMs a side need {need} MiB for '
+          f'{which}, more than '
+          f'{host_mem} MiB (--host-mem): n = {n} left out', flush=True)
     return False
+
+
+def serve_right(ap, args, key):
+    """--role right: boot what the left side asks for, until it is done."""
+    given = [f'--{k.replace("_", "-")}' for k, v in vars(args).items()
+             if k not in ('role', 'peer', 'wire') and v != ap.get_default(k)]
+    if given:
+        ap.error(f'{", ".join(given)}: the left side chooses what runs; '
+                 '--role right takes --peer and --wire only')
+    host = RightHost(args.wire, args.peer)
+    try:
+        remote.serve(args.peer[1] + remote.CONTROL_PORT_OFFSET, host, key)
+    finally:
+        host.close()
+    return 0
+
+
+@contextlib.contextmanager
+def right_side(args, key):
+    """The Link to the right side (--role left), or None."""
+    if not args.role:
+        yield None
+        return
+    host, port = args.peer
+    with remote.link(host, port + remote.CONTROL_PORT_OFFSET, key) as link:
+        yield link
 
 
 def main():
@@ -749,12 +830,21 @@ def main():
                     help='no Fig. 4 (stage costs)')
     ap.add_argument('--no-mailbox', action='store_true',
                     help='no Figs. 5, 9 and 10 (the mdev VIFs from user space)')
-    ap.add_argument('--wire', choices=WIRES, default='stream',
-                    help='what joins the two hosts (tap: a bridge, root)')
     ap.add_argument('--variant', type=parse_variant, action='append',
                     default=[], help='LABEL:DEVICE_PROPS[:MODULE_PARAMS]')
+    add_wire_args(ap)
     args = ap.parse_args()
-    cfg = dict(QUICK if args.quick else FULL, wire=args.wire)
+    check_wire_args(ap, args)
+    key = None
+    if args.role:
+        try:
+            key = remote.peer_key()
+        except ValueError as e:
+            ap.error(str(e))
+    if args.role == 'right':
+        return serve_right(ap, args, key)
+    cfg = dict(QUICK if args.quick else FULL, wire=args.wire, peer=None,
+               peer_addr=args.peer)
     if args.ns:
         cfg['ns'] = args.ns
     if args.widths:
@@ -774,7 +864,9 @@ def main():
             ap.error(f"unknown VM setup '{s}'; choose from "
                      f"{', '.join(VM_SETUPS)}")
     host_mem = args.host_mem or host_available_mib() - 2048
-    cfg['vm_ns'] = [n for n in cfg['vm_ns'] if vms_fit(n, cfg, host_mem)]
+    l1s_here = 1 if args.role else 2
+    cfg['vm_ns'] = [n for n in cfg['vm_ns']
+                    if vms_fit(n, cfg, host_mem, l1s_here)]
     if vm_setups and not cfg['vm_ns']:
         ap.error(f'no L2 VM count fits in {host_mem} MiB (--host-mem)')
     ns_widths = bool(args.widths or args.setups)
@@ -809,27 +901,28 @@ def main():
                                          len(fig4) * len(fig4_modes) +
                                          mailbox_points))
     rec = Recorder()
-    for rnd in range(1, cfg['rounds'] + 1):
-        for setup in vm_setups:
-            run_vms(rnd, setup, cfg, rec, progress)
-            rec.save(args.out)
-        for width in vm_widths:
-            run_vm_identifier(rnd, width, cfg, rec, progress)
-            rec.save(args.out)
-        for setup, props, params in setups:
-            run_setup(rnd, setup, props, params, cfg, rec, progress)
-            rec.save(args.out)      # a crash later keeps what was measured
-        for width in widths:
-            run_identifier(rnd, width, cfg, rec, progress)
-            rec.save(args.out)
-        for mode in fig4_modes if fig4 else ():
-            run_stages(rnd, mode, cfg, rec, progress)
-            rec.save(args.out)
-        for board in boards:
-            run_mailbox(rnd, board, cfg, rec, progress)
-            rec.save(args.out)
+    # each boot of the round, in order: the rounds interleave the setups
+    plan = ([lambda r, s=s: run_vms(r, s, cfg, rec, progress)
+             for s in vm_setups] +
+            [lambda r, w=w: run_vm_identifier(r, w, cfg, rec, progress)
+             for w in vm_widths] +
+            [lambda r, s=s: run_setup(r, *s, cfg, rec, progress)
+             for s in setups] +
+            [lambda r, w=w: run_identifier(r, w, cfg, rec, progress)
+             for w in widths] +
+            [lambda r, m=m: run_stages(r, m, cfg, rec, progress)
+             for m in (fig4_modes if fig4 else ())] +
+            [lambda r, b=b: run_mailbox(r, b, cfg, rec, progress)
+             for b in boards])
+    with right_side(args, key) as cfg['peer']:
+        for rnd in range(1, cfg['rounds'] + 1):
+            for boot in plan:
+                boot(rnd)
+                rec.save(args.out)  # a crash later keeps what was measured
+    where = (f'the right L1 on {args.peer[0]} over {cfg["wire"]}'
+             if args.role else f'a {cfg["wire"]} wire')
     meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
-            f'a {cfg["wire"]} wire; '
+            f'{where}; '
             f'{cfg["probes"]} probes per flow, iperf3 {cfg["seconds"]} s; '
             f'VM setups {", ".join(vm_setups) or "none"} at n = '
             f'{cfg["vm_ns"]} ({cfg["l2_mem"]} an L2 VM), Fig. 7 with VMs '

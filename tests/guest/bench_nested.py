@@ -34,6 +34,7 @@ from harness import (L2_AGENTS_MAX, Nested, abi_define, board_stat, guests,
                      host_cpu_times, ping_rtts, quote, steal_percent,
                      vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
+from remote import host_of
 
 
 # The L2 VMs' memory: enough for the L2 image (build-l2.sh) to boot, load
@@ -237,11 +238,14 @@ def l2_down(a, l2s, uuids):
 def fleets(l1s, shape, rnd, vms=0, gap_us=0, tso=True, mem=L2_MEM):
     """A Fleet in each L1 of @l1s (the first the clients, 10.9.i.3; the
     second, if any, the servers, 10.9.i.2), grown to @vms; always shuts
-    them down and removes the mdevs."""
+    them down and removes the mdevs.  An L1 on another host
+    (remote.Remote) gets its Fleet made there."""
     made = []
     try:
         for side, l1 in enumerate(l1s):
-            made.append(Fleet(l1, shape, rnd, side, gap_us, tso, mem))
+            there = host_of(l1)
+            make = there.fleet if there else Fleet
+            made.append(make(l1, shape, rnd, side, gap_us, tso, mem))
         if vms:
             grow(made, vms)
         yield made

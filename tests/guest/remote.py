@@ -1,0 +1,203 @@
+"""The other host of a two-host run: its guests used from this one.
+
+The right side (serve) keeps its own guests, L2 VMs and fleets, and answers
+calls on them over one connection of multiprocessing.connection: pickled
+messages, each side proving the shared key (SELFVIRT_PEER_KEY) by HMAC
+before anything is unpickled.  On the left, a Remote stands for one object
+there: attribute reads and method calls go over, and objects that come
+back are Remotes again.  Code written for two local guests runs unchanged
+with one of them on another machine.
+
+The control connection is the peer's wire port plus CONTROL_PORT_OFFSET,
+always TCP; the wire itself (inet or dgram) is the guests' own.
+"""
+
+import contextlib
+import os
+import threading
+import time
+import traceback
+from multiprocessing.connection import Client, Listener
+
+from harness import GuestError
+
+CONTROL_PORT_OFFSET = 1
+KEY_ENV = 'SELFVIRT_PEER_KEY'
+CONNECT_S = 600         # how long the left side looks for the right one
+PLAIN = (bool, int, float, str, bytes, type(None))
+
+
+class RemoteError(GuestError):
+    """A call that raised on the other host; its traceback there."""
+
+
+def peer_key():
+    """The shared secret of both sides, from the environment; ValueError
+    saying how to set it."""
+    key = os.environ.get(KEY_ENV, '')
+    if len(key) < 16:
+        raise ValueError(f'both hosts need the same secret of 16 characters '
+                         f'or more in {KEY_ENV} (e.g. from "openssl rand '
+                         '-hex 16"): the control connection runs commands '
+                         'in the guests')
+    return key.encode()
+
+
+class _Handle:
+    """An object kept on the other side, by number."""
+
+    def __init__(self, number):
+        self.number = number
+
+
+class _Exports:
+    """The serving side's objects, numbered as they go out."""
+
+    def __init__(self, root):
+        self.objects = {0: root}
+        self.numbers = {id(root): 0}
+
+    def out(self, value):
+        if isinstance(value, PLAIN):
+            return value
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.out(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.out(v) for k, v in value.items()}
+        number = self.numbers.get(id(value))
+        if number is None:
+            number = len(self.objects)
+            self.objects[number] = value
+            self.numbers[id(value)] = number
+        return _Handle(number)
+
+    def into(self, value):
+        if isinstance(value, _Handle):
+            return self.objects[value.number]
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.into(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.into(v) for k, v in value.items()}
+        return value
+
+
+def _answer(exports, request):
+    """What one request (op, number, name, args, kwargs) gets back."""
+    op, number, name, args, kwargs = request
+    obj = exports.objects[number]
+    if op == 'getattr':
+        value = getattr(obj, name)
+        if callable(value) and not isinstance(value, type):
+            return ('method', None)
+        return ('value', exports.out(value))
+    if op == 'call':
+        method = getattr(obj, name)
+        result = method(*exports.into(args), **exports.into(kwargs))
+        return ('value', exports.out(result))
+    raise ValueError(f'no operation {op!r}')
+
+
+def serve(port, root, key):
+    """Answer one left side's calls on @root (object 0) until it hangs up."""
+    with Listener(('', port), authkey=key) as listener:
+        print(f'remote: waiting for the left side on port {port}', flush=True)
+        with listener.accept() as conn:
+            print(f'remote: left side {listener.last_accepted[0]} '
+                  'connected', flush=True)
+            exports = _Exports(root)
+            while True:
+                try:
+                    request = conn.recv()
+                except EOFError:
+                    return
+                try:
+                    conn.send(_answer(exports, request))
+                except Exception:   # the left side's error, not ours
+                    conn.send(('raise', traceback.format_exc()))
+
+
+class Link:
+    """The left side's connection to the right; one call at a time."""
+
+    def __init__(self, host, port, key, timeout=CONNECT_S):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.conn = Client((host, port), authkey=key)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise GuestError(f'no right side on {host} port {port} '
+                                     f'after {timeout} s')
+                time.sleep(1)
+        self.peer = f'{host}:{port}'
+        self.lock = threading.Lock()
+
+    def request(self, op, number, name, args=(), kwargs=None):
+        with self.lock:
+            self.conn.send((op, number, name, self._out(args),
+                            self._out(kwargs or {})))
+            kind, value = self.conn.recv()
+        if kind == 'raise':
+            raise RemoteError(f'on {self.peer}:\n{value}')
+        return kind, self._into(value)
+
+    def root(self):
+        return Remote(self, 0)
+
+    def close(self):
+        self.conn.close()
+
+    def _out(self, value):
+        if isinstance(value, Remote):
+            return _Handle(value._number)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._out(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._out(v) for k, v in value.items()}
+        return value
+
+    def _into(self, value):
+        if isinstance(value, _Handle):
+            return Remote(self, value.number)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._into(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._into(v) for k, v in value.items()}
+        return value
+
+
+class Remote:
+    """An object on the other host: its attributes and methods, through
+    the Link."""
+
+    def __init__(self, link, number):
+        self._link = link
+        self._number = number
+
+    def __getattr__(self, name):
+        if name.startswith('_'):
+            raise AttributeError(name)
+        kind, value = self._link.request('getattr', self._number, name)
+        if kind == 'method':
+            return lambda *a, **kw: self._link.request(
+                'call', self._number, name, a, kw)[1]
+        return value
+
+    def __str__(self):
+        return f'{self._link.peer}#{self._number}'
+
+
+@contextlib.contextmanager
+def link(host, port, key):
+    """The Link to the right side at @host, control port @port."""
+    conn = Link(host, port, key)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def host_of(obj):
+    """The right side's root object if @obj lives there, else None."""
+    return obj._link.root() if isinstance(obj, Remote) else None
