@@ -276,7 +276,8 @@ bench-latency: all
 # The paper's central experiment: L2 VMs on their own VIFs against L2 VMs
 # behind an L1 bridge, 1, 2 and 4 at once (about 15 minutes).
 bench-nested: all
-	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5 --vms 1,2,4
+	$(PYTHON) tests/guest/bench_nested.py --runs 3 --seconds 5 --vms 1,2,4 \
+	    --save $(BUILD)/bench-nested.json
 
 # The paper's section 4 and 5 experiments with L2 VMs as the guests: CSVs,
 # figures and report.md in build/experiments (QUICK=1: a reduced set; times

@@ -5,11 +5,13 @@
     scripts/bench-table.py --update DOC          rewrite DOC's tables
     scripts/bench-table.py --check DOC           exit 1 if one is stale
 
-RESULTS.json is what ``tests/guest/bench.py --save`` writes: every run's
-figures.  A table in DOC sits between ``<!-- bench-table PATH -->`` and
-``<!-- end bench-table -->``, PATH relative to DOC: the medians per model
-with their ratios to virtio-net and e1000, then the host cores by QEMU
-thread; above them the date, the commit, the host's steal and the command.
+RESULTS.json is what ``tests/guest/bench.py --save`` (or bench_kvm.py's,
+or bench_nested.py's) writes: every run's figures.  A table in DOC sits
+between ``<!-- bench-table PATH -->`` and ``<!-- end bench-table -->``, PATH
+relative to DOC: the medians per model with their ratios to virtio-net and
+e1000, then the host cores by QEMU thread (bench_nested.py's: per count of
+L2 VMs, direct against bridged); above them the date, the commit, the
+host's steal and the command.
 """
 
 import json
@@ -27,17 +29,48 @@ def _median(values):
     return statistics.median(values)
 
 
+def _header(results, setting):
+    return [f"{results['started']} to {results['ended']}, code of "
+            f"{results['commit']}, {results['steal_percent']}% steal, "
+            f"{results['runs']} runs of {results['seconds']} s interleaved, "
+            f"medians, {setting}, `{results['command']}`:", '']
+
+
+def _median_of(values):
+    """The median of the values that are not None, or None."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def nested_table(results):
+    """Markdown for bench_nested.py's results: per count of L2 VMs, the
+    direct path against the bridged one."""
+    med = {(p['vms'], p['shape']): {k: _median_of(p[k]) for k in p
+                                    if isinstance(p[k], list)}
+           for p in results['points']}
+    out = _header(results, results['setting'])
+    out += ['| L2 VMs | direct Mbit/s | bridged Mbit/s | ratio | '
+            'direct RTT ms | bridged RTT ms | ratio | L1 traps per L2 '
+            'packet | per wire frame |', '|---|---|---|---|---|---|---|---|---|']
+    for n in sorted({vms for vms, _ in med}):
+        d, b = med[(n, 'direct')], med[(n, 'bridged')]
+        out.append(f"| {n} | {d['mbps']:.1f} | {b['mbps']:.1f} | "
+                   f"{d['mbps'] / b['mbps']:.2f}x | {d['rtt_ms']:.2f} | "
+                   f"{b['rtt_ms']:.2f} | {d['rtt_ms'] / b['rtt_ms']:.2f}x | "
+                   f"{d['traps_per_l2_packet']:.3f} | "
+                   f"{d['traps_per_wire_frame']:.3f} |")
+    return '\n'.join(out) + '\n'
+
+
 def table(results):
     """Markdown for one results document."""
+    if results.get('bench') == 'nested':
+        return nested_table(results)
     models, wire = results['models'], results['wire']
     med = {m: {k: _median(v[k]) for k in ('mbps', 'rtt_ms', 'probe_us',
                                           'cores_per_gbit')}
            for m, v in models.items()}
-    out = [f"{results['started']} to {results['ended']}, code of "
-           f"{results['commit']}, {results['steal_percent']}% steal, "
-           f"{results['runs']} runs of {results['seconds']} s interleaved, "
-           f"medians, {results.get('setting', f'a {wire} wire')}, "
-           f"`{results['command']}`:", '']
+    out = _header(results, results.get('setting', f'a {wire} wire'))
     # RTT against e1000 on L0 (the tap target), against virtio-net under
     # KVM (bench_kvm.py)
     rtt_ref = results.get('rtt_ref', 'e1000')

@@ -19,7 +19,10 @@ L2 frame (trapped doorbells and forwarded signals), with the host's steal
 time.
 
   tests/guest/bench_nested.py [--runs N] [--seconds S] [--vms 1,2,4]
-      [--board PROPS] [--signal-gap US] [--no-tso]
+      [--board PROPS] [--signal-gap US] [--no-tso] [--save FILE]
+
+--save writes every run's figures as JSON, from which
+scripts/bench-table.py makes docs/benchmarks.md's table.
 """
 
 import argparse
@@ -31,8 +34,8 @@ import sys
 import time
 
 from harness import (L2_AGENTS_MAX, Nested, abi_define, board_stat, guests,
-                     host_cpu_times, ping_rtts, quote, steal_percent,
-                     vif_netns, wire_pair)
+                     host_cpu_times, ping_rtts, quote, run_started,
+                     steal_percent, vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
 from remote import host_of
 
@@ -299,6 +302,30 @@ def one_run(a, shape, seconds, rnd, vms=1, gap_us=0, tso=True):
              (bells + signals) / wire)
 
 
+def save(args, started, steal, results):
+    """Every run's figures as JSON in args.save, for scripts/bench-table.py;
+    @started: (date, commit)."""
+    setting = (f'signal gap {args.signal_gap} us, TSO in L2 '
+               f'{"off" if args.no_tso else "on"}'
+               + (f', board {args.board}' if args.board else ''))
+    doc = {'bench': 'nested',
+           'command': 'tests/guest/bench_nested.py ' + ' '.join(sys.argv[1:]),
+           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
+           'commit': started[1], 'steal_percent': round(steal, 1),
+           'runs': args.runs, 'seconds': args.seconds, 'setting': setting,
+           'points': [{'vms': n, 'shape': shape,
+                       'mbps': [r[0] for r in runs],
+                       'rtt_ms': [r[1] for r in runs],
+                       'traps_per_l2_packet': [r[2] for r in runs],
+                       'traps_per_wire_frame': [r[3][3] if r[3] else None
+                                                for r in runs]}
+                      for (n, shape), runs in results.items()]}
+    with open(args.save, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1)
+        f.write('\n')
+    print(f'bench_nested: results in {args.save}')
+
+
 def vm_counts(text):
     try:
         vms = sorted({int(x) for x in text.split(',')})
@@ -324,6 +351,8 @@ def main():
     ap.add_argument('--no-tso', action='store_true',
                     help='TSO and GSO off in the L2 VMs: every frame an '
                     'Ethernet frame, as in the paper')
+    ap.add_argument('--save', metavar='FILE',
+                    help='every run\'s figures as JSON (scripts/bench-table.py)')
     args = ap.parse_args()
     if args.runs < 1 or args.seconds < 1:
         ap.error('--runs and --seconds must be at least 1')
@@ -336,6 +365,7 @@ def main():
         'netdev=wire,' \
         f'{args.board + "," if args.board else ""}mac=52:54:00:5f:0'
     results = {(n, s): [] for n in args.vms for s in ('direct', 'bridged')}
+    started = run_started()
     cpu0 = host_cpu_times()
     with guests('bench-nested', [('a', [server, ['-device', board + '0:00']]),
                                  ('b', [client, ['-device', board + '1:00']])],
@@ -359,6 +389,8 @@ def main():
                       f'{res[0]:7.1f} Mbit/s RTT {res[1]:.2f} ms{extra}',
                       flush=True)
     steal = steal_percent(cpu0, host_cpu_times())
+    if args.save:
+        save(args, started, steal, results)
 
     def median(runs, of):
         vals = [y for y in map(of, runs) if y is not None]

@@ -53,3 +53,36 @@ def test_a_stale_table_is_found_and_updated(tmp_path):
 def test_the_docs_tables_match_their_results():
     assert bench_table.main(['--check',
                              os.path.join(TOP, 'docs', 'benchmarks.md')]) == 0
+
+
+NESTED = {
+    'bench': 'nested', 'command': 'tests/guest/bench_nested.py --vms 1,2',
+    'started': '2026-12-05 17:00', 'ended': '2026-12-05 17:15',
+    'commit': 'def5678', 'steal_percent': 0.0, 'runs': 3, 'seconds': 5,
+    'setting': 'signal gap 0 us, TSO in L2 on',
+    'points': [
+        {'vms': 1, 'shape': 'direct', 'mbps': [400, 450, 440],
+         'rtt_ms': [2.7, 2.8, 2.6], 'traps_per_l2_packet': [0.2, 0.3, 0.25],
+         'traps_per_wire_frame': [0.01, 0.02, 0.01]},
+        {'vms': 1, 'shape': 'bridged', 'mbps': [200, 220, 250],
+         'rtt_ms': [5.6, 5.2, 5.4], 'traps_per_l2_packet': [None] * 3,
+         'traps_per_wire_frame': [None] * 3},
+        {'vms': 2, 'shape': 'direct', 'mbps': [300, 310, 320],
+         'rtt_ms': [3.0, 3.0, 3.0], 'traps_per_l2_packet': [0.3, 0.3, 0.3],
+         'traps_per_wire_frame': [0.02, 0.02, 0.02]},
+        {'vms': 2, 'shape': 'bridged', 'mbps': [100, 100, 100],
+         'rtt_ms': [6.0, 6.0, 6.0], 'traps_per_l2_packet': [None] * 3,
+         'traps_per_wire_frame': [None] * 3},
+    ],
+}
+
+
+def test_nested_direct_against_bridged():
+    text = bench_table.table(NESTED)
+    assert 'code of def5678, 0.0% steal' in text
+    assert 'signal gap 0 us, TSO in L2 on' in text
+    lines = [line for line in text.splitlines() if line.startswith('| ')]
+    assert lines[1] == ('| 1 | 440.0 | 220.0 | 2.00x | 2.70 | 5.40 | 0.50x '
+                        '| 0.250 | 0.010 |')
+    assert lines[2] == ('| 2 | 310.0 | 100.0 | 3.10x | 3.00 | 6.00 | 0.50x '
+                        '| 0.300 | 0.020 |')
