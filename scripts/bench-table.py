@@ -54,12 +54,22 @@ def nested_table(results):
             'packet | per wire frame |', '|---|---|---|---|---|---|---|---|---|']
     for n in sorted({vms for vms, _ in med}):
         d, b = med[(n, 'direct')], med[(n, 'bridged')]
-        out.append(f"| {n} | {d['mbps']:.1f} | {b['mbps']:.1f} | "
-                   f"{d['mbps'] / b['mbps']:.2f}x | {d['rtt_ms']:.2f} | "
-                   f"{b['rtt_ms']:.2f} | {d['rtt_ms'] / b['rtt_ms']:.2f}x | "
-                   f"{d['traps_per_l2_packet']:.3f} | "
-                   f"{d['traps_per_wire_frame']:.3f} |")
+        out.append(f"| {n} | {_fig(d['mbps'], 1)} | {_fig(b['mbps'], 1)} | "
+                   f"{_ratio(d['mbps'], b['mbps'])} | "
+                   f"{_fig(d['rtt_ms'], 2)} | {_fig(b['rtt_ms'], 2)} | "
+                   f"{_ratio(d['rtt_ms'], b['rtt_ms'])} | "
+                   f"{_fig(d['traps_per_l2_packet'], 3)} | "
+                   f"{_fig(d['traps_per_wire_frame'], 3)} |")
     return '\n'.join(out) + '\n'
+
+
+def _fig(value, places):
+    """@value with @places decimals, or '-' when there is none."""
+    return '-' if value is None else f'{value:.{places}f}'
+
+
+def _ratio(a, b):
+    return '-' if a is None or not b else f'{a / b:.2f}x'
 
 
 def table(results):

@@ -480,14 +480,17 @@ def l1_pair(name, dev, cfg, nested=False, **kw):
             yield a, b
         return
     right = cfg['peer'].root()
-    b = right.boot(name, dev, nested, **kw)
+    b = right.boot(name, dev, cfg['wire'], nested, **kw)
     try:
         end = remote_end(cfg['wire'], 'left', cfg['peer_addr'])
         with guests(name, [board_spec(0, end, dev)], nested=sides,
                     **kw) as (a,):
             yield a, b
-    finally:
-        right.close()
+    except BaseException:
+        with contextlib.suppress(Exception):    # the first error counts
+            right.close()
+        raise
+    right.close()
 
 
 class RightHost:
@@ -499,9 +502,13 @@ class RightHost:
         self.kind, self.peer = kind, peer
         self.stack = contextlib.ExitStack()
 
-    def boot(self, name, dev, nested=False, **kw):
-        """The right L1 for l1_pair (the last one shut down first)."""
+    def boot(self, name, dev, kind, nested=False, **kw):
+        """The right L1 for l1_pair (the last one shut down first), on the
+        left side's kind of wire."""
         self.stack.close()
+        if kind != self.kind:
+            raise ValueError(f'the left side runs a {kind} wire, this side '
+                             f'a {self.kind} one: give both the same --wire')
         spec = board_spec(1, remote_end(self.kind, 'right', self.peer), dev)
         print(f'experiments: right side: booting {name}', flush=True)
         g, = self.stack.enter_context(guests(
@@ -837,6 +844,9 @@ def main():
     check_wire_args(ap, args)
     key = None
     if args.role:
+        if ':' in args.peer[0]:
+            ap.error('--peer: the control connection is IPv4 only (an '
+                     'address or a name)')
         try:
             key = remote.peer_key()
         except ValueError as e:

@@ -24,18 +24,20 @@ def one_round(l1, rnd, batch):
     """Boot @batch L2 VMs at once; the names of those that did not come
     up."""
     vms = [Nested(f'boot{rnd}-{i}', l1, slot=i) for i in range(batch)]
-    for vm in vms:
-        vm.launch()
     lost = []
-    for vm in vms:
-        try:
-            vm.wait_ready(300)
-        except GuestError as err:
-            print(f'round {rnd + 1}: {vm.name} did not come up: {err}',
-                  flush=True)
-            lost.append(vm.name)
-    for vm in vms:
-        vm.shutdown_and_wait()
+    try:
+        for vm in vms:
+            vm.launch()
+        for vm in vms:
+            try:
+                vm.wait_ready(300)
+            except (GuestError, TimeoutError) as err:
+                print(f'round {rnd + 1}: {vm.name} did not come up: {err!r}',
+                      flush=True)
+                lost.append(vm.name)
+    finally:
+        for vm in vms:
+            vm.shutdown_and_wait()
     return lost
 
 

@@ -2,21 +2,27 @@
 
 The right side (serve) keeps its own guests, L2 VMs and fleets, and answers
 calls on them over one connection of multiprocessing.connection: pickled
-messages, each side proving the shared key (SELFVIRT_PEER_KEY) by HMAC
-before anything is unpickled.  On the left, a Remote stands for one object
-there: attribute reads and method calls go over, and objects that come
-back are Remotes again.  Code written for two local guests runs unchanged
-with one of them on another machine.
+messages, after each side has proved the shared key (SELFVIRT_PEER_KEY) by
+HMAC.  The key keeps others from connecting; the messages after it are
+neither signed nor encrypted, so the two hosts need a network they trust
+(or an SSH tunnel for the control port).  On the left, a Remote stands for
+one object there: attribute reads and method calls go over, and objects
+that come back are Remotes again.  Code written for two local guests runs
+unchanged with one of them on another machine.
 
 The control connection is the peer's wire port plus CONTROL_PORT_OFFSET,
-always TCP; the wire itself (inet or dgram) is the guests' own.
+TCP over IPv4 (multiprocessing's); the wire itself (inet or dgram) is the
+guests' own.  TCP keepalives end a connection whose peer has gone without
+a word within about two minutes.
 """
 
 import contextlib
 import os
+import socket
 import threading
 import time
 import traceback
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 
 from harness import GuestError
@@ -24,6 +30,8 @@ from harness import GuestError
 CONTROL_PORT_OFFSET = 1
 KEY_ENV = 'SELFVIRT_PEER_KEY'
 CONNECT_S = 600         # how long the left side looks for the right one
+KEEPALIVE = ((socket.TCP_KEEPIDLE, 60), (socket.TCP_KEEPINTVL, 10),
+             (socket.TCP_KEEPCNT, 6))
 PLAIN = (bool, int, float, str, bytes, type(None))
 
 
@@ -41,6 +49,15 @@ def peer_key():
                          '-hex 16"): the control connection runs commands '
                          'in the guests')
     return key.encode()
+
+
+def _keepalive(conn):
+    """TCP keepalives on @conn's socket: a peer gone silent ends it."""
+    sock = socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    with sock:                  # a duplicate: closing it keeps conn's
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for option, value in KEEPALIVE:
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 class _Handle:
@@ -97,23 +114,37 @@ def _answer(exports, request):
     raise ValueError(f'no operation {op!r}')
 
 
+def _accept(listener):
+    """The first connection that proves the key; others are turned away."""
+    while True:
+        try:
+            return listener.accept()
+        except (AuthenticationError, EOFError, OSError) as err:
+            print(f'remote: a connection turned away: {err!r}', flush=True)
+
+
 def serve(port, root, key):
-    """Answer one left side's calls on @root (object 0) until it hangs up."""
+    """Answer one left side's calls on @root (object 0) until it hangs up
+    or goes silent."""
     with Listener(('', port), authkey=key) as listener:
         print(f'remote: waiting for the left side on port {port}', flush=True)
-        with listener.accept() as conn:
+        with _accept(listener) as conn:
+            _keepalive(conn)
             print(f'remote: left side {listener.last_accepted[0]} '
                   'connected', flush=True)
             exports = _Exports(root)
             while True:
                 try:
                     request = conn.recv()
-                except EOFError:
+                except (EOFError, OSError):
                     return
                 try:
-                    conn.send(_answer(exports, request))
+                    answer = _answer(exports, request)
+                except AttributeError as err:
+                    answer = ('noattr', str(err))
                 except Exception:   # the left side's error, not ours
-                    conn.send(('raise', traceback.format_exc()))
+                    answer = ('raise', traceback.format_exc())
+                conn.send(answer)
 
 
 class Link:
@@ -125,28 +156,45 @@ class Link:
             try:
                 self.conn = Client((host, port), authkey=key)
                 break
-            except ConnectionRefusedError:
+            except AuthenticationError:
+                raise
+            except OSError:         # not up yet, or not reachable yet
                 if time.monotonic() > deadline:
                     raise GuestError(f'no right side on {host} port {port} '
                                      f'after {timeout} s')
                 time.sleep(1)
+        _keepalive(self.conn)
         self.peer = f'{host}:{port}'
         self.lock = threading.Lock()
+        self.broken = None
 
     def request(self, op, number, name, args=(), kwargs=None):
         with self.lock:
-            self.conn.send((op, number, name, self._out(args),
-                            self._out(kwargs or {})))
-            kind, value = self.conn.recv()
+            if self.broken:
+                raise RemoteError(f'the link to {self.peer} broke earlier: '
+                                  f'{self.broken}')
+            try:
+                self.conn.send((op, number, name, self._out(args),
+                                self._out(kwargs or {})))
+                kind, value = self.conn.recv()
+            except BaseException as err:
+                # a reply may still be on its way: never read it as the
+                # answer to a later call
+                self.broken = repr(err)
+                self.conn.close()
+                raise
         if kind == 'raise':
             raise RemoteError(f'on {self.peer}:\n{value}')
+        if kind == 'noattr':
+            raise AttributeError(value)
         return kind, self._into(value)
 
     def root(self):
         return Remote(self, 0)
 
     def close(self):
-        self.conn.close()
+        if not self.broken:
+            self.conn.close()
 
     def _out(self, value):
         if isinstance(value, Remote):
