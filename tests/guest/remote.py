@@ -67,6 +67,16 @@ class _Handle:
         self.number = number
 
 
+def _walk(value, leaf):
+    """@value with @leaf applied to each thing in it that is not a list, a
+    tuple or a dict (what crosses: arguments, results)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_walk(v, leaf) for v in value)
+    if isinstance(value, dict):
+        return {k: _walk(v, leaf) for k, v in value.items()}
+    return leaf(value)
+
+
 class _Exports:
     """The serving side's objects, numbered as they go out."""
 
@@ -75,27 +85,23 @@ class _Exports:
         self.numbers = {id(root): 0}
 
     def out(self, value):
+        """@value as it crosses: objects by number."""
+        return _walk(value, self._export)
+
+    def into(self, value):
+        """What crossed as @value, the numbers made objects again."""
+        return _walk(value, lambda v: self.objects[v.number]
+                     if isinstance(v, _Handle) else v)
+
+    def _export(self, value):
         if isinstance(value, PLAIN):
             return value
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.out(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.out(v) for k, v in value.items()}
         number = self.numbers.get(id(value))
         if number is None:
             number = len(self.objects)
             self.objects[number] = value
             self.numbers[id(value)] = number
         return _Handle(number)
-
-    def into(self, value):
-        if isinstance(value, _Handle):
-            return self.objects[value.number]
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.into(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.into(v) for k, v in value.items()}
-        return value
 
 
 def _answer(exports, request):
@@ -197,22 +203,12 @@ class Link:
             self.conn.close()
 
     def _out(self, value):
-        if isinstance(value, Remote):
-            return _Handle(value._number)
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._out(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self._out(v) for k, v in value.items()}
-        return value
+        return _walk(value, lambda v: _Handle(v._number)
+                     if isinstance(v, Remote) else v)
 
     def _into(self, value):
-        if isinstance(value, _Handle):
-            return Remote(self, value.number)
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._into(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self._into(v) for k, v in value.items()}
-        return value
+        return _walk(value, lambda v: Remote(self, v.number)
+                     if isinstance(v, _Handle) else v)
 
 
 class Remote:
