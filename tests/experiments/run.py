@@ -794,17 +794,6 @@ def serve_right(ap, args, key):
     return 0
 
 
-@contextlib.contextmanager
-def right_side(args, key):
-    """The Link to the right side (--role left), or None."""
-    if not args.role:
-        yield None
-        return
-    host, port = args.peer
-    with remote.link(host, port + remote.CONTROL_PORT_OFFSET, key) as link:
-        yield link
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default='build/experiments')
@@ -924,7 +913,11 @@ def main():
              for m in (fig4_modes if fig4 else ())] +
             [lambda r, b=b: run_mailbox(r, b, cfg, rec, progress)
              for b in boards])
-    with right_side(args, key) as cfg['peer']:
+    # --role left: the Link to the right side, in cfg['peer']
+    link = contextlib.closing(remote.Link(
+        args.peer[0], args.peer[1] + remote.CONTROL_PORT_OFFSET, key)) \
+        if args.role else contextlib.nullcontext()
+    with link as cfg['peer']:
         for rnd in range(1, cfg['rounds'] + 1):
             for boot in plan:
                 boot(rnd)

@@ -16,7 +16,6 @@ guests' own.  TCP keepalives end a connection whose peer has gone without
 a word within about two minutes.
 """
 
-import contextlib
 import os
 import socket
 import threading
@@ -154,7 +153,8 @@ def serve(port, root, key):
 
 
 class Link:
-    """The left side's connection to the right; one call at a time."""
+    """The left side's connection to the right; one call at a time (with
+    contextlib.closing, closed at the end)."""
 
     def __init__(self, host, port, key, timeout=CONNECT_S):
         deadline = time.monotonic() + timeout
@@ -162,8 +162,6 @@ class Link:
             try:
                 self.conn = Client((host, port), authkey=key)
                 break
-            except AuthenticationError:
-                raise
             except OSError:         # not up yet, or not reachable yet
                 if time.monotonic() > deadline:
                     raise GuestError(f'no right side on {host} port {port} '
@@ -199,8 +197,7 @@ class Link:
         return Remote(self, 0)
 
     def close(self):
-        if not self.broken:
-            self.conn.close()
+        self.conn.close()       # closing twice is harmless
 
     def _out(self, value):
         return _walk(value, lambda v: _Handle(v._number)
@@ -230,16 +227,6 @@ class Remote:
 
     def __str__(self):
         return f'{self._link.peer}#{self._number}'
-
-
-@contextlib.contextmanager
-def link(host, port, key):
-    """The Link to the right side at @host, control port @port."""
-    conn = Link(host, port, key)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def host_of(obj):

@@ -1,6 +1,7 @@
 """tests/guest/remote.py: the control connection of a run over two hosts,
 served in a thread on the loopback with stand-ins for the guests."""
 
+import contextlib
 import os
 import socket
 import sys
@@ -62,7 +63,7 @@ def served():
 
 def test_calls_objects_and_errors_cross(served):
     port, host, thread = served
-    with remote.link('127.0.0.1', port, KEY) as link:
+    with contextlib.closing(remote.Link('127.0.0.1', port, KEY)) as link:
         root = link.root()
         board = root.board('left')
         assert isinstance(board, remote.Remote)
@@ -86,13 +87,13 @@ def test_a_wrong_key_is_turned_away(served):
     with pytest.raises(remote.AuthenticationError):
         remote.Link('127.0.0.1', port, b'not-the-key-at-all', timeout=5)
     assert thread.is_alive()          # still waiting for the right key
-    with remote.link('127.0.0.1', port, KEY) as link:
+    with contextlib.closing(remote.Link('127.0.0.1', port, KEY)) as link:
         assert link.root().board('b').name == 'b'
 
 
 def test_a_call_cut_short_breaks_the_link(served, monkeypatch):
     port, _, _ = served
-    with remote.link('127.0.0.1', port, KEY) as link:
+    with contextlib.closing(remote.Link('127.0.0.1', port, KEY)) as link:
         board = link.root().board('x')
 
         def interrupted():
