@@ -262,16 +262,20 @@ bench-tap: all
 bench-kvm: qemu nested
 	$(PYTHON) tests/guest/bench_kvm.py --runs 3 --seconds 5 --save $(BUILD)/bench-kvm.json
 
-# docs/benchmarks.md's tables made again from their stored results
-# (docs/results/*.json, written by bench.py --save); make check-host fails
-# when one is stale
+# The docs' tables made again from their stored results (docs/results/:
+# the benchmarks' --save JSON, the experiment kit's CSVs and run.json);
+# make check-host fails when one is stale
 docs-tables:
 	scripts/bench-table.py --update docs/benchmarks.md
+	scripts/bench-table.py --update docs/experiments.md
 
 # Where a ping's round trip goes, hop by hop, from the board's trace events
-# of two guests (about 1 minute).  LATENCY_ARGS: --board inline-wake-us=0, ...
+# of two guests, with every engine turn on the engine threads and with the
+# defaults (about 2 minutes).  LATENCY_ARGS: --nested, --irq-mode msix, ...
 bench-latency: all
-	$(PYTHON) tests/guest/latency_trace.py --count 50 $(LATENCY_ARGS)
+	$(PYTHON) tests/guest/latency_trace.py --count 50 \
+	    --board inline-wake-us=0 --board '' \
+	    --save $(BUILD)/bench-latency.json $(LATENCY_ARGS)
 
 # The paper's central experiment: L2 VMs on their own VIFs against L2 VMs
 # behind an L1 bridge, 1, 2 and 4 at once (about 15 minutes).
@@ -296,8 +300,7 @@ qemu-patches: $(BUILD)/config.mk
 # Device benchmark without a guest: switch frames/s, idle CPU.
 bench-device: qemu
 	$(NINJA) -C $(QEMU_BUILD) tests/qtest/selfvirt/selfvirt-bench
-	$(QEMU_BUILD)/pyvenv/bin/meson test -C $(QEMU_BUILD) --no-rebuild --benchmark \
-	    --suite selfvirt --verbose
+	scripts/bench-device.py $(QEMU_BUILD) --save $(BUILD)/bench-device.json
 
 clean:
 	-$(MAKE) -C guest-driver KDIR=$(KDIR) clean

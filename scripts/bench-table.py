@@ -1,28 +1,41 @@
 #!/usr/bin/python3
-"""The tables of docs/benchmarks.md, made from stored benchmark results.
+"""The tables of the docs, made from stored benchmark results.
 
     scripts/bench-table.py RESULTS.json          print the tables
     scripts/bench-table.py --update DOC          rewrite DOC's tables
     scripts/bench-table.py --check DOC           exit 1 if one is stale
 
 RESULTS.json is what ``tests/guest/bench.py --save`` (or bench_kvm.py's,
-or bench_nested.py's) writes: every run's figures.  A table in DOC sits
-between ``<!-- bench-table PATH -->`` and ``<!-- end bench-table -->``, PATH
-relative to DOC: the medians per model with their ratios to virtio-net and
-e1000, then the host cores by QEMU thread (bench_nested.py's: per count of
-L2 VMs, direct against bridged); above them the date, the commit, the
-host's steal and the command.
+bench_nested.py's, latency_trace.py's, scripts/bench-device.py's) writes:
+every run's figures.  A
+table in DOC sits between ``<!-- bench-table PATH -->`` and ``<!-- end
+bench-table -->``, PATH relative to DOC: the medians per model with their
+ratios to virtio-net and e1000, then the host cores by QEMU thread
+(bench_nested.py's: per count of L2 VMs, direct against bridged;
+latency_trace.py's: per hop, a column per board setting); above them the
+date, the commit, the host's steal and the command.
+
+A PATH that is a directory holds the experiment kit's CSVs and run.json
+(tests/experiments/run.py --out); ``<!-- bench-table DIR VIEW -->`` puts
+one of report.md's tables there (analysis.VIEWS: claims, fig2, fig3, ...),
+the claims with the run's date, commit and command.
 """
 
+import functools
 import json
 import os
 import re
 import statistics
 import sys
 
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, 'tests', 'experiments'))
+
+import analysis     # noqa: E402
+
 ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
-BLOCK = re.compile(r'(<!-- bench-table (\S+) -->\n)(.*?)(<!-- end bench-table -->)',
-                   re.S)
+BLOCK = re.compile(r'(<!-- bench-table (\S+)(?: (\w+))? -->\n)(.*?)'
+                   r'(<!-- end bench-table -->)', re.S)
 
 
 def _median(values):
@@ -63,6 +76,46 @@ def nested_table(results):
     return '\n'.join(out) + '\n'
 
 
+def latency_table(results):
+    """Markdown for latency_trace.py's results: a row per hop, a column per
+    board setting, medians in ms."""
+    cols = results['columns']
+    out = [f"{results['started']} to {results['ended']}, code of "
+           f"{results['commit']}, {results['steal_percent']}% steal, "
+           f"{results['pings']} pings, irq-mode={results['irq_mode']}, "
+           f"medians in ms, `{results['command']}`:", '',
+           '| hop | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
+    hops = list(dict.fromkeys(h for c in cols.values() for h in c))
+    for hop in hops:
+        out.append(f'| {hop} | ' + ' | '.join(_fig(c.get(hop), 3)
+                                             for c in cols.values()) + ' |')
+    return '\n'.join(out) + '\n'
+
+
+def device_table(results):
+    """Markdown for scripts/bench-device.py's results: the switch's rate
+    and CPU per frame per board, the host's memcpy beside them, idle."""
+    out = [f"{results['started']} to {results['ended']}, code of "
+           f"{results['commit']}, {results['steal_percent']}% steal, "
+           f"medians of 5 runs, `{results['command']}`:", '',
+           '| board | frame bytes | frames/s | per egress engine | Mbit/s | '
+           'CPU ns/frame: QEMU | egress | ingress |',
+           '|---|---|---|---|---|---|---|---|']
+    for r in results['switch']:
+        fps = r['frames_per_s']
+        out.append(f"| `{r['board']}` | {r['frame_bytes']} | {fps} | "
+                   f"{fps // r['egress_engines']} | "
+                   f"{fps * r['frame_bytes'] * 8 / 1e6:.0f} | "
+                   f"{r['cpu_ns_qemu']} | {r['cpu_ns_egress']} | "
+                   f"{r['cpu_ns_ingress']} |")
+    out += ['', f"`memcpy` of a 64-byte frame into a 16 MiB working set: "
+            f"{results['memcpy_ns_64']:.1f} ns; of a 1514-byte frame: "
+            f"{results['memcpy_ns_1514']:.1f} ns. Idle, 32 VIFs: QEMU (qtest "
+            f"accel, so device and main loop only) used "
+            f"{results['idle_core_percent']:.2f}% of a core."]
+    return '\n'.join(out) + '\n'
+
+
 def _fig(value, places):
     """@value with @places decimals, or '-' when there is none."""
     return '-' if value is None else f'{value:.{places}f}'
@@ -76,6 +129,10 @@ def table(results):
     """Markdown for one results document."""
     if results.get('bench') == 'nested':
         return nested_table(results)
+    if results.get('bench') == 'latency':
+        return latency_table(results)
+    if results.get('bench') == 'device':
+        return device_table(results)
     models, wire = results['models'], results['wire']
     med = {m: {k: _median(v[k]) for k in ('mbps', 'rtt_ms', 'probe_us',
                                           'cores_per_gbit')}
@@ -115,13 +172,38 @@ def _load(path):
         return json.load(f)
 
 
+@functools.lru_cache
+def _kit_run(out_dir):
+    return _load(os.path.join(out_dir, 'run.json')), analysis.load(out_dir)
+
+
+def kit_table(out_dir, name):
+    """Markdown for the table @name of the kit's results in @out_dir."""
+    if name not in analysis.VIEWS:
+        raise SystemExit(f"{out_dir}: no table '{name}'; choose from "
+                         f"{', '.join(analysis.VIEWS)}")
+    run, figures = _kit_run(out_dir)
+    text = analysis.view(figures, name)
+    if text is None:
+        raise SystemExit(f'{out_dir}: no {name} figures in these results')
+    if name == 'claims':
+        text = (f"{run['started']} to {run['ended']}, code of "
+                f"{run['commit']}, `{run['command']}`; " + text)
+    return text + '\n'
+
+
+def _block(top, m):
+    path = os.path.join(top, m[2])
+    text = kit_table(path, m[3]) if m[3] else table(_load(path))
+    return m[1] + text + m[5]
+
+
 def regenerate(doc_path):
     """DOC's text with every table made again from its results."""
     with open(doc_path, encoding='utf-8') as f:
         text = f.read()
     top = os.path.dirname(os.path.abspath(doc_path))
-    return BLOCK.sub(lambda m: m[1] + table(_load(os.path.join(top, m[2])))
-                     + m[4], text), text
+    return BLOCK.sub(lambda m: _block(top, m), text), text
 
 
 def main(argv):

@@ -37,6 +37,7 @@ figure is the median over rounds.
 import csv
 import os
 import statistics
+import types
 from collections import defaultdict
 
 # What each setup is, in the paper's words (legend and report)
@@ -1144,108 +1145,136 @@ EMULATION = """## What the emulation changes
 """
 
 
+def load(out_dir):
+    """Every figure's points from out_dir's CSVs, those that are there."""
+    d = types.SimpleNamespace()
+    d.lat_rows = read_csv(os.path.join(out_dir, 'fig2_latency.csv'))
+    d.thr_rows = read_csv(os.path.join(out_dir, 'fig3_throughput.csv'))
+    d.host_rows = read_optional(out_dir, 'host.csv')
+    d.lat, d.thr = latency_points(d.lat_rows), throughput_points(d.thr_rows)
+    ident_rows = read_optional(out_dir, 'fig7_identifier.csv')
+    d.spot, d.vm_spot = last_spot(ident_rows), last_spot(ident_rows, 'vms')
+    d.spots = {k: v for k, v in (('VMs', d.vm_spot), ('namespaces', d.spot))
+               if v}
+    d.boots = boot_points(read_optional(out_dir, 'vm_boot.csv'))
+    d.stages = stage_points(read_optional(out_dir, 'fig4_stages.csv'))
+    d.costs = cost_points(read_optional(out_dir, 'host_costs.csv'))
+    d.pp_rows = read_optional(out_dir, 'fig9_pingpong.csv')
+    d.pp, d.boxes = pingpong_points(d.pp_rows), pingpong_boxes(d.pp_rows)
+    d.cpu = board_cpu_points(read_optional(out_dir, 'fig10_board_cpu.csv'))
+    d.bw = bandwidth_points(read_optional(out_dir, 'fig5_bandwidth.csv'))
+    d.wk = wakeup_points(read_optional(out_dir, 'wakeups.csv'))
+    d.threads = thread_points(read_optional(out_dir, 'fig3_cpu.csv'))
+    d.has_stages = any(v for p in d.stages.values() for v in p.values())
+    d.has_costs = any(v for m in d.costs.values() for v in m.values())
+    d.profiles = profile_sets(d.lat_rows, d.lat)
+    d.rounds = len({r['round'] for r in d.lat_rows + d.pp_rows})
+    d.claims = claims(d.lat, d.thr, d.spot, d.stages, d.costs, d.pp, d.cpu,
+                      d.bw, d.wk, d.vm_spot)
+    return d
+
+
+def claims_table(d):
+    """Markdown: the rounds, the host's load and the claims."""
+    return (f'{d.rounds} round(s); {host_load(d.host_rows)}.\n\n'
+            '| claim | paper | ours | verdict | margin |\n'
+            '|---|---|---|---|---|\n' + '\n'.join(c.row() for c in d.claims))
+
+
+# The tables of report.md by name, each None when its figure was not run
+# (scripts/bench-table.py puts them in the docs from stored results)
+VIEWS = {
+    'claims': claims_table,
+    'fig2': lambda d: d.lat and table(d.lat, 'ms', '{:.3f}'),
+    'fig3': lambda d: d.thr and table(d.thr, 'Mbit/s, sum of the n flows',
+                                      '{:.0f}'),
+    'boots': lambda d: d.boots and table(
+        d.boots, 'seconds to boot both hosts\' L2 VMs from the n before to '
+        'n a side, at once, and bring their interfaces up; median over '
+        'rounds', '{:.0f}'),
+    'threads': lambda d: d.threads and threads_table(d.threads, d.thr),
+    'fig4': lambda d: d.has_stages and stages_table(d.stages),
+    'costs': lambda d: d.has_costs and costs_table(d.costs),
+    'wakeups': lambda d: d.wk and wakeups_table(d.wk),
+    'fig6': lambda d: d.profiles and profile_table(d.lat_rows, d.profiles),
+    'fig7': lambda d: d.spots and identifier_table(d.spots),
+    'fig5': lambda d: d.bw and bandwidth_table(d.bw),
+    'fig9': lambda d: d.boxes and pingpong_table(d.pp, d.cpu),
+}
+
+
+def view(d, name):
+    """The table @name of VIEWS for the loaded results @d, or None."""
+    return VIEWS[name](d) or None
+
+
+def plot(d, out_dir):
+    """Every figure that has points, as PNGs in out_dir."""
+    if d.lat:
+        plot_lines(d.lat, 'RTT (ms): mean over flows of each flow\'s median',
+                   'Fig. 2: latency (psapp, 64-byte raw probes)',
+                   os.path.join(out_dir, 'fig2_latency.png'))
+    if d.thr:
+        plot_lines(d.thr, 'aggregate TCP (Mbit/s)',
+                   'Fig. 3: aggregate TCP throughput (iperf3)',
+                   os.path.join(out_dir, 'fig3_throughput.png'))
+    if d.wk:
+        plot_wakeups(d.wk, os.path.join(out_dir, 'wakeups.png'))
+    if d.bw:
+        plot_bandwidth(d.bw, os.path.join(out_dir, 'fig5_bandwidth.png'))
+    if d.boxes:
+        plot_pingpong(d.boxes, os.path.join(out_dir, 'fig9_pingpong.png'))
+        plot_board_polling(d.pp, d.cpu,
+                           os.path.join(out_dir, 'fig10_board_polling.png'))
+    if d.has_stages:
+        plot_stages(d.stages, os.path.join(out_dir, 'fig4_stages.png'))
+    if d.spots:
+        plot_identifier(d.spots, os.path.join(out_dir, 'fig7_identifier.png'))
+    if d.profiles:
+        plot_profile(d.lat_rows, d.profiles,
+                     os.path.join(out_dir, 'fig6_profile.png'))
+
+
+# report.md's sections after the claims: title, figure, view, note
+SECTIONS = (
+    ('## Fig. 2: latency', 'fig2_latency.png', 'fig2', ''),
+    ('## Fig. 3: throughput', 'fig3_throughput.png', 'fig3', ''),
+    ('### Bringing the L2 VMs up', None, 'boots', ''),
+    ('### Fig. 3: host cores by QEMU thread', None, 'threads', THREADS_NOTE),
+    ('## Fig. 4: micro-engine stage costs', 'fig4_stages.png', 'fig4',
+     FIG4_NOTE),
+    ('## Host costs (section 4.3.1)', None, 'costs', COSTS_NOTE),
+    ('## Redundant wake-ups', 'wakeups.png', 'wakeups', WAKEUPS_NOTE),
+    ('## Fig. 6: latency profile at the largest n', 'fig6_profile.png',
+     'fig6', ''),
+    ('## Fig. 7: identifier width, 8 guests', 'fig7_identifier.png', 'fig7',
+     ''),
+    ('## Fig. 5: copies across the BAR, 1500 bytes at a time',
+     'fig5_bandwidth.png', 'fig5', FIG5_NOTE),
+    ('## Figs. 9 and 10: the mailbox ping-pong', 'fig9_pingpong.png', 'fig9',
+     MAILBOX_NOTE),
+)
+
+
 def report(out_dir, meta=''):
     """Analyse out_dir's CSVs: write the figures and report.md; return the
     claims."""
-    lat_rows = read_csv(os.path.join(out_dir, 'fig2_latency.csv'))
-    thr_rows = read_csv(os.path.join(out_dir, 'fig3_throughput.csv'))
-    host_path = os.path.join(out_dir, 'host.csv')
-    host_rows = read_csv(host_path) if os.path.exists(host_path) else []
-    lat = latency_points(lat_rows)
-    thr = throughput_points(thr_rows)
-    ident_rows = read_optional(out_dir, 'fig7_identifier.csv')
-    spot, vm_spot = last_spot(ident_rows), last_spot(ident_rows, 'vms')
-    spots = {k: v for k, v in (('VMs', vm_spot), ('namespaces', spot)) if v}
-    boots = boot_points(read_optional(out_dir, 'vm_boot.csv'))
-    stage_path = os.path.join(out_dir, 'fig4_stages.csv')
-    stages = stage_points(read_csv(stage_path)) \
-        if os.path.exists(stage_path) else {}
-    cost_path = os.path.join(out_dir, 'host_costs.csv')
-    costs = cost_points(read_csv(cost_path)) \
-        if os.path.exists(cost_path) else {}
-    pp_rows = read_optional(out_dir, 'fig9_pingpong.csv')
-    pp, boxes = pingpong_points(pp_rows), pingpong_boxes(pp_rows)
-    cpu = board_cpu_points(read_optional(out_dir, 'fig10_board_cpu.csv'))
-    bw = bandwidth_points(read_optional(out_dir, 'fig5_bandwidth.csv'))
-    wk = wakeup_points(read_optional(out_dir, 'wakeups.csv'))
-    threads = thread_points(read_optional(out_dir, 'fig3_cpu.csv'))
-    if lat:
-        plot_lines(lat, 'RTT (ms): mean over flows of each flow\'s median',
-                   'Fig. 2: latency (psapp, 64-byte raw probes)',
-                   os.path.join(out_dir, 'fig2_latency.png'))
-    if thr:
-        plot_lines(thr, 'aggregate TCP (Mbit/s)',
-                   'Fig. 3: aggregate TCP throughput (iperf3)',
-                   os.path.join(out_dir, 'fig3_throughput.png'))
-    results = claims(lat, thr, spot, stages, costs, pp, cpu, bw, wk, vm_spot)
-    if wk:
-        plot_wakeups(wk, os.path.join(out_dir, 'wakeups.png'))
-    if bw:
-        plot_bandwidth(bw, os.path.join(out_dir, 'fig5_bandwidth.png'))
-    if boxes:
-        plot_pingpong(boxes, os.path.join(out_dir, 'fig9_pingpong.png'))
-        plot_board_polling(pp, cpu, os.path.join(out_dir,
-                                                 'fig10_board_polling.png'))
-    has_stages = any(v for p in stages.values() for v in p.values())
-    if has_stages:
-        plot_stages(stages, os.path.join(out_dir, 'fig4_stages.png'))
-    if spots:
-        plot_identifier(spots, os.path.join(out_dir, 'fig7_identifier.png'))
-    profiles = profile_sets(lat_rows, lat)
-    if profiles:
-        plot_profile(lat_rows, profiles,
-                     os.path.join(out_dir, 'fig6_profile.png'))
-    rounds = len({r['round'] for r in lat_rows + pp_rows})
+    d = load(out_dir)
+    plot(d, out_dir)
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:
         f.write('# selfvirt: the paper\'s evaluation under emulation\n\n')
         if meta:
             f.write(meta.rstrip() + '\n\n')
-        f.write(f'{rounds} round(s); {host_load(host_rows)}.\n\n')
-        f.write('## Claims\n\n| claim | paper | ours | verdict | margin |\n'
-                '|---|---|---|---|---|\n')
-        f.write('\n'.join(c.row() for c in results) + '\n\n')
-        if lat:
-            f.write('## Fig. 2: latency\n\n![Fig. 2](fig2_latency.png)\n\n')
-            f.write(table(lat, 'ms', '{:.3f}') + '\n\n')
-        if thr:
-            f.write('## Fig. 3: throughput\n\n'
-                    '![Fig. 3](fig3_throughput.png)\n\n')
-            f.write(table(thr, 'Mbit/s, sum of the n flows', '{:.0f}') + '\n')
-        if boots:
-            f.write('\n### Bringing the L2 VMs up\n\n' +
-                    table(boots, 'seconds to boot both hosts\' L2 VMs from '
-                          'the n before to n a side, at once, and bring '
-                          'their interfaces up; median over rounds',
-                          '{:.0f}') + '\n')
-        if threads:
-            f.write('\n### Fig. 3: host cores by QEMU thread\n\n' +
-                    threads_table(threads, thr) + '\n\n' + THREADS_NOTE)
-        if has_stages:
-            f.write('\n## Fig. 4: micro-engine stage costs\n\n'
-                    '![Fig. 4](fig4_stages.png)\n\n' + stages_table(stages) +
-                    '\n\n' + FIG4_NOTE)
-        if any(v for m in costs.values() for v in m.values()):
-            f.write('\n## Host costs (section 4.3.1)\n\n' +
-                    costs_table(costs) + '\n\n' + COSTS_NOTE)
-        if wk:
-            f.write('\n## Redundant wake-ups\n\n![wake-ups](wakeups.png)'
-                    '\n\n' + wakeups_table(wk) + '\n\n' + WAKEUPS_NOTE)
-        if profiles:
-            f.write('\n## Fig. 6: latency profile at the largest n\n\n'
-                    '![Fig. 6](fig6_profile.png)\n\n' +
-                    profile_table(lat_rows, profiles) + '\n')
-        if spots:
-            f.write('\n## Fig. 7: identifier width, 8 guests\n\n'
-                    '![Fig. 7](fig7_identifier.png)\n\n' +
-                    identifier_table(spots) + '\n')
-        if bw:
-            f.write('\n## Fig. 5: copies across the BAR, 1500 bytes at a time'
-                    '\n\n![Fig. 5](fig5_bandwidth.png)\n\n' +
-                    bandwidth_table(bw) + '\n\n' + FIG5_NOTE)
-        if boxes:
-            f.write('\n## Figs. 9 and 10: the mailbox ping-pong\n\n'
-                    '![Fig. 9](fig9_pingpong.png)\n\n'
-                    '![Fig. 10](fig10_board_polling.png)\n\n' +
-                    pingpong_table(pp, cpu) + '\n\n' + MAILBOX_NOTE)
-        f.write('\n' + EMULATION)
-    return results
+        f.write('## Claims\n\n' + claims_table(d) + '\n\n')
+        for title, png, name, note in SECTIONS:
+            text = view(d, name)
+            if not text:
+                continue
+            f.write(f'{title}\n\n')
+            if png:
+                f.write(f'![{title.lstrip("# ")}]({png})\n\n')
+            if name == 'fig9':
+                f.write('![Fig. 10](fig10_board_polling.png)\n\n')
+            f.write(text + '\n\n' + (note + '\n' if note else ''))
+        f.write(EMULATION)
+    return d.claims

@@ -81,6 +81,7 @@ chain::rx_entries=64.
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import sys
@@ -95,7 +96,8 @@ import remote                                       # noqa: E402
 from harness import (L2_AGENTS_MAX, THREAD_ROLES,  # noqa: E402
                      add_wire_args, check_wire_args, cores_between,
                      grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
-                     qemu_thread_cpu, remote_end, vif_netns, wire)
+                     qemu_thread_cpu, remote_end, run_started, vif_netns,
+                     wire)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
@@ -900,6 +902,7 @@ def main():
                                          len(fig4) * len(fig4_modes) +
                                          mailbox_points))
     rec = Recorder()
+    started = run_started()
     # each boot of the round, in order: the rounds interleave the setups
     plan = ([lambda r, s=s: run_vms(r, s, cfg, rec, progress)
              for s in vm_setups] +
@@ -937,11 +940,23 @@ def main():
                f'{cfg["mib"]} MiB copied' if boards else '; Figs. 5/9/10 none')
             + f'; {time.strftime("%Y-%m-%d %H:%M")}, '
             f'{(time.monotonic() - progress.t0) / 60:.0f} min.')
+    save_run(args.out, started, meta)
     results = analysis.report(args.out, meta)
     for c in results:
         print(f'experiments: {c.verdict:7} {c.name}: {c.ours}')
     print(f'experiments: figures and report in {args.out}/')
     return 0
+
+
+def save_run(out, started, meta):
+    """OUT/run.json: when and on what code the CSVs beside it were
+    measured, for scripts/bench-table.py's tables from stored results."""
+    with open(os.path.join(out, 'run.json'), 'w', encoding='utf-8') as f:
+        json.dump({'command': 'tests/experiments/run.py ' +
+                   ' '.join(sys.argv[1:]), 'started': started[0],
+                   'ended': time.strftime('%Y-%m-%d %H:%M'),
+                   'commit': started[1], 'setting': meta}, f, indent=1)
+        f.write('\n')
 
 
 if __name__ == '__main__':

@@ -29,10 +29,11 @@ a VIF of its own (an mdev), then behind A's Linux bridge (virtio-net on a
 tap, the board in plain NIC mode): "A guest" is then L2 and L1 together.
 
   tests/guest/latency_trace.py [--count N] [--irq-mode identifier|msix]
-                               [--board PROPS] [--nested]
+                               [--board PROPS ...] [--nested] [--save FILE]
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -43,8 +44,8 @@ import time
 
 import bench_nested
 from bench import setup
-from harness import guests, host_cpu_times, ping_rtts, steal_percent, \
-    vif_netns, wire_pair
+from harness import guests, host_cpu_times, ping_rtts, run_started, \
+    steal_percent, vif_netns, wire_pair
 
 EVENTS = ['selfvirt_doorbell', 'selfvirt_wire_tx',
           'selfvirt_wire_rx', 'selfvirt_rx_frame', 'selfvirt_irq_level',
@@ -119,8 +120,9 @@ def traced_ping(pinger, boards, count, dst):
 
 
 def breakdown(title, out, ta, tb, count):
-    """Print the median of every hop, A's board trace @ta, B's @tb, against
-    ping's own median RTT in @out; False if too few pings were found."""
+    """The median of every hop in ms, A's board trace @ta, B's @tb, against
+    ping's own median RTT in @out, printed and returned in path order;
+    None if too few pings were found."""
     rtts = ping_rtts(out)
     hops = {}
     rest, b_guest = [], []
@@ -143,20 +145,23 @@ def breakdown(title, out, ta, tb, count):
     if len(b_guest) < count // 2:
         print(f'{title}: only {len(b_guest)} of {count} pings found in the '
               'traces', file=sys.stderr)
-        return False
+        return None
 
     rtt = statistics.median(rtts)
     board = statistics.median(rest)
-    print(f'{title}: {len(b_guest)} pings; medians in ms')
+    medians = {}
     for k, v in hops.items():
         if k.startswith('B->A') and k.endswith('doorbell -> wire'):
-            print(f'{"B guest: interrupt -> reply doorbell":40} '
-                  f'{statistics.median(b_guest):7.3f}')
-        print(f'{k:40} {statistics.median(v):7.3f}')
-    print(f'{"A doorbell -> A interrupt (all above)":40} {board:7.3f}')
-    print(f'{"A guest: ping RTT minus the above":40} {rtt - board:7.3f}')
-    print(f'{"ping RTT":40} {rtt:7.3f}')
-    return True
+            medians['B guest: interrupt -> reply doorbell'] = \
+                statistics.median(b_guest)
+        medians[k] = statistics.median(v)
+    medians['A doorbell -> A interrupt (all above)'] = board
+    medians['A guest: ping RTT minus the above'] = rtt - board
+    medians['ping RTT'] = rtt
+    print(f'{title}: {len(b_guest)} pings; medians in ms')
+    for k, v in medians.items():
+        print(f'{k:40} {v:7.3f}')
+    return medians
 
 
 def two_guests(args, dev, log):
@@ -201,39 +206,72 @@ def nested(args, dev, log, paths):
     return res
 
 
+def traced(args, props):
+    """One boot (two for --nested) with the board's @props: {title: (ping
+    output, A's trace, B's trace)}."""
+    dev = f'selfvirt-nic,vifs=8,irq-mode={args.irq_mode},netdev=wire'
+    if props:
+        dev += f',{props}'
+    tmp = tempfile.mkdtemp(prefix='selfvirt-trace-')
+    paths = [os.path.join(tmp, f'{n}.trace') for n in 'ab']
+    log = [['-msg', 'timestamp=on', '-D', p] for p in paths]
+    try:
+        if args.nested:
+            return nested(args, dev, log, paths)
+        out = two_guests(args, dev, log)
+        return {'two guests': (out, read_trace(paths[0]),
+                               read_trace(paths[1]))}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save(args, started, steal, columns):
+    """The medians per column as JSON in args.save, for
+    scripts/bench-table.py (the table in docs/benchmarks.md)."""
+    doc = {'bench': 'latency',
+           'command': 'tests/guest/latency_trace.py ' + ' '.join(sys.argv[1:]),
+           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
+           'commit': started[1], 'steal_percent': round(steal, 1),
+           'pings': args.count, 'irq_mode': args.irq_mode, 'columns': columns}
+    with open(args.save, 'w', encoding='utf-8') as f:
+        json.dump(doc, f, indent=1)
+        f.write('\n')
+    print(f'latency_trace: results in {args.save}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--count', type=int, default=50)
     ap.add_argument('--irq-mode', choices=['identifier', 'msix'],
                     default='identifier')
-    ap.add_argument('--board', default='', metavar='PROPS',
-                    help='more selfvirt-nic properties, e.g. inline-wake-us=0')
+    ap.add_argument('--board', action='append', metavar='PROPS',
+                    help='more selfvirt-nic properties, e.g. '
+                    'inline-wake-us=0; again for another boot, \'\' for the '
+                    'defaults (a column each)')
     ap.add_argument('--nested', action='store_true',
                     help='an L2 VM pings: on its own VIF, then behind its '
                     'L1\'s bridge')
+    ap.add_argument('--save', metavar='FILE',
+                    help='the medians as JSON (scripts/bench-table.py)')
     args = ap.parse_args()
     if args.count < 5:
         ap.error('--count must be at least 5')
 
-    dev = f'selfvirt-nic,vifs=8,irq-mode={args.irq_mode},netdev=wire'
-    if args.board:
-        dev += f',{args.board}'
-    tmp = tempfile.mkdtemp(prefix='selfvirt-trace-')
-    paths = [os.path.join(tmp, f'{n}.trace') for n in 'ab']
-    log = [['-msg', 'timestamp=on', '-D', p] for p in paths]
-    host0 = host_cpu_times()
-    if args.nested:
-        res = nested(args, dev, log, paths)
-    else:
-        out = two_guests(args, dev, log)
-        res = {'two guests': (out, read_trace(paths[0]),
-                              read_trace(paths[1]))}
-    shutil.rmtree(tmp, ignore_errors=True)
+    started, host0 = run_started(), host_cpu_times()
+    columns, ok = {}, True
+    for props in args.board or ['']:
+        for title, r in traced(args, props).items():
+            name = props or 'default'
+            if args.nested:
+                name += f', {title}'
+            medians = breakdown(name, *r, args.count)
+            ok = ok and medians is not None
+            columns[name] = medians
     steal = steal_percent(host0, host_cpu_times())
-
-    print(f'irq-mode={args.irq_mode} {args.board}, host steal {steal:.1f}%')
-    ok = [breakdown(title, *r, args.count) for title, r in res.items()]
-    return 0 if all(ok) else 1
+    print(f'irq-mode={args.irq_mode}, host steal {steal:.1f}%')
+    if ok and args.save:
+        save(args, started, steal, columns)
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':

@@ -7,6 +7,9 @@
  *
  *   meson test -C build/qemu-x86_64 --benchmark --suite selfvirt -v
  *
+ * With SELFVIRT_BENCH_SAVE=FILE the figures go to FILE as JSON too
+ * (scripts/bench-device.py adds the date, commit and host load).
+ *
  * The qtest protocol only posts work and watches indexes; the frames are
  * moved by the board's micro-engine threads inside QEMU.
  *
@@ -15,6 +18,10 @@
 
 #include "qemu/osdep.h"
 #include "hw/pci/pci_regs.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
 #include "selfvirt-board.h"
 
 #define ENTRIES     1024
@@ -22,6 +29,9 @@
 #define WIN_SHIFT   22              /* 4 MiB: one window per VIF */
 #define ROUNDS      64
 #define REPEATS     5
+
+/* Every figure printed, for SELFVIRT_BENCH_SAVE */
+static QDict *figures;
 
 static void board_start(Board *b, const char *opts)
 {
@@ -194,6 +204,16 @@ static void bench_switch(void)
         for (uint32_t len = 64; len <= 1514; len += 1450) {
             SwitchRun run = switch_rate_median(cfg[i].opts, 8, len);
 
+            QDict *row = qdict_new();
+
+            qdict_put_str(row, "board", cfg[i].opts);
+            qdict_put_int(row, "egress_engines", cfg[i].egress);
+            qdict_put_int(row, "frame_bytes", len);
+            qdict_put_int(row, "frames_per_s", run.fps);
+            qdict_put_int(row, "cpu_ns_qemu", run.cpu_ns);
+            qdict_put_int(row, "cpu_ns_egress", run.egress_ns);
+            qdict_put_int(row, "cpu_ns_ingress", run.ingress_ns);
+            qlist_append(qdict_get_qlist(figures, "switch"), row);
             g_test_message("switch VIF->VIF, 8 pairs, %4u-byte frames, %s: "
                            "%8.0f frames/s, %8.0f per egress engine, "
                            "%6.0f Mbit/s; CPU ns/frame: QEMU %4.0f, "
@@ -225,9 +245,12 @@ static void bench_copy(void)
             memcpy(dst + (i % (set / slot)) * slot, src, len);
             src[0] = i;             /* one copy's data is not the next's */
         }
+        double ns = (g_get_monotonic_time() - start) * 1e3 / copies;
+        g_autofree char *key = g_strdup_printf("memcpy_ns_%u", len);
+
+        qdict_put(figures, key, qnum_from_double(ns));
         g_test_message("memcpy of a %4u-byte frame into a %zu MiB working "
-                       "set: %5.1f ns", len, set >> 20,
-                       (g_get_monotonic_time() - start) * 1e3 / copies);
+                       "set: %5.1f ns", len, set >> 20, ns);
     }
 }
 
@@ -253,17 +276,39 @@ static void bench_idle_cpu(void)
     t0 = cpu_seconds(qtest_pid(b.qts));
     g_usleep(5 * 1000 * 1000);
     t1 = cpu_seconds(qtest_pid(b.qts));
+    qdict_put(figures, "idle_core_percent",
+              qnum_from_double((t1 - t0) / 5 * 100));
     g_test_message("idle: 32 VIFs, QEMU (qtest accel, so device and main "
                    "loop only) used %.3f s of CPU in 5 s (%.2f%% of a core)",
                    t1 - t0, (t1 - t0) / 5 * 100);
     board_stop(&b);
 }
 
+/* The figures as JSON in $SELFVIRT_BENCH_SAVE, when it is set. */
+static void save_figures(void)
+{
+    const char *path = g_getenv("SELFVIRT_BENCH_SAVE");
+    g_autoptr(GString) json = qobject_to_json_pretty(QOBJECT(figures), true);
+    g_autoptr(GError) err = NULL;
+
+    if (path && !g_file_set_contents(path, json->str, json->len, &err)) {
+        g_printerr("selfvirt-bench: %s\n", err->message);
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    int ret;
+
     g_test_init(&argc, &argv, NULL);
+    figures = qdict_new();
+    qdict_put(figures, "switch", qlist_new());
     qtest_add_func("/selfvirt-bench/switch", bench_switch);
     qtest_add_func("/selfvirt-bench/copy", bench_copy);
     qtest_add_func("/selfvirt-bench/idle-cpu", bench_idle_cpu);
-    return g_test_run();
+    ret = g_test_run();
+    save_figures();
+    qobject_unref(figures);
+    return ret;
 }
