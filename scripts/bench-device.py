@@ -12,6 +12,7 @@ scripts/bench-table.py (the table in docs/benchmarks.md).
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -27,8 +28,11 @@ def run_bench(build, path):
     """The benchmark's figures, through meson, the JSON going to @path."""
     meson = os.path.join(build, 'pyvenv', 'bin', 'meson')
     env = dict(os.environ, SELFVIRT_BENCH_SAVE=path)
-    subprocess.run([meson, 'test', '-C', build, '--no-rebuild', '--benchmark',
-                    '--suite', 'selfvirt', '--verbose'], env=env, check=True)
+    done = subprocess.run([meson, 'test', '-C', build, '--no-rebuild',
+                           '--benchmark', '--suite', 'selfvirt', '--verbose'],
+                          env=env, check=False)
+    if done.returncode:
+        sys.exit(f'bench-device: the benchmark failed ({done.returncode})')
     with open(path, encoding='utf-8') as f:
         return json.load(f)
 
@@ -39,8 +43,9 @@ def main():
     ap.add_argument('--save', metavar='FILE',
                     help='the figures as JSON (scripts/bench-table.py)')
     args = ap.parse_args()
-    if not os.path.isdir(args.build):
-        ap.error(f'{args.build}: no such build directory')
+    if not os.path.isfile(os.path.join(args.build, 'pyvenv', 'bin', 'meson')):
+        ap.error(f'{args.build}: not a QEMU build directory (no pyvenv/bin/'
+                 'meson)')
 
     started, host0 = run_started(), host_cpu_times()
     with tempfile.TemporaryDirectory(prefix='selfvirt-bench-') as tmp:
@@ -48,7 +53,9 @@ def main():
     steal = steal_percent(host0, host_cpu_times())
     print(f'bench-device: host steal {steal:.1f}%')
     if args.save:
-        doc = {'bench': 'device', 'command': 'make bench-device',
+        doc = {'bench': 'device',
+               'command': shlex.join(['scripts/bench-device.py',
+                                      *sys.argv[1:]]),
                'started': started[0],
                'ended': time.strftime('%Y-%m-%d %H:%M'),
                'commit': started[1], 'steal_percent': round(steal, 1),

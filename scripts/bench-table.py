@@ -2,15 +2,16 @@
 """The tables of the docs, made from stored benchmark results.
 
     scripts/bench-table.py RESULTS.json          print the tables
+    scripts/bench-table.py DIR TABLE             print one of the kit's
     scripts/bench-table.py --update DOC          rewrite DOC's tables
     scripts/bench-table.py --check DOC           exit 1 if one is stale
 
-RESULTS.json is what ``tests/guest/bench.py --save`` (or bench_kvm.py's,
-bench_nested.py's, latency_trace.py's, scripts/bench-device.py's) writes:
-every run's figures.  A
-table in DOC sits between ``<!-- bench-table PATH -->`` and ``<!-- end
-bench-table -->``, PATH relative to DOC: the medians per model with their
-ratios to virtio-net and e1000, then the host cores by QEMU thread
+RESULTS.json is what ``tests/guest/bench.py --save`` writes (or
+bench_kvm.py's, bench_nested.py's, latency_trace.py's,
+scripts/bench-device.py's): every run's figures.  A table in DOC sits
+between ``<!-- bench-table PATH -->`` and ``<!-- end bench-table -->``,
+PATH relative to DOC: the medians per model with their ratios to
+virtio-net and e1000, then the host cores by QEMU thread
 (bench_nested.py's: per count of L2 VMs, direct against bridged;
 latency_trace.py's: per hop, a column per board setting); above them the
 date, the commit, the host's steal and the command.
@@ -34,8 +35,10 @@ sys.path.insert(0, os.path.join(TOP, 'tests', 'experiments'))
 import analysis     # noqa: E402
 
 ROLES = ('tx vCPU', 'rx vCPU', 'engines', 'rest', 'waiting')
-BLOCK = re.compile(r'(<!-- bench-table (\S+)(?: (\w+))? -->\n)(.*?)'
+BLOCK = re.compile(r'(<!-- bench-table (\S+)(?: +(\S+))? *-->\n).*?'
                    r'(<!-- end bench-table -->)', re.S)
+MARK = re.compile(r'^<!-- bench-table ', re.M)
+
 
 
 def _median(values):
@@ -97,14 +100,15 @@ def device_table(results):
     and CPU per frame per board, the host's memcpy beside them, idle."""
     out = [f"{results['started']} to {results['ended']}, code of "
            f"{results['commit']}, {results['steal_percent']}% steal, "
-           f"medians of 5 runs, `{results['command']}`:", '',
+           f"medians of {results['repeats']} runs, `{results['command']}`:",
+           '',
            '| board | frame bytes | frames/s | per egress engine | Mbit/s | '
            'CPU ns/frame: QEMU | egress | ingress |',
            '|---|---|---|---|---|---|---|---|']
     for r in results['switch']:
         fps = r['frames_per_s']
         out.append(f"| `{r['board']}` | {r['frame_bytes']} | {fps} | "
-                   f"{fps // r['egress_engines']} | "
+                   f"{round(fps / r['egress_engines'])} | "
                    f"{fps * r['frame_bytes'] * 8 / 1e6:.0f} | "
                    f"{r['cpu_ns_qemu']} | {r['cpu_ns_egress']} | "
                    f"{r['cpu_ns_ingress']} |")
@@ -168,34 +172,49 @@ def table(results):
 
 
 def _load(path):
+    if os.path.isdir(path):
+        raise SystemExit(f'{path}: a directory of the kit\'s results needs '
+                         'a table name after it')
     with open(path, encoding='utf-8') as f:
         return json.load(f)
 
 
 @functools.lru_cache
-def _kit_run(out_dir):
-    return _load(os.path.join(out_dir, 'run.json')), analysis.load(out_dir)
+def _kit_figures(out_dir):
+    return analysis.load(out_dir)
 
 
 def kit_table(out_dir, name):
-    """Markdown for the table @name of the kit's results in @out_dir."""
+    """Markdown for the table @name of the kit's results in @out_dir; the
+    claims under the run's date, commit, command and host load."""
+    if not os.path.isdir(out_dir):
+        raise SystemExit(f'{out_dir}: not a directory of the experiment '
+                         'kit\'s results')
     if name not in analysis.VIEWS:
         raise SystemExit(f"{out_dir}: no table '{name}'; choose from "
                          f"{', '.join(analysis.VIEWS)}")
-    run, figures = _kit_run(out_dir)
+    figures = _kit_figures(out_dir)
     text = analysis.view(figures, name)
     if text is None:
         raise SystemExit(f'{out_dir}: no {name} figures in these results')
     if name == 'claims':
-        text = (f"{run['started']} to {run['ended']}, code of "
-                f"{run['commit']}, `{run['command']}`; " + text)
+        try:
+            run = _load(os.path.join(out_dir, 'run.json'))
+            head = (f"{run['started']} to {run['ended']}, code of "
+                    f"{run['commit']}, `{run['command']}`")
+        except (OSError, ValueError, KeyError) as e:
+            raise SystemExit(f'{out_dir}/run.json: {e!r}; '
+                             'tests/experiments/run.py writes it at the end '
+                             'of a run') from None
+        text = f'{head}; {analysis.run_line(figures)}\n\n{text}'
     return text + '\n'
 
 
 def _block(top, m):
     path = os.path.join(top, m[2])
-    text = kit_table(path, m[3]) if m[3] else table(_load(path))
-    return m[1] + text + m[5]
+    if m[3]:
+        return m[1] + kit_table(path, m[3]) + m[4]
+    return m[1] + table(_load(path)) + m[4]
 
 
 def regenerate(doc_path):
@@ -203,12 +222,16 @@ def regenerate(doc_path):
     with open(doc_path, encoding='utf-8') as f:
         text = f.read()
     top = os.path.dirname(os.path.abspath(doc_path))
+    if len(BLOCK.findall(text)) != len(MARK.findall(text)):
+        raise SystemExit(f'{doc_path}: a "<!-- bench-table PATH [TABLE] -->" '
+                         'line without its "<!-- end bench-table -->"')
     return BLOCK.sub(lambda m: _block(top, m), text), text
 
 
 def main(argv):
-    if len(argv) == 1 and not argv[0].startswith('-'):
-        sys.stdout.write(table(_load(argv[0])))
+    if len(argv) in (1, 2) and not argv[0].startswith('-'):
+        sys.stdout.write(kit_table(*argv) if len(argv) == 2
+                         else table(_load(argv[0])))
         return 0
     if len(argv) != 2 or argv[0] not in ('--update', '--check'):
         sys.exit(__doc__)

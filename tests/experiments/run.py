@@ -84,6 +84,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import sys
 import time
 
@@ -927,7 +928,7 @@ def main():
                 rec.save(args.out)  # a crash later keeps what was measured
     where = (f'the right L1 on {args.peer[0]} over {cfg["wire"]}'
              if args.role else f'a {cfg["wire"]} wire')
-    meta = (f'Command: `tests/experiments/run.py {" ".join(sys.argv[1:])}`; '
+    meta = (f'Command: `{command()}`; '
             f'{where}; '
             f'{cfg["probes"]} probes per flow, iperf3 {cfg["seconds"]} s; '
             f'VM setups {", ".join(vm_setups) or "none"} at n = '
@@ -948,12 +949,16 @@ def main():
     return 0
 
 
+def command():
+    """This run's command line, as a shell would take it again."""
+    return shlex.join(['tests/experiments/run.py', *sys.argv[1:]])
+
+
 def save_run(out, started, meta):
     """OUT/run.json: when and on what code the CSVs beside it were
     measured, for scripts/bench-table.py's tables from stored results."""
     with open(os.path.join(out, 'run.json'), 'w', encoding='utf-8') as f:
-        json.dump({'command': 'tests/experiments/run.py ' +
-                   ' '.join(sys.argv[1:]), 'started': started[0],
+        json.dump({'command': command(), 'started': started[0],
                    'ended': time.strftime('%Y-%m-%d %H:%M'),
                    'commit': started[1], 'setting': meta}, f, indent=1)
         f.write('\n')

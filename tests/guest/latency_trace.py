@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import sys
@@ -229,7 +230,8 @@ def save(args, started, steal, columns):
     """The medians per column as JSON in args.save, for
     scripts/bench-table.py (the table in docs/benchmarks.md)."""
     doc = {'bench': 'latency',
-           'command': 'tests/guest/latency_trace.py ' + ' '.join(sys.argv[1:]),
+           'command': shlex.join(['tests/guest/latency_trace.py',
+                                  *sys.argv[1:]]),
            'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
            'commit': started[1], 'steal_percent': round(steal, 1),
            'pings': args.count, 'irq_mode': args.irq_mode, 'columns': columns}
@@ -256,10 +258,13 @@ def main():
     args = ap.parse_args()
     if args.count < 5:
         ap.error('--count must be at least 5')
+    boards = args.board or ['']
+    if len(set(boards)) != len(boards):
+        ap.error('--board: each setting once (a column each)')
 
     started, host0 = run_started(), host_cpu_times()
     columns, ok = {}, True
-    for props in args.board or ['']:
+    for props in boards:
         for title, r in traced(args, props).items():
             name = props or 'default'
             if args.nested:
@@ -271,6 +276,9 @@ def main():
     print(f'irq-mode={args.irq_mode}, host steal {steal:.1f}%')
     if ok and args.save:
         save(args, started, steal, columns)
+    elif args.save:
+        print(f'latency_trace: not saved to {args.save}: a column has too '
+              'few pings', file=sys.stderr)
     return 0 if ok else 1
 
 

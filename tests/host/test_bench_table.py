@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from load_script import TOP, load_script
 
 bench_table = load_script('bench-table')
@@ -146,7 +148,7 @@ DEVICE = {
                 'egress_engines': 3, 'frame_bytes': 1514,
                 'frames_per_s': 2169285, 'cpu_ns_qemu': 623,
                 'cpu_ns_egress': 353, 'cpu_ns_ingress': 206}],
-    'memcpy_ns_64': 17.46, 'memcpy_ns_1514': 72.91,
+    'repeats': 5, 'memcpy_ns_64': 17.46, 'memcpy_ns_1514': 72.91,
     'idle_core_percent': 0.128,
 }
 
@@ -162,3 +164,20 @@ def test_device_rates_cpu_and_the_memcpy_peer():
     assert '64-byte frame into a 16 MiB working set: 17.5 ns' in text
     assert '1514-byte frame: 72.9 ns' in text
     assert 'used 0.13% of a core' in text
+
+
+def test_a_broken_marker_or_table_name_is_an_error(tmp_path):
+    shutil.copytree(os.path.join(TOP, 'tests', 'experiments', 'sample'),
+                    tmp_path / 'kit')
+    doc = tmp_path / 'doc.md'
+    for text, message in (
+            ('<!-- bench-table kit fig2 -->\nno end\n', 'without its'),
+            ('<!-- bench-table kit fig-2 -->\n<!-- end bench-table -->\n',
+             "no table 'fig-2'"),
+            ('<!-- bench-table kit -->\n<!-- end bench-table -->\n',
+             'needs a table name'),
+            ('<!-- bench-table kit claims -->\n<!-- end bench-table -->\n',
+             'run.json')):
+        doc.write_text(text)
+        with pytest.raises(SystemExit, match=message):
+            bench_table.main(['--check', str(doc)])

@@ -17,6 +17,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
@@ -209,10 +210,10 @@ static void bench_switch(void)
             qdict_put_str(row, "board", cfg[i].opts);
             qdict_put_int(row, "egress_engines", cfg[i].egress);
             qdict_put_int(row, "frame_bytes", len);
-            qdict_put_int(row, "frames_per_s", run.fps);
-            qdict_put_int(row, "cpu_ns_qemu", run.cpu_ns);
-            qdict_put_int(row, "cpu_ns_egress", run.egress_ns);
-            qdict_put_int(row, "cpu_ns_ingress", run.ingress_ns);
+            qdict_put_int(row, "frames_per_s", llround(run.fps));
+            qdict_put_int(row, "cpu_ns_qemu", llround(run.cpu_ns));
+            qdict_put_int(row, "cpu_ns_egress", llround(run.egress_ns));
+            qdict_put_int(row, "cpu_ns_ingress", llround(run.ingress_ns));
             qlist_append(qdict_get_qlist(figures, "switch"), row);
             g_test_message("switch VIF->VIF, 8 pairs, %4u-byte frames, %s: "
                            "%8.0f frames/s, %8.0f per egress engine, "
@@ -239,16 +240,16 @@ static void bench_copy(void)
 
     memset(src, 0x5a, sizeof(src));
     for (uint32_t len = 64; len <= 1514; len += 1450) {
+        g_autofree char *key = g_strdup_printf("memcpy_ns_%u", len);
         int64_t start = g_get_monotonic_time();
+        double ns;
 
         for (size_t i = 0; i < copies; i++) {
             memcpy(dst + (i % (set / slot)) * slot, src, len);
             src[0] = i;             /* one copy's data is not the next's */
         }
-        double ns = (g_get_monotonic_time() - start) * 1e3 / copies;
-        g_autofree char *key = g_strdup_printf("memcpy_ns_%u", len);
-
-        qdict_put(figures, key, qnum_from_double(ns));
+        ns = (g_get_monotonic_time() - start) * 1e3 / copies;
+        qdict_put(figures, key, qnum_from_double(round(ns * 10) / 10));
         g_test_message("memcpy of a %4u-byte frame into a %zu MiB working "
                        "set: %5.1f ns", len, set >> 20, ns);
     }
@@ -277,7 +278,7 @@ static void bench_idle_cpu(void)
     g_usleep(5 * 1000 * 1000);
     t1 = cpu_seconds(qtest_pid(b.qts));
     qdict_put(figures, "idle_core_percent",
-              qnum_from_double((t1 - t0) / 5 * 100));
+              qnum_from_double(round((t1 - t0) / 5 * 1e4) / 100));
     g_test_message("idle: 32 VIFs, QEMU (qtest accel, so device and main "
                    "loop only) used %.3f s of CPU in 5 s (%.2f%% of a core)",
                    t1 - t0, (t1 - t0) / 5 * 100);
@@ -288,10 +289,14 @@ static void bench_idle_cpu(void)
 static void save_figures(void)
 {
     const char *path = g_getenv("SELFVIRT_BENCH_SAVE");
-    g_autoptr(GString) json = qobject_to_json_pretty(QOBJECT(figures), true);
+    g_autoptr(GString) json = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (path && !g_file_set_contents(path, json->str, json->len, &err)) {
+    if (!path) {
+        return;
+    }
+    json = qobject_to_json_pretty(QOBJECT(figures), true);
+    if (!g_file_set_contents(path, json->str, json->len, &err)) {
         g_printerr("selfvirt-bench: %s\n", err->message);
         exit(1);
     }
@@ -303,6 +308,7 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     figures = qdict_new();
+    qdict_put_int(figures, "repeats", REPEATS);
     qdict_put(figures, "switch", qlist_new());
     qtest_add_func("/selfvirt-bench/switch", bench_switch);
     qtest_add_func("/selfvirt-bench/copy", bench_copy);
