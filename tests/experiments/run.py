@@ -426,9 +426,11 @@ def vm_throughput(clients, servers, seconds):
     for l2 in servers:
         l2.run('iperf3 -s -D -1')
     time.sleep(0.5)
+    # the clients start one agent call after another, and the wait polls
+    # each in turn: at 32 bridged VMs a side 125 s was not enough
     outs = bench_nested.in_background(
         clients, lambda i: f'iperf3 -c {bench_nested.peer(i)} -t {seconds}',
-        seconds + 120)
+        seconds + 120 + 2 * LAUNCH_S * len(clients))
     return [iperf3_mbps(o) for o in outs]
 
 
