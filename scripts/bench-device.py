@@ -12,16 +12,15 @@ scripts/bench-table.py (the table in docs/benchmarks.md).
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
-import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, 'tests', 'guest'))
 
-from harness import host_cpu_times, run_started, steal_percent  # noqa: E402
+from harness import host_cpu_times, run_started, save_results, \
+    steal_percent  # noqa: E402
 
 
 def run_bench(build, path):
@@ -53,17 +52,7 @@ def main():
     steal = steal_percent(host0, host_cpu_times())
     print(f'bench-device: host steal {steal:.1f}%')
     if args.save:
-        doc = {'bench': 'device',
-               'command': shlex.join(['scripts/bench-device.py',
-                                      *sys.argv[1:]]),
-               'started': started[0],
-               'ended': time.strftime('%Y-%m-%d %H:%M'),
-               'commit': started[1], 'steal_percent': round(steal, 1),
-               **figures}
-        with open(args.save, 'w', encoding='utf-8') as f:
-            json.dump(doc, f, indent=1)
-            f.write('\n')
-        print(f'bench-device: results in {args.save}')
+        save_results(args.save, started, steal, bench='device', **figures)
     return 0
 
 

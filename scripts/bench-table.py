@@ -39,17 +39,23 @@ BLOCK = re.compile(r'(<!-- bench-table (\S+)(?: +(\S+))? *-->\n).*?'
                    r'(<!-- end bench-table -->)', re.S)
 MARK = re.compile(r'^<!-- bench-table ', re.M)
 
-
-
 def _median(values):
     return statistics.median(values)
 
 
+def _head(results, *details):
+    """When, on what code, under what steal and by which command @results
+    were measured, with @details between."""
+    parts = [f"{results['started']} to {results['ended']}, code of "
+             f"{results['commit']}"]
+    if 'steal_percent' in results:
+        parts.append(f"{results['steal_percent']}% steal")
+    return ', '.join([*parts, *details, f"`{results['command']}`"])
+
+
 def _header(results, setting):
-    return [f"{results['started']} to {results['ended']}, code of "
-            f"{results['commit']}, {results['steal_percent']}% steal, "
-            f"{results['runs']} runs of {results['seconds']} s interleaved, "
-            f"medians, {setting}, `{results['command']}`:", '']
+    return [_head(results, f"{results['runs']} runs of {results['seconds']} "
+                  's interleaved', 'medians', setting) + ':', '']
 
 
 def _median_of(values):
@@ -83,10 +89,8 @@ def latency_table(results):
     """Markdown for latency_trace.py's results: a row per hop, a column per
     board setting, medians in ms."""
     cols = results['columns']
-    out = [f"{results['started']} to {results['ended']}, code of "
-           f"{results['commit']}, {results['steal_percent']}% steal, "
-           f"{results['pings']} pings, irq-mode={results['irq_mode']}, "
-           f"medians in ms, `{results['command']}`:", '',
+    out = [_head(results, f"{results['pings']} pings",
+                 f"irq-mode={results['irq_mode']}", 'medians in ms') + ':', '',
            '| hop | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
     hops = list(dict.fromkeys(h for c in cols.values() for h in c))
     for hop in hops:
@@ -98,10 +102,7 @@ def latency_table(results):
 def device_table(results):
     """Markdown for scripts/bench-device.py's results: the switch's rate
     and CPU per frame per board, the host's memcpy beside them, idle."""
-    out = [f"{results['started']} to {results['ended']}, code of "
-           f"{results['commit']}, {results['steal_percent']}% steal, "
-           f"medians of {results['repeats']} runs, `{results['command']}`:",
-           '',
+    out = [_head(results, f"medians of {results['repeats']} runs") + ':', '',
            '| board | frame bytes | frames/s | per egress engine | Mbit/s | '
            'CPU ns/frame: QEMU | egress | ingress |',
            '|---|---|---|---|---|---|---|---|']
@@ -199,9 +200,7 @@ def kit_table(out_dir, name):
         raise SystemExit(f'{out_dir}: no {name} figures in these results')
     if name == 'claims':
         try:
-            run = _load(os.path.join(out_dir, 'run.json'))
-            head = (f"{run['started']} to {run['ended']}, code of "
-                    f"{run['commit']}, `{run['command']}`")
+            head = _head(_load(os.path.join(out_dir, 'run.json')))
         except (OSError, ValueError, KeyError) as e:
             raise SystemExit(f'{out_dir}/run.json: {e!r}; '
                              'tests/experiments/run.py writes it at the end '

@@ -81,10 +81,8 @@ chain::rx_entries=64.
 
 import argparse
 import contextlib
-import json
 import os
 import re
-import shlex
 import sys
 import time
 
@@ -96,9 +94,9 @@ import bench_nested                                 # noqa: E402
 import remote                                       # noqa: E402
 from harness import (L2_AGENTS_MAX, THREAD_ROLES,  # noqa: E402
                      add_wire_args, check_wire_args, cores_between,
-                     grow_vif_netns, guests, host_cpu_times, iperf3_mbps,
-                     qemu_thread_cpu, remote_end, run_started, vif_netns,
-                     wire)
+                     command_line, grow_vif_netns, guests, host_cpu_times,
+                     iperf3_mbps, qemu_thread_cpu, remote_end, run_started,
+                     save_results, vif_netns, wire)
 from test_mdev import create_mdev, mdev_attr        # noqa: E402
 
 FULL = {'ns': [1, 2, 4, 8, 16, 32], 'rounds': 3, 'probes': 40, 'seconds': 5,
@@ -930,7 +928,7 @@ def main():
                 rec.save(args.out)  # a crash later keeps what was measured
     where = (f'the right L1 on {args.peer[0]} over {cfg["wire"]}'
              if args.role else f'a {cfg["wire"]} wire')
-    meta = (f'Command: `{command()}`; '
+    meta = (f'Command: `{command_line()}`; '
             f'{where}; '
             f'{cfg["probes"]} probes per flow, iperf3 {cfg["seconds"]} s; '
             f'VM setups {", ".join(vm_setups) or "none"} at n = '
@@ -943,27 +941,14 @@ def main():
                f'{cfg["mib"]} MiB copied' if boards else '; Figs. 5/9/10 none')
             + f'; {time.strftime("%Y-%m-%d %H:%M")}, '
             f'{(time.monotonic() - progress.t0) / 60:.0f} min.')
-    save_run(args.out, started, meta)
+    # when and on what code the CSVs were measured (scripts/bench-table.py)
+    save_results(os.path.join(args.out, 'run.json'), started, None,
+                 setting=meta)
     results = analysis.report(args.out, meta)
     for c in results:
         print(f'experiments: {c.verdict:7} {c.name}: {c.ours}')
     print(f'experiments: figures and report in {args.out}/')
     return 0
-
-
-def command():
-    """This run's command line, as a shell would take it again."""
-    return shlex.join(['tests/experiments/run.py', *sys.argv[1:]])
-
-
-def save_run(out, started, meta):
-    """OUT/run.json: when and on what code the CSVs beside it were
-    measured, for scripts/bench-table.py's tables from stored results."""
-    with open(os.path.join(out, 'run.json'), 'w', encoding='utf-8') as f:
-        json.dump({'command': command(), 'started': started[0],
-                   'ended': time.strftime('%Y-%m-%d %H:%M'),
-                   'commit': started[1], 'setting': meta}, f, indent=1)
-        f.write('\n')
 
 
 if __name__ == '__main__':

@@ -55,14 +55,13 @@ change with it tells what larger frames (BIG TCP) could still save.
 """
 
 import argparse
-import json
 import re
 import statistics
 import sys
 import time
 
 from harness import (THREAD_ROLES, abi_define, cores_between, guests,
-                     run_started,
+                     run_started, save_results,
                      host_cpu_times, iperf3_mbps, qemu_thread_cpu,
                      nc_listen, nc_send, ping_rtts, remote_end,
                      steal_percent, wait_for_file, wire, wire_pair,
@@ -380,20 +379,14 @@ def main():
 def save(args, started, steal, results, roles):
     """Every run's figures as JSON in args.save, for scripts/bench-table.py
     (the tables in docs/benchmarks.md); @started: (date, commit)."""
-    doc = {'command': 'tests/guest/bench.py ' + ' '.join(sys.argv[1:]),
-           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
-           'commit': started[1], 'steal_percent': round(steal, 1),
-           'wire': args.wire, 'runs': args.runs, 'seconds': args.seconds,
-           'models': {m: {'mbps': [r[0] for r in v],
-                          'rtt_ms': [r[1] for r in v],
-                          'cores_per_gbit': [r[2] for r in v],
-                          'probe_us': [r[3] for r in v],
-                          'threads': roles[m]}
-                      for m, v in results.items()}}
-    with open(args.save, 'w', encoding='utf-8') as f:
-        json.dump(doc, f, indent=1)
-        f.write('\n')
-    print(f'bench: results in {args.save}')
+    save_results(args.save, started, steal,
+                 wire=args.wire, runs=args.runs, seconds=args.seconds,
+                 models={m: {'mbps': [r[0] for r in v],
+                             'rtt_ms': [r[1] for r in v],
+                             'cores_per_gbit': [r[2] for r in v],
+                             'probe_us': [r[3] for r in v],
+                             'threads': roles[m]}
+                         for m, v in results.items()})
 
 
 def print_roles(models, med, roles):

@@ -19,13 +19,13 @@ sometimes reset (docs/testing.md).
 
 import argparse
 import itertools
-import json
 import statistics
 import sys
 import time
 
 from harness import (L2_AGENTS_MAX, Nested, boot_l2, guests, run_started,
-                     host_cpu_times, iperf3_mbps, ping_rtts, steal_percent)
+                     host_cpu_times, iperf3_mbps, ping_rtts, save_results,
+                     steal_percent)
 from bench import probe_client, probe_server
 
 MODELS = {
@@ -153,26 +153,18 @@ def print_table(models, med, roles, runs, seconds, steal, l1_smp):
 
 def save(path, args, started, steal, results, roles):
     """Every run's figures as JSON, for scripts/bench-table.py."""
-    doc = {'command': 'tests/guest/bench_kvm.py ' + ' '.join(sys.argv[1:]),
-           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
-           'commit': started[1], 'steal_percent': round(steal, 1),
-           'wire': 'tap',
-           'setting': f'two L2 VMs under KVM on taps in a bridge in an L1 '
-                      f'of {args.l1_smp} vCPU(s)',
-           'rtt_ref': 'virtio-net', 'cores': "L1's cores",
-           'roles': list(ROLES),
-           'runs': args.runs, 'seconds': args.seconds,
-           'models': {m: {'mbps': [r[0] for r in v],
-                          'rtt_ms': [r[1] for r in v],
-                          'probe_us': [r[2] for r in v],
-                          'cores_per_gbit': [t['L1'] / (r[0] / 1000)
-                                             for r, t in zip(v, roles[m])],
-                          'threads': roles[m]}
-                      for m, v in results.items()}}
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(doc, f, indent=1)
-        f.write('\n')
-    print(f'bench: results in {path}')
+    save_results(path, started, steal, wire='tap',
+                 setting=f'two L2 VMs under KVM on taps in a bridge in an L1 '
+                         f'of {args.l1_smp} vCPU(s)',
+                 rtt_ref='virtio-net', cores="L1's cores", roles=list(ROLES),
+                 runs=args.runs, seconds=args.seconds,
+                 models={m: {'mbps': [r[0] for r in v],
+                             'rtt_ms': [r[1] for r in v],
+                             'probe_us': [r[2] for r in v],
+                             'cores_per_gbit': [t['L1'] / (r[0] / 1000)
+                                                for r, t in zip(v, roles[m])],
+                             'threads': roles[m]}
+                         for m, v in results.items()})
 
 
 def main():

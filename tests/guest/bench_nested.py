@@ -35,7 +35,7 @@ import time
 
 from harness import (L2_AGENTS_MAX, Nested, abi_define, board_stat, guests,
                      host_cpu_times, ping_rtts, quote, run_started,
-                     steal_percent, vif_netns, wire_pair)
+                     save_results, steal_percent, vif_netns, wire_pair)
 from test_mdev import create_mdev, mdev_attr
 from remote import host_of
 
@@ -308,22 +308,15 @@ def save(args, started, steal, results):
     setting = (f'signal gap {args.signal_gap} us, TSO in L2 '
                f'{"off" if args.no_tso else "on"}'
                + (f', board {args.board}' if args.board else ''))
-    doc = {'bench': 'nested',
-           'command': 'tests/guest/bench_nested.py ' + ' '.join(sys.argv[1:]),
-           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
-           'commit': started[1], 'steal_percent': round(steal, 1),
-           'runs': args.runs, 'seconds': args.seconds, 'setting': setting,
-           'points': [{'vms': n, 'shape': shape,
-                       'mbps': [r[0] for r in runs],
-                       'rtt_ms': [r[1] for r in runs],
-                       'traps_per_l2_packet': [r[2] for r in runs],
-                       'traps_per_wire_frame': [r[3][3] if r[3] else None
-                                                for r in runs]}
-                      for (n, shape), runs in results.items()]}
-    with open(args.save, 'w', encoding='utf-8') as f:
-        json.dump(doc, f, indent=1)
-        f.write('\n')
-    print(f'bench_nested: results in {args.save}')
+    save_results(args.save, started, steal, bench='nested', runs=args.runs,
+                 seconds=args.seconds, setting=setting,
+                 points=[{'vms': n, 'shape': shape,
+                          'mbps': [r[0] for r in runs],
+                          'rtt_ms': [r[1] for r in runs],
+                          'traps_per_l2_packet': [r[2] for r in runs],
+                          'traps_per_wire_frame': [r[3][3] if r[3] else None
+                                                   for r in runs]}
+                         for (n, shape), runs in results.items()])
 
 
 def vm_counts(text):

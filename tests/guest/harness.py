@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -690,6 +691,27 @@ def run_started():
             subprocess.run(['git', '-C', TOP, 'describe', '--always',
                             '--dirty'], capture_output=True,
                            text=True).stdout.strip())
+
+
+def command_line():
+    """This program's command line from the top of the tree, as a shell
+    would take it again."""
+    return shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), TOP),
+                       *sys.argv[1:]])
+
+
+def save_results(path, started, steal, **figures):
+    """A run's @figures as JSON in @path for scripts/bench-table.py, with
+    the command, @started (run_started()), the end and the host's @steal
+    percent (None: not measured)."""
+    doc = {'command': command_line(), 'started': started[0],
+           'ended': time.strftime('%Y-%m-%d %H:%M'), 'commit': started[1]}
+    if steal is not None:
+        doc['steal_percent'] = round(steal, 1)
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump({**doc, **figures}, f, indent=1)
+        f.write('\n')
+    print(f'{os.path.basename(sys.argv[0])}: results in {path}')
 
 
 def host_cpu_times():

@@ -33,10 +33,8 @@ tap, the board in plain NIC mode): "A guest" is then L2 and L1 together.
 """
 
 import argparse
-import json
 import os
 import re
-import shlex
 import shutil
 import statistics
 import sys
@@ -46,7 +44,7 @@ import time
 import bench_nested
 from bench import setup
 from harness import guests, host_cpu_times, ping_rtts, run_started, \
-    steal_percent, vif_netns, wire_pair
+    save_results, steal_percent, vif_netns, wire_pair
 
 EVENTS = ['selfvirt_doorbell', 'selfvirt_wire_tx',
           'selfvirt_wire_rx', 'selfvirt_rx_frame', 'selfvirt_irq_level',
@@ -226,21 +224,6 @@ def traced(args, props):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def save(args, started, steal, columns):
-    """The medians per column as JSON in args.save, for
-    scripts/bench-table.py (the table in docs/benchmarks.md)."""
-    doc = {'bench': 'latency',
-           'command': shlex.join(['tests/guest/latency_trace.py',
-                                  *sys.argv[1:]]),
-           'started': started[0], 'ended': time.strftime('%Y-%m-%d %H:%M'),
-           'commit': started[1], 'steal_percent': round(steal, 1),
-           'pings': args.count, 'irq_mode': args.irq_mode, 'columns': columns}
-    with open(args.save, 'w', encoding='utf-8') as f:
-        json.dump(doc, f, indent=1)
-        f.write('\n')
-    print(f'latency_trace: results in {args.save}')
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--count', type=int, default=50)
@@ -275,7 +258,9 @@ def main():
     steal = steal_percent(host0, host_cpu_times())
     print(f'irq-mode={args.irq_mode}, host steal {steal:.1f}%')
     if ok and args.save:
-        save(args, started, steal, columns)
+        save_results(args.save, started, steal, bench='latency',
+                     pings=args.count, irq_mode=args.irq_mode,
+                     columns=columns)
     elif args.save:
         print(f'latency_trace: not saved to {args.save}: a column has too '
               'few pings', file=sys.stderr)

@@ -4,12 +4,15 @@ and docs/benchmarks.md's tables, which must match theirs."""
 import json
 import os
 import shutil
+import sys
 
 import pytest
 
 from load_script import TOP, load_script
 
 bench_table = load_script('bench-table')
+sys.path.insert(0, os.path.join(TOP, 'tests', 'guest'))
+import harness      # noqa: E402
 
 RESULTS = {
     'command': 'tests/guest/bench.py --runs 3 --models selfvirt,e1000',
@@ -181,3 +184,23 @@ def test_a_broken_marker_or_table_name_is_an_error(tmp_path):
         doc.write_text(text)
         with pytest.raises(SystemExit, match=message):
             bench_table.main(['--check', str(doc)])
+
+
+def test_saved_results_carry_their_run_and_make_the_table(tmp_path,
+                                                           monkeypatch):
+    monkeypatch.setattr(sys, 'argv', [os.path.join(TOP, 'tests', 'guest',
+                                                   'latency_trace.py'),
+                                      '--board', '', '--count', '30'])
+    path = tmp_path / 'r.json'
+    figures = {k: v for k, v in LATENCY.items()
+               if k in ('bench', 'pings', 'irq_mode', 'columns')}
+    harness.save_results(path, ('2026-12-05 19:00', '1234abc'), 0.14,
+                         **figures)
+    saved = json.loads(path.read_text())
+    assert saved['command'] == \
+        "tests/guest/latency_trace.py --board '' --count 30"
+    assert (saved['started'], saved['commit'], saved['steal_percent']) == \
+        ('2026-12-05 19:00', '1234abc', 0.1)
+    assert '| ping RTT | 1.787 | 1.432 |' in bench_table.table(saved)
+    harness.save_results(path, ('2026-12-05 19:00', '1234abc'), None)
+    assert 'steal_percent' not in json.loads(path.read_text())
